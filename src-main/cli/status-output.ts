@@ -1,0 +1,42 @@
+// The human-readable `status`: pods like `kubectl get pods -o wide`, then Services.
+import type { LabStatus } from '../lab/runtime/status';
+import { table, type CliIO } from './output';
+
+export function printStatus(status: LabStatus, io: CliIO): void {
+  const net = status.network
+    ? `${status.network.name} ${status.network.subnet}${status.network.internal ? ' (internal)' : ''}`
+    : 'missing';
+  io.out(`lab ${status.name}${status.scenario ? ` (${status.scenario})` : ''}: ${status.ready ? 'ready' : 'not ready'}; network ${net}; node ${status.node ? `${status.node.ip} ${status.node.state}` : 'missing'}`);
+  io.out('');
+  io.out(
+    table(
+      ['NAMESPACE', 'POD', 'READY', 'IP', 'SIDECAR', 'CONTAINERS'],
+      status.pods.map((p) => [
+        p.namespace,
+        p.name,
+        p.ready ? 'yes' : 'no',
+        p.ip,
+        p.sidecar ? 'yes' : 'no',
+        p.containers
+          .filter((c) => c.role !== 'pause')
+          .map((c) => `${c.name}:${c.state}${c.exitCode !== undefined ? `(${c.exitCode})` : ''}${c.replaces ? `[demo for ${c.replaces}]` : ''}`)
+          .join(' '),
+      ]),
+    ),
+  );
+  if (status.services.length > 0) {
+    io.out('');
+    io.out(
+      table(
+        ['NAMESPACE', 'SERVICE', 'CLUSTER-IP', 'PORTS', 'ENDPOINTS'],
+        status.services.map((s) => [
+          s.namespace,
+          s.name,
+          s.clusterIP ?? 'None',
+          s.ports.map((p) => `${p.port}/${p.protocol}`).join(','),
+          s.endpoints.map((e) => `${e.ip}:${e.ports.join('/')}`).join(',') || '<none>',
+        ]),
+      ),
+    );
+  }
+}

@@ -1,0 +1,166 @@
+// A lab's life on the engine: network, node, pods up; status read back from the engine; everything down by label.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import type { NodeConfig } from '../../../src-pod/node-agent/config';
+import { LABELS } from '../docker/engine';
+import type { ImageSet } from '../images/build';
+import { stateDir } from '../paths';
+import { containerLogs, labFilter, removeLabResources, startContainer } from './docker-ops';
+import { createLabNetwork, networkName, type LabNetworkSpec } from './network';
+import { PodStarter, type PodRun } from './pod';
+
+export interface ServiceRecord {
+  namespace: string;
+  name: string;
+  clusterIP: string | null;
+  ports: { name?: string; port: number; protocol: string; targetPort: number | string }[];
+  endpoints: { pod: string; ip: string; ports: number[] }[];
+}
+
+export interface LabRun {
+  name: string;
+  scenario: string;
+  network: LabNetworkSpec;
+  nodeIP: string;
+  nodeConfig: NodeConfig;
+  pods: PodRun[];
+  services: ServiceRecord[];
+}
+
+export interface LabRecord {
+  run: LabRun;
+  ownerPid: number;
+  ready: boolean;
+  startedAt: string;
+}
+
+function recordPath(lab: string): string {
+  return join(stateDir(), 'labs', `${lab}.json`);
+}
+
+export function readLabRecord(lab: string): LabRecord | undefined {
+  const file = recordPath(lab);
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as LabRecord;
+}
+
+function writeLabRecord(record: LabRecord): void {
+  mkdirSync(join(stateDir(), 'labs'), { recursive: true });
+  writeFileSync(recordPath(record.run.name), JSON.stringify(record, null, 2));
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Names of the labs that have anything on the engine. */
+export async function labsOnEngine(docker: Docker): Promise<string[]> {
+  const names = new Set<string>();
+  for (const c of await docker.listContainers({ all: true, filters: labFilter() })) {
+    names.add(c.Labels[LABELS.lab]);
+  }
+  for (const n of await docker.listNetworks({ filters: labFilter() })) {
+    if (n.Labels?.[LABELS.lab]) names.add(n.Labels[LABELS.lab]);
+  }
+  return [...names].sort();
+}
+
+export class LabAlreadyUpError extends Error {}
+
+/**
+ * Removes what a lab left behind when the process that was starting it died half-way.
+ * Returns true when there was such a lab.
+ */
+async function removeAbandoned(docker: Docker, lab: string, log: (m: string) => void): Promise<boolean> {
+  const onEngine = (await labsOnEngine(docker)).includes(lab);
+  const record = readLabRecord(lab);
+  if (!onEngine) return false;
+  if (record?.ready || (record && processAlive(record.ownerPid) && record.ownerPid !== process.pid)) {
+    throw new LabAlreadyUpError(
+      `lab ${lab} is already up${record.ready ? '' : ' (still starting)'}: ` +
+        '`sidecar-lab down` first, or `sidecar-lab status` to see it',
+    );
+  }
+  log(`lab ${lab}: removing what an earlier, interrupted start left behind`);
+  await removeLabResources(docker, lab);
+  return true;
+}
+
+async function waitForLog(container: Docker.Container, marker: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const logs = await containerLogs(container);
+    if (logs.includes(marker)) return;
+    const info = await container.inspect();
+    if (!info.State.Running || Date.now() > deadline) {
+      throw new Error(`${info.Name.slice(1)} did not start:\n${logs.trim()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function labUp(
+  docker: Docker,
+  run: LabRun,
+  images: ImageSet,
+  log: (message: string) => void,
+): Promise<void> {
+  await removeAbandoned(docker, run.name, log);
+  const labLabels = { [LABELS.lab]: run.name, [LABELS.owner]: String(process.pid) };
+  writeLabRecord({ run, ownerPid: process.pid, ready: false, startedAt: new Date().toISOString() });
+  await createLabNetwork(docker, run.name, run.network, labLabels);
+  log(`network ${networkName(run.name)} (${run.network.subnet}, internal)`);
+
+  const node = await startContainer(docker, {
+    name: `${run.name}-node`,
+    Image: images.node,
+    Cmd: ['node-agent', 'run'],
+    Hostname: `${run.name}-node`,
+    Env: [`SIDECAR_LAB_NODE_CONFIG=${JSON.stringify(run.nodeConfig)}`],
+    Labels: { ...labLabels, [LABELS.role]: 'node' },
+    HostConfig: {
+      NetworkMode: networkName(run.name),
+      CapAdd: ['NET_ADMIN', 'NET_RAW'],
+      Sysctls: {
+        'net.ipv4.ip_forward': '1',
+        // Pods and the node share one link: the node must not tell pods to bypass it.
+        'net.ipv4.conf.all.send_redirects': '0',
+        'net.ipv4.conf.default.send_redirects': '0',
+        'net.ipv4.conf.eth0.send_redirects': '0',
+      },
+    },
+    NetworkingConfig: {
+      EndpointsConfig: { [networkName(run.name)]: { IPAMConfig: { IPv4Address: run.nodeIP } } },
+    },
+  });
+  await waitForLog(node, 'node-agent: ready', 30_000);
+  log(`node ${run.nodeIP}: kube-proxy rules and cluster DNS ready`);
+
+  const starter = new PodStarter(docker, images, labLabels);
+  await Promise.all(
+    run.pods.map(async (pod) => {
+      await starter.start(pod, log);
+      await starter.waitReady(pod, 60_000);
+      const sidecar = pod.init ? 'with sidecar' : 'no sidecar';
+      log(`pod ${pod.namespace}/${pod.name} ready (${pod.ip}, ${sidecar})`);
+    }),
+  );
+  writeLabRecord({ run, ownerPid: process.pid, ready: true, startedAt: new Date().toISOString() });
+}
+
+export async function labDown(
+  docker: Docker,
+  lab: string | undefined,
+  log: (message: string) => void,
+): Promise<number> {
+  const labs = lab ? [lab] : await labsOnEngine(docker);
+  const removed = await removeLabResources(docker, lab, (kind, name) => log(`removed ${kind} ${name}`));
+  for (const name of labs) rmSync(recordPath(name), { force: true });
+  return removed;
+}

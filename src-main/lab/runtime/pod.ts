@@ -1,0 +1,216 @@
+// One pod as Docker containers sharing the pause container's network namespace, started in Kubernetes' order.
+import type Docker from 'dockerode';
+import { LABELS } from '../docker/engine';
+import type { ImageSet } from '../images/build';
+import { execIn, runToCompletion, startContainer } from './docker-ops';
+import { networkName } from './network';
+
+export interface AppRun {
+  name: string;
+  image: string;
+  /** The image the manifest named, when it is not on the machine and the demo image stands in. */
+  replacedImage?: string;
+  entrypoint?: string[];
+  cmd?: string[];
+  env: Record<string, string>;
+  user?: string;
+  ports: number[];
+}
+
+export interface PodRun {
+  lab: string;
+  namespace: string;
+  name: string;
+  ip: string;
+  nodeIP: string;
+  resolvConf: string;
+  /** Kubernetes labels of the pod, kept for status and selectors. */
+  podLabels: Record<string, string>;
+  /** The istio-init arguments and environment; undefined when the pod has no sidecar. */
+  init?: { args: string[]; env: Record<string, string> };
+  holdApplicationUntilProxyStarts: boolean;
+  apps: AppRun[];
+}
+
+export type PodContainerRole = 'pause' | 'cni' | 'istio-init' | 'istio-proxy' | 'app' | 'tap';
+
+export function containerName(lab: string, namespace: string, pod: string, container: string): string {
+  return `${lab}-${namespace}-${pod}-${container}`.replace(/[^a-zA-Z0-9_.-]/g, '-');
+}
+
+/** The pause loop: PID 1 that holds the namespace and exits promptly on SIGTERM. */
+const PAUSE_CMD = ['sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];
+
+/**
+ * What a CNI plugin and kubelet do for a pod: route everything through the node (pods reach
+ * ClusterIPs only there), drop the engine's own DNS rules so the pod's tables hold only what
+ * istio-init writes, and write the resolv.conf that kubelet would.
+ */
+export function cniScript(nodeIP: string, resolvConf: string): string {
+  return [
+    'set -e',
+    'ip route del 10.0.0.0/8 dev eth0 2>/dev/null || true',
+    `ip route replace ${nodeIP} dev eth0 scope link`,
+    `ip route replace default via ${nodeIP} dev eth0`,
+    'iptables-nft -t nat -F',
+    'iptables-nft -t nat -X',
+    `printf '%s' '${resolvConf.replace(/'/g, "'\\''")}' > /etc/resolv.conf`,
+  ].join('\n');
+}
+
+export class PodStarter {
+  constructor(
+    private readonly docker: Docker,
+    private readonly images: ImageSet,
+    private readonly labLabels: Record<string, string>,
+  ) {}
+
+  private labels(pod: PodRun, container: string, role: PodContainerRole): Record<string, string> {
+    return {
+      ...this.labLabels,
+      [LABELS.namespace]: pod.namespace,
+      [LABELS.pod]: pod.name,
+      [LABELS.container]: container,
+      [LABELS.role]: role,
+    };
+  }
+
+  private joined(pod: PodRun, pause: string): Docker.HostConfig {
+    return { NetworkMode: `container:${pause}` };
+  }
+
+  async start(pod: PodRun, log: (message: string) => void): Promise<void> {
+    const name = (c: string): string => containerName(pod.lab, pod.namespace, pod.name, c);
+    const pause = name('pause');
+    await startContainer(this.docker, {
+      name: pause,
+      Image: this.images.runtime,
+      Cmd: PAUSE_CMD,
+      Hostname: pod.name,
+      Labels: {
+        ...this.labels(pod, 'pause', 'pause'),
+        [`${LABELS.pod}.ip`]: pod.ip,
+        [`${LABELS.pod}.labels`]: JSON.stringify(pod.podLabels),
+        [`${LABELS.pod}.sidecar`]: pod.init ? 'true' : 'false',
+      },
+      HostConfig: { NetworkMode: networkName(pod.lab) },
+      NetworkingConfig: {
+        EndpointsConfig: { [networkName(pod.lab)]: { IPAMConfig: { IPv4Address: pod.ip } } },
+      },
+    });
+
+    const cni = await startContainer(this.docker, {
+      name: name('cni'),
+      Image: this.images.runtime,
+      Cmd: ['sh', '-c', cniScript(pod.nodeIP, pod.resolvConf)],
+      Labels: this.labels(pod, 'cni', 'cni'),
+      HostConfig: { ...this.joined(pod, pause), CapAdd: ['NET_ADMIN', 'NET_RAW'] },
+    });
+    try {
+      await runToCompletion(cni, `network setup of pod ${pod.namespace}/${pod.name}`);
+    } finally {
+      await cni.remove({ force: true });
+    }
+
+    if (pod.init) {
+      const init = await startContainer(this.docker, {
+        name: name('istio-init'),
+        Image: this.images.proxy,
+        User: '0:0',
+        Cmd: ['istio-iptables', ...pod.init.args],
+        Env: Object.entries(pod.init.env).map(([k, v]) => `${k}=${v}`),
+        Labels: this.labels(pod, 'istio-init', 'istio-init'),
+        HostConfig: { ...this.joined(pod, pause), CapAdd: ['NET_ADMIN', 'NET_RAW'] },
+      });
+      // Kubernetes keeps a finished init container; so does the lab, for its logs.
+      await runToCompletion(init, `istio-init of pod ${pod.namespace}/${pod.name}`);
+      log(`${pod.namespace}/${pod.name}: istio-init applied the rules`);
+    }
+
+    const proxy = pod.init
+      ? () =>
+          startContainer(this.docker, {
+            name: name('istio-proxy'),
+            Image: this.images.proxy,
+            User: '1337:1337',
+            Cmd: PAUSE_CMD,
+            Labels: this.labels(pod, 'istio-proxy', 'istio-proxy'),
+            HostConfig: this.joined(pod, pause),
+          })
+      : undefined;
+    if (proxy && pod.holdApplicationUntilProxyStarts) await proxy();
+
+    for (const app of pod.apps) {
+      await startContainer(this.docker, {
+        name: name(app.name),
+        Image: app.image,
+        Entrypoint: app.entrypoint,
+        Cmd: app.cmd,
+        Env: Object.entries(app.env).map(([k, v]) => `${k}=${v}`),
+        User: app.user,
+        Labels: {
+          ...this.labels(pod, app.name, 'app'),
+          ...(app.replacedImage ? { [`${LABELS.container}.replaces`]: app.replacedImage } : {}),
+        },
+        HostConfig: this.joined(pod, pause),
+      });
+    }
+    if (proxy && !pod.holdApplicationUntilProxyStarts) await proxy();
+
+    if (pod.init) {
+      await startContainer(this.docker, {
+        name: name('tap'),
+        Image: this.images.tap,
+        User: '0:0',
+        Cmd: PAUSE_CMD,
+        Labels: this.labels(pod, 'tap', 'tap'),
+        HostConfig: { ...this.joined(pod, pause), CapAdd: ['NET_ADMIN', 'NET_RAW'] },
+      });
+    }
+  }
+
+  /** Ready: the app's declared ports are listening in the pod's namespace (seen from pause). */
+  async waitReady(pod: PodRun, timeoutMs: number): Promise<void> {
+    const pause = this.docker.getContainer(containerName(pod.lab, pod.namespace, pod.name, 'pause'));
+    const wanted = pod.apps.flatMap((a) => a.ports);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const missing = await this.missingListeners(pause, wanted);
+      const exited = await this.exitedApps(pod);
+      if (exited.length > 0) {
+        throw new Error(`pod ${pod.namespace}/${pod.name}: container ${exited.join(', ')} exited`);
+      }
+      if (missing.length === 0) return;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `pod ${pod.namespace}/${pod.name} not ready after ${timeoutMs / 1000} s: nothing listens on port ${missing.join(', ')}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  private async missingListeners(pause: Docker.Container, ports: number[]): Promise<number[]> {
+    if (ports.length === 0) return [];
+    const result = await execIn(this.docker, pause, ['ss', '-Hltnu']);
+    const listening = new Set(
+      result.stdout
+        .split('\n')
+        .map((line) => /:(\d+)\s/.exec(line.split(/\s+/).slice(4, 5).join(' ') + ' ')?.[1])
+        .filter((p): p is string => Boolean(p))
+        .map(Number),
+    );
+    return ports.filter((p) => !listening.has(p));
+  }
+
+  private async exitedApps(pod: PodRun): Promise<string[]> {
+    const exited: string[] = [];
+    for (const app of pod.apps) {
+      const info = await this.docker
+        .getContainer(containerName(pod.lab, pod.namespace, pod.name, app.name))
+        .inspect();
+      if (!info.State.Running) exited.push(`${app.name} (exit code ${info.State.ExitCode})`);
+    }
+    return exited;
+  }
+}

@@ -1,0 +1,112 @@
+// A lab's state as the engine sees it now, shaped like `kubectl get pods -o wide` plus the lab's own parts.
+import type Docker from 'dockerode';
+import { LABELS } from '../docker/engine';
+import { labFilter } from './docker-ops';
+import { readLabRecord, type ServiceRecord } from './lab';
+import { networkName } from './network';
+import type { PodContainerRole } from './pod';
+
+export interface ContainerStatus {
+  name: string;
+  role: PodContainerRole;
+  dockerName: string;
+  image: string;
+  state: string;
+  exitCode?: number;
+  /** The image the manifest named when the demo image stands in for it. */
+  replaces?: string;
+}
+
+export interface PodStatus {
+  namespace: string;
+  name: string;
+  ip: string;
+  sidecar: boolean;
+  ready: boolean;
+  labels: Record<string, string>;
+  containers: ContainerStatus[];
+}
+
+export interface LabStatus {
+  name: string;
+  scenario?: string;
+  ready: boolean;
+  network?: { name: string; subnet: string; internal: boolean };
+  node?: { ip: string; state: string };
+  pods: PodStatus[];
+  services: ServiceRecord[];
+}
+
+const ROLE_ORDER: PodContainerRole[] = ['pause', 'istio-init', 'istio-proxy', 'app', 'tap'];
+
+function containerReady(c: ContainerStatus): boolean {
+  if (c.role === 'istio-init') return c.state === 'exited' && c.exitCode === 0;
+  return c.state === 'running';
+}
+
+export async function labStatus(docker: Docker, lab: string): Promise<LabStatus> {
+  const record = readLabRecord(lab);
+  const containers = await docker.listContainers({ all: true, filters: labFilter(lab) });
+  const pods = new Map<string, PodStatus>();
+  let node: LabStatus['node'];
+  for (const c of containers) {
+    const role = c.Labels[LABELS.role] as PodContainerRole | 'node';
+    if (role === 'node') {
+      const ip = Object.values(c.NetworkSettings?.Networks ?? {})[0]?.IPAddress ?? '';
+      node = { ip, state: c.State };
+      continue;
+    }
+    const namespace = c.Labels[LABELS.namespace];
+    const name = c.Labels[LABELS.pod];
+    const key = `${namespace}/${name}`;
+    const pod =
+      pods.get(key) ??
+      ({ namespace, name, ip: '', sidecar: false, ready: false, labels: {}, containers: [] } as PodStatus);
+    pods.set(key, pod);
+    if (role === 'pause') {
+      pod.ip = c.Labels[`${LABELS.pod}.ip`] ?? '';
+      pod.sidecar = c.Labels[`${LABELS.pod}.sidecar`] === 'true';
+      pod.labels = JSON.parse(c.Labels[`${LABELS.pod}.labels`] ?? '{}') as Record<string, string>;
+    }
+    const exited = /Exited \((\d+)\)/.exec(c.Status);
+    pod.containers.push({
+      name: c.Labels[LABELS.container],
+      role,
+      dockerName: c.Names[0]?.replace(/^\//, '') ?? c.Id,
+      image: c.Image,
+      state: c.State,
+      ...(exited ? { exitCode: Number(exited[1]) } : {}),
+      ...(c.Labels[`${LABELS.container}.replaces`]
+        ? { replaces: c.Labels[`${LABELS.container}.replaces`] }
+        : {}),
+    });
+  }
+  for (const pod of pods.values()) {
+    pod.containers.sort((a, b) => ROLE_ORDER.indexOf(a.role) - ROLE_ORDER.indexOf(b.role));
+    pod.ready = pod.containers.length > 0 && pod.containers.every(containerReady);
+  }
+  let network: LabStatus['network'];
+  try {
+    const info = (await docker.getNetwork(networkName(lab)).inspect()) as {
+      Name: string;
+      Internal: boolean;
+      IPAM: { Config: { Subnet: string }[] };
+    };
+    network = { name: info.Name, subnet: info.IPAM.Config[0]?.Subnet ?? '', internal: info.Internal };
+  } catch {
+    network = undefined;
+  }
+  const order = new Map(record?.run.pods.map((p, i) => [`${p.namespace}/${p.name}`, i]) ?? []);
+  return {
+    name: lab,
+    scenario: record?.run.scenario,
+    ready: Boolean(record?.ready) && [...pods.values()].every((p) => p.ready),
+    network,
+    node,
+    pods: [...pods.values()].sort(
+      (a, b) =>
+        (order.get(`${a.namespace}/${a.name}`) ?? 1e9) - (order.get(`${b.namespace}/${b.name}`) ?? 1e9),
+    ),
+    services: record?.run.services ?? [],
+  };
+}
