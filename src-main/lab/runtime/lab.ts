@@ -112,6 +112,22 @@ export async function labUp(
   log: (message: string) => void,
 ): Promise<void> {
   await removeAbandoned(docker, run.name, log);
+  try {
+    await startLab(docker, run, images, log);
+  } catch (err) {
+    // A lab that failed to start is not left half-built: its logs are in the error already.
+    log(`lab ${run.name} failed to start; removing what was started`);
+    await labDown(docker, run.name, () => {});
+    throw err;
+  }
+}
+
+async function startLab(
+  docker: Docker,
+  run: LabRun,
+  images: ImageSet,
+  log: (message: string) => void,
+): Promise<void> {
   const labLabels = { [LABELS.lab]: run.name, [LABELS.owner]: String(process.pid) };
   writeLabRecord({ run, ownerPid: process.pid, ready: false, startedAt: new Date().toISOString() });
   await createLabNetwork(docker, run.name, run.network, labLabels);
@@ -147,7 +163,7 @@ export async function labUp(
     run.pods.map(async (pod) => {
       await starter.start(pod, log);
       await starter.waitReady(pod, 60_000);
-      const sidecar = pod.init ? 'with sidecar' : 'no sidecar';
+      const sidecar = pod.sidecar ? 'with sidecar' : 'no sidecar';
       log(`pod ${pod.namespace}/${pod.name} ready (${pod.ip}, ${sidecar})`);
     }),
   );

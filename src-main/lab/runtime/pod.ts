@@ -24,9 +24,11 @@ export interface PodRun {
   ip: string;
   nodeIP: string;
   resolvConf: string;
+  etcHosts: string;
   /** Kubernetes labels of the pod, kept for status and selectors. */
   podLabels: Record<string, string>;
-  /** The istio-init arguments and environment; undefined when the pod has no sidecar. */
+  sidecar: boolean;
+  /** The istio-init arguments and environment; undefined without a sidecar or with interceptionMode NONE. */
   init?: { args: string[]; env: Record<string, string> };
   holdApplicationUntilProxyStarts: boolean;
   apps: AppRun[];
@@ -44,9 +46,11 @@ const PAUSE_CMD = ['sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 &
 /**
  * What a CNI plugin and kubelet do for a pod: route everything through the node (pods reach
  * ClusterIPs only there), drop the engine's own DNS rules so the pod's tables hold only what
- * istio-init writes, and write the resolv.conf that kubelet would.
+ * istio-init writes, and write the resolv.conf and hosts file that kubelet would.
  */
-export function cniScript(nodeIP: string, resolvConf: string): string {
+const shellQuote = (text: string): string => `'${text.replace(/'/g, "'\\''")}'`;
+
+export function cniScript(nodeIP: string, resolvConf: string, etcHosts: string): string {
   return [
     'set -e',
     'ip route del 10.0.0.0/8 dev eth0 2>/dev/null || true',
@@ -54,7 +58,8 @@ export function cniScript(nodeIP: string, resolvConf: string): string {
     `ip route replace default via ${nodeIP} dev eth0`,
     'iptables-nft -t nat -F',
     'iptables-nft -t nat -X',
-    `printf '%s' '${resolvConf.replace(/'/g, "'\\''")}' > /etc/resolv.conf`,
+    `printf '%s' ${shellQuote(resolvConf)} > /etc/resolv.conf`,
+    `printf '%s' ${shellQuote(etcHosts)} > /etc/hosts`,
   ].join('\n');
 }
 
@@ -91,7 +96,7 @@ export class PodStarter {
         ...this.labels(pod, 'pause', 'pause'),
         [`${LABELS.pod}.ip`]: pod.ip,
         [`${LABELS.pod}.labels`]: JSON.stringify(pod.podLabels),
-        [`${LABELS.pod}.sidecar`]: pod.init ? 'true' : 'false',
+        [`${LABELS.pod}.sidecar`]: pod.sidecar ? 'true' : 'false',
       },
       HostConfig: { NetworkMode: networkName(pod.lab) },
       NetworkingConfig: {
@@ -102,7 +107,7 @@ export class PodStarter {
     const cni = await startContainer(this.docker, {
       name: name('cni'),
       Image: this.images.runtime,
-      Cmd: ['sh', '-c', cniScript(pod.nodeIP, pod.resolvConf)],
+      Cmd: ['sh', '-c', cniScript(pod.nodeIP, pod.resolvConf, pod.etcHosts)],
       Labels: this.labels(pod, 'cni', 'cni'),
       HostConfig: { ...this.joined(pod, pause), CapAdd: ['NET_ADMIN', 'NET_RAW'] },
     });
@@ -127,7 +132,7 @@ export class PodStarter {
       log(`${pod.namespace}/${pod.name}: istio-init applied the rules`);
     }
 
-    const proxy = pod.init
+    const proxy = pod.sidecar
       ? () =>
           startContainer(this.docker, {
             name: name('istio-proxy'),
@@ -157,7 +162,7 @@ export class PodStarter {
     }
     if (proxy && !pod.holdApplicationUntilProxyStarts) await proxy();
 
-    if (pod.init) {
+    if (pod.sidecar) {
       await startContainer(this.docker, {
         name: name('tap'),
         Image: this.images.tap,

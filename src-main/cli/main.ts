@@ -1,0 +1,150 @@
+// `sidecar-lab`: the command line over the lab core.
+import { connectEngine } from '../lab/docker/engine';
+import { ensureImages } from '../lab/images/build';
+import { labDown, labsOnEngine, labUp } from '../lab/runtime/lab';
+import { execAttached, findExecTarget } from '../lab/runtime/exec';
+import { labStatus } from '../lab/runtime/status';
+import { ScenarioError } from '../lab/scenario/errors';
+import { parseArgs, flagString, UsageError } from './args';
+import { imagesCommand, isOffline } from './images-command';
+import { iptablesCommand } from './iptables-command';
+import { consoleIO, progressPrinter, type CliIO } from './output';
+import { prepareLab, printScenarioNotes, scenariosCommand, toLabRun } from './up-command';
+import { printStatus } from './status-output';
+
+const USAGE = `sidecar-lab: a local Istio sidecar lab on Docker
+
+Usage:
+  sidecar-lab up [SCENARIO] [--offline] [--verbose]   start a lab (a YAML file or a built-in name; default: interception)
+  sidecar-lab status [--json] [--lab NAME]            pods, containers, IPs and Services of the running lab
+  sidecar-lab exec POD [-n NS] [-c CONTAINER] [-i] [-t] [-u USER] -- CMD…
+                                                      run a command in a pod's container
+  sidecar-lab down [--all] [--lab NAME]               remove a lab (--all: every lab's containers, networks, volumes)
+  sidecar-lab images build|list|save FILE|load FILE   the lab's images (save/load: for machines with no internet)
+  sidecar-lab scenarios                               the built-in scenarios
+  sidecar-lab iptables [FLAGS] | --pod FILE [--print-flags]
+                                                      what istio-iptables writes for flags or a pod (dry run)
+
+Environment: SIDECAR_LAB_OFFLINE=1 never contacts a registry; DOCKER_HOST picks the engine.`;
+
+/** The lab a command acts on: the one named, else the only one that is up. */
+async function pickLab(io: CliIO, named: string | undefined): Promise<string | undefined> {
+  if (named) return named;
+  const labs = await labsOnEngine(await connectEngine());
+  if (labs.length === 1) return labs[0];
+  if (labs.length === 0) {
+    io.err('no lab is up: `sidecar-lab up interception` starts one');
+    return undefined;
+  }
+  throw new UsageError(`several labs are up (${labs.join(', ')}): say which with --lab NAME`);
+}
+
+async function run(argv: string[], io: CliIO): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      io.out(USAGE);
+      return command === undefined ? 2 : 0;
+    case '--version':
+      io.out('sidecar-lab 0.1.0');
+      return 0;
+    case 'scenarios':
+      return scenariosCommand(io);
+    case 'iptables':
+      return iptablesCommand(rest, { out: io.out, err: io.err });
+    case 'images': {
+      const args = parseArgs(rest, [{ name: 'offline' }, { name: 'verbose', short: 'v' }], 'images');
+      const [sub, ...positionals] = args.positionals;
+      const verboseIO = { ...io, verbose: args.flags.has('verbose') };
+      return imagesCommand(sub, positionals, args.flags.has('offline'), verboseIO);
+    }
+    case 'up': {
+      const args = parseArgs(rest, [{ name: 'offline' }, { name: 'verbose', short: 'v' }], 'up');
+      if (args.positionals.length > 1) throw new UsageError(`up: one SCENARIO at most, got ${args.positionals.join(' ')}`);
+      const verboseIO = { ...io, verbose: args.flags.has('verbose') };
+      const started = Date.now();
+      // Everything about the manifests is checked before the engine is touched.
+      const prepared = await prepareLab(args.positionals[0] ?? 'interception');
+      printScenarioNotes(prepared, io);
+      const docker = await connectEngine();
+      const images = await ensureImages(docker, {
+        offline: isOffline(args.flags.has('offline')),
+        progress: progressPrinter(verboseIO),
+      });
+      const run = await toLabRun(docker, prepared, images, io);
+      await labUp(docker, run, images, (m) => io.err(`up: ${m}`));
+      io.err(`up: lab ${run.name} is up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      printStatus(await labStatus(docker, run.name), io);
+      return 0;
+    }
+    case 'status': {
+      const args = parseArgs(rest, [{ name: 'json' }, { name: 'lab', takesValue: true }], 'status');
+      const lab = await pickLab(io, flagString(args, 'lab'));
+      if (!lab) {
+        if (args.flags.has('json')) io.out('null');
+        return args.flags.has('json') ? 0 : 1;
+      }
+      const status = await labStatus(await connectEngine(), lab);
+      if (args.flags.has('json')) io.out(JSON.stringify(status, null, 2));
+      else printStatus(status, io);
+      return 0;
+    }
+    case 'exec': {
+      const args = parseArgs(
+        rest,
+        [
+          { name: 'namespace', short: 'n', takesValue: true },
+          { name: 'container', short: 'c', takesValue: true },
+          { name: 'user', short: 'u', takesValue: true },
+          { name: 'lab', takesValue: true },
+          { name: 'stdin', short: 'i' },
+          { name: 'tty', short: 't' },
+        ],
+        'exec',
+      );
+      const [pod] = args.positionals;
+      if (!pod || args.rest.length === 0) {
+        throw new UsageError('exec: usage: sidecar-lab exec POD [-c CONTAINER] -- CMD…');
+      }
+      const lab = await pickLab(io, flagString(args, 'lab'));
+      if (!lab) return 1;
+      const docker = await connectEngine();
+      const target = findExecTarget(
+        await labStatus(docker, lab),
+        pod,
+        flagString(args, 'namespace'),
+        flagString(args, 'container'),
+      );
+      return execAttached(docker, target, args.rest, {
+        stdin: args.flags.has('stdin'),
+        tty: args.flags.has('tty'),
+        user: flagString(args, 'user'),
+      });
+    }
+    case 'down': {
+      const args = parseArgs(rest, [{ name: 'all' }, { name: 'lab', takesValue: true }], 'down');
+      const docker = await connectEngine();
+      const lab = args.flags.has('all') ? undefined : await pickLab(io, flagString(args, 'lab'));
+      if (!lab && !args.flags.has('all')) return 0;
+      const removed = await labDown(docker, lab, (m) => io.err(`down: ${m}`));
+      io.err(`down: ${lab ? `lab ${lab}` : 'all labs'}: removed ${removed} objects`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command ${command} (sidecar-lab --help lists them)`);
+  }
+}
+
+export async function main(argv: string[], io: CliIO = consoleIO()): Promise<number> {
+  try {
+    return await run(argv, io);
+  } catch (err) {
+    if (err instanceof ScenarioError) io.err(err.formatAll());
+    else if (err instanceof UsageError) io.err(err.message);
+    else io.err(`sidecar-lab: ${err instanceof Error ? err.message : String(err)}`);
+    return err instanceof UsageError ? 2 : 1;
+  }
+}

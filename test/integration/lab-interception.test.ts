@@ -1,0 +1,126 @@
+// The built-in `interception` scenario on a real engine: pods, rules, redirection, the node, and `down`.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LabStatus, PodStatus } from '../../src-main/lab/runtime/status';
+import { cliOk, runCli } from './helpers/cli';
+import { docker, dockerExec, labResources } from './helpers/docker';
+
+let status: LabStatus;
+let upOutput: string;
+
+const pod = (prefix: string, ns = 'default'): PodStatus => {
+  const found = status.pods.find((p) => p.namespace === ns && (p.name === prefix || p.name.startsWith(`${prefix}-`)));
+  if (!found) throw new Error(`no pod ${ns}/${prefix} in ${status.pods.map((p) => p.name).join(', ')}`);
+  return found;
+};
+
+beforeAll(async () => {
+  await runCli(['down', '--all']);
+  const up = await cliOk(['up', 'interception']);
+  upOutput = up.stdout + up.stderr;
+  status = JSON.parse((await cliOk(['status', '--json'])).stdout) as LabStatus;
+});
+
+afterAll(async () => {
+  await runCli(['down', '--all']);
+});
+
+describe('sidecar-lab up interception', () => {
+  it('reports every pod ready', () => {
+    expect(upOutput).toMatch(/lab interception is up in [\d.]+ s/);
+    expect(status.ready).toBe(true);
+  });
+
+  it('status --json lists each pod with its containers, IP and state', () => {
+    const names = status.pods.map((p) => `${p.namespace}/${p.name.replace(/-[a-z0-9]+-[a-z0-9]{5}$/, '')}`);
+    expect(names).toEqual(expect.arrayContaining(['default/sleep', 'default/httpbin', 'external/external']));
+    for (const p of status.pods) {
+      expect(p.ip).toMatch(/^10\.244\.\d+\.\d+$/);
+      expect(p.ready).toBe(true);
+    }
+    const sleep = pod('sleep');
+    expect(sleep.sidecar).toBe(true);
+    expect(sleep.containers.map((c) => [c.name, c.state, c.exitCode])).toEqual([
+      ['pause', 'running', undefined],
+      ['istio-init', 'exited', 0],
+      ['istio-proxy', 'running', undefined],
+      ['sleep', 'running', undefined],
+      ['tap', 'running', undefined],
+    ]);
+    const external = pod('external', 'external');
+    expect(external.sidecar).toBe(false);
+    expect(external.containers.map((c) => c.name)).toEqual(['pause', 'httpbin']);
+    expect(new Set(status.pods.map((p) => p.ip)).size).toBe(status.pods.length);
+  });
+
+  it('names containers <lab>-<namespace>-<pod>-<container>', async () => {
+    const sleep = pod('sleep');
+    const info = await docker.getContainer(`interception-default-${sleep.name}-istio-proxy`).inspect();
+    expect(info.Config.User).toBe('1337:1337');
+  });
+
+  it('resolves svc, svc.ns and svc.ns.svc.cluster.local in every pod', async () => {
+    const httpbin = status.services.find((s) => s.name === 'httpbin' && s.namespace === 'default');
+    expect(httpbin?.clusterIP).toMatch(/^10\.(9[6-9]|1[01]\d)\./);
+    for (const [p, ns] of [['sleep', 'default'], ['external', 'external']] as const) {
+      for (const name of ['httpbin', 'httpbin.default', 'httpbin.default.svc.cluster.local']) {
+        if (ns === 'external' && name === 'httpbin') continue; // not in external's search list
+        const r = await cliOk(['exec', p, '-n', ns, '--', 'getent', 'hosts', name]);
+        expect(r.stdout.split(/\s+/)[0]).toBe(httpbin?.clusterIP);
+      }
+    }
+  });
+
+  it('without a proxy listening, an app connection to a ClusterIP is redirected to 127.0.0.1:15001', async () => {
+    const url = 'http://httpbin.default.svc.cluster.local/get';
+    const refused = await runCli(['exec', 'sleep', '-c', 'sleep', '--', 'curl', '-sS', '-m', '5', url]);
+    expect(refused.code).toBe(7); // connection refused: nothing on 15001
+    // Something listening on 15001 in the pod gets the request meant for httpbin.
+    await cliOk(['exec', 'sleep', '-c', 'sleep', '--', 'sh', '-c', 'demo httpbin --port 15001 --name port-15001 >/dev/null 2>&1 &']);
+    try {
+      let body = '';
+      for (let i = 0; i < 50 && !body.includes('port-15001'); i++) {
+        body = (await runCli(['exec', 'sleep', '-c', 'sleep', '--', 'curl', '-s', '-m', '5', url])).stdout;
+      }
+      const got = JSON.parse(body) as { servedBy: string; headers: Record<string, string> };
+      expect(got.servedBy).toBe('port-15001');
+      expect(got.headers['Host']).toBe('httpbin.default.svc.cluster.local');
+      const ct = await cliOk(['exec', 'sleep', '-c', 'tap', '--', 'conntrack', '-L', '-p', 'tcp', '--orig-port-dst', '80']);
+      expect(ct.stdout).toMatch(/dst=10\.\d+\.\d+\.\d+ sport=\d+ dport=80 src=127\.0\.0\.1 dst=10\.244\.\d+\.\d+ sport=15001/);
+    } finally {
+      await runCli(['exec', 'sleep', '-c', 'sleep', '--', 'pkill', '-f', 'port 15001']);
+    }
+  });
+
+  it('does not redirect traffic from uid 1337', async () => {
+    const sleep = pod('sleep');
+    const asProxy = await cliOk(['exec', 'sleep', '-c', 'istio-proxy', '--', 'curl', '-sS', '-m', '5', 'http://external.external/ip']);
+    expect(JSON.parse(asProxy.stdout)).toMatchObject({ origin: sleep.ip });
+    const asApp = await runCli(['exec', 'sleep', '-c', 'sleep', '--', 'curl', '-sS', '-m', '5', 'http://external.external/ip']);
+    expect(asApp.code).toBe(7);
+  });
+
+  it('has a Kubernetes API stand-in behind 10.96.0.1', async () => {
+    const kubernetes = status.services.find((s) => s.name === 'kubernetes');
+    expect(kubernetes?.clusterIP).toBe('10.96.0.1');
+    const r = await cliOk(['exec', 'external', '-n', 'external', '--', 'curl', '-sS', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', 'http://10.96.0.1:443/get']);
+    expect(r.stdout).toBe('200');
+  });
+
+  it('keeps the lab on an internal network with no way off the machine', async () => {
+    const net = await docker.getNetwork('interception-net').inspect();
+    expect(net.Internal).toBe(true);
+    expect(net.IPAM?.Config?.[0]?.Subnet).toBe('10.0.0.0/8');
+    const nodeRoutes = await dockerExec('interception-node', ['ip', 'route']);
+    expect(nodeRoutes.out).not.toMatch(/^default/m);
+    const podRoutes = await cliOk(['exec', 'sleep', '-c', 'tap', '--', 'ip', 'route']);
+    expect(podRoutes.stdout).toMatch(/^default via 10\.244\.0\.1 dev eth0/m);
+    const sleep = pod('sleep');
+    expect(upOutput).toContain(sleep.ip);
+  });
+
+  it('down leaves no container, network or volume with the lab labels', async () => {
+    expect((await labResources('interception')).length).toBeGreaterThan(0);
+    await cliOk(['down']);
+    expect(await labResources('interception')).toEqual([]);
+  });
+});
