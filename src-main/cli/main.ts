@@ -129,8 +129,13 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       const docker = await connectEngine();
       const lab = args.flags.has('all') ? undefined : await pickLab(io, flagString(args, 'lab'));
       if (!lab && !args.flags.has('all')) return 0;
-      const removed = await labDown(docker, lab, (m) => io.err(`down: ${m}`));
-      io.err(`down: ${lab ? `lab ${lab}` : 'all labs'}: removed ${removed} objects`);
+      const kinds = new Map<string, number>();
+      const removed = await labDown(docker, lab, (m) => {
+        const kind = m.split(' ')[1] ?? 'object';
+        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+      });
+      const what = [...kinds].map(([k, n]) => `${n} ${k}${n === 1 ? '' : 's'}`).join(', ');
+      io.err(`down: ${lab ? `lab ${lab}` : 'all labs'}: removed ${removed} objects${what ? ` (${what})` : ''}`);
       return 0;
     }
     default:

@@ -1,7 +1,12 @@
 // The built-in `interception` scenario on a real engine: pods, rules, redirection, the node, and `down`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { injectorArgs } from '../../src-main/lab/injection';
 import type { LabStatus, PodStatus } from '../../src-main/lab/runtime/status';
-import { cliOk, runCli } from './helpers/cli';
+import { diffRuleSets, dryRun, formatDiff, parseArgs, splitDryRun } from '../../src-pod/istio-iptables';
+import { cliOk, repoRoot, runCli } from './helpers/cli';
 import { docker, dockerExec, labResources } from './helpers/docker';
 
 let status: LabStatus;
@@ -89,6 +94,23 @@ describe('sidecar-lab up interception', () => {
     } finally {
       await runCli(['exec', 'sleep', '-c', 'sleep', '--', 'pkill', '-f', 'port 15001']);
     }
+  });
+
+  it("has exactly the rules istio-iptables generates for the sleep pod's annotations, and nothing else", async () => {
+    // Expected: straight from the manifest, through the injector and the generator.
+    const manifest = readFileSync(resolve(repoRoot, 'resources/scenarios/interception.yaml'), 'utf8');
+    const deployment = parseAllDocuments(manifest)
+      .map((d) => d.toJS() as { kind: string; metadata: { name: string }; spec: { template: { metadata: { annotations?: Record<string, string> } } } })
+      .find((d) => d.kind === 'Deployment' && d.metadata.name === 'sleep');
+    const injected = injectorArgs({ annotations: deployment?.spec.template.metadata.annotations ?? {} });
+    const expected = splitDryRun(dryRun(parseArgs(injected.args, injected.env).config)).v4;
+    const live = (await cliOk(['exec', 'sleep', '-c', 'tap', '--', 'iptables-save'])).stdout;
+    const diff = diffRuleSets(expected, live);
+    expect(diff.equal, formatDiff(diff, ['istio-iptables dry run', 'iptables-save in the pod'])).toBe(true);
+    expect(live).not.toContain('DOCKER');
+    // And istio-init was run with exactly those arguments.
+    const init = await docker.getContainer(`interception-default-${pod('sleep').name}-istio-init`).inspect();
+    expect(init.Config.Cmd).toEqual(['istio-iptables', ...injected.args]);
   });
 
   it('does not redirect traffic from uid 1337', async () => {
