@@ -33,6 +33,8 @@ async function recordLab(docker: Docker, lab: string): Promise<Recorded[]> {
   const list = await docker.listContainers({ all: true, filters: { label: [`${LABELS.lab}=${lab}`] } });
   const byCreated = list.sort((a, b) => a.Created - b.Created);
   const out: Recorded[] = [];
+  // The engine reports `container:<id>` for a shared namespace; the plain run needs names.
+  const nameOf = new Map(byCreated.map((c) => [c.Id, c.Names[0]?.replace(/^\//, '') ?? c.Id]));
   for (const c of byCreated) {
     const info = await docker.getContainer(c.Id).inspect();
     const net = Object.values(info.NetworkSettings.Networks)[0] as { IPAMConfig?: { IPv4Address?: string } } | undefined;
@@ -43,7 +45,10 @@ async function recordLab(docker: Docker, lab: string): Promise<Recorded[]> {
       cmd: info.Config.Cmd ?? [],
       user: info.Config.User,
       env: (info.Config.Env ?? []).filter((e) => e.startsWith('SIDECAR_LAB_')),
-      networkMode: info.HostConfig.NetworkMode ?? 'default',
+      networkMode: (info.HostConfig.NetworkMode ?? 'default').replace(
+        /^container:([0-9a-f]{64})$/,
+        (_, id: string) => `container:${nameOf.get(id) ?? id}`,
+      ),
       caps: info.HostConfig.CapAdd ?? [],
       ip: net?.IPAMConfig?.IPv4Address,
       sysctls: (info.HostConfig as { Sysctls?: Record<string, string> }).Sysctls ?? {},
@@ -68,7 +73,7 @@ function plainDockerUp(containers: Recorded[], lab: string): number {
     if (c.user) args.push('--user', c.user);
     if (c.entrypoint.length > 0) args.push('--entrypoint', c.entrypoint[0]);
     args.push(c.image, ...c.entrypoint.slice(1), ...c.cmd);
-    execFileSync('docker', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('docker', args, { stdio: 'pipe' });
   }
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
@@ -81,6 +86,16 @@ function plainDockerDown(): number {
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
+/** Starts the plain copy; when that fails, removes what it started before passing the error on. */
+function runPlain(recorded: Recorded[]): number {
+  try {
+    return plainDockerUp(recorded, 'interception');
+  } catch (err) {
+    plainDockerDown();
+    throw err;
+  }
+}
+
 export async function benchUpDown(rounds: number): Promise<void> {
   const docker = new Docker();
   spawnSync(process.execPath, [cli, 'down', '--all'], { cwd: root });
@@ -91,7 +106,7 @@ export async function benchUpDown(rounds: number): Promise<void> {
     const up = timed('sidecar-lab up', process.execPath, [cli, 'up', 'interception']);
     const recorded = await recordLab(docker, 'interception');
     const down = timed('sidecar-lab down', process.execPath, [cli, 'down']);
-    const plainUp = plainDockerUp(recorded, 'interception');
+    const plainUp = runPlain(recorded);
     const plainDown = plainDockerDown();
     rows.push([String(i + 1), String(recorded.length), up.toFixed(0), down.toFixed(0), plainUp.toFixed(0), plainDown.toFixed(0)]);
   }
