@@ -31,6 +31,7 @@ export interface BuildContext {
 export async function makeBuildContext(def: ImageDefinition, parentId: string): Promise<BuildContext> {
   const files = new Map<string, Buffer>();
   files.set('Dockerfile', readFileSync(dockerfilePath(def.name)));
+  for (const [name, file] of Object.entries(def.sources ?? {})) files.set(name, readFileSync(file));
   for (const program of def.programs) {
     files.set(`lib/${program.name}.cjs`, await bundlePodProgram(program));
     files.set(`bin/${program.name}`, Buffer.from(commandWrapper(program)));

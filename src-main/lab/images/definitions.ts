@@ -15,6 +15,8 @@ export interface ImageDefinition {
   /** `base` is the Debian base image; otherwise another lab image built first. */
   parent: 'base' | ImageName;
   programs: PodProgram[];
+  /** Source files copied into the build context as they are: context path → file. */
+  sources?: Record<string, string>;
   description: string;
 }
 
@@ -27,6 +29,7 @@ export const POD_PROGRAMS = {
   istioIptables: program('istio-iptables', 'istio-iptables/main.ts'),
   demo: program('demo', 'demo/main.ts'),
   nodeAgent: program('node-agent', 'node-agent/main.ts'),
+  sidecar: program('sidecar', 'sidecar/main.ts'),
 } as const;
 
 /** In build order: a parent always comes before its children. */
@@ -40,7 +43,8 @@ export const IMAGES: readonly ImageDefinition[] = [
   {
     name: 'proxy',
     parent: 'runtime',
-    programs: [POD_PROGRAMS.istioIptables],
+    programs: [POD_PROGRAMS.istioIptables, POD_PROGRAMS.sidecar],
+    sources: { 'addon/original_dst.c': join(srcPodDir, 'sidecar/original-dst/original_dst.c') },
     description: 'istio-init and istio-proxy (uid/gid 1337)',
   },
   {

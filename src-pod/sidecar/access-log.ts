@@ -1,0 +1,58 @@
+// Istio's default TEXT access log, one line per HTTP request or TCP connection, batched to stdout.
+import { formatFlags, type StreamInfo } from './stream-info';
+
+/**
+ * Istio's `EnvoyTextLogFormat` (pilot/pkg/model/telemetry_logging.go), which this proxy renders
+ * field by field in `formatAccessLog`.
+ */
+export const ISTIO_TEXT_LOG_FORMAT =
+  '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" ' +
+  '%RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS% ' +
+  '"%UPSTREAM_TRANSPORT_FAILURE_REASON%" %BYTES_RECEIVED% %BYTES_SENT% %DURATION% ' +
+  '%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" ' +
+  '"%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%" %UPSTREAM_CLUSTER_RAW% ' +
+  '%UPSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_REMOTE_ADDRESS% ' +
+  '%REQUESTED_SERVER_NAME% %ROUTE_NAME%\n';
+
+const dash = (v: string | undefined): string => (v === undefined || v === '' ? '-' : v);
+// Envoy replaces spaces in these two fields so the line stays space-separated.
+const token = (v: string | undefined): string => dash(v === undefined ? v : v.replace(/ /g, '_'));
+const num = (v: number | undefined): string => (v === undefined ? '-' : String(Math.floor(v)));
+
+/** One access log line (with the trailing newline), exactly in Istio's default layout. */
+export function formatAccessLog(s: StreamInfo): string {
+  const http = s.kind === 'http';
+  return (
+    `[${new Date(s.startTime).toISOString()}] ` +
+    `"${http ? dash(s.method) : '-'} ${http ? dash(s.path) : '-'} ${http ? dash(s.protocol) : '-'}" ` +
+    `${s.responseCode} ${formatFlags(s.flags)} ${token(s.responseCodeDetails)} ` +
+    `${token(s.connectionTerminationDetails)} "${token(s.upstreamTransportFailureReason)}" ` +
+    `${s.bytesReceived} ${s.bytesSent} ${num(s.durationMs)} ${num(s.upstreamServiceTimeMs)} ` +
+    `"${dash(s.forwardedFor)}" "${dash(s.userAgent)}" "${dash(s.requestId)}" "${dash(s.authority)}" ` +
+    `"${dash(s.upstreamHost)}" ${dash(s.cluster)} ${dash(s.upstreamLocal)} ${dash(s.downstreamLocal)} ` +
+    `${dash(s.downstreamRemote)} ${dash(s.requestedServerName)} ${dash(s.routeName)}\n`
+  );
+}
+
+/** A line sink that batches writes per event-loop turn: one write(2) for many requests. */
+export class LineBatcher {
+  private lines: string[] = [];
+  private scheduled = false;
+
+  constructor(private readonly write: (text: string) => void) {}
+
+  push(line: string): void {
+    this.lines.push(line);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.lines.length === 0) return;
+    const text = this.lines.join('');
+    this.lines = [];
+    this.write(text);
+  }
+}

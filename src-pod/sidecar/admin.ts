@@ -1,0 +1,178 @@
+// Admin (15000), health (15021) and Prometheus (15090) HTTP endpoints.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { clustersText, configDump, listenersText, serverInfo, type ProxyRuntimeInfo } from './admin-views';
+import { ConfigError, validateConfig, type ProxyConfig } from './config';
+import type { ProxyContext } from './context';
+import { isLevel, LEVELS } from './logger';
+
+/** What the endpoints need from the running sidecar. */
+export interface SidecarControl {
+  ctx: ProxyContext;
+  runtime(): ProxyRuntimeInfo;
+  startedAt: number;
+  config(): ProxyConfig | undefined;
+  applyConfig(config: ProxyConfig): Promise<void>;
+  ready(): boolean;
+  quit(): void;
+  drainListeners(): Promise<void>;
+}
+
+type Handler = (c: SidecarControl, req: IncomingMessage, res: ServerResponse, q: URLSearchParams) => void | Promise<void>;
+
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+function send(res: ServerResponse, code: number, body: string, type = 'text/plain; charset=UTF-8'): void {
+  res.writeHead(code, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache, max-age=0' });
+  res.end(body);
+}
+
+function json(res: ServerResponse, value: unknown): void {
+  send(res, 200, `${JSON.stringify(value, null, 2)}\n`, 'application/json');
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_CONFIG_BYTES) {
+        reject(new ConfigError(`config larger than ${MAX_CONFIG_BYTES} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+  });
+}
+
+const getConfig: Handler = (c, _req, res) => {
+  const config = c.config();
+  if (!config) send(res, 404, 'no config received yet\n');
+  else json(res, config);
+};
+
+const postConfig: Handler = async (c, req, res) => {
+  let config: ProxyConfig;
+  try {
+    const text = await readBody(req);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError(`config is not JSON: ${(err as Error).message}`, { cause: err });
+    }
+    config = validateConfig(parsed);
+  } catch (err) {
+    send(res, 400, `${(err as Error).message}\n`);
+    return;
+  }
+  await c.applyConfig(config);
+  json(res, { applied: true, version: config.version });
+};
+
+const flows: Handler = (c, req, res, q) => c.ctx.flows.serve(req, res, q);
+
+const prometheus: Handler = (c, _req, res) =>
+  send(res, 200, c.ctx.metrics.render(c.ctx.stats), 'text/plain; version=0.0.4; charset=utf-8');
+
+const ADMIN_GET: Record<string, Handler> = {
+  '/config_dump': (c, _req, res) => json(res, configDump(c.ctx.table, c.runtime())),
+  '/listeners': (c, _req, res, q) => {
+    if (q.get('format') === 'json') json(res, { listener_statuses: listenersText(c.ctx.table, c.runtime()).trim().split('\n').map((l) => ({ name: l.split('::')[0], local_address: l.split('::')[1] })) });
+    else send(res, 200, listenersText(c.ctx.table, c.runtime()));
+  },
+  '/clusters': (c, _req, res) => send(res, 200, clustersText(c.ctx.table, c.ctx.stats)),
+  '/stats': (c, _req, res, q) => send(res, 200, c.ctx.stats.text(q.get('filter') ?? undefined)),
+  '/stats/prometheus': prometheus,
+  '/server_info': (c, _req, res) => json(res, serverInfo(c.ctx.table, c.runtime(), c.startedAt)),
+  '/ready': (c, _req, res) => send(res, c.ready() ? 200 : 503, `${c.runtime().state}\n`),
+  '/logging': (c, _req, res) => send(res, 200, loggers(c)),
+  '/lab/config': getConfig,
+  '/lab/flows': flows,
+  '/': (_c, _req, res) =>
+    send(res, 200, `admin commands are:\n${['/clusters', '/config_dump', '/listeners', '/logging', '/quitquitquit', '/ready', '/server_info', '/stats', '/stats/prometheus', '/lab/config', '/lab/flows'].map((p) => `  ${p}`).join('\n')}\n`),
+};
+
+function loggers(c: SidecarControl): string {
+  const level = c.ctx.log.level;
+  return `active loggers:\n${['admin', 'config', 'conn_handler', 'connection', 'http', 'router', 'tcp', 'upstream'].map((n) => `  ${n}: ${level}`).join('\n')}\n`;
+}
+
+const ADMIN_POST: Record<string, Handler> = {
+  '/logging': (c, _req, res, q) => {
+    // `level=debug` sets every logger, like Envoy; `NAME=level` does the same here (one level).
+    const value = q.get('level') ?? [...q.values()][0];
+    if (value === undefined || !isLevel(value)) {
+      send(res, 404, `usage: /logging?level=<${LEVELS.join('|')}>\n`);
+      return;
+    }
+    c.ctx.log.setLevel(value);
+    send(res, 200, loggers(c));
+  },
+  '/quitquitquit': (c, _req, res) => {
+    send(res, 200, 'OK\n');
+    res.once('finish', () => c.quit());
+  },
+  '/drain_listeners': async (c, _req, res) => {
+    await c.drainListeners();
+    send(res, 200, 'OK\n');
+  },
+  '/lab/config': postConfig,
+};
+
+async function dispatch(
+  c: SidecarControl,
+  req: IncomingMessage,
+  res: ServerResponse,
+  get: Record<string, Handler>,
+  post: Record<string, Handler>,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://admin');
+  const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
+  const pick = (table: Record<string, Handler>): Handler | undefined => (Object.hasOwn(table, path) ? table[path] : undefined);
+  const handler = req.method === 'POST' ? pick(post) : req.method === 'GET' || req.method === 'HEAD' ? pick(get) : undefined;
+  if (!handler) {
+    const other = req.method === 'POST' ? pick(get) : pick(post);
+    if (other) send(res, 405, `method ${req.method ?? ''} not allowed for ${path}\n`);
+    else send(res, 404, `invalid path: ${path}\n`);
+    return;
+  }
+  await handler(c, req, res, url.searchParams);
+}
+
+function guarded(run: (req: IncomingMessage, res: ServerResponse) => Promise<void>) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    run(req, res).catch((err: unknown) => {
+      if (!res.headersSent) send(res, 500, `${err instanceof Error ? err.message : String(err)}\n`);
+      else res.destroy();
+    });
+  };
+}
+
+/** Envoy's admin interface, plus the lab's `/lab/config` and `/lab/flows`. */
+export function adminHandler(c: SidecarControl) {
+  return guarded((req, res) => dispatch(c, req, res, ADMIN_GET, ADMIN_POST));
+}
+
+/**
+ * pilot-agent's status port: `/healthz/ready` (200 once a config is in and listeners are up).
+ * The lab endpoints are served here too, since the admin port is loopback-only and the lab's
+ * control plane talks to the pod from outside.
+ */
+export function healthHandler(c: SidecarControl) {
+  const get: Record<string, Handler> = {
+    '/healthz/ready': (s, _req, res) => send(res, s.ready() ? 200 : 503, s.ready() ? '' : 'not ready\n'),
+    '/lab/config': getConfig,
+    '/lab/flows': flows,
+    '/lab/config_dump': ADMIN_GET['/config_dump'],
+  };
+  return guarded((req, res) => dispatch(c, req, res, get, { '/lab/config': postConfig }));
+}
+
+/** The Prometheus scrape port. */
+export function prometheusHandler(c: SidecarControl) {
+  return guarded((req, res) => dispatch(c, req, res, { '/stats/prometheus': prometheus }, {}));
+}

@@ -1,0 +1,74 @@
+// What the listeners and proxies share: the current route table, stats, logs and flow events.
+import { Agent } from 'node:http';
+import type { Socket } from 'node:net';
+import { formatAccessLog, LineBatcher } from './access-log';
+import { FlowLog, toFlowEvent } from './flow-events';
+import { Logger } from './logger';
+import { IstioMetrics } from './prometheus';
+import type { RouteTable } from './routing';
+import { EnvoyStats } from './stats';
+import { since, type StreamInfo } from './stream-info';
+
+/** Where inbound upstream connections come from (Istio >= 1.10). */
+export const INBOUND_SOURCE_ADDRESS = '127.0.0.6';
+
+export interface ContextOptions {
+  /** Access log sink; default stdout. */
+  accessLogWrite?: (text: string) => void;
+  logger?: Logger;
+  flowCapacity?: number;
+}
+
+export class ProxyContext {
+  table: RouteTable | undefined;
+  readonly stats = new EnvoyStats();
+  readonly metrics: IstioMetrics;
+  readonly flows: FlowLog;
+  readonly log: Logger;
+  readonly agent: Agent;
+  /** Every downstream socket, for draining and shutdown. */
+  readonly downstreams = new Set<Socket>();
+  draining = false;
+  private connectionIds = 0;
+  private readonly accessLog: LineBatcher;
+
+  constructor(opts: ContextOptions = {}) {
+    this.log = opts.logger ?? new Logger();
+    this.flows = new FlowLog(opts.flowCapacity);
+    this.metrics = new IstioMetrics(() => this.table?.config.pod);
+    this.accessLog = new LineBatcher(opts.accessLogWrite ?? ((text) => process.stdout.write(text)));
+    // One pool per endpoint (and per source address): Node's agent keys sockets by host:port:localAddress.
+    this.agent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo' });
+  }
+
+  nextConnectionId(): number {
+    return ++this.connectionIds;
+  }
+
+  /** Finishes a request: access log line, Istio metrics, flow event. */
+  requestDone(info: StreamInfo): void {
+    info.durationMs ??= since(info);
+    if (this.table?.config.mesh.accessLogFile !== '') this.accessLog.push(formatAccessLog(info));
+    this.metrics.recordRequest(info);
+    this.flows.publish(toFlowEvent('request', info));
+  }
+
+  /** A downstream connection was accepted (before any upstream). */
+  connectionOpened(info: StreamInfo, sniffing: boolean): void {
+    this.flows.publish(toFlowEvent('connection.open', info, sniffing ? 'sniffing' : undefined));
+  }
+
+  /** A downstream connection ended; TCP connections also get their access log line. */
+  connectionClosed(info: StreamInfo): void {
+    info.durationMs ??= since(info);
+    if (info.kind === 'tcp') {
+      if (this.table?.config.mesh.accessLogFile !== '') this.accessLog.push(formatAccessLog(info));
+      this.metrics.recordTcpClose(info);
+    }
+    this.flows.publish(toFlowEvent('connection.close', info));
+  }
+
+  flushLogs(): void {
+    this.accessLog.flush();
+  }
+}

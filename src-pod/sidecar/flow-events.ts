@@ -1,0 +1,201 @@
+// Structured per-connection / per-request events in a bounded ring, streamed as NDJSON on /lab/flows.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { formatFlags, type StreamInfo } from './stream-info';
+
+export interface Endpoint4 {
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+}
+
+export interface HostPort {
+  address: string;
+  port: number;
+}
+
+/** One line of `GET /lab/flows`. */
+export interface FlowEvent {
+  /** Strictly increasing per proxy process, from 1. */
+  seq: number;
+  /** `connection.open` when accepted (before any upstream), `connection.close`, or `request` (HTTP, when done). */
+  type: 'connection.open' | 'connection.close' | 'request';
+  /** ISO time the connection / request started. */
+  time: string;
+  connectionId: number;
+  direction: 'outbound' | 'inbound';
+  listener: string;
+  filterChain: string;
+  /** `tcp` or `http` (`sniffing` on open events of undeclared ports). */
+  protocol: 'tcp' | 'http' | 'sniffing';
+  /** The accepted socket: remote = the app / peer, local = the proxy's listener address. */
+  downstream: Endpoint4;
+  originalDst: HostPort | null;
+  cluster: string | null;
+  route: string | null;
+  /** The proxy's upstream connection, once made. */
+  upstream: Endpoint4 | null;
+  /** Bytes from the downstream (`received`) and to it (`sent`); HTTP: body bytes. */
+  bytes: { received: number; sent: number };
+  /** ms since `time` (fractional); null when it did not happen. */
+  timings: { startMs: number; upstreamConnectMs: number | null; firstByteMs: number | null; endMs: number | null };
+  response: { code: number; flags: string; details: string | null };
+  http?: {
+    method: string;
+    authority: string | null;
+    path: string;
+    protocol: string;
+    requestId: string | null;
+    userAgent: string | null;
+    attempts: number;
+  };
+}
+
+/** `10.0.0.1:80` / `[fd00::1]:80` back into parts. */
+export function splitAddress(text: string | undefined): HostPort | null {
+  if (text === undefined || text === '') return null;
+  const colon = text.lastIndexOf(':');
+  if (colon <= 0) return null;
+  const host = text.slice(0, colon);
+  return { address: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(text.slice(colon + 1)) };
+}
+
+function four(local: string | undefined, remote: string | undefined): Endpoint4 | null {
+  const l = splitAddress(local);
+  const r = splitAddress(remote);
+  if (!l || !r) return null;
+  return { localAddress: l.address, localPort: l.port, remoteAddress: r.address, remotePort: r.port };
+}
+
+const round = (v: number | undefined): number | null => (v === undefined ? null : Math.round(v * 1000) / 1000);
+
+/** Builds the event from a stream record (seq is set on publish). */
+export function toFlowEvent(type: FlowEvent['type'], s: StreamInfo, protocol?: FlowEvent['protocol']): Omit<FlowEvent, 'seq'> {
+  const event: Omit<FlowEvent, 'seq'> = {
+    type,
+    time: new Date(s.startTime).toISOString(),
+    connectionId: s.connectionId,
+    direction: s.direction,
+    listener: s.listener,
+    filterChain: s.filterChain,
+    protocol: protocol ?? s.kind,
+    downstream: four(s.listenerAddress, s.downstreamRemote) ?? {
+      localAddress: '',
+      localPort: 0,
+      remoteAddress: '',
+      remotePort: 0,
+    },
+    originalDst: splitAddress(s.downstreamLocal),
+    cluster: s.cluster ?? null,
+    route: s.routeName ?? null,
+    upstream: four(s.upstreamLocal, s.upstreamHost),
+    bytes: { received: s.bytesReceived, sent: s.bytesSent },
+    timings: {
+      startMs: s.startTime,
+      upstreamConnectMs: round(s.upstreamConnectMs),
+      firstByteMs: round(s.firstUpstreamByteMs),
+      endMs: type === 'connection.open' ? null : round(s.durationMs),
+    },
+    response: { code: s.responseCode, flags: formatFlags(s.flags), details: s.responseCodeDetails ?? null },
+  };
+  if (s.kind === 'http' && type === 'request') {
+    event.http = {
+      method: s.method ?? '',
+      authority: s.authority ?? null,
+      path: s.path ?? '',
+      protocol: s.protocol ?? 'HTTP/1.1',
+      requestId: s.requestId ?? null,
+      userAgent: s.userAgent ?? null,
+      attempts: s.attempts ?? 1,
+    };
+  }
+  return event;
+}
+
+// A subscriber further behind than this is cut off rather than buffered without bound.
+const MAX_SUBSCRIBER_BACKLOG = 8 * 1024 * 1024;
+
+export class FlowLog {
+  private readonly ring: FlowEvent[] = [];
+  private start = 0;
+  private seq = 0;
+  private readonly subscribers = new Set<(line: string) => void>();
+
+  constructor(readonly capacity = 10_000) {}
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  publish(event: Omit<FlowEvent, 'seq'>): FlowEvent {
+    const full = { seq: ++this.seq, ...event } as FlowEvent;
+    if (this.ring.length < this.capacity) this.ring.push(full);
+    else {
+      this.ring[this.start] = full;
+      this.start = (this.start + 1) % this.capacity;
+    }
+    if (this.subscribers.size > 0) {
+      const line = `${JSON.stringify(full)}\n`;
+      for (const s of this.subscribers) s(line);
+    }
+    return full;
+  }
+
+  /** Events with seq > `since`, oldest first. */
+  since(since: number): FlowEvent[] {
+    const out: FlowEvent[] = [];
+    for (let i = 0; i < this.ring.length; i++) {
+      const e = this.ring[(this.start + i) % this.ring.length];
+      if (e.seq > since) out.push(e);
+    }
+    return out;
+  }
+
+  subscribe(fn: (line: string) => void): () => void {
+    this.subscribers.add(fn);
+    return () => this.subscribers.delete(fn);
+  }
+
+  /**
+   * `GET /lab/flows[?since=SEQ][&follow=0]`: NDJSON, chunked. With `since`, the ring's events
+   * after SEQ come first (`since=0`: all it holds); then live events until the client goes away
+   * (or, with `follow=0`, the response ends after the backlog).
+   */
+  serve(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
+    const sinceText = query.get('since');
+    const since = sinceText === null ? undefined : Number(sinceText);
+    if (since !== undefined && (!Number.isInteger(since) || since < 0)) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('since: expected a non-negative integer\n');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' });
+    if (since !== undefined) {
+      const backlog = this.since(since);
+      if (backlog.length > 0) res.write(backlog.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    }
+    if (query.get('follow') === '0') {
+      res.end();
+      return;
+    }
+    // Headers go out now so a client sees the stream open before the first event.
+    res.flushHeaders();
+    const unsubscribe = this.subscribe((line) => {
+      if (res.writableLength > MAX_SUBSCRIBER_BACKLOG) {
+        unsubscribe();
+        res.destroy();
+        return;
+      }
+      res.write(line);
+    });
+    const stop = (): void => {
+      unsubscribe();
+    };
+    req.once('close', stop);
+    res.once('close', stop);
+  }
+
+  /** Ends every live stream (shutdown). */
+  closeAll(): void {
+    this.subscribers.clear();
+  }
+}

@@ -1,0 +1,322 @@
+// One downstream HTTP request and its upstream attempts: pooled connections, retries, local replies.
+import { randomUUID } from 'node:crypto';
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { INBOUND_SOURCE_ADDRESS, type ProxyContext } from './context';
+import type { HttpConnection } from './http-proxy';
+import { formatAddress, plainIp } from './net-util';
+import { pickEndpoint, type Cluster } from './routing';
+import { addFlag, since, type StreamInfo } from './stream-info';
+import {
+  connectFailure,
+  connectTimeoutError,
+  resetBody,
+  resetDetails,
+  type UpstreamFailure,
+} from './upstream-errors';
+
+// Hop-by-hop headers (RFC 9110 7.6.1) never cross the proxy; Node sets its own framing.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'upgrade', 'trailer', 'http2-settings']);
+// Bodies up to this size are kept so a failed attempt can be retried (Envoy buffers too).
+const RETRY_BUFFER_LIMIT = 64 * 1024;
+const RETRY_BASE_MS = 25;
+
+/** Writes an Envoy local reply (text/plain, `server: envoy`). */
+export function localReply(res: ServerResponse, info: StreamInfo, code: number, body: string): void {
+  info.responseCode = code;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const bytes = Buffer.byteLength(body);
+  info.bytesSent = bytes;
+  res.writeHead(code, {
+    'content-length': bytes,
+    ...(bytes > 0 ? { 'content-type': 'text/plain' } : {}),
+    date: new Date().toUTCString(),
+    server: 'envoy',
+  });
+  res.end(body);
+}
+
+/** Copies raw headers minus hop-by-hop ones, in order and case, plus `extra` pairs. */
+function forwardHeaders(raw: string[], skip: ReadonlySet<string>, extra: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i].toLowerCase();
+    if (!HOP_BY_HOP.has(lower) && !skip.has(lower)) out.push(raw[i], raw[i + 1]);
+  }
+  for (const v of extra) out.push(v);
+  return out;
+}
+
+const REQUEST_SKIP = new Set(['x-envoy-attempt-count']);
+// Node frames the response itself (chunked when there is no content-length).
+const RESPONSE_SKIP = new Set(['server', 'x-envoy-upstream-service-time', 'transfer-encoding']);
+
+/** One downstream request and its upstream attempts. */
+export class Exchange {
+  private attempt = 0;
+  private body: Buffer[] = [];
+  private bodyBytes = 0;
+  private bodyComplete = false;
+  private bodyOverflow = false;
+  private streamTo: ClientRequest | undefined;
+  private waitingForBody: (() => void) | undefined;
+  private readonly retries: number;
+  private readonly bind: string | undefined;
+  /** The upstream request in flight, aborted when the downstream goes away. */
+  private current: ClientRequest | undefined;
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly conn: HttpConnection,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly info: StreamInfo,
+    private readonly cluster: Cluster,
+    private readonly decorator: string | undefined,
+  ) {
+    const outbound = conn.direction === 'outbound';
+    this.retries = outbound && cluster.retries ? (ctx.table?.config.mesh.httpRetryAttempts ?? 2) : 0;
+    this.bind = outbound ? undefined : INBOUND_SOURCE_ADDRESS;
+    info.cluster = cluster.name;
+    info.service = cluster.service;
+  }
+
+  start(): void {
+    const { req } = this;
+    this.res.once('close', () => {
+      if (!this.res.writableFinished) this.current?.destroy();
+    });
+    req.on('data', (chunk: Buffer) => {
+      this.info.bytesReceived += chunk.length;
+      if (!this.bodyOverflow) {
+        this.bodyBytes += chunk.length;
+        if (this.bodyBytes > RETRY_BUFFER_LIMIT) {
+          this.bodyOverflow = true;
+          this.body = [];
+        } else this.body.push(chunk);
+      }
+      const up = this.streamTo;
+      if (up && !up.write(chunk)) {
+        req.pause();
+        up.once('drain', () => req.resume());
+      }
+    });
+    req.once('end', () => {
+      this.bodyComplete = true;
+      this.streamTo?.end();
+      const wait = this.waitingForBody;
+      this.waitingForBody = undefined;
+      wait?.();
+    });
+    this.send();
+  }
+
+  private canRetry(): boolean {
+    return this.attempt <= this.retries && !this.bodyOverflow && !this.res.destroyed;
+  }
+
+  private send(reusedRetry = false): void {
+    const { ctx, info, cluster } = this;
+    if (!reusedRetry) this.attempt++;
+    info.attempts = this.attempt;
+    const cs = ctx.stats.cluster(cluster.name);
+    const ep = pickEndpoint(cluster, this.conn.dst);
+    if (!ep) {
+      addFlag(info, 'UH');
+      cs.upstream_cx_none_healthy++;
+      info.responseCodeDetails = 'no_healthy_upstream';
+      localReply(this.res, info, 503, 'no healthy upstream');
+      this.req.resume();
+      return;
+    }
+    const host = formatAddress(ep.address, ep.port);
+    info.upstreamHost = host;
+    const hs = cs.host(host);
+    cs.upstream_rq_total++;
+    cs.upstream_rq_active++;
+    hs.rq_total++;
+    hs.rq_active++;
+    const extra = ['x-forwarded-proto', 'http'];
+    if (this.req.headers['x-request-id'] === undefined) extra.push('x-request-id', info.requestId ?? randomUUID());
+    if (this.conn.direction === 'outbound') {
+      extra.push('x-envoy-attempt-count', String(this.attempt));
+      if (this.decorator !== undefined) extra.push('x-envoy-decorator-operation', this.decorator);
+    }
+    const skip = this.req.headers['x-forwarded-proto'] === undefined ? REQUEST_SKIP : new Set([...REQUEST_SKIP, 'x-forwarded-proto']);
+    const headers = forwardHeaders(this.req.rawHeaders, skip, this.req.headers['x-forwarded-proto'] === undefined ? extra : extra.slice(2));
+    const sentAt = performance.now();
+    const up = httpRequest({
+      host: ep.address,
+      port: ep.port,
+      method: this.req.method,
+      path: this.req.url,
+      headers,
+      setHost: false,
+      agent: ctx.agent,
+      ...(this.bind !== undefined ? { localAddress: this.bind } : {}),
+    });
+    let connected = false;
+    let responded = false;
+    let active = true;
+    const settle = (): void => {
+      if (!active) return;
+      active = false;
+      cs.upstream_rq_active--;
+      hs.rq_active--;
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const routeTimeout = ctx.table?.config.mesh.routeTimeoutMs ?? 0;
+    if (routeTimeout > 0) {
+      timer = setTimeout(() => {
+        if (responded) return;
+        responded = true;
+        settle();
+        addFlag(info, 'UT');
+        cs.upstream_rq_timeout++;
+        hs.rq_timeout++;
+        info.responseCodeDetails = 'response_timeout';
+        up.destroy();
+        localReply(this.res, info, 504, 'upstream request timeout');
+      }, routeTimeout);
+    }
+    up.on('socket', (s: Socket) => {
+      if (!s.connecting) {
+        connected = true;
+        info.upstreamLocal = formatAddress(plainIp(s.localAddress ?? ''), s.localPort ?? 0);
+        return;
+      }
+      cs.upstream_cx_total++;
+      hs.cx_total++;
+      const connectTimer = setTimeout(() => s.destroy(connectTimeoutError()), ctx.table?.config.mesh.connectTimeoutMs ?? 10_000);
+      s.once('connect', () => {
+        clearTimeout(connectTimer);
+        connected = true;
+        info.upstreamConnectMs = since(info);
+        info.upstreamLocal = formatAddress(plainIp(s.localAddress ?? ''), s.localPort ?? 0);
+        cs.upstream_cx_active++;
+        hs.cx_active++;
+        s.once('close', () => {
+          cs.upstream_cx_active--;
+          hs.cx_active--;
+          cs.upstream_cx_destroy++;
+        });
+      });
+      s.once('close', () => clearTimeout(connectTimer));
+    });
+    up.on('response', (upRes: IncomingMessage) => {
+      if (responded) {
+        upRes.resume();
+        return;
+      }
+      responded = true;
+      if (timer) clearTimeout(timer);
+      settle();
+      const code = upRes.statusCode ?? 502;
+      cs.response(code);
+      if (code >= 500) hs.rq_error++;
+      else hs.rq_success++;
+      // Istio's default policy retries a 503 (retriable-status-codes) like a connect failure.
+      if (code === 503 && this.retries > 0) {
+        if (this.canRetry() && this.bodyComplete) {
+          upRes.resume();
+          this.retry();
+          return;
+        }
+        if (this.attempt > this.retries) {
+          addFlag(info, 'URX');
+          cs.upstream_rq_retry_limit_exceeded++;
+        }
+      }
+      this.respond(upRes, sentAt);
+    });
+    up.on('error', (err: NodeJS.ErrnoException) => {
+      if (responded) return;
+      settle();
+      // A pooled connection the upstream had just closed: try again on a fresh one, not an attempt.
+      if (up.reusedSocket && !reusedRetry && (err.code === 'ECONNRESET' || err.message === 'socket hang up')) {
+        this.streamTo = undefined;
+        this.whenBodyReady(() => this.send(true));
+        return;
+      }
+      responded = true;
+      if (timer) clearTimeout(timer);
+      if (!connected) {
+        cs.upstream_cx_connect_fail++;
+        hs.cx_connect_fail++;
+        const f = connectFailure(err);
+        ctx.log.debug('router', () => `[C${info.connectionId}] upstream ${host} connect failed: ${err.message}`);
+        if (this.canRetry() && (this.bodyComplete || this.attempt === 1)) {
+          this.retry();
+          return;
+        }
+        addFlag(info, 'UF');
+        this.fail(f);
+        return;
+      }
+      addFlag(info, 'UC');
+      this.fail({ reason: 'connection termination' });
+    });
+    this.current = up;
+    this.streamTo = up;
+    if (this.attempt > 1 || reusedRetry) {
+      for (const chunk of this.body) up.write(chunk);
+      this.streamTo = undefined;
+      up.end();
+    } else if (this.bodyComplete) up.end();
+  }
+
+  private whenBodyReady(fn: () => void): void {
+    if (this.bodyComplete) fn();
+    else this.waitingForBody = fn;
+  }
+
+  private retry(): void {
+    const cs = this.ctx.stats.cluster(this.cluster.name);
+    cs.upstream_rq_retry++;
+    this.streamTo = undefined;
+    // Envoy's backoff: uniform in [0, (2^n - 1) * 25ms] for retry n.
+    const delay = Math.random() * ((2 ** this.attempt - 1) * RETRY_BASE_MS);
+    setTimeout(() => this.whenBodyReady(() => (this.res.destroyed ? undefined : this.send())), delay);
+  }
+
+  private fail(f: UpstreamFailure): void {
+    const { info } = this;
+    const retried = this.attempt > 1;
+    if (retried && info.flags.includes('UF')) {
+      addFlag(info, 'URX');
+      this.ctx.stats.cluster(this.cluster.name).upstream_rq_retry_limit_exceeded++;
+    }
+    info.responseCodeDetails = resetDetails(f);
+    if (f.transport !== undefined) info.upstreamTransportFailureReason = f.transport;
+    localReply(this.res, info, 503, resetBody(f, retried));
+    this.req.resume();
+  }
+
+  private respond(upRes: IncomingMessage, sentAt: number): void {
+    const { info, res } = this;
+    const now = performance.now();
+    info.firstUpstreamByteMs = since(info);
+    info.upstreamServiceTimeMs = now - sentAt;
+    info.responseCode = upRes.statusCode ?? 502;
+    info.responseCodeDetails = 'via_upstream';
+    const extra = ['x-envoy-upstream-service-time', String(Math.floor(now - sentAt)), 'server', 'envoy'];
+    const headers = forwardHeaders(upRes.rawHeaders, RESPONSE_SKIP, extra);
+    res.sendDate = false;
+    res.writeHead(info.responseCode, upRes.statusMessage, headers);
+    upRes.on('data', (chunk: Buffer) => {
+      info.bytesSent += chunk.length;
+      if (!res.write(chunk)) {
+        upRes.pause();
+        res.once('drain', () => upRes.resume());
+      }
+    });
+    upRes.once('end', () => res.end());
+    upRes.once('aborted', () => {
+      addFlag(info, 'UC');
+      res.destroy();
+    });
+  }
+}

@@ -1,0 +1,189 @@
+// The whole proxy in one object: listeners, admin/health/Prometheus servers, config, drain.
+import { createServer, type Server } from 'node:http';
+import { adminHandler, healthHandler, prometheusHandler, type SidecarControl } from './admin';
+import type { ProxyRuntimeInfo } from './admin-views';
+import type { ProxyConfig } from './config';
+import { ProxyContext } from './context';
+import { Listener, type OriginalDstResolver } from './listener';
+import { Logger } from './logger';
+import { compileRoutes } from './routing';
+import { localDst, originalDst, setTransparent } from './original-dst/addon';
+
+export interface SidecarOptions {
+  outboundPort?: number;
+  inboundPort?: number;
+  adminPort?: number;
+  /** Envoy's admin in Istio listens on loopback only. */
+  adminAddress?: string;
+  healthPort?: number;
+  prometheusPort?: number;
+  /** Address of the health and Prometheus ports (pilot-agent binds every address). */
+  statusAddress?: string;
+  /** Listener bind addresses; default 0.0.0.0 and :: (tests: 127.0.0.1). */
+  listenerHosts?: string[];
+  interceptionMode?: 'REDIRECT' | 'TPROXY';
+  /** Overrides for the original destination (in-process tests); default the kernel's. */
+  resolveOutboundDst?: OriginalDstResolver;
+  resolveInboundDst?: OriginalDstResolver;
+  logger?: Logger;
+  accessLogWrite?: (text: string) => void;
+  /** How long SIGTERM waits for open connections (Istio's terminationDrainDuration: 5s). */
+  drainMs?: number;
+  /** Called on POST /quitquitquit after the reply is sent. */
+  onQuit?: () => void;
+}
+
+export class Sidecar implements SidecarControl {
+  readonly ctx: ProxyContext;
+  readonly startedAt = Date.now();
+  readonly outbound: Listener;
+  readonly inbound: Listener;
+  private readonly servers: { server: Server; port: number; host: string; name: string }[] = [];
+  private listenersUp = false;
+  private state: ProxyRuntimeInfo['state'] = 'PRE_INITIALIZING';
+  private lastUpdated: Date | undefined;
+  private readonly mode: 'REDIRECT' | 'TPROXY';
+
+  constructor(private readonly opts: SidecarOptions = {}) {
+    this.ctx = new ProxyContext({
+      logger: opts.logger ?? new Logger(),
+      ...(opts.accessLogWrite ? { accessLogWrite: opts.accessLogWrite } : {}),
+    });
+    this.mode = opts.interceptionMode ?? 'REDIRECT';
+    const hosts = opts.listenerHosts ? { hosts: opts.listenerHosts } : {};
+    // Istio's TPROXY mode only changes inbound capture; outbound stays REDIRECT.
+    this.outbound = new Listener(this.ctx, {
+      direction: 'outbound',
+      port: opts.outboundPort ?? 15001,
+      resolveDst: opts.resolveOutboundDst ?? originalDst,
+      ...hosts,
+    });
+    this.inbound = new Listener(this.ctx, {
+      direction: 'inbound',
+      port: opts.inboundPort ?? 15006,
+      resolveDst: opts.resolveInboundDst ?? (this.mode === 'TPROXY' ? localDst : originalDst),
+      ...(this.mode === 'TPROXY' ? { makeTransparent: setTransparent } : {}),
+      ...hosts,
+    });
+    const admin = createServer(adminHandler(this));
+    const health = createServer(healthHandler(this));
+    const prom = createServer(prometheusHandler(this));
+    const status = opts.statusAddress ?? '0.0.0.0';
+    this.servers.push(
+      { server: admin, port: opts.adminPort ?? 15000, host: opts.adminAddress ?? '127.0.0.1', name: 'admin' },
+      { server: health, port: opts.healthPort ?? 15021, host: status, name: 'health' },
+      { server: prom, port: opts.prometheusPort ?? 15090, host: status, name: 'prometheus' },
+    );
+  }
+
+  /** Bound ports by name (`admin`, `health`, `prometheus`, `outbound`, `inbound`). */
+  ports(): Record<string, number> {
+    const out: Record<string, number> = { outbound: this.outbound.port, inbound: this.inbound.port };
+    for (const s of this.servers) {
+      const a = s.server.address();
+      out[s.name] = typeof a === 'object' && a ? a.port : s.port;
+    }
+    return out;
+  }
+
+  async start(): Promise<void> {
+    for (const s of this.servers) {
+      await new Promise<void>((resolve, reject) => {
+        s.server.once('error', reject);
+        s.server.listen(s.port, s.host, () => {
+          s.server.off('error', reject);
+          resolve();
+        });
+      });
+    }
+    await this.outbound.start();
+    await this.inbound.start();
+    this.listenersUp = true;
+    this.ctx.log.info('sidecar', `listeners up: virtualOutbound ${this.outbound.port}, virtualInbound ${this.inbound.port} (${this.mode})`);
+    this.announceReady();
+  }
+
+  config(): ProxyConfig | undefined {
+    return this.ctx.table?.config;
+  }
+
+  /** Swaps in a new config; connections already open keep the table they started with. */
+  async applyConfig(config: ProxyConfig): Promise<void> {
+    const first = this.ctx.table === undefined;
+    this.ctx.table = compileRoutes(config);
+    this.lastUpdated = new Date();
+    this.ctx.log.info('config', `applied config ${config.version === '' ? '(no version)' : config.version}: ${config.services.length} services, ${config.serviceEntries.length} service entries`);
+    if (first) this.announceReady();
+    await Promise.resolve();
+  }
+
+  private announceReady(): void {
+    if (!this.ready() || this.state !== 'PRE_INITIALIZING') return;
+    this.state = 'LIVE';
+    this.ctx.log.info('sidecar', 'Envoy proxy is ready');
+  }
+
+  ready(): boolean {
+    return this.listenersUp && this.ctx.table !== undefined && this.state !== 'DRAINING';
+  }
+
+  runtime(): ProxyRuntimeInfo {
+    const admin = this.servers[0];
+    const a = admin.server.address();
+    return {
+      interceptionMode: this.mode,
+      adminAddress: admin.host,
+      adminPort: typeof a === 'object' && a ? a.port : admin.port,
+      outboundPort: this.outbound.port,
+      inboundPort: this.inbound.port,
+      state: this.state,
+      ...(this.lastUpdated ? { lastUpdated: this.lastUpdated } : {}),
+    };
+  }
+
+  quit(): void {
+    if (this.opts.onQuit) this.opts.onQuit();
+    else void this.close();
+  }
+
+  async drainListeners(): Promise<void> {
+    this.state = 'DRAINING';
+    this.ctx.draining = true;
+    await Promise.all([this.outbound.stop(), this.inbound.stop()]);
+  }
+
+  /**
+   * SIGTERM: not ready, stop accepting, let open connections finish (HTTP gets `connection:
+   * close`) for up to `drainMs`, then close everything.
+   */
+  async drain(): Promise<void> {
+    this.ctx.log.info('sidecar', 'draining listeners');
+    await this.drainListeners();
+    const deadline = Date.now() + (this.opts.drainMs ?? 5000);
+    while (this.ctx.downstreams.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await this.close();
+  }
+
+  /** Closes every server and connection at once. */
+  async close(): Promise<void> {
+    this.state = 'DRAINING';
+    this.ctx.draining = true;
+    await Promise.all([this.outbound.stop(), this.inbound.stop()]);
+    for (const s of this.ctx.downstreams) s.destroy();
+    this.ctx.flows.closeAll();
+    this.ctx.agent.destroy();
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.server.closeAllConnections();
+            if (!s.server.listening) resolve();
+            else s.server.close(() => resolve());
+          }),
+      ),
+    );
+    this.ctx.flushLogs();
+  }
+}

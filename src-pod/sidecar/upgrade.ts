@@ -1,0 +1,95 @@
+// HTTP Upgrade (WebSocket) requests: Envoy's upgrade_configs, i.e. forward the head, then pipe bytes.
+import type { IncomingMessage } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { INBOUND_SOURCE_ADDRESS, type ProxyContext } from './context';
+import type { HttpConnection } from './http-proxy';
+import { formatAddress, plainIp } from './net-util';
+import { pickEndpoint, type Cluster } from './routing';
+import { addFlag, newStreamInfo, since } from './stream-info';
+import { connectFailure } from './upstream-errors';
+
+/** Proxies one Upgrade request: logged as one request whose duration is the tunnel's life. */
+export function proxyUpgrade(
+  ctx: ProxyContext,
+  conn: HttpConnection,
+  req: IncomingMessage,
+  down: Socket,
+  head: Buffer,
+  route: { routeName: string; cluster?: Cluster },
+): void {
+  const info = newStreamInfo({
+    kind: 'http',
+    direction: conn.direction,
+    listener: conn.listener,
+    filterChain: conn.match.filterChain,
+    connectionId: conn.connectionId,
+    downstreamRemote: conn.downstreamRemote,
+    downstreamLocal: conn.downstreamLocal,
+    listenerAddress: conn.listenerAddress,
+  });
+  info.method = req.method;
+  info.path = req.url;
+  info.protocol = `HTTP/${req.httpVersion}`;
+  info.authority = req.headers.host;
+  info.userAgent = req.headers['user-agent'];
+  const id = req.headers['x-request-id'];
+  info.requestId = typeof id === 'string' ? id : randomUUID();
+  info.routeName = route.routeName;
+  const ep = route.cluster ? pickEndpoint(route.cluster, conn.dst) : undefined;
+  const reply = (code: number, text: string): void => {
+    info.responseCode = code;
+    down.end(`HTTP/1.1 ${code} ${text}\r\ncontent-length: 0\r\nserver: envoy\r\nconnection: close\r\n\r\n`);
+    ctx.requestDone(info);
+  };
+  if (!route.cluster) return reply(502, 'Bad Gateway');
+  info.cluster = route.cluster.name;
+  info.service = route.cluster.service;
+  if (!ep) {
+    addFlag(info, 'UH');
+    return reply(503, 'Service Unavailable');
+  }
+  info.upstreamHost = formatAddress(ep.address, ep.port);
+  const up = connect({
+    host: ep.address,
+    port: ep.port,
+    ...(conn.direction === 'inbound' ? { localAddress: INBOUND_SOURCE_ADDRESS } : {}),
+  });
+  let connected = false;
+  up.once('connect', () => {
+    connected = true;
+    info.upstreamConnectMs = since(info);
+    info.upstreamLocal = formatAddress(plainIp(up.localAddress ?? ''), up.localPort ?? 0);
+    const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    if (id === undefined) lines.push(`x-request-id: ${info.requestId}`);
+    up.write(`${lines.join('\r\n')}\r\n\r\n`);
+    if (head.length > 0) up.write(head);
+    up.pipe(down);
+    down.pipe(up);
+  });
+  up.once('data', (chunk: Buffer) => {
+    info.firstUpstreamByteMs = since(info);
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(chunk.toString('latin1', 0, 16));
+    info.responseCode = m ? Number(m[1]) : 0;
+    info.responseCodeDetails = 'via_upstream';
+  });
+  up.on('data', (chunk: Buffer) => (info.bytesSent += chunk.length));
+  down.on('data', (chunk: Buffer) => (info.bytesReceived += chunk.length));
+  up.on('error', (err: NodeJS.ErrnoException) => {
+    if (!connected) {
+      addFlag(info, 'UF');
+      info.upstreamTransportFailureReason = connectFailure(err).transport;
+      reply(503, 'Service Unavailable');
+      return;
+    }
+    down.destroy();
+  });
+  down.on('error', () => up.destroy());
+  let closes = 0;
+  const closed = (): void => {
+    if (++closes === 2 && connected) ctx.requestDone(info);
+  };
+  up.once('close', closed);
+  down.once('close', closed);
+}

@@ -1,0 +1,173 @@
+// Admin, health and Prometheus endpoints of an in-process sidecar, and the /lab/flows stream.
+import { request } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FlowEvent } from '../../../src-pod/sidecar/flow-events';
+import { baseConfig, call, closeServer, httpVia, listenHttp, startSidecar, waitFor, type Harness } from './helpers';
+
+const VIP = '10.96.0.20';
+let cleanup: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+async function withUpstream(): Promise<{ h: Harness; config: Record<string, unknown>; upstreamPort: number }> {
+  const up = await listenHttp();
+  cleanup.push(() => closeServer(up.server));
+  const config = baseConfig({
+    services: [
+      {
+        name: 'reviews',
+        namespace: 'default',
+        clusterIP: VIP,
+        ports: [{ name: 'http', port: 9080, targetPort: up.port }],
+        endpoints: [{ address: '127.0.0.1' }],
+      },
+    ],
+  });
+  const h = await startSidecar();
+  cleanup.push(() => h.close());
+  return { h, config, upstreamPort: up.port };
+}
+
+describe('config push and readiness', () => {
+  it('is not ready until a config arrives, rejects bad configs with 400, applies good ones live', async () => {
+    const { h, config } = await withUpstream();
+    expect((await call(h.ports.health, '/healthz/ready')).status).toBe(503);
+    const bad = await call(h.ports.admin, '/lab/config', 'POST', JSON.stringify({ pod: { name: 'x', namespace: 'y', ip: 'nope' } }));
+    expect(bad.status).toBe(400);
+    expect(bad.body).toBe('pod.ip: not an IP address: "nope"\n');
+    expect((await call(h.ports.admin, '/lab/config', 'POST', '{')).status).toBe(400);
+    const ok = await call(h.ports.admin, '/lab/config', 'POST', JSON.stringify(config));
+    expect(ok.status).toBe(200);
+    expect((await call(h.ports.health, '/healthz/ready')).status).toBe(200);
+    // The health port carries the lab endpoints too, for a control plane outside the pod.
+    expect(JSON.parse((await call(h.ports.health, '/lab/config')).body)).toMatchObject({ version: 't1' });
+    const r = await httpVia(h, h.ports.outbound, { address: VIP, port: 9080 });
+    expect(r.status).toBe(200);
+  });
+});
+
+describe('admin endpoints', () => {
+  it('serves config_dump, listeners, clusters, stats and server_info', async () => {
+    const { h, config, upstreamPort } = await withUpstream();
+    await call(h.ports.admin, '/lab/config', 'POST', JSON.stringify(config));
+    await httpVia(h, h.ports.outbound, { address: VIP, port: 9080 });
+
+    const dump = JSON.parse((await call(h.ports.admin, '/config_dump')).body) as { configs: { '@type': string }[] };
+    expect(dump.configs.map((c) => c['@type'].split('.').pop())).toEqual([
+      'BootstrapConfigDump',
+      'ListenersConfigDump',
+      'ClustersConfigDump',
+      'RoutesConfigDump',
+    ]);
+    const text = JSON.stringify(dump);
+    expect(text).toContain('"name":"virtualOutbound"');
+    expect(text).toContain('"name":"outbound|9080||reviews.default.svc.cluster.local"');
+    expect(text).toContain('"name":"9080"');
+    expect(text).toContain('"domains":["reviews.default.svc.cluster.local","reviews.default.svc.cluster.local:9080"');
+
+    const listeners = (await call(h.ports.admin, '/listeners')).body;
+    expect(listeners).toContain(`virtualOutbound::0.0.0.0:${h.ports.outbound}\n`);
+    expect(listeners).toContain(`${VIP}_9080::${VIP}:9080\n`);
+    expect(listeners).toContain('0.0.0.0_9080::0.0.0.0:9080\n');
+
+    const clusters = (await call(h.ports.admin, '/clusters')).body;
+    expect(clusters).toContain(`outbound|9080||reviews.default.svc.cluster.local::127.0.0.1:${upstreamPort}::rq_total::1\n`);
+    expect(clusters).toContain(`outbound|9080||reviews.default.svc.cluster.local::127.0.0.1:${upstreamPort}::health_flags::healthy\n`);
+
+    const stats = (await call(h.ports.admin, '/stats')).body;
+    expect(stats).toContain(`listener.0.0.0.0_${h.ports.outbound}.downstream_cx_total: 1\n`);
+    expect(stats).toContain('cluster.outbound|9080||reviews.default.svc.cluster.local.upstream_rq_total: 1\n');
+    expect(stats).toContain('cluster.outbound|9080||reviews.default.svc.cluster.local.upstream_rq_2xx: 1\n');
+    const filtered = (await call(h.ports.admin, '/stats?filter=upstream_rq_2xx')).body;
+    expect(filtered.trim().split('\n').every((l) => l.includes('upstream_rq_2xx'))).toBe(true);
+
+    const info = JSON.parse((await call(h.ports.admin, '/server_info')).body) as { state: string; node: { id: string } };
+    expect(info.state).toBe('LIVE');
+    expect(info.node.id).toBe('sidecar~127.0.0.1~sleep-1.default~default.svc.cluster.local');
+    expect((await call(h.ports.admin, '/quitquitquit')).status).toBe(405);
+    expect((await call(h.ports.admin, '/nope')).status).toBe(404);
+  });
+
+  it('changes the log level and quits on request', async () => {
+    const debug: string[] = [];
+    let quit = 0;
+    const h = await startSidecar(baseConfig(), { debugLines: debug, onQuit: () => quit++ });
+    cleanup.push(() => h.close());
+    const r = await call(h.ports.admin, '/logging?level=debug', 'POST');
+    expect(r.status).toBe(200);
+    expect(r.body).toContain('router: debug');
+    expect((await call(h.ports.admin, '/logging?level=loud', 'POST')).status).toBe(404);
+    await httpVia(h, h.ports.outbound, { address: '127.0.0.1', port: 1 }).catch(() => undefined);
+    expect(debug.some((l) => /\tdebug\tconn_handler\t\[C1\] virtualOutbound /.test(l))).toBe(true);
+    expect((await call(h.ports.admin, '/quitquitquit', 'POST')).body).toBe('OK\n');
+    await waitFor(() => quit === 1);
+  });
+});
+
+describe('Prometheus', () => {
+  it('exposes istio_requests_total and the duration histogram on the Prometheus port', async () => {
+    const { h, config } = await withUpstream();
+    await call(h.ports.admin, '/lab/config', 'POST', JSON.stringify(config));
+    await httpVia(h, h.ports.outbound, { address: VIP, port: 9080 });
+    const r = await call(h.ports.prometheus, '/stats/prometheus');
+    expect(r.headers['content-type']).toContain('text/plain; version=0.0.4');
+    expect(r.body).toContain('# TYPE istio_requests_total counter\n');
+    expect(r.body).toMatch(/istio_requests_total\{reporter="source",source_workload="sleep-1",source_workload_namespace="default",.*destination_service="reviews\.default\.svc\.cluster\.local",destination_service_name="reviews",destination_service_namespace="default",request_protocol="http",response_code="200",response_flags="-",connection_security_policy="unknown"\} 1\n/);
+    expect(r.body).toMatch(/istio_request_duration_milliseconds_bucket\{.*le="\+Inf"\} 1\n/);
+    expect(r.body).toContain('envoy_cluster_upstream_rq_total{cluster_name="outbound|9080||reviews.default.svc.cluster.local"} 1\n');
+    expect((await call(h.ports.prometheus, '/other')).status).toBe(404);
+  });
+});
+
+describe('/lab/flows', () => {
+  it('replays the ring with ?since and streams new events live', async () => {
+    const { h, config } = await withUpstream();
+    await call(h.ports.admin, '/lab/config', 'POST', JSON.stringify(config));
+    await httpVia(h, h.ports.outbound, { address: VIP, port: 9080 }, { path: '/a' });
+    await waitFor(() => h.sidecar.ctx.flows.lastSeq >= 3);
+
+    const backlog = (await call(h.ports.admin, '/lab/flows?since=0&follow=0')).body.trim().split('\n').map((l) => JSON.parse(l) as FlowEvent);
+    expect(backlog.map((e) => e.seq)).toEqual(backlog.map((_e, i) => i + 1));
+    const req = backlog.find((e) => e.type === 'request');
+    expect(req).toMatchObject({
+      direction: 'outbound',
+      listener: 'virtualOutbound',
+      filterChain: `${VIP}_9080`,
+      protocol: 'http',
+      originalDst: { address: VIP, port: 9080 },
+      cluster: 'outbound|9080||reviews.default.svc.cluster.local',
+      route: 'default',
+      response: { code: 200, flags: '-', details: 'via_upstream' },
+      http: { method: 'GET', path: '/a', protocol: 'HTTP/1.1', attempts: 1 },
+    });
+    expect(req?.upstream?.remoteAddress).toBe('127.0.0.1');
+    expect(req?.timings.endMs).toBeGreaterThan(0);
+
+    const live: FlowEvent[] = [];
+    const stream = request({ host: '127.0.0.1', port: h.ports.admin, path: `/lab/flows?since=${h.sidecar.ctx.flows.lastSeq}`, agent: false });
+    const opened = new Promise<void>((resolve) => {
+      stream.on('response', (res) => {
+        let buf = '';
+        res.on('data', (c: Buffer) => {
+          buf += c.toString('utf8');
+          let nl;
+          while ((nl = buf.indexOf('\n')) !== -1) {
+            live.push(JSON.parse(buf.slice(0, nl)) as FlowEvent);
+            buf = buf.slice(nl + 1);
+          }
+        });
+        resolve();
+      });
+    });
+    stream.on('error', () => undefined);
+    stream.end();
+    await opened;
+    await httpVia(h, h.ports.outbound, { address: VIP, port: 9080 }, { path: '/b' });
+    await waitFor(() => live.some((e) => e.type === 'request' && e.http?.path === '/b'));
+    expect(live[0].seq).toBeGreaterThan(backlog[backlog.length - 1].seq);
+    stream.destroy();
+  });
+});
