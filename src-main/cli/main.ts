@@ -8,6 +8,7 @@ import { ScenarioError } from '../lab/scenario/errors';
 import { parseArgs, flagString, UsageError } from './args';
 import { imagesCommand, isOffline } from './images-command';
 import { iptablesCommand } from './iptables-command';
+import { applyCommand, logsCommand } from './apply-command';
 import { consoleIO, progressPrinter, type CliIO } from './output';
 import { prepareLab, printScenarioNotes, scenariosCommand, toLabRun } from './up-command';
 import { printStatus } from './status-output';
@@ -19,6 +20,8 @@ Usage:
   sidecar-lab status [--json] [--lab NAME]            pods, containers, IPs and Services of the running lab
   sidecar-lab exec POD [-n NS] [-c CONTAINER] [-i] [-t] [-u USER] -- CMD…
                                                       run a command in a pod's container
+  sidecar-lab logs POD [-n NS] [-c CONTAINER] [--tail N]  a container's log (istio-proxy: the access log)
+  sidecar-lab apply FILE [--lab NAME]                 add or change Services, ServiceEntries, Sidecars, mesh config
   sidecar-lab down [--all] [--lab NAME]               remove a lab (--all: every lab's containers, networks, volumes)
   sidecar-lab images build|list|save FILE|load FILE   the lab's images (save/load: for machines with no internet)
   sidecar-lab scenarios                               the built-in scenarios
@@ -123,6 +126,32 @@ async function run(argv: string[], io: CliIO): Promise<number> {
         tty: args.flags.has('tty'),
         user: flagString(args, 'user'),
       });
+    }
+    case 'apply': {
+      const args = parseArgs(rest, [{ name: 'lab', takesValue: true }, { name: 'filename', short: 'f', takesValue: true }], 'apply');
+      const file = flagString(args, 'filename') ?? args.positionals[0];
+      if (!file) throw new UsageError('apply: usage: sidecar-lab apply FILE');
+      const lab = await pickLab(io, flagString(args, 'lab'));
+      return lab ? applyCommand(lab, file, io) : 1;
+    }
+    case 'logs': {
+      const args = parseArgs(
+        rest,
+        [
+          { name: 'namespace', short: 'n', takesValue: true },
+          { name: 'container', short: 'c', takesValue: true },
+          { name: 'tail', takesValue: true },
+          { name: 'lab', takesValue: true },
+        ],
+        'logs',
+      );
+      const [pod] = args.positionals;
+      if (!pod) throw new UsageError('logs: usage: sidecar-lab logs POD [-c CONTAINER]');
+      const tailText = flagString(args, 'tail');
+      if (tailText !== undefined && !/^\d+$/.test(tailText)) throw new UsageError(`logs: --tail takes a number of lines, got ${tailText}`);
+      const lab = await pickLab(io, flagString(args, 'lab'));
+      if (!lab) return 1;
+      return logsCommand(lab, pod, flagString(args, 'namespace'), flagString(args, 'container'), tailText ? Number(tailText) : undefined, io);
     }
     case 'down': {
       const args = parseArgs(rest, [{ name: 'all' }, { name: 'lab', takesValue: true }], 'down');

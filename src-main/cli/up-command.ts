@@ -11,19 +11,23 @@ import type { LabPlan, PlannedContainer, PlannedPod } from '../lab/plan/types';
 import type { LabRun, ServiceRecord } from '../lab/runtime/lab';
 import type { AppRun, PodRun } from '../lab/runtime/pod';
 import { listBuiltinScenarios, resolveScenarioArg } from '../lab/scenario/builtin';
-import { parseScenarioFiles } from '../lab/scenario';
+import { overlayScenario, parseScenarioFiles } from '../lab/scenario';
+import { proxyConfigFor } from '../lab/mesh/proxy-config';
 import { table, type CliIO } from './output';
 
 export interface PreparedLab {
   file: string;
+  /** Files applied to the running lab since `up`, in order. */
+  applied: string[];
   plan: LabPlan;
   /** Per pod, the istio-init arguments and environment (undefined: no sidecar). */
   init: Map<PlannedPod, { args: string[]; env: Record<string, string> } | undefined>;
 }
 
-export async function prepareLab(arg: string): Promise<PreparedLab> {
+export async function prepareLab(arg: string, applied: string[] = []): Promise<PreparedLab> {
   const file = resolveScenarioArg(arg);
-  const scenario = await parseScenarioFiles([file]);
+  let scenario = await parseScenarioFiles([file]);
+  for (const extra of applied) scenario = overlayScenario(scenario, await parseScenarioFiles([extra]));
   const plan = planLab(scenario);
   const init = new Map<PlannedPod, { args: string[]; env: Record<string, string> } | undefined>();
   for (const pod of plan.pods) {
@@ -37,7 +41,7 @@ export async function prepareLab(arg: string): Promise<PreparedLab> {
     );
     init.set(pod, injected.hasInitContainer ? { args: injected.args, env: injected.env } : undefined);
   }
-  return { file, plan, init };
+  return { file, applied, plan, init };
 }
 
 export function printScenarioNotes(prepared: PreparedLab, io: CliIO): void {
@@ -88,6 +92,11 @@ async function appRun(
   };
 }
 
+/** The version the sidecars report for this push: how many files have been applied on top. */
+export function configVersion(prepared: PreparedLab): string {
+  return `${prepared.plan.lab}-${prepared.applied.length + 1}`;
+}
+
 function dnsRecords(plan: LabPlan): DnsRecordSet {
   const records: DnsRecordSet = {};
   // The DNS server derives PTR records from the A records itself.
@@ -101,7 +110,7 @@ function dnsRecords(plan: LabPlan): DnsRecordSet {
   return records;
 }
 
-function nodeConfig(plan: LabPlan): NodeConfig {
+export function nodeConfig(plan: LabPlan): NodeConfig {
   return {
     nodeIP: plan.node.ip,
     clusterDomain: plan.clusterDomain,
@@ -133,7 +142,7 @@ function endpointsOf(s: LabPlan['services'][number]): ServiceRecord['endpoints']
   return [...byIp.values()];
 }
 
-function serviceRecords(plan: LabPlan): ServiceRecord[] {
+export function serviceRecords(plan: LabPlan): ServiceRecord[] {
   return plan.services.map((s) => ({
     namespace: s.namespace,
     name: s.name,
@@ -169,6 +178,12 @@ export async function toLabRun(
       sidecar: Boolean(pod.sidecar),
       init: prepared.init.get(pod),
       holdApplicationUntilProxyStarts: pod.sidecar?.holdApplicationUntilProxyStarts ?? false,
+      ...(pod.sidecar
+        ? {
+            proxyConfig: JSON.stringify(proxyConfigFor(plan, pod, configVersion(prepared))),
+            interceptionMode: pod.sidecar.interceptionMode,
+          }
+        : {}),
       apps,
     });
   }
@@ -176,6 +191,7 @@ export async function toLabRun(
   return {
     name: plan.lab,
     scenario: prepared.file,
+    applied: prepared.applied,
     network: { subnet: plan.network.subnet, ipRange: plan.network.ipRange, gateway: plan.network.gateway },
     nodeIP: plan.node.ip,
     nodeConfig: nodeConfig(plan),

@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
-import { pack } from 'tar-stream';
 import { followStream, LABELS } from '../docker/engine';
+import { tarOf } from '../docker/tar';
 import { ensureBaseImage, imageExists } from './base-image';
 import { bundlePodProgram, commandWrapper } from './bundle';
 import {
@@ -43,17 +43,6 @@ export async function makeBuildContext(def: ImageDefinition, parentId: string): 
     hash.update(createHash('sha256').update(files.get(name)!).digest('hex'));
   }
   return { files, inputs: hash.digest('hex').slice(0, 12) };
-}
-
-function tarOf(files: Map<string, Buffer>): NodeJS.ReadableStream {
-  const tar = pack();
-  for (const [name, content] of files) {
-    const executable = name.startsWith('bin/');
-    // A fixed mtime keeps the build cache valid across bundles with the same bytes.
-    tar.entry({ name, mode: executable ? 0o755 : 0o644, mtime: new Date(0) }, content);
-  }
-  tar.finalize();
-  return tar as unknown as NodeJS.ReadableStream;
 }
 
 async function buildOne(

@@ -13,6 +13,7 @@ export function findExecTarget(
   podArg: string,
   namespace: string | undefined,
   containerArg: string | undefined,
+  opts: { running: boolean } = { running: true },
 ): ExecTarget {
   const inNs = status.pods.filter((p) => !namespace || p.namespace === namespace);
   let matches = inNs.filter((p) => p.name === podArg);
@@ -27,7 +28,8 @@ export function findExecTarget(
     throw new Error(`pod ${podArg} is ambiguous: ${matches.map((p) => `${p.namespace}/${p.name}`).join(', ')}`);
   }
   const pod = matches[0];
-  const running = pod.containers.filter((c) => c.role !== 'pause' && c.role !== 'istio-init');
+  // Logs can be read from istio-init (done) too; a command runs only where something runs.
+  const running = pod.containers.filter((c) => c.role !== 'pause' && (!opts.running || c.role !== 'istio-init'));
   const chosen = containerArg
     ? running.find((c) => c.name === containerArg)
     : running.find((c) => c.role === 'app');
@@ -39,7 +41,7 @@ export function findExecTarget(
         : `pod ${pod.namespace}/${pod.name} has no app container (containers: ${list})`,
     );
   }
-  if (chosen.state !== 'running') {
+  if (opts.running && chosen.state !== 'running') {
     throw new Error(`container ${chosen.name} of pod ${pod.name} is not running (${chosen.state})`);
   }
   return { pod, container: chosen.name, dockerName: chosen.dockerName };

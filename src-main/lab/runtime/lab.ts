@@ -21,6 +21,8 @@ export interface ServiceRecord {
 export interface LabRun {
   name: string;
   scenario: string;
+  /** Files applied since `up` (ServiceEntries, Sidecars, Services, mesh config), in order. */
+  applied: string[];
   network: LabNetworkSpec;
   nodeIP: string;
   nodeConfig: NodeConfig;
@@ -45,7 +47,7 @@ export function readLabRecord(lab: string): LabRecord | undefined {
   return JSON.parse(readFileSync(file, 'utf8')) as LabRecord;
 }
 
-function writeLabRecord(record: LabRecord): void {
+export function writeLabRecord(record: LabRecord): void {
   mkdirSync(join(stateDir(), 'labs'), { recursive: true });
   writeFileSync(recordPath(record.run.name), JSON.stringify(record, null, 2));
 }

@@ -2,7 +2,8 @@
 import type Docker from 'dockerode';
 import { LABELS } from '../docker/engine';
 import type { ImageSet } from '../images/build';
-import { execIn, runToCompletion, startContainer } from './docker-ops';
+import { tarOf } from '../docker/tar';
+import { containerLogs, execIn, runToCompletion, startContainer } from './docker-ops';
 import { networkName } from './network';
 
 export interface AppRun {
@@ -31,8 +32,15 @@ export interface PodRun {
   /** The istio-init arguments and environment; undefined without a sidecar or with interceptionMode NONE. */
   init?: { args: string[]; env: Record<string, string> };
   holdApplicationUntilProxyStarts: boolean;
+  /** The sidecar's first configuration (JSON), as the control plane computed it. */
+  proxyConfig?: string;
+  interceptionMode?: string;
   apps: AppRun[];
 }
+
+const PROXY_CONFIG_DIR = '/etc/sidecar-lab';
+const PROXY_CONFIG_FILE = 'proxy-config.json';
+const PROXY_READY_URL = 'http://127.0.0.1:15021/healthz/ready';
 
 export type PodContainerRole = 'pause' | 'cni' | 'istio-init' | 'istio-proxy' | 'app' | 'tap';
 
@@ -132,17 +140,8 @@ export class PodStarter {
       log(`${pod.namespace}/${pod.name}: istio-init applied the rules`);
     }
 
-    const proxy = pod.sidecar
-      ? () =>
-          startContainer(this.docker, {
-            name: name('istio-proxy'),
-            Image: this.images.proxy,
-            User: '1337:1337',
-            Cmd: PAUSE_CMD,
-            Labels: this.labels(pod, 'istio-proxy', 'istio-proxy'),
-            HostConfig: this.joined(pod, pause),
-          })
-      : undefined;
+    const proxy = pod.sidecar ? () => this.startProxy(pod, pause) : undefined;
+    // holdApplicationUntilProxyStarts: the apps wait for the proxy's readiness, as in Istio.
     if (proxy && pod.holdApplicationUntilProxyStarts) await proxy();
 
     for (const app of pod.apps) {
@@ -171,6 +170,47 @@ export class PodStarter {
         Labels: this.labels(pod, 'tap', 'tap'),
         HostConfig: { ...this.joined(pod, pause), CapAdd: ['NET_ADMIN', 'NET_RAW'] },
       });
+    }
+  }
+
+  private async startProxy(pod: PodRun, pause: string): Promise<void> {
+    const dockerName = containerName(pod.lab, pod.namespace, pod.name, 'istio-proxy');
+    const container = await this.docker.createContainer({
+      name: dockerName,
+      Image: this.images.proxy,
+      User: '1337:1337',
+      Cmd: [
+        'sidecar',
+        '--config',
+        `${PROXY_CONFIG_DIR}/${PROXY_CONFIG_FILE}`,
+        '--interception-mode',
+        pod.interceptionMode ?? 'REDIRECT',
+      ],
+      Labels: this.labels(pod, 'istio-proxy', 'istio-proxy'),
+      HostConfig: this.joined(pod, pause),
+    });
+    // The first configuration is in place before the proxy starts, as Envoy's bootstrap is.
+    await container.putArchive(tarOf(new Map([[PROXY_CONFIG_FILE, Buffer.from(pod.proxyConfig ?? '{}')]])), {
+      path: PROXY_CONFIG_DIR,
+    });
+    await container.start();
+    await this.waitProxyReady(container, `${pod.namespace}/${pod.name}`, 30_000);
+  }
+
+  /** The pod's readiness waits for the sidecar's 15021, as Istio's readiness probe does. */
+  private async waitProxyReady(container: Docker.Container, pod: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const probe = await execIn(this.docker, container, ['curl', '-sf', '-o', '/dev/null', PROXY_READY_URL]).catch(
+        () => undefined,
+      );
+      if (probe?.exitCode === 0) return;
+      const info = await container.inspect();
+      if (!info.State.Running || Date.now() > deadline) {
+        const logs = await containerLogs(container, 40);
+        throw new Error(`istio-proxy of pod ${pod} did not become ready (${PROXY_READY_URL}):\n${logs.trim()}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 

@@ -15,3 +15,4 @@ export { decideInjection } from './inject';
 export { selectorMatches, MAX_REPLICAS } from './workloads';
 export { proxyConfigFromAnnotation, type ProxyConfigOverrides } from './annotations';
 export { defaultMeshConfig } from './mesh-config';
+export { overlayScenario } from './overlay';

@@ -1,0 +1,120 @@
+// The sidecar in real pods: what it proxies and how, what bypasses it, and how it fails, as Istio's Envoy does.
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliOk, repoRoot, runCli } from './helpers/cli';
+import { docker } from './helpers/docker';
+
+const fixture = (name: string): string => resolve(repoRoot, 'test/fixtures/integration', name);
+const inClient = (...cmd: string[]) => ['exec', 'client', '-n', 'mesh', '--', ...cmd];
+
+async function accessLog(pod: string): Promise<string[]> {
+  const logs = await cliOk(['logs', pod, '-n', 'mesh', '-c', 'istio-proxy']);
+  return logs.stdout.split('\n').filter((l) => l.startsWith('['));
+}
+
+async function outboundConnections(): Promise<number> {
+  const stats = await cliOk(['exec', 'client', '-n', 'mesh', '-c', 'istio-proxy', '--', 'curl', '-s', 'http://127.0.0.1:15000/stats']);
+  const m = /^listener\.0\.0\.0\.0_15001\.downstream_cx_total: (\d+)$/m.exec(stats.stdout);
+  if (!m) throw new Error(`no 15001 counter in /stats:\n${stats.stdout.slice(0, 500)}`);
+  return Number(m[1]);
+}
+
+/** Seconds until a server-first banner arrives, read with bash's /dev/tcp from the client app. */
+async function bannerDelay(port: number): Promise<{ line: string; ms: number }> {
+  const script = `s=$(date +%s%3N); exec 3<>/dev/tcp/banner.mesh/${port}; read -t 30 line <&3; e=$(date +%s%3N); echo "$((e-s)) $line"`;
+  const r = await cliOk(inClient('bash', '-c', script));
+  const [ms, ...rest] = r.stdout.trim().split(' ');
+  return { ms: Number(ms), line: rest.join(' ').trim() };
+}
+
+beforeAll(async () => {
+  await runCli(['down', '--all']);
+  await cliOk(['up', fixture('sidecar.yaml')]);
+});
+
+afterAll(async () => {
+  await runCli(['down', '--all']);
+});
+
+describe('the sidecar', () => {
+  it('proxies through both sidecars and delivers from 127.0.0.6', async () => {
+    const r = await cliOk(inClient('curl', '-sS', '-i', 'http://web.mesh.svc.cluster.local/ip'));
+    expect(r.stdout).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(r.stdout).toMatch(/^server: envoy/m);
+    expect(r.stdout).toMatch(/^x-envoy-upstream-service-time: \d+/m);
+    expect(JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))).origin).toBe('127.0.0.6');
+    const client = (await accessLog('client')).at(-1) ?? '';
+    expect(client).toMatch(/"GET \/ip HTTP\/1\.1" 200 - via_upstream .* outbound\|80\|\|web\.mesh\.svc\.cluster\.local /);
+    const server = (await accessLog('web')).at(-1) ?? '';
+    expect(server).toMatch(/"GET \/ip HTTP\/1\.1" 200 .* inbound\|80\|\| 127\.0\.0\.6:\d+ 10\.244\.\d+\.\d+:80 /);
+  });
+
+  it('never sees traffic from uid 1337, to 127.0.0.1, or to an excluded port or range', async () => {
+    const before = await outboundConnections();
+    const logsBefore = (await accessLog('client')).length;
+    const asProxy = await cliOk(['exec', 'client', '-n', 'mesh', '-c', 'istio-proxy', '--', 'curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', 'http://web.mesh/get']);
+    expect(asProxy.stdout).toBe('200');
+    const loopback = await cliOk(inClient('curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:15021/healthz/ready'));
+    expect(loopback.stdout).toBe('200');
+    const port = await cliOk(inClient('curl', '-sS', 'http://plain.outside:9000/ip'));
+    expect(JSON.parse(port.stdout).origin).toMatch(/^10\.244\./); // from the pod, not from a proxy hop
+    const range = await cliOk(inClient('curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', 'http://10.96.0.200/get'));
+    expect(range.stdout).toBe('200');
+    expect(await outboundConnections()).toBe(before);
+    expect((await accessLog('client')).length).toBe(logsBefore);
+    // The same kind of request, not excluded, is seen.
+    await cliOk(inClient('curl', '-sS', '-o', '/dev/null', 'http://plain.outside/get'));
+    expect(await outboundConnections()).toBe(before + 1);
+  });
+
+  it('holds a server-first protocol for the detection timeout on an undeclared port, not on tcp-', async () => {
+    const declared = await bannerDelay(2526);
+    expect(declared.line).toBe('220 sidecar-lab banner ready');
+    expect(declared.ms).toBeLessThan(1000);
+    const undeclared = await bannerDelay(2525);
+    expect(undeclared.line).toBe('220 sidecar-lab banner ready');
+    // Both sidecars sniff in turn: the client's, then the server's (5 s each by default).
+    expect(undeclared.ms).toBeGreaterThan(4500);
+  });
+
+  it('ALLOW_ANY passes unknown destinations through; REGISTRY_ONLY blocks them until a ServiceEntry', async () => {
+    const plain = JSON.parse((await cliOk(['status', '--json'])).stdout).pods.find((p: { name: string }) => p.name === 'plain');
+    const url = `http://${plain.ip}/get`;
+    const curl = () => runCli(inClient('curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Host: api.example.com', url));
+    expect((await curl()).stdout).toBe('200');
+    expect((await accessLog('client')).at(-1)).toMatch(/ PassthroughCluster .* allow_any$/);
+
+    await cliOk(['apply', fixture('registry-only.yaml')]);
+    expect((await curl()).stdout).toBe('502');
+    expect((await accessLog('client')).at(-1)).toMatch(/"GET \/get HTTP\/1\.1" 502 .* block_all$/);
+
+    await cliOk(['apply', fixture('service-entry.yaml')]);
+    expect((await curl()).stdout).toBe('200');
+    expect((await accessLog('client')).at(-1)).toMatch(/ outbound\|80\|\|api\.example\.com /);
+  });
+
+  it('holds the app until the proxy is ready only when proxy.istio.io/config asks for it', async () => {
+    const started = async (pod: string, container: string) =>
+      Date.parse((await docker.getContainer(`sidecar-mesh-${pod}-${container}`).inspect()).State.StartedAt);
+    expect(await started('held', 'app')).toBeGreaterThan(await started('held', 'istio-proxy'));
+    const readyLine = (await cliOk(['logs', 'held', '-n', 'mesh', '-c', 'istio-proxy'])).stdout
+      .split('\n')
+      .find((l) => l.includes('Envoy proxy is ready'));
+    expect(await started('held', 'app')).toBeGreaterThanOrEqual(Date.parse(readyLine!.split(/\s/)[0]));
+    // Without the annotation the app starts first, as in Istio.
+    expect(await started('client', 'client')).toBeLessThan(await started('client', 'istio-proxy'));
+  });
+
+  it('answers 503 with UF/URX when the upstream app is gone, and stays up', async () => {
+    const status = JSON.parse((await cliOk(['status', '--json'])).stdout);
+    const web = status.pods.find((p: { name: string }) => p.name.startsWith('web-'));
+    await docker.getContainer(`sidecar-mesh-${web.name}-web`).kill();
+    const r = await runCli(inClient('curl', '-s', '-w', '\n%{http_code}', 'http://web.mesh/get'));
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('503');
+    expect(r.stdout).toContain('upstream connect error or disconnect/reset before headers');
+    const line = (await accessLog('client')).at(-1);
+    expect(line).toMatch(/"GET \/get HTTP\/1\.1" 503 (URX|UF)[,A-Z]* /);
+    const ready = await cliOk(inClient('curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:15021/healthz/ready'));
+    expect(ready.stdout).toBe('200');
+  });
+});
