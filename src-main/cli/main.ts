@@ -1,7 +1,6 @@
 // `sidecar-lab`: the command line over the lab core.
 import { connectEngine } from '../lab/docker/engine';
-import { ensureImages } from '../lab/images/build';
-import { labDown, labsOnEngine, labUp } from '../lab/runtime/lab';
+import { labDown, labsOnEngine } from '../lab/runtime/lab';
 import { execAttached, findExecTarget } from '../lab/runtime/exec';
 import { labStatus } from '../lab/runtime/status';
 import { ScenarioError } from '../lab/scenario/errors';
@@ -10,7 +9,8 @@ import { imagesCommand, isOffline } from './images-command';
 import { iptablesCommand } from './iptables-command';
 import { applyCommand, logsCommand } from './apply-command';
 import { consoleIO, progressPrinter, type CliIO } from './output';
-import { prepareLab, printScenarioNotes, scenariosCommand, toLabRun } from './up-command';
+import { printScenarioNotes, scenariosCommand } from './up-command';
+import { startLab } from '../lab/session';
 import { printStatus } from './status-output';
 
 const USAGE = `sidecar-lab: a local Istio sidecar lab on Docker
@@ -69,18 +69,15 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       if (args.positionals.length > 1) throw new UsageError(`up: one SCENARIO at most, got ${args.positionals.join(' ')}`);
       const verboseIO = { ...io, verbose: args.flags.has('verbose') };
       const started = Date.now();
-      // Everything about the manifests is checked before the engine is touched.
-      const prepared = await prepareLab(args.positionals[0] ?? 'interception');
-      printScenarioNotes(prepared, io);
-      const docker = await connectEngine();
-      const images = await ensureImages(docker, {
+      const lab = await startLab(args.positionals[0] ?? 'interception', {
         offline: isOffline(args.flags.has('offline')),
         progress: progressPrinter(verboseIO),
+        log: (m) => io.err(`up: ${m}`),
+        onPrepared: (prepared) => printScenarioNotes(prepared, io),
       });
-      const run = await toLabRun(docker, prepared, images, io);
-      await labUp(docker, run, images, (m) => io.err(`up: ${m}`));
-      io.err(`up: lab ${run.name} is up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      printStatus(await labStatus(docker, run.name), io);
+      io.err(`up: lab ${lab} is up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      const docker = await connectEngine();
+      printStatus(await labStatus(docker, lab), io);
       return 0;
     }
     case 'status': {

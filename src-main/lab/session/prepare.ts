@@ -1,0 +1,194 @@
+// A lab from its manifests: scenario → plan → injection, checked before the engine is touched; then the runtime's LabRun.
+import type Docker from 'dockerode';
+import type { NodeConfig } from '../../../src-pod/node-agent/config';
+import type { DnsRecordSet } from '../../../src-pod/node-agent/dns';
+import { imageExists } from '../images/base-image';
+import type { ImageSet } from '../images/build';
+import { IMAGE_REPO_PREFIX, type ImageName } from '../images/definitions';
+import { injectorArgs } from '../injection';
+import { planLab } from '../plan';
+import type { LabPlan, PlannedContainer, PlannedPod } from '../plan/types';
+import type { LabRun, ServiceRecord } from '../runtime/lab';
+import type { AppRun, PodRun } from '../runtime/pod';
+import { resolveScenarioArg } from '../scenario/builtin';
+import { overlayScenario, parseScenarioFiles } from '../scenario';
+import { proxyConfigFor } from '../mesh/proxy-config';
+
+export interface PreparedLab {
+  file: string;
+  /** Files applied to the running lab since `up`, in order. */
+  applied: string[];
+  plan: LabPlan;
+  /** Per pod, the istio-init arguments and environment (undefined: no sidecar). */
+  init: Map<PlannedPod, { args: string[]; env: Record<string, string> } | undefined>;
+}
+
+export async function prepareLab(arg: string, applied: string[] = []): Promise<PreparedLab> {
+  const file = resolveScenarioArg(arg);
+  let scenario = await parseScenarioFiles([file]);
+  for (const extra of applied) scenario = overlayScenario(scenario, await parseScenarioFiles([extra]));
+  const plan = planLab(scenario);
+  const init = new Map<PlannedPod, { args: string[]; env: Record<string, string> } | undefined>();
+  for (const pod of plan.pods) {
+    if (!pod.sidecar) continue;
+    const injected = injectorArgs(
+      { annotations: pod.annotations, spec: { injectedInit: pod.spec.injectedInit } },
+      {
+        interceptionMode: plan.mesh.defaultConfig.interceptionMode,
+        proxyMetadata: pod.sidecar.proxyMetadata,
+      },
+    );
+    init.set(pod, injected.hasInitContainer ? { args: injected.args, env: injected.env } : undefined);
+  }
+  return { file, applied, plan, init };
+}
+
+/** The lab's own images by short name (`sidecar-lab/demo`, `sidecar-lab/demo:latest`). */
+function labImage(image: string, images: ImageSet): string | undefined {
+  if (!image.startsWith(IMAGE_REPO_PREFIX)) return undefined;
+  const name = image.slice(IMAGE_REPO_PREFIX.length).split(':')[0] as ImageName;
+  return name in images ? images[name] : undefined;
+}
+
+async function appRun(
+  docker: Docker,
+  c: PlannedContainer,
+  images: ImageSet,
+  notes: string[],
+  podName: string,
+): Promise<AppRun> {
+  const env = Object.fromEntries(c.env.map((e) => [e.name, e.value]));
+  const ports = c.spec.ports.filter((p) => p.protocol === 'TCP').map((p) => p.containerPort);
+  const user = c.spec.runAsUser !== undefined ? `${c.spec.runAsUser}${c.spec.runAsGroup !== undefined ? `:${c.spec.runAsGroup}` : ''}` : undefined;
+  const base = { name: c.name, env, user, ports };
+  const own = labImage(c.spec.image, images);
+  if (own) return { ...base, image: own, entrypoint: c.command, cmd: c.args };
+  if (await imageExists(docker, c.spec.image)) {
+    return { ...base, image: c.spec.image, entrypoint: c.command, cmd: c.args };
+  }
+  // Not on this machine and nothing may be pulled: the demo image stands in.
+  if (c.command) {
+    notes.push(`${podName}/${c.name}: image ${c.spec.image} is not on this machine; its command runs in the demo image`);
+    return { ...base, image: images.demo, replacedImage: c.spec.image, entrypoint: c.command, cmd: c.args ?? [] };
+  }
+  const portList = ports.join(',');
+  notes.push(
+    `${podName}/${c.name}: image ${c.spec.image} is not on this machine; the demo image stands in` +
+      (ports.length ? ` (demo listen on ${portList})` : ' (sleeps: no command and no containerPort)'),
+  );
+  return {
+    ...base,
+    image: images.demo,
+    replacedImage: c.spec.image,
+    entrypoint: ports.length ? ['demo'] : ['sleep'],
+    cmd: ports.length ? ['listen', '--port', portList, '--name', podName] : ['infinity'],
+  };
+}
+
+/** The version the sidecars report for this push: how many files have been applied on top. */
+export function configVersion(prepared: PreparedLab): string {
+  return `${prepared.plan.lab}-${prepared.applied.length + 1}`;
+}
+
+function dnsRecords(plan: LabPlan): DnsRecordSet {
+  const records: DnsRecordSet = {};
+  // The DNS server derives PTR records from the A records itself.
+  for (const r of plan.dns.zone.records) {
+    if (r.type === 'A') (records[r.name] ??= {}).a = [...(records[r.name]?.a ?? []), r.address];
+    if (r.type === 'SRV') {
+      const srv = { priority: r.priority, weight: r.weight, port: r.port, target: r.target };
+      (records[r.name] ??= {}).srv = [...(records[r.name]?.srv ?? []), srv];
+    }
+  }
+  return records;
+}
+
+export function nodeConfig(plan: LabPlan): NodeConfig {
+  return {
+    nodeIP: plan.node.ip,
+    clusterDomain: plan.clusterDomain,
+    dns: dnsRecords(plan),
+    services: plan.services
+      .filter((s) => s.clusterIP)
+      .map((s) => ({
+        namespace: s.namespace,
+        name: s.name,
+        clusterIP: s.clusterIP!,
+        ports: s.ports.map((p) => ({
+          name: p.name ?? '',
+          port: p.port,
+          protocol: p.protocol,
+          endpoints: p.endpoints.map((e) => ({ ip: e.ip, port: e.port })),
+        })),
+      })),
+  };
+}
+
+/** One entry per endpoint address, with every target port it serves. */
+function endpointsOf(s: LabPlan['services'][number]): ServiceRecord['endpoints'] {
+  const byIp = new Map<string, { pod: string; ip: string; ports: number[] }>();
+  for (const e of s.ports.flatMap((p) => p.endpoints)) {
+    const entry = byIp.get(e.ip) ?? { pod: e.pod, ip: e.ip, ports: [] };
+    if (!entry.ports.includes(e.port)) entry.ports.push(e.port);
+    byIp.set(e.ip, entry);
+  }
+  return [...byIp.values()];
+}
+
+export function serviceRecords(plan: LabPlan): ServiceRecord[] {
+  return plan.services.map((s) => ({
+    namespace: s.namespace,
+    name: s.name,
+    clusterIP: s.clusterIP ?? null,
+    ports: s.ports.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol, targetPort: p.targetPort })),
+    endpoints: endpointsOf(s),
+  }));
+}
+
+export async function toLabRun(
+  docker: Docker,
+  prepared: PreparedLab,
+  images: ImageSet,
+  note: (message: string) => void,
+): Promise<LabRun> {
+  const { plan } = prepared;
+  const notes: string[] = [];
+  const pods: PodRun[] = [];
+  for (const pod of plan.pods) {
+    const apps: AppRun[] = [];
+    for (const c of pod.containers.filter((x) => x.role === 'app')) {
+      apps.push(await appRun(docker, c, images, notes, `${pod.namespace}/${pod.name}`));
+    }
+    pods.push({
+      lab: plan.lab,
+      namespace: pod.namespace,
+      name: pod.name,
+      ip: pod.ip,
+      nodeIP: plan.node.ip,
+      resolvConf: pod.resolvConf,
+      etcHosts: pod.etcHosts,
+      podLabels: pod.labels,
+      sidecar: Boolean(pod.sidecar),
+      init: prepared.init.get(pod),
+      holdApplicationUntilProxyStarts: pod.sidecar?.holdApplicationUntilProxyStarts ?? false,
+      ...(pod.sidecar
+        ? {
+            proxyConfig: JSON.stringify(proxyConfigFor(plan, pod, configVersion(prepared))),
+            interceptionMode: pod.sidecar.interceptionMode,
+          }
+        : {}),
+      apps,
+    });
+  }
+  for (const text of notes) note(`replaced: ${text}`);
+  return {
+    name: plan.lab,
+    scenario: prepared.file,
+    applied: prepared.applied,
+    network: { subnet: plan.network.subnet, ipRange: plan.network.ipRange, gateway: plan.network.gateway },
+    nodeIP: plan.node.ip,
+    nodeConfig: nodeConfig(plan),
+    pods,
+    services: serviceRecords(plan),
+  };
+}
