@@ -1,11 +1,32 @@
 // Entry point of the `demo` binary in the lab's images: `demo <app> [flags]`.
 import { parseDemoArgs, startApp, usage } from './cli';
 import { FlagError } from './flags';
+import { LOAD_USAGE, parseLoadArgs, runLoad } from './load';
 
 // Past this a stuck close is abandoned: `docker stop` must not wait for its SIGKILL timeout.
 const CLOSE_TIMEOUT_MS = 2000;
 
+/** `demo load` is a client, not a server: it runs, prints its figures as JSON, and exits. */
+async function load(argv: string[]): Promise<void> {
+  const opts = parseLoadArgs(argv);
+  if (opts === 'help') {
+    process.stdout.write(LOAD_USAGE);
+    return;
+  }
+  process.stdout.write(`${JSON.stringify(await runLoad(opts))}\n`);
+}
+
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'load') {
+    try {
+      await load(argv.slice(1));
+    } catch (err) {
+      if (!(err instanceof FlagError)) throw err;
+      process.stderr.write(`demo: ${err.message}\n${LOAD_USAGE}`);
+      process.exit(2);
+    }
+    return;
+  }
   let cmd;
   try {
     cmd = parseDemoArgs(argv);
