@@ -40,9 +40,6 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const app = await startApp(cmd);
-  const as = cmd.name === undefined ? '' : ` as ${cmd.name}`;
-  process.stdout.write(`demo ${cmd.app} listening on ${app.ports.join(', ')}${as}\n`);
-
   let stopping = false;
   // The app is PID 1 in its container, where signals without a handler are ignored.
   const stop = (signal: NodeJS.Signals): void => {
@@ -57,6 +54,9 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // Only now say so: whoever waits for this line may signal at once (a pipe write is synchronous).
+  const as = cmd.name === undefined ? '' : ` as ${cmd.name}`;
+  process.stdout.write(`demo ${cmd.app} listening on ${app.ports.join(', ')}${as}\n`);
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

