@@ -6,6 +6,7 @@ import type { NodeConfig } from '../../../src-pod/node-agent/config';
 import { LABELS } from '../docker/engine';
 import type { ImageSet } from '../images/build';
 import { stateDir } from '../paths';
+import { nodeContainerName } from '../plan/names';
 import { containerLogs, labFilter, removeLabResources, startContainer } from './docker-ops';
 import { createLabNetwork, networkName, type LabNetworkSpec } from './network';
 import { PodStarter, type PodRun } from './pod';
@@ -136,10 +137,10 @@ async function startLab(
   log(`network ${networkName(run.name)} (${run.network.subnet}, internal)`);
 
   const node = await startContainer(docker, {
-    name: `${run.name}-node`,
+    name: nodeContainerName(run.name),
     Image: images.node,
     Cmd: ['node-agent', 'run'],
-    Hostname: `${run.name}-node`,
+    Hostname: nodeContainerName(run.name),
     Env: [`SIDECAR_LAB_NODE_CONFIG=${JSON.stringify(run.nodeConfig)}`],
     Labels: { ...labLabels, [LABELS.role]: 'node' },
     HostConfig: {

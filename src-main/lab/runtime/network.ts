@@ -1,6 +1,7 @@
 // The lab's one Docker network: internal (no route off the machine), wide enough that ClusterIPs stay inside it.
 import type Docker from 'dockerode';
 import { LABELS } from '../docker/engine';
+import { labNetworkName as networkName } from '../plan/names';
 
 export interface LabNetworkSpec {
   subnet: string;
@@ -8,9 +9,7 @@ export interface LabNetworkSpec {
   gateway: string;
 }
 
-export function networkName(lab: string): string {
-  return `${lab}-net`;
-}
+export { labNetworkName as networkName } from '../plan/names';
 
 export async function createLabNetwork(
   docker: Docker,

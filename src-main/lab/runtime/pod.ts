@@ -4,7 +4,10 @@ import { LABELS } from '../docker/engine';
 import type { ImageSet } from '../images/build';
 import { tarOf } from '../docker/tar';
 import { containerLogs, execIn, runToCompletion, startContainer } from './docker-ops';
+import { containerName } from '../plan/names';
 import { networkName } from './network';
+
+export { containerName };
 
 export interface AppRun {
   name: string;
@@ -43,10 +46,6 @@ const PROXY_CONFIG_FILE = 'proxy-config.json';
 const PROXY_READY_URL = 'http://127.0.0.1:15021/healthz/ready';
 
 export type PodContainerRole = 'pause' | 'cni' | 'istio-init' | 'istio-proxy' | 'app' | 'tap';
-
-export function containerName(lab: string, namespace: string, pod: string, container: string): string {
-  return `${lab}-${namespace}-${pod}-${container}`.replace(/[^a-zA-Z0-9_.-]/g, '-');
-}
 
 /** The pause loop: PID 1 that holds the namespace and exits promptly on SIGTERM. */
 const PAUSE_CMD = ['sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];

@@ -1,10 +1,11 @@
 // Control-plane pushes into a running lab: the node's Services and DNS, each sidecar's configuration.
 import type Docker from 'dockerode';
 import type { NodeConfig } from '../../../src-pod/node-agent/config';
+import { nodeContainerName } from '../plan/names';
 import { execIn } from './docker-ops';
 
 export async function pushNodeConfig(docker: Docker, lab: string, config: NodeConfig): Promise<void> {
-  const node = docker.getContainer(`${lab}-node`);
+  const node = docker.getContainer(nodeContainerName(lab));
   const result = await execIn(docker, node, ['node-agent', 'apply'], { stdin: JSON.stringify(config) });
   if (result.exitCode !== 0) throw new Error(`node of lab ${lab} refused the Services: ${result.stderr.trim()}`);
 }

@@ -1,6 +1,7 @@
 // `apply` on a running lab: Services and Istio resources laid over it, pushed to the node and every sidecar.
 import { connectEngine } from '../docker/engine';
 import { proxyConfigFor } from '../mesh/proxy-config';
+import { containerName } from '../plan/names';
 import { readLabRecord, writeLabRecord } from '../runtime/lab';
 import { pushNodeConfig, pushProxyConfig } from '../runtime/push';
 import { configVersion, nodeConfig, prepareLab, serviceRecords } from './prepare';
@@ -24,7 +25,7 @@ export async function applyToLab(lab: string, file: string, log: (message: strin
   const version = configVersion(prepared);
   for (const pod of prepared.plan.pods.filter((p) => p.sidecar)) {
     const config = JSON.stringify(proxyConfigFor(prepared.plan, pod, version));
-    await pushProxyConfig(docker, `${pod.dockerPrefix}-istio-proxy`, config);
+    await pushProxyConfig(docker, containerName(lab, pod.namespace, pod.name, 'istio-proxy'), config);
     log(`${pod.namespace}/${pod.name}: sidecar configuration ${version}`);
   }
   writeLabRecord({
