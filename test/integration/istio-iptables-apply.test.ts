@@ -1,7 +1,7 @@
 // istio-iptables applied for real in a fresh network namespace: the live rules equal the dry run, cleanup and rollback work.
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { diffRuleSets, formatDiff, normalize, splitDryRun } from '../../src-pod/istio-iptables';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -22,14 +22,34 @@ function prerequisiteProblem(): string | null {
 }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-const istioIptables = (args: string[]) => `${q(TSX)} ${q(MAIN)} ${args.map(q).join(' ')}`;
+
+/**
+ * Where the rules are applied: a namespace made with unshare running the TypeScript source, and a
+ * container with NET_ADMIN running the bundled command from the lab's proxy image (istio-init's).
+ */
+type Runner = 'netns' | 'container';
+const RUNNERS: Runner[] = ['netns', 'container'];
+const PROXY_IMAGE = 'sidecar-lab/proxy:latest';
+let runner: Runner = 'netns';
+const istioIptables = (args: string[]) =>
+  `${runner === 'container' ? 'istio-iptables' : `${q(TSX)} ${q(MAIN)}`} ${args.map(q).join(' ')}`;
 
 /**
  * Run a shell script in a new network namespace (nothing leaves it: it only has its own loopback) and cut its
  * output at "@@NAME" marker lines into sections.
  */
 function inNetns(script: string): Record<string, string> {
-  const out = execFileSync('unshare', ['--net', 'sh', '-c', `ip link set lo up\n${script}`], {
+  const body = `ip link set lo up\n${script}`;
+  const [command, args] =
+    runner === 'container'
+      ? [
+          'docker',
+          ['run', '--rm', '--network', 'none', '--user', '0:0', '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW',
+            '--sysctl', 'net.ipv6.conf.all.disable_ipv6=0', '--sysctl', 'net.ipv6.conf.lo.disable_ipv6=0',
+            PROXY_IMAGE, 'sh', '-c', body],
+        ]
+      : ['unshare', ['--net', 'sh', '-c', body]];
+  const out = execFileSync(command, args as string[], {
     encoding: 'utf8',
     cwd: repoRoot,
     maxBuffer: 16 << 20,
@@ -135,7 +155,11 @@ const CASES: Case[] = [
 
 const problem = prerequisiteProblem();
 
-describe('istio-iptables applied in a real network namespace', () => {
+describe.each(RUNNERS)('istio-iptables applied for real (%s)', (where) => {
+  beforeAll(() => {
+    runner = where;
+  });
+
   it('has unshare, iptables and ip and runs as root', () => {
     expect(problem, problem ?? '').toBeNull();
   });
