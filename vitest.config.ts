@@ -1,7 +1,9 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
 
 // Unit tests are pure logic and run in parallel. Integration tests share one real Docker
 // engine and one lab at a time, so they run one file after another with long timeouts.
+// Renderer tests mount the Svelte views in jsdom against a mocked `window.lab`.
 export default defineConfig({
   test: {
     projects: [
@@ -21,6 +23,16 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 1_800_000,
           globalSetup: ['test/integration/global-setup.ts'],
+        },
+      },
+      {
+        plugins: [svelte()],
+        resolve: { conditions: ['browser'] },
+        test: {
+          name: 'renderer',
+          include: ['test/renderer/**/*.test.ts'],
+          environment: 'jsdom',
+          setupFiles: ['test/renderer/setup.ts'],
         },
       },
     ],

@@ -1,0 +1,198 @@
+// Plain data that crosses the process boundary: what the window shows, never dockerode's or the core's own types.
+
+export interface ScenarioInfo {
+  name: string;
+  description: string;
+  file: string;
+}
+
+export type ContainerRole = 'pause' | 'cni' | 'istio-init' | 'istio-proxy' | 'app' | 'tap';
+
+export interface ContainerInfo {
+  name: string;
+  role: ContainerRole;
+  dockerName: string;
+  image: string;
+  /** The engine's state: running, exited, created, … */
+  state: string;
+  exitCode?: number;
+  /** The image the manifest named when the demo image stands in for it. */
+  replaces?: string;
+}
+
+export interface PodInfo {
+  namespace: string;
+  name: string;
+  ip: string;
+  sidecar: boolean;
+  ready: boolean;
+  labels: Record<string, string>;
+  containers: ContainerInfo[];
+}
+
+export interface ServicePortInfo {
+  name?: string;
+  port: number;
+  protocol: string;
+  targetPort: number | string;
+}
+
+export interface ServiceInfo {
+  namespace: string;
+  name: string;
+  /** null for a headless Service. */
+  clusterIP: string | null;
+  ports: ServicePortInfo[];
+  endpoints: { pod: string; ip: string; ports: number[] }[];
+}
+
+export interface LabStatusInfo {
+  name: string;
+  scenario?: string;
+  ready: boolean;
+  network?: { name: string; subnet: string; internal: boolean };
+  node?: { ip: string; state: string };
+  pods: PodInfo[];
+  services: ServiceInfo[];
+}
+
+/** One line while a lab starts: image builds (`step`, `detail`), the runtime's log (`log`), the rest (`info`). */
+export interface ProgressLine {
+  time: string;
+  kind: 'info' | 'step' | 'detail' | 'log' | 'done' | 'failed';
+  image?: string;
+  message: string;
+}
+
+export interface RuleCounters {
+  packets: number;
+  bytes: number;
+}
+
+export interface RuleInfo {
+  /** 1-based position in its chain, as `iptables -L --line-numbers` counts. */
+  number: number;
+  /** `-A CHAIN …` as iptables-save prints it. */
+  text: string;
+  /** The jump target (`ISTIO_REDIRECT`, `RETURN`, `REDIRECT`, …), when there is one. */
+  target?: string;
+  counters?: RuleCounters;
+}
+
+export interface ChainInfo {
+  name: string;
+  /** ACCEPT/DROP for built-in chains, null for chains the rules created. */
+  policy: string | null;
+  counters?: RuleCounters;
+  rules: RuleInfo[];
+}
+
+export interface TableInfo {
+  name: string;
+  chains: ChainInfo[];
+}
+
+/** A pod's live IPv4 rules (`iptables-save -c` in its network namespace). */
+export interface PodRules {
+  namespace: string;
+  pod: string;
+  takenAt: string;
+  tables: TableInfo[];
+}
+
+export interface ChainDiffInfo {
+  table: string;
+  chain: string;
+  /** added: only live; removed: only in istio-init's rules; changed: in both, different. */
+  status: 'added' | 'removed' | 'changed';
+  onlyExpected: string[];
+  onlyLive: string[];
+  orderDiffers: boolean;
+  policyExpected?: string | null;
+  policyLive?: string | null;
+}
+
+/** The pod's live rules against the ones its istio-init wrote. */
+export interface RulesDiff {
+  namespace: string;
+  pod: string;
+  equal: boolean;
+  chains: ChainDiffInfo[];
+  /** The same diff as readable text (`-` only in istio-init's rules, `+` only live). */
+  text: string;
+}
+
+export type FlowDirection = 'outbound' | 'inbound';
+export type FlowVerdict = 'intercepted' | 'bypassed' | 'blocked';
+
+/** One hop of a flow: from where to where, and the netfilter rule that sent it there. */
+export interface FlowLeg {
+  from: string;
+  to: string;
+  table?: string;
+  chain?: string;
+  ruleNumber?: number;
+  ruleText?: string;
+}
+
+export interface FlowTimings {
+  /** ISO time the connection or request started. */
+  startedAt: string;
+  durationMs?: number;
+  upstreamConnectMs?: number;
+  firstByteMs?: number;
+}
+
+/** One connection (or one HTTP request on it) followed end to end. */
+export interface Flow {
+  id: string;
+  direction: FlowDirection;
+  pod: string;
+  namespace: string;
+  verdict: FlowVerdict;
+  /** `10.244.0.3:41234`: who opened it. */
+  source?: string;
+  /** `10.96.0.20:8000`: where it was going (the original destination). */
+  destination?: string;
+  protocol?: string;
+  legs: FlowLeg[];
+  listener?: string;
+  cluster?: string;
+  upstream?: string;
+  responseCode?: number;
+  responseFlags?: string;
+  bytes: { sent: number; received: number };
+  timings: FlowTimings;
+  accessLog?: string;
+}
+
+export interface FlowFilter {
+  pod?: string;
+  namespace?: string;
+  direction?: FlowDirection;
+  verdict?: FlowVerdict;
+  cluster?: string;
+  responseFlag?: string;
+  /** Newest first; at most this many. */
+  limit?: number;
+}
+
+/** A file the main process made for the user to save (the window picks where). */
+export interface ExportedFile {
+  fileName: string;
+  mimeType: string;
+  /** base64 for binary files (pcap), the text itself for JSON. */
+  encoding: 'base64' | 'utf8';
+  content: string;
+}
+
+export interface TerminalTarget {
+  pod: string;
+  namespace: string;
+  container: string;
+}
+
+export interface TerminalExit {
+  exitCode: number;
+  signal?: number;
+}

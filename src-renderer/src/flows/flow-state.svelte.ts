@@ -1,0 +1,52 @@
+// Recent flows, newest first, with the selected one and the list's filter; fed by `flows.list` then the `flows` stream.
+import type { Dispose } from '../../../src-main/contract/api';
+import { filterFlows } from '../../../src-main/contract/flows';
+import type { Flow, FlowFilter } from '../../../src-main/contract/types';
+import { lab } from '../lab-client';
+
+const MAX_FLOWS = 500;
+
+class FlowState {
+  flows = $state<Flow[]>([]);
+  selectedId = $state<string | null>(null);
+  filter = $state<FlowFilter>({});
+  error = $state<string | null>(null);
+
+  visible = $derived(filterFlows([...this.flows].reverse(), this.filter));
+  selected = $derived(this.flows.find((f) => f.id === this.selectedId) ?? null);
+}
+
+export const flowState = new FlowState();
+
+function add(flow: Flow): void {
+  const next = [flow, ...flowState.flows.filter((f) => f.id !== flow.id)];
+  flowState.flows = next.slice(0, MAX_FLOWS);
+}
+
+export function connectFlows(): Dispose {
+  const api = lab();
+  api.invoke('flows.list', { filter: { limit: MAX_FLOWS } }).then(
+    (list) => {
+      // Flows the stream delivered while the list was loading are newer: they stay first.
+      const known = flowState.flows.map((f) => f.id);
+      flowState.flows = [...flowState.flows, ...list.filter((f) => !known.includes(f.id))].slice(0, MAX_FLOWS);
+    },
+    (err: unknown) => {
+      flowState.error = err instanceof Error ? err.message : String(err);
+    },
+  );
+  return api.on('flows', '', {
+    data: add,
+    error: (err) => {
+      flowState.error = err.message;
+    },
+  });
+}
+
+export function selectFlow(id: string | null): void {
+  flowState.selectedId = id;
+}
+
+export function setFilter(filter: FlowFilter): void {
+  flowState.filter = filter;
+}

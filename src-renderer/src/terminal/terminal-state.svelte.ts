@@ -1,0 +1,47 @@
+// The open terminal tabs; each tab is one pty in main, closed with its tab.
+import type { TerminalTarget } from '../../../src-main/contract/types';
+import { lab } from '../lab-client';
+import { labState } from '../lab-state.svelte';
+
+export interface TerminalTab {
+  id: string;
+  title: string;
+  target: TerminalTarget;
+  exited: boolean;
+}
+
+class TerminalState {
+  tabs = $state<TerminalTab[]>([]);
+  activeId = $state<string | null>(null);
+  error = $state<string | null>(null);
+}
+
+export const terminalState = new TerminalState();
+
+export async function openTerminal(target: TerminalTarget): Promise<void> {
+  terminalState.error = null;
+  try {
+    const { id } = await lab().invoke('terminal.open', target);
+    const title = `${target.pod}${target.container === 'tap' ? '' : ` · ${target.container}`}`;
+    terminalState.tabs = [...terminalState.tabs, { id, title, target, exited: false }];
+    terminalState.activeId = id;
+    labState.view = 'terminal';
+  } catch (err) {
+    terminalState.error = err instanceof Error ? err.message : String(err);
+  }
+}
+
+export function closeTerminal(id: string): void {
+  const index = terminalState.tabs.findIndex((t) => t.id === id);
+  terminalState.tabs = terminalState.tabs.filter((t) => t.id !== id);
+  if (terminalState.activeId === id) terminalState.activeId = terminalState.tabs[Math.max(0, index - 1)]?.id ?? null;
+  lab()
+    .invoke('terminal.close', { id })
+    .catch(() => {
+      // Already gone in main (the shell exited): nothing left to close.
+    });
+}
+
+export function markExited(id: string): void {
+  terminalState.tabs = terminalState.tabs.map((t) => (t.id === id ? { ...t, exited: true } : t));
+}

@@ -1,0 +1,59 @@
+// The topology view: pods with their containers' states, Services, and starting/stopping a lab with progress.
+import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { describe, expect, it } from 'vitest';
+import App from '../../src-renderer/src/App.svelte';
+import { labState } from '../../src-renderer/src/lab-state.svelte';
+import { answer, emit, labMock } from './setup';
+
+describe('topology', () => {
+  it('shows namespaces, pods with IPs and container states, and Services with ClusterIPs', async () => {
+    render(App);
+    const sleep = await screen.findByRole('article', { name: /default\/sleep-/ });
+    expect(within(sleep).getByText('10.244.0.10')).toBeTruthy();
+    const containers = within(sleep).getByRole('list', { name: 'Containers' });
+    expect(within(containers).getAllByRole('listitem').map((li) => li.textContent?.replace(/\s+/g, ' ').trim())).toEqual([
+      'istio-init done',
+      'istio-proxy ready',
+      'sleep running',
+    ]);
+    const apiserver = screen.getByRole('article', { name: 'Pod kube-system/kube-apiserver' });
+    expect(within(apiserver).queryByText('istio-proxy')).toBeNull();
+    expect(within(apiserver).getByText(/none \(traffic is not intercepted\)/)).toBeTruthy();
+    expect(screen.getByRole('region', { name: 'Namespace kube-system' })).toBeTruthy();
+    const services = screen.getByRole('table', { name: 'Services' });
+    const httpbin = within(services).getByText('httpbin').closest('tr') as HTMLElement;
+    expect(within(httpbin).getByText('10.96.0.20')).toBeTruthy();
+    expect(within(httpbin).getByText('http 8000→80/TCP')).toBeTruthy();
+  });
+
+  it('starts the chosen built-in scenario and shows progress lines while it starts', async () => {
+    labState.status = null;
+    answer('lab.status', () => null);
+    let finish: (v: { lab: string }) => void = () => {};
+    answer('lab.start', () => new Promise((resolve) => (finish = resolve)));
+    render(App);
+    const start = await screen.findByRole('button', { name: 'Start lab' });
+    await screen.findByRole('option', { name: 'registry-only' });
+    await fireEvent.change(screen.getByRole('combobox', { name: 'Scenario' }), { target: { value: 'registry-only' } });
+    await fireEvent.click(start);
+    expect(labMock().invoke).toHaveBeenCalledWith('lab.start', { scenario: 'registry-only' });
+    expect(await screen.findByRole('button', { name: 'Starting…' })).toBeTruthy();
+    emit('lab.progress', '', { time: '2025-01-01T10:00:00.000Z', kind: 'step', image: 'proxy', message: 'Step 2/5 : RUN npm ci' });
+    emit('lab.progress', '', { time: '2025-01-01T10:00:01.000Z', kind: 'log', message: 'pod default/sleep ready (10.244.0.10, with sidecar)' });
+    const log = await screen.findByRole('log', { name: 'Progress' });
+    expect(await within(log).findByText('Step 2/5 : RUN npm ci')).toBeTruthy();
+    expect(within(log).getByText(/pod default\/sleep ready/)).toBeTruthy();
+    answer('lab.status', () => null);
+    finish({ lab: 'interception' });
+    expect(await screen.findByRole('button', { name: 'Start lab' })).toBeTruthy();
+  });
+
+  it('stops the lab, and shows a failed start as an alert', async () => {
+    render(App);
+    await fireEvent.click(await screen.findByRole('button', { name: 'Stop lab' }));
+    expect(labMock().invoke).toHaveBeenCalledWith('lab.stop', {});
+    answer('lab.start', () => Promise.reject(Object.assign(new Error('broken.yaml:3:1: unknown kind Podd'), { name: 'ScenarioError' })));
+    await fireEvent.click(await screen.findByRole('button', { name: 'Start lab' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('unknown kind Podd');
+  });
+});
