@@ -1,5 +1,5 @@
 // Istio's default TEXT access log, one line per HTTP request or TCP connection, batched to stdout.
-import { formatFlags, type StreamInfo } from './stream-info';
+import { formatFlags, isoTime, type StreamInfo } from './stream-info';
 
 /**
  * Istio's `EnvoyTextLogFormat` (pilot/pkg/model/telemetry_logging.go), which this proxy renders
@@ -16,14 +16,14 @@ export const ISTIO_TEXT_LOG_FORMAT =
 
 const dash = (v: string | undefined): string => (v === undefined || v === '' ? '-' : v);
 // Envoy replaces spaces in these two fields so the line stays space-separated.
-const token = (v: string | undefined): string => dash(v === undefined ? v : v.replace(/ /g, '_'));
+const token = (v: string | undefined): string => (v === undefined || v === '' ? '-' : v.includes(' ') ? v.replace(/ /g, '_') : v);
 const num = (v: number | undefined): string => (v === undefined ? '-' : String(Math.floor(v)));
 
 /** One access log line (with the trailing newline), exactly in Istio's default layout. */
 export function formatAccessLog(s: StreamInfo): string {
   const http = s.kind === 'http';
   return (
-    `[${new Date(s.startTime).toISOString()}] ` +
+    `[${isoTime(s.startTime)}] ` +
     `"${http ? dash(s.method) : '-'} ${http ? dash(s.path) : '-'} ${http ? dash(s.protocol) : '-'}" ` +
     `${s.responseCode} ${formatFlags(s.flags)} ${token(s.responseCodeDetails)} ` +
     `${token(s.connectionTerminationDetails)} "${token(s.upstreamTransportFailureReason)}" ` +

@@ -2,7 +2,7 @@
 import { Agent } from 'node:http';
 import type { Socket } from 'node:net';
 import { formatAccessLog, LineBatcher } from './access-log';
-import { FlowLog, toFlowEvent } from './flow-events';
+import { FlowLog } from './flow-events';
 import { Logger } from './logger';
 import { IstioMetrics } from './prometheus';
 import type { RouteTable } from './routing';
@@ -38,7 +38,8 @@ export class ProxyContext {
     this.metrics = new IstioMetrics(() => this.table?.config.pod);
     this.accessLog = new LineBatcher(opts.accessLogWrite ?? ((text) => process.stdout.write(text)));
     // One pool per endpoint (and per source address): Node's agent keys sockets by host:port:localAddress.
-    this.agent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo' });
+    // noDelay: small request heads must not wait for the ACK of the previous segment (Nagle).
+    this.agent = new Agent({ keepAlive: true, noDelay: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo' });
   }
 
   nextConnectionId(): number {
@@ -50,12 +51,12 @@ export class ProxyContext {
     info.durationMs ??= since(info);
     if (this.table?.config.mesh.accessLogFile !== '') this.accessLog.push(formatAccessLog(info));
     this.metrics.recordRequest(info);
-    this.flows.publish(toFlowEvent('request', info));
+    this.flows.record('request', info);
   }
 
   /** A downstream connection was accepted (before any upstream). */
   connectionOpened(info: StreamInfo, sniffing: boolean): void {
-    this.flows.publish(toFlowEvent('connection.open', info, sniffing ? 'sniffing' : undefined));
+    this.flows.record('connection.open', info, sniffing ? 'sniffing' : undefined);
   }
 
   /** A downstream connection ended; TCP connections also get their access log line. */
@@ -65,7 +66,7 @@ export class ProxyContext {
       if (this.table?.config.mesh.accessLogFile !== '') this.accessLog.push(formatAccessLog(info));
       this.metrics.recordTcpClose(info);
     }
-    this.flows.publish(toFlowEvent('connection.close', info));
+    this.flows.record('connection.close', info);
   }
 
   flushLogs(): void {

@@ -1,6 +1,6 @@
 // Structured per-connection / per-request events in a bounded ring, streamed as NDJSON on /lab/flows.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { formatFlags, type StreamInfo } from './stream-info';
+import { formatFlags, isoTime, snapshotStreamInfo, type StreamInfo } from './stream-info';
 
 export interface Endpoint4 {
   localAddress: string;
@@ -71,9 +71,17 @@ const round = (v: number | undefined): number | null => (v === undefined ? null 
 
 /** Builds the event from a stream record (seq is set on publish). */
 export function toFlowEvent(type: FlowEvent['type'], s: StreamInfo, protocol?: FlowEvent['protocol']): Omit<FlowEvent, 'seq'> {
-  const event: Omit<FlowEvent, 'seq'> = {
+  const event: Partial<FlowEvent> = flowEvent(0, type, s, protocol);
+  delete event.seq;
+  return event as Omit<FlowEvent, 'seq'>;
+}
+
+/** The event with its seq, built in one object literal (seq first, as the NDJSON shows it). */
+export function flowEvent(seq: number, type: FlowEvent['type'], s: StreamInfo, protocol?: FlowEvent['protocol']): FlowEvent {
+  const event: FlowEvent = {
+    seq,
     type,
-    time: new Date(s.startTime).toISOString(),
+    time: isoTime(s.startTime),
     connectionId: s.connectionId,
     direction: s.direction,
     listener: s.listener,
@@ -115,8 +123,29 @@ export function toFlowEvent(type: FlowEvent['type'], s: StreamInfo, protocol?: F
 // A subscriber further behind than this is cut off rather than buffered without bound.
 const MAX_SUBSCRIBER_BACKLOG = 8 * 1024 * 1024;
 
+/**
+ * A ring slot: the built event, or (the usual case) what it is built from. Building the JSON-ready
+ * object costs about as much as proxying a small request, so it waits until someone reads it.
+ */
+interface PendingFlow {
+  seq: number;
+  type: FlowEvent['type'];
+  protocol: FlowEvent['protocol'] | undefined;
+  /** A snapshot, not the live record: later changes must not show in an event already published. */
+  info: StreamInfo | undefined;
+  built: FlowEvent | undefined;
+}
+
+function build(p: PendingFlow): FlowEvent {
+  if (p.built === undefined) {
+    p.built = flowEvent(p.seq, p.type, p.info as StreamInfo, p.protocol);
+    p.info = undefined;
+  }
+  return p.built;
+}
+
 export class FlowLog {
-  private readonly ring: FlowEvent[] = [];
+  private readonly ring: PendingFlow[] = [];
   private start = 0;
   private seq = 0;
   private readonly subscribers = new Set<(line: string) => void>();
@@ -127,18 +156,31 @@ export class FlowLog {
     return this.seq;
   }
 
-  publish(event: Omit<FlowEvent, 'seq'>): FlowEvent {
-    const full = { seq: ++this.seq, ...event } as FlowEvent;
-    if (this.ring.length < this.capacity) this.ring.push(full);
+  private push(p: PendingFlow): void {
+    if (this.ring.length < this.capacity) this.ring.push(p);
     else {
-      this.ring[this.start] = full;
+      this.ring[this.start] = p;
       this.start = (this.start + 1) % this.capacity;
     }
     if (this.subscribers.size > 0) {
-      const line = `${JSON.stringify(full)}\n`;
+      const line = `${JSON.stringify(build(p))}\n`;
       for (const s of this.subscribers) s(line);
     }
+  }
+
+  /** Publishes a built event (seq is assigned here). */
+  publish(event: Omit<FlowEvent, 'seq'>): FlowEvent {
+    const full = { seq: ++this.seq, ...event } as FlowEvent;
+    this.push({ seq: full.seq, type: full.type, protocol: full.protocol, info: undefined, built: full });
     return full;
+  }
+
+  /**
+   * Publishes the event `toFlowEvent(type, info, protocol)` would build, as of now; the object
+   * (and its JSON) is only made when a subscriber or a `since` reader needs it.
+   */
+  record(type: FlowEvent['type'], info: StreamInfo, protocol?: FlowEvent['protocol']): void {
+    this.push({ seq: ++this.seq, type, protocol, info: snapshotStreamInfo(info), built: undefined });
   }
 
   /** Events with seq > `since`, oldest first. */
@@ -146,7 +188,7 @@ export class FlowLog {
     const out: FlowEvent[] = [];
     for (let i = 0; i < this.ring.length; i++) {
       const e = this.ring[(this.start + i) % this.ring.length];
-      if (e.seq > since) out.push(e);
+      if (e.seq > since) out.push(build(e));
     }
     return out;
   }

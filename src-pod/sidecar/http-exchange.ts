@@ -1,6 +1,6 @@
 // One downstream HTTP request and its upstream attempts: pooled connections, retries, local replies.
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { INBOUND_SOURCE_ADDRESS, type ProxyContext } from './context';
 import type { HttpConnection } from './http-proxy';
@@ -148,7 +148,7 @@ export class Exchange {
     const skip = this.req.headers['x-forwarded-proto'] === undefined ? REQUEST_SKIP : new Set([...REQUEST_SKIP, 'x-forwarded-proto']);
     const headers = forwardHeaders(this.req.rawHeaders, skip, this.req.headers['x-forwarded-proto'] === undefined ? extra : extra.slice(2));
     const sentAt = performance.now();
-    const up = httpRequest({
+    const options: RequestOptions = {
       host: ep.address,
       port: ep.port,
       method: this.req.method,
@@ -156,8 +156,9 @@ export class Exchange {
       headers,
       setHost: false,
       agent: ctx.agent,
-      ...(this.bind !== undefined ? { localAddress: this.bind } : {}),
-    });
+    };
+    if (this.bind !== undefined) options.localAddress = this.bind;
+    const up = httpRequest(options);
     let connected = false;
     let responded = false;
     let active = true;
@@ -190,6 +191,8 @@ export class Exchange {
       }
       cs.upstream_cx_total++;
       hs.cx_total++;
+      // The agent asks for it too; without it a small write can wait ~40 ms on a delayed ACK.
+      s.setNoDelay(true);
       const connectTimer = setTimeout(() => s.destroy(connectTimeoutError()), ctx.table?.config.mesh.connectTimeoutMs ?? 10_000);
       s.once('connect', () => {
         clearTimeout(connectTimer);

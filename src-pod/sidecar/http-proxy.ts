@@ -88,7 +88,8 @@ export class HttpProxy {
     const table = this.ctx.table;
     if (!table) return { routeName: 'block_all' };
     const r = routeOutboundHttp(table, conn.match, req.headers.host ?? '');
-    return { routeName: r.routeName, ...(r.cluster ? { cluster: r.cluster } : {}), ...(r.vhost ? { decorator: r.vhost.decorator } : {}) };
+    // A plain literal: object spread with extra properties is a slow path in V8, once per request here.
+    return { routeName: r.routeName, cluster: r.cluster, decorator: r.vhost?.decorator };
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {

@@ -7,7 +7,7 @@ import { formatAddress, isLoopback, plainIp } from './net-util';
 import { matchInbound, matchOutbound, type Address, type ListenerMatch, type RouteTable } from './routing';
 import { sniff } from './sniff';
 import { newStreamInfo, type StreamInfo } from './stream-info';
-import { proxyTcp } from './tcp-proxy';
+import { proxyTcp, type TcpProxyOptions } from './tcp-proxy';
 
 /** Where a redirected connection was going; thin wrapper over SO_ORIGINAL_DST in production. */
 export type OriginalDstResolver = (socket: Socket) => Address | undefined;
@@ -155,12 +155,10 @@ export class Listener {
   }
 
   private toTcp(socket: Socket, info: StreamInfo, match: ListenerMatch, dst: Address, head?: Buffer): void {
-    proxyTcp(this.ctx, socket, info, {
-      cluster: match.cluster,
-      dst,
-      ...(head ? { head } : {}),
-      ...(this.opts.direction === 'inbound' ? { localAddress: INBOUND_SOURCE_ADDRESS } : {}),
-    });
+    const opts: TcpProxyOptions = { cluster: match.cluster, dst };
+    if (head) opts.head = head;
+    if (this.opts.direction === 'inbound') opts.localAddress = INBOUND_SOURCE_ADDRESS;
+    proxyTcp(this.ctx, socket, info, opts);
   }
 
   private toHttp(socket: Socket, info: StreamInfo, match: ListenerMatch, dst: Address, head?: Buffer): void {

@@ -42,10 +42,39 @@ export class IstioMetrics {
   private readonly tcpSent = new Map<string, number>();
   private readonly tcpReceived = new Map<string, number>();
 
+  /** Label text by a short key of what it depends on, so the hot path does not rebuild it. */
+  private readonly labelCache = new Map<string, string>();
+  private labelPod: PodInfo | undefined | null = null;
+
   constructor(private readonly pod: () => PodInfo | undefined) {}
 
   private labels(info: StreamInfo, protocol: string, code?: number): string {
     const pod = this.pod();
+    if (pod !== this.labelPod) {
+      // A config push brings a new pod object; the workload labels may have changed.
+      this.labelCache.clear();
+      this.labelPod = pod;
+    }
+    // Everything `buildLabels` reads: direction, protocol, code, flags and the destination
+    // (cluster + authority for the passthrough clusters, else the service). The part after the
+    // first newline is free text (Host / service name), so the key stays unambiguous.
+    const cluster = info.cluster;
+    const dest =
+      cluster === PASSTHROUGH || cluster === BLACKHOLE || cluster === INBOUND_PASSTHROUGH
+        ? `P${cluster} ${info.authority === undefined ? '' : `=${info.authority}`}`
+        : info.service === undefined
+          ? 'U'
+          : `S${info.service}`;
+    const key = `${info.direction === 'outbound' ? 'o' : 'i'}${protocol} ${code ?? ''} ${formatFlags(info.flags)}\n${dest}`;
+    let text = this.labelCache.get(key);
+    if (text === undefined) {
+      text = this.buildLabels(pod, info, protocol, code);
+      this.labelCache.set(key, text);
+    }
+    return text;
+  }
+
+  private buildLabels(pod: PodInfo | undefined, info: StreamInfo, protocol: string, code?: number): string {
     const workload = escapeLabel(pod?.workload ?? 'unknown');
     const ns = escapeLabel(pod?.namespace ?? 'unknown');
     const outbound = info.direction === 'outbound';

@@ -52,16 +52,118 @@ export interface StreamInfo {
   service?: string;
 }
 
-export function newStreamInfo(init: Pick<StreamInfo, 'kind' | 'direction' | 'listener' | 'filterChain' | 'connectionId' | 'downstreamRemote' | 'downstreamLocal' | 'listenerAddress'>): StreamInfo {
+type StreamInit = Pick<StreamInfo, 'kind' | 'direction' | 'listener' | 'filterChain' | 'connectionId' | 'downstreamRemote' | 'downstreamLocal' | 'listenerAddress'>;
+
+/**
+ * A fresh record. Every field is spelled out (optional ones as undefined) so all records share one
+ * object shape: the hot path's property reads stay monomorphic and no spread copy is made.
+ */
+export function newStreamInfo(init: StreamInit): StreamInfo {
   return {
-    ...init,
+    kind: init.kind,
+    direction: init.direction,
+    listener: init.listener,
+    filterChain: init.filterChain,
+    connectionId: init.connectionId,
     startTime: Date.now(),
     startMono: performance.now(),
+    downstreamRemote: init.downstreamRemote,
+    downstreamLocal: init.downstreamLocal,
+    listenerAddress: init.listenerAddress,
+    cluster: undefined,
+    routeName: undefined,
+    upstreamHost: undefined,
+    upstreamLocal: undefined,
+    upstreamConnectMs: undefined,
+    firstUpstreamByteMs: undefined,
+    durationMs: undefined,
     bytesReceived: 0,
     bytesSent: 0,
     responseCode: 0,
     flags: [],
+    responseCodeDetails: undefined,
+    connectionTerminationDetails: undefined,
+    upstreamTransportFailureReason: undefined,
+    requestedServerName: undefined,
+    protocol: undefined,
+    method: undefined,
+    path: undefined,
+    authority: undefined,
+    userAgent: undefined,
+    requestId: undefined,
+    forwardedFor: undefined,
+    upstreamServiceTimeMs: undefined,
+    attempts: undefined,
+    service: undefined,
   };
+}
+
+// Shared by snapshots without flags; never pushed to (addFlag only runs on live records).
+const NO_FLAGS: ResponseFlag[] = [];
+
+/**
+ * A copy that later changes to `info` (bytes, flags, a late close) do not reach: what the flow
+ * ring keeps until someone reads it.
+ */
+export function snapshotStreamInfo(info: StreamInfo): StreamInfo {
+  return {
+    kind: info.kind,
+    direction: info.direction,
+    listener: info.listener,
+    filterChain: info.filterChain,
+    connectionId: info.connectionId,
+    startTime: info.startTime,
+    startMono: info.startMono,
+    downstreamRemote: info.downstreamRemote,
+    downstreamLocal: info.downstreamLocal,
+    listenerAddress: info.listenerAddress,
+    cluster: info.cluster,
+    routeName: info.routeName,
+    upstreamHost: info.upstreamHost,
+    upstreamLocal: info.upstreamLocal,
+    upstreamConnectMs: info.upstreamConnectMs,
+    firstUpstreamByteMs: info.firstUpstreamByteMs,
+    durationMs: info.durationMs,
+    bytesReceived: info.bytesReceived,
+    bytesSent: info.bytesSent,
+    responseCode: info.responseCode,
+    flags: info.flags.length === 0 ? NO_FLAGS : info.flags.slice(),
+    responseCodeDetails: info.responseCodeDetails,
+    connectionTerminationDetails: info.connectionTerminationDetails,
+    upstreamTransportFailureReason: info.upstreamTransportFailureReason,
+    requestedServerName: info.requestedServerName,
+    protocol: info.protocol,
+    method: info.method,
+    path: info.path,
+    authority: info.authority,
+    userAgent: info.userAgent,
+    requestId: info.requestId,
+    forwardedFor: info.forwardedFor,
+    upstreamServiceTimeMs: info.upstreamServiceTimeMs,
+    attempts: info.attempts,
+    service: info.service,
+  };
+}
+
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+
+/**
+ * `new Date(ms).toISOString()`, with the part up to the seconds cached: requests in the same
+ * second only pay for the milliseconds.
+ */
+export function isoTime(ms: number): string {
+  const t = Math.trunc(ms);
+  const second = Math.floor(t / 1000);
+  if (second !== isoSecond) {
+    const iso = new Date(t).toISOString();
+    // Only the plain `YYYY-MM-DDTHH:MM:SS.mmmZ` layout is cached (not years past 9999, not NaN).
+    if (iso.length !== 24) return iso;
+    isoSecond = second;
+    isoPrefix = iso.slice(0, 20);
+  }
+  const milli = t - second * 1000;
+  return `${isoPrefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }
 
 /** Milliseconds since the stream started (fractional). */

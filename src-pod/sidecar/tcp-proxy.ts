@@ -1,5 +1,5 @@
 // The TCP proxy filter: one upstream connection per downstream one, piped both ways, half-close aware.
-import { connect, type Socket } from 'node:net';
+import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import type { ProxyContext } from './context';
 import { formatAddress, plainIp } from './net-util';
 import { pickEndpoint, type Address, type Cluster } from './routing';
@@ -55,12 +55,9 @@ export function proxyTcp(ctx: ProxyContext, down: Socket, info: StreamInfo, opts
   hs.cx_active++;
   closedUp = false;
 
-  const up = connect({
-    host: ep.address,
-    port: ep.port,
-    allowHalfOpen: true,
-    ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
-  });
+  const connectOpts: TcpNetConnectOpts = { host: ep.address, port: ep.port, allowHalfOpen: true, noDelay: true };
+  if (opts.localAddress !== undefined) connectOpts.localAddress = opts.localAddress;
+  const up = connect(connectOpts);
   up.setNoDelay(true);
   down.setNoDelay(true);
   const connectTimeout = ctx.table?.config.mesh.connectTimeoutMs ?? 10_000;

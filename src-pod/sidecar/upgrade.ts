@@ -1,6 +1,6 @@
 // HTTP Upgrade (WebSocket) requests: Envoy's upgrade_configs, i.e. forward the head, then pipe bytes.
 import type { IncomingMessage } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { INBOUND_SOURCE_ADDRESS, type ProxyContext } from './context';
 import type { HttpConnection } from './http-proxy';
@@ -50,11 +50,12 @@ export function proxyUpgrade(
     return reply(503, 'Service Unavailable');
   }
   info.upstreamHost = formatAddress(ep.address, ep.port);
-  const up = connect({
-    host: ep.address,
-    port: ep.port,
-    ...(conn.direction === 'inbound' ? { localAddress: INBOUND_SOURCE_ADDRESS } : {}),
-  });
+  const connectOpts: TcpNetConnectOpts = { host: ep.address, port: ep.port, noDelay: true };
+  if (conn.direction === 'inbound') connectOpts.localAddress = INBOUND_SOURCE_ADDRESS;
+  const up = connect(connectOpts);
+  // A tunnel carries small interactive frames (WebSocket): no Nagle on either side.
+  up.setNoDelay(true);
+  down.setNoDelay(true);
   let connected = false;
   up.once('connect', () => {
     connected = true;
