@@ -200,6 +200,13 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
       return { argv: ['docker', 'exec', '-it', target.dockerName, ...shell] };
     },
     ingest(flow) {
+      // A flow is sent again as it completes (proxy events, response): replace, don't repeat.
+      const known = flows.findIndex((f) => f.id === flow.id);
+      if (known >= 0) {
+        flows[known] = flow;
+        hub.emit('flows', '', flow);
+        return;
+      }
       flows.push(flow);
       if (flows.length > (opts.maxFlows ?? 5_000)) flows.splice(0, flows.length - (opts.maxFlows ?? 5_000));
       hub.emit('flows', '', flow);

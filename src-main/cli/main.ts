@@ -8,6 +8,7 @@ import { parseArgs, flagString, UsageError } from './args';
 import { imagesCommand, isOffline } from './images-command';
 import { iptablesCommand } from './iptables-command';
 import { applyCommand, logsCommand } from './apply-command';
+import { serveCommand } from './serve-command';
 import { consoleIO, progressPrinter, type CliIO } from './output';
 import { printScenarioNotes, scenariosCommand } from './up-command';
 import { startLab } from '../lab/session';
@@ -24,6 +25,7 @@ Usage:
   sidecar-lab apply FILE [--lab NAME]                 add or change Services, ServiceEntries, Sidecars, mesh config
   sidecar-lab down [--all] [--lab NAME]               remove a lab (--all: every lab's containers, networks, volumes)
   sidecar-lab images build|list|save FILE|load FILE   the lab's images (save/load: for machines with no internet)
+  sidecar-lab serve [--port N] [--offline]            the lab's window in a browser: prints its URL (with a token) first
   sidecar-lab scenarios                               the built-in scenarios
   sidecar-lab iptables [FLAGS] | --pod FILE [--print-flags]
                                                       what istio-iptables writes for flags or a pod (dry run)
@@ -149,6 +151,14 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       const lab = await pickLab(io, flagString(args, 'lab'));
       if (!lab) return 1;
       return logsCommand(lab, pod, flagString(args, 'namespace'), flagString(args, 'container'), tailText ? Number(tailText) : undefined, io);
+    }
+    case 'serve': {
+      const args = parseArgs(rest, [{ name: 'port', takesValue: true }, { name: 'offline' }], 'serve');
+      const portText = flagString(args, 'port') ?? '0';
+      if (!/^\d+$/.test(portText) || Number(portText) > 65535) {
+        throw new UsageError(`serve: --port takes a port number 0-65535, got ${portText}`);
+      }
+      return serveCommand(Number(portText), isOffline(args.flags.has('offline')), io);
     }
     case 'down': {
       const args = parseArgs(rest, [{ name: 'all' }, { name: 'lab', takesValue: true }], 'down');

@@ -1,0 +1,92 @@
+// Keeps the capture pipeline running on whichever lab is up, and turns its flows into the contract's.
+import type Docker from 'dockerode';
+import type { Flow as CapturedFlow, LegEnd } from '../lab/capture';
+import { startCapture, type CaptureSession, type CapturedPod } from '../lab/runtime/capture-session';
+import { readLabRecord } from '../lab/runtime/lab';
+import type { Flow } from '../contract/types';
+
+const end = (e: LegEnd): string => `${e.role} ${e.address}${e.port === null ? '' : `:${e.port}`}`;
+
+export function toContractFlow(pod: CapturedPod, f: CapturedFlow): Flow {
+  const t = f.timings;
+  return {
+    id: `${pod.namespace}/${pod.pod}#${f.id}`,
+    direction: f.direction,
+    pod: pod.pod,
+    namespace: pod.namespace,
+    verdict: f.verdict,
+    source: `${f.client.address}:${f.client.port}`,
+    destination: `${f.destination.address}:${f.destination.port}`,
+    protocol: f.http ? 'http' : f.proto,
+    legs: f.legs.map((l) => ({
+      from: end(l.from),
+      to: end(l.to),
+      ...(l.decidingRule
+        ? {
+            table: l.decidingRule.table,
+            chain: l.decidingRule.chain,
+            ...(l.decidingRule.ruleNumber !== null ? { ruleNumber: l.decidingRule.ruleNumber } : {}),
+            ...(l.decidingRule.ruleText ? { ruleText: l.decidingRule.ruleText } : {}),
+          }
+        : {}),
+    })),
+    ...(f.listener ? { listener: f.listener } : {}),
+    ...(f.cluster ? { cluster: f.cluster } : {}),
+    ...(f.upstream ? { upstream: `${f.upstream.remoteAddress}:${f.upstream.remotePort}` } : {}),
+    ...(f.response ? { responseCode: f.response.code, responseFlags: f.response.flags } : {}),
+    bytes: { sent: f.bytes?.sent ?? 0, received: f.bytes?.received ?? 0 },
+    timings: {
+      startedAt: new Date(t?.startMs ?? f.firstSeen).toISOString(),
+      ...(t?.endMs != null ? { durationMs: t.endMs } : {}),
+      ...(t?.upstreamConnectMs != null ? { upstreamConnectMs: t.upstreamConnectMs } : {}),
+      ...(t?.firstByteMs != null ? { firstByteMs: t.firstByteMs } : {}),
+    },
+  };
+}
+
+/**
+ * Follows the current lab: starts capturing when one is up, stops when it goes. Polling keeps it
+ * simple and robust to labs started or removed from another terminal.
+ */
+export function followLabCapture(
+  docker: Docker,
+  currentLab: () => Promise<string | undefined>,
+  ingest: (flow: Flow) => void,
+  log: (message: string) => void,
+  intervalMs = 2000,
+): { stop(): Promise<void> } {
+  let session: { lab: string; startedAt?: string; capture: CaptureSession } | undefined;
+  let busy = false;
+  const check = async (): Promise<void> => {
+    if (busy) return;
+    busy = true;
+    try {
+      const lab = await currentLab();
+      const record = lab ? readLabRecord(lab) : undefined;
+      // Ready only: a lab still starting has pods without their tap or proxy yet.
+      const startedAt = record?.ready ? record.startedAt : undefined;
+      // The same name again after down/up is a new lab with new containers.
+      if (session && (session.lab !== lab || session.startedAt !== startedAt)) {
+        await session.capture.stop().catch(() => undefined);
+        session = undefined;
+      }
+      if (lab && startedAt && !session) {
+        const capture = await startCapture(docker, lab, (pod, flow) => ingest(toContractFlow(pod, flow)), log);
+        session = { lab, startedAt, capture };
+        log(`capturing flows in lab ${lab}: ${capture.pods.map((p) => `${p.namespace}/${p.pod}`).join(', ') || 'no sidecar pods'}`);
+      }
+    } catch (err) {
+      log(`capture: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      busy = false;
+    }
+  };
+  void check();
+  const timer = setInterval(() => void check(), intervalMs);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await session?.capture.stop();
+    },
+  };
+}

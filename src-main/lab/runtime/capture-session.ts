@@ -1,0 +1,98 @@
+// Live capture in a running lab: each sidecar pod's tap traces new connections, its proxy streams flow events; both feed one join per pod.
+import type Docker from 'dockerode';
+import type { FlowEvent } from '../../../src-pod/sidecar/flow-events';
+import {
+  FlowJoiner,
+  RuleIndex,
+  TAP_COMMANDS,
+  TraceParser,
+  removeTraceTableScript,
+  traceTableScript,
+  type Flow as CapturedFlow,
+  type FlowChange,
+} from '../capture';
+import { execIn } from './docker-ops';
+import { execLines, type LineStream } from './exec-stream';
+import { labStatus, type PodStatus } from './status';
+
+export interface CapturedPod {
+  namespace: string;
+  pod: string;
+}
+
+export interface CaptureSession {
+  pods: CapturedPod[];
+  stop(): Promise<void>;
+}
+
+const FLOWS_URL = 'http://127.0.0.1:15021/lab/flows?since=0';
+
+function dockerName(pod: PodStatus, container: string): string | undefined {
+  return pod.containers.find((c) => c.name === container && c.state === 'running')?.dockerName;
+}
+
+async function capturePod(
+  docker: Docker,
+  pod: PodStatus,
+  onFlow: (pod: CapturedPod, flow: CapturedFlow, change: FlowChange) => void,
+  log: (message: string) => void,
+): Promise<(() => Promise<void>) | undefined> {
+  const tap = dockerName(pod, 'tap');
+  const proxy = dockerName(pod, 'istio-proxy');
+  if (!tap || !proxy) return undefined;
+  const who = { namespace: pod.namespace, pod: pod.name };
+  const joiner = new FlowJoiner({ onFlow: (flow, change) => onFlow(who, flow, change) });
+  const tapContainer = docker.getContainer(tap);
+  const save = await execIn(docker, tapContainer, ['iptables-save']);
+  joiner.setRuleIndex(RuleIndex.fromSave(save.stdout));
+  // The lab's own nftables table: Istio's tables, and iptables-save, stay exactly as istio-init left them.
+  const install = await execIn(docker, tapContainer, [...TAP_COMMANDS.install], { stdin: traceTableScript() });
+  if (install.exitCode !== 0) throw new Error(`tracing in ${pod.namespace}/${pod.name}: ${install.stderr.trim()}`);
+  const parser = new TraceParser();
+  const streams: LineStream[] = [];
+  streams.push(
+    await execLines(docker, tap, [...TAP_COMMANDS.trace], (line) => {
+      for (const ev of parser.push(`${line}\n`)) joiner.addTrace(ev);
+    }),
+  );
+  streams.push(
+    await execLines(docker, proxy, ['curl', '-sN', FLOWS_URL], (line) => {
+      try {
+        joiner.addProxy(JSON.parse(line) as FlowEvent);
+      } catch (err) {
+        log(`${pod.namespace}/${pod.name}: unreadable flow event (${(err as Error).message})`);
+      }
+    }),
+  );
+  const timer = setInterval(() => joiner.tick(), 250);
+  return async () => {
+    clearInterval(timer);
+    for (const s of streams) s.dispose();
+    await execIn(docker, tapContainer, [...TAP_COMMANDS.remove], { stdin: removeTraceTableScript() }).catch(() => undefined);
+  };
+}
+
+/** Starts tracing every sidecar pod of the lab; flows arrive through `onFlow` until `stop()`. */
+export async function startCapture(
+  docker: Docker,
+  lab: string,
+  onFlow: (pod: CapturedPod, flow: CapturedFlow, change: FlowChange) => void,
+  log: (message: string) => void = () => {},
+): Promise<CaptureSession> {
+  const status = await labStatus(docker, lab);
+  const stops: (() => Promise<void>)[] = [];
+  const pods: CapturedPod[] = [];
+  for (const pod of status.pods.filter((p) => p.sidecar)) {
+    const stop = await capturePod(docker, pod, onFlow, log);
+    if (stop) {
+      stops.push(stop);
+      pods.push({ namespace: pod.namespace, pod: pod.name });
+    }
+  }
+  return {
+    pods,
+    stop: async () => {
+      await Promise.all(stops.map((s) => s()));
+    },
+  };
+}
