@@ -1,0 +1,104 @@
+// The window end to end: the built renderer in headless Chromium against `sidecar-lab serve` and a real lab.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliPath, repoRoot, runCli } from './helpers/cli';
+
+const CHROMIUM = '/usr/bin/chromium';
+const shots = resolve(repoRoot, 'test-results', 'screenshots');
+let serve: ChildProcess;
+let browser: Browser;
+let page: Page;
+
+async function startServe(): Promise<string> {
+  serve = spawn(process.execPath, [cliPath, 'serve', '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  serve.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolveUrl, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`serve printed no URL:\n${out}\n${err}`)), 120_000);
+    serve.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const first = out.split('\n')[0];
+      if (out.includes('\n')) {
+        clearTimeout(timer);
+        resolveUrl(first);
+      }
+    });
+    serve.on('exit', (code) => reject(new Error(`serve exited ${code}:\n${out}\n${err}`)));
+  });
+}
+
+/** Types a command line into the active terminal tab. */
+async function typeInTerminal(line: string): Promise<void> {
+  await page.locator('[aria-label="Terminal"]:not(.hidden) .xterm').first().click();
+  await page.keyboard.type(line);
+  await page.keyboard.press('Enter');
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+  mkdirSync(shots, { recursive: true });
+  await runCli(['down', '--all']);
+  const url = await startServe();
+  expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=\S+$/);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(url);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  serve?.kill('SIGTERM');
+  await runCli(['down', '--all']);
+});
+
+describe('the window, against a real lab', () => {
+  it('starts interception from the topology view and shows its pods', async () => {
+    await page.getByLabel('Scenario').selectOption('interception');
+    await page.getByRole('button', { name: 'Start lab' }).click();
+    await page.getByRole('button', { name: 'Stop lab' }).waitFor({ timeout: 170_000 });
+    await page.getByRole('article', { name: /^Pod default\/sleep-/ }).waitFor({ timeout: 30_000 });
+    await expect(page.getByRole('article', { name: /^Pod default\/httpbin-/ }).isVisible()).resolves.toBe(true);
+    await page.screenshot({ path: resolve(shots, 'topology.png') });
+  });
+
+  it('shows a request made in the terminal as a flow, with its rule and cluster', async () => {
+    await page.getByRole('tab', { name: /Terminal/ }).click();
+    const podSelect = page.getByLabel('Pod').filter({ visible: true });
+    const sleepPod = await podSelect.locator('option', { hasText: 'default/sleep-' }).getAttribute('value');
+    await podSelect.selectOption(sleepPod!);
+    await page.getByLabel('Container').filter({ visible: true }).selectOption('tap');
+    await page.getByRole('button', { name: 'New shell' }).click();
+    await page.locator('[aria-label="Terminal"]:not(.hidden) .xterm').first().waitFor();
+    await page.waitForTimeout(1500); // the shell's prompt
+    await typeInTerminal('curl -s -o /dev/null -w "%{http_code}\\n" http://httpbin.default/get');
+    await page.getByRole('tab', { name: /Flows/ }).click();
+    const flow = page.getByRole('option').filter({ hasText: 'outbound|80||httpbin.default.svc.cluster.local' }).filter({ hasText: 'intercepted' });
+    await flow.first().waitFor({ timeout: 30_000 });
+    await flow.first().click();
+    await expect(page.getByText('ISTIO_REDIRECT').first().isVisible()).resolves.toBe(true);
+    await page.screenshot({ path: resolve(shots, 'flows.png') });
+  });
+
+  it('a rule inserted from the terminal makes the next request bypass the proxy, and the rules view shows it', async () => {
+    await page.getByRole('tab', { name: /Terminal/ }).click();
+    await typeInTerminal('iptables -t nat -I ISTIO_OUTPUT 1 -p tcp --dport 80 -j RETURN');
+    await typeInTerminal('curl -s -o /dev/null http://httpbin.default/headers');
+    await page.getByRole('tab', { name: /Flows/ }).click();
+    const bypassed = page.getByRole('option').filter({ hasText: 'bypassed' }).filter({ hasText: ':80' }).filter({ hasText: 'sleep-' });
+    await bypassed.first().waitFor({ timeout: 30_000 });
+    await page.getByRole('tab', { name: /Rules/ }).click();
+    const podSelect = page.getByLabel('Pod').filter({ visible: true });
+    const rulesPod = await podSelect.locator('option', { hasText: 'default/sleep-' }).getAttribute('value');
+    await podSelect.selectOption(rulesPod!);
+    const chain = page.getByRole('region', { name: 'nat ISTIO_OUTPUT' });
+    await chain.getByText('--dport 80 -j RETURN').first().waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: resolve(shots, 'rules.png') });
+  });
+});
