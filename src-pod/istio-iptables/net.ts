@@ -1,4 +1,5 @@
 // Address, prefix and port parsing that mirrors Go's net/netip, which istio-iptables relies on.
+import { formatIpv6Bytes } from '../shared/ipv6';
 
 export interface Prefix {
   /** true for dotted-quad IPv4; an IPv4-mapped IPv6 address is IPv6, as in netip. */
@@ -74,31 +75,7 @@ function isV4Mapped(bytes: number[]): boolean {
 /** netip.Addr.String() for an IPv6 address (RFC 5952, with the ::ffff:a.b.c.d special case). */
 export function formatIPv6(bytes: number[]): string {
   if (isV4Mapped(bytes)) return `::ffff:${bytes.slice(12).join('.')}`;
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (g: number) => g.toString(16);
-  if (bestStart < 0) return groups.map(hex).join(':');
-  const head = groups.slice(0, bestStart).map(hex).join(':');
-  const tail = groups
-    .slice(bestStart + bestLen)
-    .map(hex)
-    .join(':');
-  return `${head}::${tail}`;
+  return formatIpv6Bytes(bytes);
 }
 
 export function parseAddr(s: string): { is4: boolean; bytes: number[] } | null {

@@ -1,4 +1,5 @@
 // IP address text <-> bytes and reverse-lookup names, for the DNS wire format and PTR records.
+import { formatIpv6Bytes } from '../../shared/ipv6';
 import { isIPv4, isIPv6 } from 'node:net';
 
 /** `10.0.0.1` → 4 bytes; throws on anything that is not a dotted-quad IPv4 address. */
@@ -43,28 +44,7 @@ export function ipv6ToBytes(address: string): Buffer {
 
 /** 16 bytes → RFC 5952 text: lower case, the longest run of two or more zero groups as `::`. */
 export function bytesToIpv6(bytes: Uint8Array): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart === -1) return hex.join(':');
-  const left = hex.slice(0, bestStart).join(':');
-  const right = hex.slice(bestStart + bestLength).join(':');
-  return `${left}::${right}`;
+  return formatIpv6Bytes(bytes);
 }
 
 /** The name a PTR query for `address` asks about: `4.3.2.1.in-addr.arpa` or nibbles in ip6.arpa. */
