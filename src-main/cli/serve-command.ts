@@ -7,6 +7,10 @@ import { createLabService } from '../bridge/lab-service';
 import { followLabCapture } from '../bridge/live-capture';
 import { connectEngine } from '../lab/docker/engine';
 import { repoRoot } from '../lab/paths';
+import { capturePackets } from '../lab/runtime/pcap';
+
+/** How long an on-demand capture listens. */
+const PCAP_SECONDS = 5;
 import type { CliIO } from './output';
 
 function ensureRenderer(io: CliIO): string {
@@ -26,7 +30,10 @@ function ensureRenderer(io: CliIO): string {
 export async function serveCommand(port: number, offline: boolean, io: CliIO): Promise<number> {
   const docker = await connectEngine();
   const staticDir = ensureRenderer(io);
-  const service = createLabService({ offline });
+  const service = createLabService({
+    offline,
+    pcap: ({ tap }) => capturePackets(docker, tap, PCAP_SECONDS),
+  });
   const bridge = await startBridge({ service, port, staticDir });
   // The URL first, alone on its line: scripts and tests read it.
   io.out(bridge.url);

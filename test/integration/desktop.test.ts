@@ -3,12 +3,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, repoRoot, runCli } from './helpers/cli';
 
 const CHROMIUM = '/usr/bin/chromium';
 const shots = resolve(repoRoot, 'test-results', 'screenshots');
 let serve: ChildProcess;
+let pageUrl: string;
 let browser: Browser;
 let page: Page;
 
@@ -43,6 +45,7 @@ beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
   await runCli(['down', '--all']);
   const url = await startServe();
+  pageUrl = url;
   expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=\S+$/);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -84,6 +87,38 @@ describe('the window, against a real lab', () => {
     await flow.first().click();
     await expect(page.getByText('ISTIO_REDIRECT').first().isVisible()).resolves.toBe(true);
     await page.screenshot({ path: resolve(shots, 'flows.png') });
+  });
+
+  it('refuses a WebSocket without the token, and exports a pcap that holds the pod\'s packets', async () => {
+    const ws = (path: string) => new WebSocket(pageUrl.replace(/^http/, 'ws').replace(/\/\?.*$/, path));
+    const refused = ws('/');
+    const code = await new Promise<number>((done) => refused.on('close', (c) => done(c)));
+    expect(code).toBe(4401);
+
+    const client = ws(`/?token=${new URL(pageUrl).searchParams.get('token')}`);
+    await new Promise((done, fail) => {
+      client.once('open', done);
+      client.once('error', fail);
+    });
+    const status = JSON.parse((await runCli(['status', '--json'])).stdout) as { pods: { name: string }[] };
+    const sleepPod = status.pods.find((p) => p.name.startsWith('sleep-'))!.name;
+    client.send(JSON.stringify({ id: 1, command: 'pcap.export', args: { pod: sleepPod, namespace: 'default' } }));
+    const reply = new Promise<{ result?: { encoding: string; content: string; fileName: string }; error?: unknown }>((done) =>
+      client.on('message', (m) => {
+        const msg = JSON.parse(m.toString()) as { id?: number };
+        if (msg.id === 1) done(msg as never);
+      }),
+    );
+    // Traffic while the capture listens.
+    await page.waitForTimeout(1000);
+    await runCli(['exec', 'sleep', '--', 'curl', '-s', '-o', '/dev/null', 'http://httpbin.default/get']);
+    const { result, error } = await reply;
+    client.close();
+    expect(error).toBeUndefined();
+    expect(result?.fileName).toMatch(/^default-sleep-.*\.pcap$/);
+    const pcap = Buffer.from(result!.content, 'base64');
+    expect([0xa1b2c3d4, 0xd4c3b2a1]).toContain(pcap.readUInt32LE(0));
+    expect(pcap.length).toBeGreaterThan(24 + 16 + 40); // the file header and at least one packet
   });
 
   it('a rule inserted from the terminal makes the next request bypass the proxy, and the rules view shows it', async () => {

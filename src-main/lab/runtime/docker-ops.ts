@@ -54,13 +54,24 @@ export interface ExecResult {
   stderr: string;
 }
 
-/** Runs a command in a running container and collects its output. */
+/** Runs a command in a running container and collects its output as text. */
 export async function execIn(
   docker: Docker,
   container: Docker.Container,
   cmd: string[],
   opts: { user?: string; stdin?: string } = {},
 ): Promise<ExecResult> {
+  const raw = await execInRaw(docker, container, cmd, opts);
+  return { exitCode: raw.exitCode, stdout: raw.stdout.toString(), stderr: raw.stderr.toString() };
+}
+
+/** The same, with the output as bytes (packet captures, archives). */
+export async function execInRaw(
+  docker: Docker,
+  container: Docker.Container,
+  cmd: string[],
+  opts: { user?: string; stdin?: string } = {},
+): Promise<{ exitCode: number; stdout: Buffer; stderr: Buffer }> {
   const exec = await container.exec({
     Cmd: cmd,
     AttachStdout: true,
@@ -87,11 +98,7 @@ export async function execIn(
     }
   });
   const info = await exec.inspect();
-  return {
-    exitCode: info.ExitCode ?? -1,
-    stdout: Buffer.concat(out).toString(),
-    stderr: Buffer.concat(err).toString(),
-  };
+  return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
 }
 
 export function labFilter(lab?: string): { label: string[] } {
