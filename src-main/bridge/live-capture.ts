@@ -1,11 +1,47 @@
 // Keeps the capture pipeline running on whichever lab is up, and turns its flows into the contract's.
 import type Docker from 'dockerode';
-import type { Flow as CapturedFlow, LegEnd } from '../lab/capture';
+import type { Flow as CapturedFlow, LegEnd, RuleHit } from '../lab/capture';
 import { startCapture, type CaptureSession, type CapturedPod } from '../lab/runtime/capture-session';
 import { readLabRecord } from '../lab/runtime/lab';
-import type { Flow } from '../contract/types';
+import type { Flow, FlowLeg } from '../contract/types';
 
 const end = (e: LegEnd): string => `${e.role} ${e.address}${e.port === null ? '' : `:${e.port}`}`;
+
+const ruleOf = (r: RuleHit | null | undefined): Partial<FlowLeg> =>
+  r
+    ? {
+        table: r.table,
+        chain: r.chain,
+        ...(r.ruleNumber !== null ? { ruleNumber: r.ruleNumber } : {}),
+        ...(r.ruleText ? { ruleText: r.ruleText } : {}),
+      }
+    : {};
+
+/**
+ * The hops the window draws, in its order: into netfilter (the hook's first rule), the rule that
+ * decided (REDIRECT to the proxy, or RETURN past it), into the proxy's listener, then each later
+ * leg (the proxy's upstream connection, or its delivery to the app from 127.0.0.6).
+ */
+export function contractLegs(f: CapturedFlow): FlowLeg[] {
+  const [first, ...rest] = f.legs;
+  const out: FlowLeg[] = [];
+  if (first) {
+    const entry = first.rules[0];
+    const decision = first.decidingRule;
+    const hook = entry ? `${entry.table} ${entry.chain}` : undefined;
+    if (entry && hook && decision && entry !== decision) {
+      out.push({ from: end(first.from), to: hook, ...ruleOf(entry) });
+      out.push({ from: hook, to: end(first.to), ...ruleOf(decision) });
+    } else {
+      out.push({ from: end(first.from), to: end(first.to), ...ruleOf(decision ?? entry) });
+    }
+  }
+  if (f.verdict !== 'bypassed' && f.listener) {
+    out.push({ from: first ? end(first.to) : 'proxy', to: `istio-proxy ${f.listener}` });
+  }
+  for (const leg of rest) out.push({ from: end(leg.from), to: end(leg.to), ...ruleOf(leg.decidingRule) });
+  return out;
+}
 
 export function toContractFlow(pod: CapturedPod, f: CapturedFlow): Flow {
   const t = f.timings;
@@ -18,18 +54,7 @@ export function toContractFlow(pod: CapturedPod, f: CapturedFlow): Flow {
     source: `${f.client.address}:${f.client.port}`,
     destination: `${f.destination.address}:${f.destination.port}`,
     protocol: f.http ? 'http' : f.proto,
-    legs: f.legs.map((l) => ({
-      from: end(l.from),
-      to: end(l.to),
-      ...(l.decidingRule
-        ? {
-            table: l.decidingRule.table,
-            chain: l.decidingRule.chain,
-            ...(l.decidingRule.ruleNumber !== null ? { ruleNumber: l.decidingRule.ruleNumber } : {}),
-            ...(l.decidingRule.ruleText ? { ruleText: l.decidingRule.ruleText } : {}),
-          }
-        : {}),
-    })),
+    legs: contractLegs(f),
     ...(f.listener ? { listener: f.listener } : {}),
     ...(f.cluster ? { cluster: f.cluster } : {}),
     ...(f.upstream ? { upstream: `${f.upstream.remoteAddress}:${f.upstream.remotePort}` } : {}),

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { contractLegs, toContractFlow } from '../../../src-main/bridge/live-capture';
+import type { Flow as CapturedFlow, Leg, RuleHit } from '../../../src-main/lab/capture';
+
+const hit = (chain: string, ruleNumber: number, ruleText: string, verdict: string): RuleHit => ({
+  table: 'nat',
+  chain,
+  type: 'rule',
+  ruleNumber,
+  handle: null,
+  ruleText,
+  verdict,
+});
+
+const outputJump = hit('OUTPUT', 1, '-A OUTPUT -j ISTIO_OUTPUT', 'JUMP:ISTIO_OUTPUT');
+const redirect = hit('ISTIO_REDIRECT', 1, '-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001', 'ACCEPT');
+const proxyReturn = hit('ISTIO_OUTPUT', 4, '-A ISTIO_OUTPUT -m owner --uid-owner 1337 -j RETURN', 'RETURN');
+const appReturn = hit('ISTIO_OUTPUT', 1, '-A ISTIO_OUTPUT -p tcp --dport 80 -j RETURN', 'RETURN');
+
+function leg(from: Leg['from'], to: Leg['to'], rules: RuleHit[]): Leg {
+  return { from, to, hook: 'output', rules, decidingRule: rules.at(-1) ?? null, outcome: 'redirected', redirectPort: 15001, traced: true };
+}
+
+function flow(verdict: CapturedFlow['verdict'], legs: Leg[], listener: string | null): CapturedFlow {
+  return {
+    id: 7, kind: 'connection', parentId: null, connectionId: 3, direction: 'outbound', proto: 'tcp', verdict,
+    proxySeen: listener !== null, state: 'closed',
+    client: { address: '10.244.0.2', port: 40000 }, destination: { address: '10.96.0.100', port: 80 },
+    listener, cluster: listener ? 'outbound|80||httpbin.default.svc.cluster.local' : null, route: null,
+    upstream: listener ? { localAddress: '10.244.0.2', localPort: 41000, remoteAddress: '10.244.0.3', remotePort: 80 } : null,
+    response: listener ? { code: 200, flags: '-', details: 'via_upstream' } : null,
+    bytes: { received: 10, sent: 20 }, timings: { startMs: 1_700_000_000_000, upstreamConnectMs: 1, firstByteMs: 2, endMs: 3 },
+    http: null, mergedInto: null, firstSeen: 1_700_000_000_001, updated: 1_700_000_000_002, legs,
+  };
+}
+
+const app = { role: 'app' as const, address: '10.244.0.2', port: 40000 };
+
+describe('flows for the window', () => {
+  it('draws an intercepted connection as: into OUTPUT, REDIRECT, the listener, the upstream leg', () => {
+    const f = flow('intercepted', [
+      leg(app, { role: 'proxy', address: '127.0.0.1', port: 15001 }, [outputJump, redirect]),
+      leg({ role: 'proxy', address: '10.244.0.2', port: 41000 }, { role: 'upstream', address: '10.244.0.3', port: 80 }, [outputJump, proxyReturn]),
+    ], 'virtualOutbound');
+    const legs = contractLegs(f);
+    expect(legs.map((l) => `${l.from} > ${l.to} ${l.chain ?? ''}#${l.ruleNumber ?? ''}`)).toEqual([
+      'app 10.244.0.2:40000 > nat OUTPUT OUTPUT#1',
+      'nat OUTPUT > proxy 127.0.0.1:15001 ISTIO_REDIRECT#1',
+      'proxy 127.0.0.1:15001 > istio-proxy virtualOutbound #',
+      'proxy 10.244.0.2:41000 > upstream 10.244.0.3:80 ISTIO_OUTPUT#4',
+    ]);
+    const c = toContractFlow({ namespace: 'default', pod: 'sleep-1' }, f);
+    expect(c).toMatchObject({ id: 'default/sleep-1#7', verdict: 'intercepted', destination: '10.96.0.100:80', upstream: '10.244.0.3:80', responseCode: 200 });
+    expect(c.timings.startedAt).toBe(new Date(1_700_000_000_000).toISOString());
+  });
+
+  it('draws a bypass as: into OUTPUT, then the RETURN that skipped the proxy', () => {
+    const legs = contractLegs(flow('bypassed', [leg(app, { role: 'destination', address: '10.96.0.100', port: 80 }, [outputJump, appReturn])], null));
+    expect(legs.map((l) => `${l.chain}#${l.ruleNumber}`)).toEqual(['OUTPUT#1', 'ISTIO_OUTPUT#1']);
+    expect(legs[1].ruleText).toBe('-A ISTIO_OUTPUT -p tcp --dport 80 -j RETURN');
+  });
+});
