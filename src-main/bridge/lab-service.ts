@@ -49,7 +49,8 @@ const stamp = () => new Date().toISOString().replace(/[:.]/g, '-');
 
 export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle {
   const hub = new StreamHub<LabStreams>();
-  const flows: Flow[] = [];
+  // By id, oldest first: a flow sent again as it completes replaces itself in O(1), keeping its place.
+  const flows = new Map<string, Flow>();
   let started: string | undefined;
   let starting = false;
 
@@ -174,7 +175,7 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
       return toRulesDiff(ns, name, diff, formatDiff(diff, ["istio-init's rules", 'the pod now']));
     },
     async 'flows.list'({ filter }) {
-      return filterFlows(flows, { limit: 500, ...filter });
+      return filterFlows([...flows.values()], { limit: 500, ...filter });
     },
     async 'flows.export'(): Promise<ExportedFile> {
       const lab = (await currentLab().catch(() => undefined)) ?? 'lab';
@@ -182,7 +183,7 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
         fileName: `flows-${lab}-${stamp()}.json`,
         mimeType: 'application/json',
         encoding: 'utf8',
-        content: JSON.stringify(flows, null, 2),
+        content: JSON.stringify([...flows.values()], null, 2),
       };
     },
     async 'pcap.export'({ pod, namespace }): Promise<ExportedFile> {
@@ -201,14 +202,12 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
     },
     ingest(flow) {
       // A flow is sent again as it completes (proxy events, response): replace, don't repeat.
-      const known = flows.findIndex((f) => f.id === flow.id);
-      if (known >= 0) {
-        flows[known] = flow;
-        hub.emit('flows', '', flow);
-        return;
+      flows.set(flow.id, flow);
+      const max = opts.maxFlows ?? 5_000;
+      for (const oldest of flows.keys()) {
+        if (flows.size <= max) break;
+        flows.delete(oldest);
       }
-      flows.push(flow);
-      if (flows.length > (opts.maxFlows ?? 5_000)) flows.splice(0, flows.length - (opts.maxFlows ?? 5_000));
       hub.emit('flows', '', flow);
     },
     subscribe(stream, key, sink): Dispose {
