@@ -1,16 +1,7 @@
 // Benchmark: from a connection's start in a pod to its flow at a client of `sidecar-lab serve` (what the renderer receives).
-import { spawn, spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
-
-const root = resolve(import.meta.dirname, '..');
-const cli = resolve(root, 'bin/sidecar-lab.mjs');
-
-function lab(args: string[]): string {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', maxBuffer: 16 << 20 });
-  if (r.status !== 0) throw new Error(`sidecar-lab ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
+import { cli, lab, root } from './lab-cli';
 
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 

@@ -1,16 +1,6 @@
 // Benchmark: what the sidecar costs, in the `performance` scenario: latency at a fixed rate and top throughput, direct vs one vs two sidecars.
-import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
 import Docker from 'dockerode';
-
-const root = resolve(import.meta.dirname, '..');
-const cli = resolve(root, 'bin/sidecar-lab.mjs');
-
-function lab(args: string[]): string {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', maxBuffer: 16 << 20 });
-  if (r.status !== 0) throw new Error(`sidecar-lab ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
+import { lab } from './lab-cli';
 
 interface LoadResult {
   sent: number;

@@ -1,11 +1,8 @@
 // Benchmark: `sidecar-lab up`/`down` of the interception scenario on warm images, next to plain `docker run`/`rm` of the same containers.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
 import Docker from 'dockerode';
 import { LABELS } from '../src-main/lab/docker/engine';
-
-const root = resolve(import.meta.dirname, '..');
-const cli = resolve(root, 'bin/sidecar-lab.mjs');
+import { cli, root } from './lab-cli';
 
 function timed(what: string, command: string, args: string[]): number {
   const started = process.hrtime.bigint();
