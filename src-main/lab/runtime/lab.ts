@@ -8,7 +8,8 @@ import type { ImageSet } from '../images/build';
 import { stateDir } from '../paths';
 import { nodeContainerName } from '../plan/names';
 import { containerLogs, labFilter, removeLabResources, startContainer } from './docker-ops';
-import { createLabNetwork, networkName, type LabNetworkSpec } from './network';
+import { labNetworkName as networkName } from '../plan/names';
+import { createLabNetwork, type LabNetworkSpec } from './network';
 import { PodStarter, type PodRun } from './pod';
 
 export interface ServiceRecord {

@@ -1,7 +1,7 @@
 // The lab's one Docker network: internal (no route off the machine), wide enough that ClusterIPs stay inside it.
 import type Docker from 'dockerode';
 import { LABELS } from '../docker/engine';
-import { labNetworkName as networkName } from '../plan/names';
+import { labNetworkName } from '../plan/names';
 
 export interface LabNetworkSpec {
   subnet: string;
@@ -9,7 +9,6 @@ export interface LabNetworkSpec {
   gateway: string;
 }
 
-export { labNetworkName as networkName } from '../plan/names';
 
 export async function createLabNetwork(
   docker: Docker,
@@ -19,7 +18,7 @@ export async function createLabNetwork(
 ): Promise<Docker.Network> {
   try {
     return await docker.createNetwork({
-      Name: networkName(lab),
+      Name: labNetworkName(lab),
       Driver: 'bridge',
       Internal: true,
       CheckDuplicate: true,

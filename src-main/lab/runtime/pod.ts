@@ -5,7 +5,7 @@ import type { ImageSet } from '../images/build';
 import { tarOf } from '../docker/tar';
 import { containerLogs, execIn, runToCompletion, startContainer } from './docker-ops';
 import { containerName } from '../plan/names';
-import { networkName } from './network';
+import { labNetworkName as networkName } from '../plan/names';
 
 export { containerName };
 

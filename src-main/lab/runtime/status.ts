@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { LABELS } from '../docker/engine';
 import { labFilter } from './docker-ops';
 import { readLabRecord, type ServiceRecord } from './lab';
-import { networkName } from './network';
+import { labNetworkName as networkName } from '../plan/names';
 import type { PodContainerRole } from './pod';
 
 export interface ContainerStatus {

@@ -1,7 +1,7 @@
 // What the engine holds for a lab, read directly from Docker, to check the lab's own claims against.
 import Docker from 'dockerode';
 import { LABELS } from '../../../src-main/lab/docker/engine';
-import { demuxBuffer } from '../../../src-main/lab/runtime/docker-ops';
+import { execIn } from '../../../src-main/lab/runtime/docker-ops';
 
 export const docker = new Docker();
 
@@ -17,17 +17,8 @@ export async function labResources(lab?: string): Promise<string[]> {
   ];
 }
 
-/** Runs a command in a container straight through the engine (not through the lab). */
+/** Runs a command in a container straight through the engine (not through the lab's command line). */
 export async function dockerExec(name: string, cmd: string[], user?: string): Promise<{ code: number; out: string }> {
-  const container = docker.getContainer(name);
-  const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, User: user });
-  const stream = await exec.start({});
-  const chunks: Buffer[] = [];
-  await new Promise<void>((resolve, reject) => {
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('end', resolve);
-    stream.on('error', reject);
-  });
-  const info = await exec.inspect();
-  return { code: info.ExitCode ?? -1, out: demuxBuffer(Buffer.concat(chunks)) };
+  const result = await execIn(docker, docker.getContainer(name), cmd, { user });
+  return { code: result.exitCode, out: result.stdout + result.stderr };
 }
