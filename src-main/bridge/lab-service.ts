@@ -15,6 +15,7 @@ import type { BuildProgress } from '../lab/images/progress';
 import { execIn } from '../lab/runtime/docker-ops';
 import { findExecTarget } from '../lab/runtime/exec';
 import { labDown, labsOnEngine, readLabRecord } from '../lab/runtime/lab';
+import { watchRules, type RulesWatch } from '../lab/runtime/rules-watch';
 import { labStatus } from '../lab/runtime/status';
 import { listBuiltinScenarios } from '../lab/scenario/builtin';
 import { applyToLab, startLab } from '../lab/session';
@@ -24,7 +25,7 @@ import { podKey } from '../contract/commands';
 import { filterFlows } from '../contract/flows';
 import type { ExportedFile, Flow, LabStatusInfo, PodRules, ProgressLine, RulesDiff, TerminalTarget } from '../contract/types';
 import { restoreText, toRulesDiff, toTables } from './rules-view';
-import { poll, StreamHub } from './stream-hub';
+import { poll, poller, StreamHub } from './stream-hub';
 
 export interface LabServiceOptions {
   offline?: boolean;
@@ -107,6 +108,34 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
   async function getRules(pod: string, namespace: string | undefined): Promise<PodRules> {
     const live = await liveSave('rules.get', pod, namespace);
     return rulesOf(live.target.pod.namespace, live.target.pod.name, parseIptablesSave(live.text));
+  }
+
+  /**
+   * Counters sampled every interval, and the rules read again as soon as the pod's rule monitor
+   * reports a change, so a rule added from the terminal shows up at once.
+   */
+  function countersOf(namespace: string, pod: string, key: string): Dispose {
+    const sampler = poller(
+      opts.countersIntervalMs ?? 1_500,
+      () => getRules(pod, namespace),
+      (r) => hub.emit('rules.counters', key, r),
+      (err) => hub.fail('rules.counters', key, err),
+    );
+    let stopped = false;
+    let watch: RulesWatch | undefined;
+    void tapOf('rules.counters', pod, namespace)
+      .then(async (tap) => {
+        const w = await watchRules(tap.docker, tap.target.dockerName, () => sampler.wake());
+        if (stopped) w.dispose();
+        else watch = w;
+      })
+      // Without the monitor the counters still arrive on the interval; the samples report real failures.
+      .catch(() => undefined);
+    return () => {
+      stopped = true;
+      sampler.dispose();
+      watch?.dispose();
+    };
   }
 
   const service: LabServiceHandle = {
@@ -220,14 +249,7 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
         case 'rules.counters': {
           const [namespace, pod] = key.split('/');
           if (!namespace || !pod) throw new Error(`rules.counters: the key must be namespace/pod, got "${key}"`);
-          return hub.subscribe('rules.counters', podKey(namespace, pod), out, () =>
-            poll(
-              opts.countersIntervalMs ?? 1_500,
-              () => getRules(pod, namespace),
-              (r) => hub.emit('rules.counters', key, r),
-              (err) => hub.fail('rules.counters', key, err),
-            ),
-          );
+          return hub.subscribe('rules.counters', podKey(namespace, pod), out, () => countersOf(namespace, pod, key));
         }
         default:
           return hub.subscribe(stream, key, out);

@@ -56,12 +56,23 @@ export class StreamHub<Streams extends object> {
   }
 }
 
+export interface Poller {
+  dispose: Dispose;
+  /** Reads again now instead of at the next interval (after the read in flight, if one is). */
+  wake(): void;
+}
+
 /** Calls `read` now and every `intervalMs`, passing on only what changed; one read at a time. */
-export function poll<T>(intervalMs: number, read: () => Promise<T>, emit: (value: T) => void, fail: (err: unknown) => void): Dispose {
+export function poller<T>(intervalMs: number, read: () => Promise<T>, emit: (value: T) => void, fail: (err: unknown) => void): Poller {
   let last = '';
   let stopped = false;
+  let reading = false;
+  let again = false;
   let timer: NodeJS.Timeout | undefined;
   const tick = async () => {
+    clearTimeout(timer);
+    reading = true;
+    again = false;
     try {
       const value = await read();
       const text = JSON.stringify(value);
@@ -71,13 +82,29 @@ export function poll<T>(intervalMs: number, read: () => Promise<T>, emit: (value
       }
     } catch (err) {
       if (!stopped) fail(err);
+      stopped = true;
       return;
+    } finally {
+      reading = false;
     }
-    if (!stopped) timer = setTimeout(() => void tick(), intervalMs);
+    if (stopped) return;
+    if (again) void tick();
+    else timer = setTimeout(() => void tick(), intervalMs);
   };
   void tick();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
+  return {
+    dispose: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+    wake: () => {
+      if (stopped) return;
+      if (reading) again = true;
+      else void tick();
+    },
   };
+}
+
+export function poll<T>(intervalMs: number, read: () => Promise<T>, emit: (value: T) => void, fail: (err: unknown) => void): Dispose {
+  return poller(intervalMs, read, emit, fail).dispose;
 }

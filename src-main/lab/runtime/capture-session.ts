@@ -13,6 +13,7 @@ import {
 } from '../capture';
 import { execIn } from './docker-ops';
 import { execLines, type LineStream } from './exec-stream';
+import { watchRules } from './rules-watch';
 import { labStatus, type PodStatus } from './status';
 
 export interface CapturedPod {
@@ -64,9 +65,26 @@ async function capturePod(
       }
     }),
   );
+  // Rule numbers shift when the user inserts or deletes a rule: re-read them on every change.
+  let reads = 0;
+  let applied = 0;
+  const rules = await watchRules(docker, tap, () => {
+    const n = ++reads;
+    void execIn(docker, tapContainer, ['iptables-save'])
+      .then((r) => {
+        // Two quick changes: an older snapshot finishing last must not win.
+        if (r.exitCode === 0 && n > applied) {
+          applied = n;
+          joiner.setRuleIndex(RuleIndex.fromSave(r.stdout));
+        } else if (r.exitCode !== 0)
+          log(`${pod.namespace}/${pod.name}: iptables-save after a rule change: ${r.stderr.trim()}`);
+      })
+      .catch((err: unknown) => log(`${pod.namespace}/${pod.name}: iptables-save after a rule change: ${String(err)}`));
+  });
   const timer = setInterval(() => joiner.tick(), 250);
   return async () => {
     clearInterval(timer);
+    rules.dispose();
     for (const s of streams) s.dispose();
     await execIn(docker, tapContainer, [...TAP_COMMANDS.remove], { stdin: removeTraceTableScript() }).catch(() => undefined);
   };
