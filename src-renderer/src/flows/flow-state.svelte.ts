@@ -1,7 +1,7 @@
-// Recent flows, newest first, with the selected one and the list's filter; fed by `flows.list` then the `flows` stream.
+// Recent flows, newest first, with the selected one, the newest of each direction and the list's filter; fed by `flows.list` then the `flows` stream.
 import type { Dispose } from '../../../src-main/contract/api';
-import { filterFlows } from '../../../src-main/contract/flows';
-import type { Flow, FlowFilter } from '../../../src-main/contract/types';
+import { filterFlows, flowMatches } from '../../../src-main/contract/flows';
+import type { Flow, FlowDirection, FlowFilter } from '../../../src-main/contract/types';
 import { lab } from '../lab-client';
 
 const MAX_FLOWS = 500;
@@ -14,6 +14,17 @@ class FlowState {
 
   visible = $derived(filterFlows([...this.flows].reverse(), this.filter));
   selected = $derived(this.flows.find((f) => f.id === this.selectedId) ?? null);
+  /** What each diagram follows live: the newest flow of its direction that the list's other filters keep. */
+  live = $derived<Record<FlowDirection, Flow | null>>({
+    outbound: this.newest('outbound'),
+    inbound: this.newest('inbound'),
+  });
+
+  private newest(direction: FlowDirection): Flow | null {
+    // The list's direction filter must not blank the other diagram: each diagram is its own direction.
+    const filter = { ...this.filter, direction };
+    return this.flows.find((f) => flowMatches(f, filter)) ?? null;
+  }
 }
 
 export const flowState = new FlowState();

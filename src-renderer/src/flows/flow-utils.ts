@@ -101,6 +101,32 @@ export function diagramFor(direction: FlowDirection, flow?: Flow | null): Diagra
   };
 }
 
+export interface Motion {
+  /** SVG path of the packet: along each arrow, then down the lifeline to the next row. */
+  path: string;
+  seconds: number;
+  /** When the packet starts each step and how long it takes it, in seconds: the arrows light up in step with it. */
+  steps: { start: number; seconds: number }[];
+}
+
+/** The packet's trip through the drawn steps at a steady pace, kept between 1 and 4 seconds whatever the path's length. */
+export function motionFor(steps: Step[], laneX: number[], rowY: (row: number) => number, pace = 450): Motion {
+  const points = steps.flatMap((s, i) => [
+    { x: laneX[s.from], y: rowY(i) },
+    { x: laneX[s.to], y: rowY(i) },
+  ]);
+  const at: number[] = [0];
+  for (let i = 1; i < points.length; i++) at.push(at[i - 1] + Math.hypot(points[i].x - points[i - 1].x, points[i].y - points[i - 1].y));
+  const total = at.at(-1) ?? 0;
+  const seconds = Math.min(4, Math.max(1, total / pace));
+  const time = (d: number) => (total > 0 ? (d / total) * seconds : 0);
+  return {
+    path: points.map((p, i) => `${i === 0 ? 'M' : 'L'} ${p.x} ${p.y}`).join(' '),
+    seconds,
+    steps: steps.map((_, i) => ({ start: time(at[2 * i]), seconds: time(at[2 * i + 1]) - time(at[2 * i]) })),
+  };
+}
+
 function response(flow: Flow | null | undefined, from: number, to: number): Step[] {
   if (!flow?.responseCode) return [];
   return [{ from, to, label: `${flow.responseCode}${flow.responseFlags && flow.responseFlags !== '-' ? ` ${flow.responseFlags}` : ''}`, response: true }];
