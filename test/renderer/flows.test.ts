@@ -1,8 +1,8 @@
-// The flows view: the list with filters, the sequence diagram of the chosen flow, and its details.
+// The flows view: the list with filters, the two live sequence diagrams, and the chosen flow's details.
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { connectFlows, flowState } from '../../src-renderer/src/flows/flow-state.svelte';
-import { diagramFor } from '../../src-renderer/src/flows/flow-utils';
+import { diagramFor, motionFor } from '../../src-renderer/src/flows/flow-utils';
 import FlowsView from '../../src-renderer/src/flows/FlowsView.svelte';
 import { fakeFlows } from '../unit/bridge/fake-lab-service';
 import { emit } from './setup';
@@ -14,6 +14,8 @@ beforeEach(() => {
 });
 
 const list = () => screen.getByRole('listbox', { name: 'Recent flows' });
+const panel = (title: 'Outbound' | 'Inbound') => screen.getByRole('region', { name: `${title} diagram` });
+const shownIn = (title: 'Outbound' | 'Inbound') => within(panel(title)).getByRole('img').getAttribute('aria-label');
 
 describe('flow list', () => {
   it('lists recent flows newest first, and new ones from the stream on top', async () => {
@@ -65,13 +67,12 @@ describe('flow details and diagram', () => {
     expect(within(diagram).getByLabelText('blocked here')).toBeTruthy();
   });
 
-  it('an inbound flow switches the diagram to the inbound lanes', async () => {
+  it('an inbound flow shows on the inbound diagram, with the inbound lanes', async () => {
     flowState.flows = fakeFlows().reverse();
     render(FlowsView);
     await fireEvent.click(within(list()).getByRole('option', { name: /intercepted.*10\.244\.0\.10:52110/ }));
-    const diagram = screen.getByRole('img', { name: /inbound path of flow f2, intercepted/ });
+    const diagram = within(panel('Inbound')).getByRole('img', { name: /inbound path of flow f2, intercepted/ });
     for (const lane of ['peer', ':15006', '127.0.0.6', 'app']) expect(within(diagram).getByText(lane)).toBeTruthy();
-    expect(screen.getByRole('button', { name: 'inbound', pressed: true })).toBeTruthy();
   });
 
   it('diagrams: bypassed flows skip the proxy lanes, blocked ones end where blocked', () => {
@@ -81,5 +82,106 @@ describe('flow details and diagram', () => {
     expect(diagramFor('inbound', bypassedIn)).toMatchObject({ skipped: [2, 3, 4], steps: [{}, { from: 1, to: 5 }] });
     expect(diagramFor('outbound', blocked).blockedAt).toBe(3);
     expect(diagramFor('outbound', { ...blocked, listener: undefined, cluster: undefined }).blockedAt).toBe(1);
+  });
+});
+
+describe('the two live diagrams', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('shows the outbound and the inbound diagram at once, each waiting for its first flow', () => {
+    render(FlowsView);
+    for (const title of ['Outbound', 'Inbound'] as const) {
+      expect(within(panel(title)).getByRole('heading', { name: new RegExp(`^${title}`) })).toBeTruthy();
+      expect(within(panel(title)).getByText(`waiting for the first ${title.toLowerCase()} flow…`)).toBeTruthy();
+    }
+    expect(shownIn('Outbound')).toBe('outbound path');
+    expect(within(panel('Outbound')).getByText(':15001')).toBeTruthy();
+    expect(shownIn('Inbound')).toBe('inbound path');
+    expect(within(panel('Inbound')).getByText(':15006')).toBeTruthy();
+  });
+
+  it('a new outbound flow from the stream becomes the outbound diagram, the inbound one keeps its own', async () => {
+    connectFlows();
+    render(FlowsView);
+    await within(list()).findAllByRole('option');
+    expect(shownIn('Outbound')).toBe('outbound path of flow f6, intercepted');
+    expect(shownIn('Inbound')).toBe('inbound path of flow f5, bypassed');
+    emit('flows', '', { ...fakeFlows()[0], id: 'f7', destination: '10.96.0.99:9000' });
+    await within(panel('Outbound')).findByRole('img', { name: 'outbound path of flow f7, intercepted' });
+    const caption = within(panel('Outbound')).getByRole('figure');
+    for (const part of ['sleep-6c7b9f8d4-x2k9p', '10.244.0.10:41234 → 10.96.0.99:9000', 'intercepted', 'outbound|8000||httpbin.default.svc.cluster.local', '200']) {
+      expect(within(caption).getByText(part, { selector: 'figcaption span, figcaption b' })).toBeTruthy();
+    }
+    expect(shownIn('Inbound')).toBe('inbound path of flow f5, bypassed');
+    // The packet is a new element for the new flow, so its trip starts over.
+    expect(within(panel('Outbound')).getByLabelText('packet').querySelector('animateMotion')?.getAttribute('path')).toMatch(/^M 60 76 L /);
+  });
+
+  it('follows the newest flow the filters keep', async () => {
+    flowState.flows = fakeFlows().reverse();
+    render(FlowsView);
+    await fireEvent.change(screen.getByRole('combobox', { name: 'Verdict' }), { target: { value: 'blocked' } });
+    expect(shownIn('Outbound')).toBe('outbound path of flow f3, blocked');
+    expect(within(panel('Inbound')).getByText('waiting for the first inbound flow that matches the filters…')).toBeTruthy();
+  });
+
+  it('a selected flow holds its diagram until "Follow live", the other diagram stays live', async () => {
+    flowState.flows = fakeFlows().reverse();
+    render(FlowsView);
+    await fireEvent.click(within(list()).getByRole('option', { name: /blocked/ }));
+    expect(shownIn('Outbound')).toBe('outbound path of flow f3, blocked');
+    expect(within(panel('Outbound')).getByText('selected')).toBeTruthy();
+    expect(within(panel('Inbound')).getByText('live')).toBeTruthy();
+    expect(within(panel('Inbound')).queryByRole('button', { name: 'Follow live' })).toBeNull();
+    flowState.flows = [{ ...fakeFlows()[0], id: 'f8' }, { ...fakeFlows()[1], id: 'f9' }, ...flowState.flows];
+    await within(panel('Inbound')).findByRole('img', { name: 'inbound path of flow f9, intercepted' });
+    expect(shownIn('Outbound')).toBe('outbound path of flow f3, blocked');
+
+    await fireEvent.click(within(panel('Outbound')).getByRole('button', { name: 'Follow live' }));
+    expect(shownIn('Outbound')).toBe('outbound path of flow f8, intercepted');
+    expect(within(panel('Outbound')).getByText('live')).toBeTruthy();
+    expect(flowState.selectedId).toBeNull();
+    expect(screen.queryByRole('region', { name: 'Flow details' })).toBeNull();
+  });
+
+  it('bypassed flows mark the proxy lanes skipped; intercepted ones skip nothing', () => {
+    flowState.flows = fakeFlows().reverse();
+    render(FlowsView);
+    // f5 (inbound, port 15021 not captured) is the newest inbound flow.
+    const inbound = within(panel('Inbound'));
+    for (const lane of [':15006', 'istio-proxy', '127.0.0.6']) expect(inbound.getByLabelText(`${lane}, skipped`)).toBeTruthy();
+    expect(inbound.getByLabelText('app')).toBeTruthy();
+    expect(inbound.getByText('RETURN: port not captured', { selector: 'text' })).toBeTruthy();
+    const outbound = within(panel('Outbound'));
+    expect(outbound.queryByLabelText(/skipped/)).toBeNull();
+  });
+
+  it('a blocked flow ends at the blocked marker, with its response', async () => {
+    flowState.flows = fakeFlows().reverse();
+    render(FlowsView);
+    expect(within(panel('Outbound')).queryByLabelText('blocked here')).toBeNull();
+    await fireEvent.click(within(list()).getByRole('option', { name: /blocked/ }));
+    const mark = within(panel('Outbound')).getByLabelText('blocked here');
+    expect(mark.textContent).toBe('blocked · 502 NR');
+    expect(mark.querySelector('circle')?.getAttribute('cx')).toBe(within(panel('Outbound')).getByLabelText('istio-proxy').querySelector('line')?.getAttribute('x1'));
+  });
+
+  it('draws no moving packet when the user prefers reduced motion', () => {
+    vi.stubGlobal('matchMedia', (query: string) => ({ matches: query.includes('reduce'), media: query, addEventListener() {}, removeEventListener() {} }));
+    flowState.flows = fakeFlows().reverse();
+    render(FlowsView);
+    expect(shownIn('Outbound')).toBe('outbound path of flow f6, intercepted');
+    expect(within(panel('Outbound')).queryByLabelText('packet')).toBeNull();
+  });
+
+  it('times the packet at a steady pace and each arrow as the packet reaches it', () => {
+    const motion = motionFor([{ from: 0, to: 1, label: '' }, { from: 1, to: 2, label: '' }], [0, 300, 600], (row) => row * 100);
+    expect(motion.path).toBe('M 0 0 L 300 0 L 300 100 L 600 100');
+    expect(motion.seconds).toBeCloseTo(700 / 450);
+    expect(motion.steps[0].start).toBe(0);
+    expect(motion.steps[1].start).toBeCloseTo((400 / 700) * motion.seconds);
+    expect(motion.steps[1].seconds).toBeCloseTo((300 / 700) * motion.seconds);
   });
 });
