@@ -1,7 +1,12 @@
 // Benchmark: how many new connections per second the flow join keeps up with, and its heap after 1,000,000 flows.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import type { FlowEvent } from '../src-pod/sidecar/flow-events';
+import { createLabService } from '../src-main/bridge/lab-service';
+import { FlowBatcher } from '../src-main/bridge/live-capture';
+import { startBridge } from '../src-main/bridge/server';
 import { FlowJoiner, TraceParser } from '../src-main/lab/capture/index';
 
 /** Flows for the heap figure (BENCH_FLOWS to shorten a run). */
@@ -139,6 +144,7 @@ export async function benchFlows(seconds = 3): Promise<void> {
       `flows: join alone (pre-parsed events) ${Math.round(n / secs).toLocaleString('en-US')} new connections/s`,
     );
   }
+  await benchPipeline(seconds);
   // Heap: 1,000,000 connections through one joiner; only the ring and the caps should remain.
   {
     const before = await settle();
@@ -155,6 +161,71 @@ export async function benchFlows(seconds = 3): Promise<void> {
       `flows: heap used ${mb(before)} before, ${mb(after)} after ${FLOWS.toLocaleString('en-US')} flows (${mb(after - before)} retained; ring ${s.flows}, pending ${s.paths + s.upstreamPaths + s.awaitTrace + s.orphans}, open ${s.open}; gc ${gc ? 'forced' : 'not exposed, heap not settled'})`,
     );
   }
+}
+
+/**
+ * The whole main-process path a flow takes in `sidecar-lab serve`: xtables-monitor lines and the
+ * proxy's JSON event lines → join → the contract's flow → the lab service → WebSocket → a client
+ * (in its own thread, as the renderer is its own process) that parses every message. Fed in batches of `batch` connections per event-loop turn, as the exec
+ * streams deliver them; the rate is the connections whose flow reached the client per second.
+ */
+async function benchPipeline(seconds: number): Promise<void> {
+  const service = createLabService();
+  const bridge = await startBridge({ service, token: 'bench' });
+  // The client in its own thread, as the renderer is in its own process: it parses every message.
+  const client = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     const WebSocket = require(workerData.ws);
+     const socket = new WebSocket(workerData.url);
+     const ids = new Set();
+     let messages = 0;
+     socket.on('open', () => socket.send(JSON.stringify({ id: 1, subscribe: 'flows', key: '' })));
+     socket.on('message', (m) => {
+       messages++;
+       const msg = JSON.parse(m.toString());
+       if (msg.id === 1) parentPort.postMessage({ ready: true });
+       if (msg.stream === 'flows' && msg.payload) ids.add(msg.payload.id);
+     });
+     setInterval(() => parentPort.postMessage({ received: ids.size, messages }), 5);`,
+    { eval: true, workerData: { url: bridge.url.replace(/^http/, 'ws'), ws: createRequire(import.meta.url).resolve('ws') } },
+  );
+  let received = 0;
+  let messages = 0;
+  await new Promise<void>((ready) =>
+    client.on('message', (m: { ready?: boolean; received?: number; messages?: number }) => {
+      if (m.ready) ready();
+      if (m.received !== undefined) received = m.received;
+      if (m.messages !== undefined) messages = m.messages;
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 100));
+  const clock = { t: 0 };
+  const pod = { namespace: 'default', pod: 'sleep-bench' };
+  const batcher = new FlowBatcher((flow) => service.ingest(flow));
+  const joiner = new FlowJoiner({ now: () => clock.t, onFlow: (flow) => batcher.add(pod, flow) });
+  const parser = new TraceParser();
+  const proxyLines = (i: number): string[] => proxyEvents(i).map((e) => JSON.stringify(e));
+  const batch = 200;
+  let n = 0;
+  const started = process.hrtime.bigint();
+  const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
+  while (elapsed() < seconds) {
+    for (let k = 0; k < batch; k++, n++) {
+      clock.t = n / 10;
+      for (const ev of parser.push(traceLines(n))) joiner.addTrace(ev);
+      for (const line of proxyLines(n)) joiner.addProxy(JSON.parse(line) as FlowEvent);
+    }
+    // One turn per batch: the socket writes, and the client's reads, happen in between.
+    await new Promise((r) => setImmediate(r));
+  }
+  while (received < n && elapsed() < seconds * 3) await new Promise((r) => setTimeout(r, 5));
+  const secs = elapsed();
+  await client.terminate();
+  await bridge.close();
+  service.dispose?.();
+  console.log(
+    `flows: whole main-process pipeline (parse, join, 20 ms coalescing, contract, service, WebSocket, client) ${Math.round(received / secs).toLocaleString('en-US')} new connections/s (${received.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} flows at the client, ${messages.toLocaleString('en-US')} messages, in ${secs.toFixed(1)} s)`,
+  );
 }
 
 // Run directly: node --expose-gc bin/run-ts.mjs bench/flows.ts

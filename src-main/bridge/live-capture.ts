@@ -70,6 +70,35 @@ export function toContractFlow(pod: CapturedPod, f: CapturedFlow): Flow {
 }
 
 /**
+ * Coalesces a flow's changes within `windowMs`: a connection changes several times in its first
+ * milliseconds (SYN traced, proxy accepts, upstream chosen, response, close), and the window only
+ * needs where it stands. One conversion and one message per flow per window instead of one per change.
+ */
+export class FlowBatcher {
+  private pending = new Map<string, { pod: CapturedPod; flow: CapturedFlow }>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ingest: (flow: Flow) => void,
+    private readonly windowMs = 20,
+  ) {}
+
+  add(pod: CapturedPod, flow: CapturedFlow): void {
+    // The joiner updates its flow objects in place, so the latest reference carries every change.
+    this.pending.set(`${pod.namespace}/${pod.pod}#${flow.id}`, { pod, flow });
+    this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+  }
+
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending;
+    this.pending = new Map();
+    for (const { pod, flow } of batch.values()) this.ingest(toContractFlow(pod, flow));
+  }
+}
+
+/**
  * Follows the current lab: starts capturing when one is up, stops when it goes. Polling keeps it
  * simple and robust to labs started or removed from another terminal.
  */
@@ -82,6 +111,7 @@ export function followLabCapture(
 ): { stop(): Promise<void> } {
   let session: { lab: string; startedAt?: string; capture: CaptureSession } | undefined;
   let busy = false;
+  const batcher = new FlowBatcher(ingest);
   const check = async (): Promise<void> => {
     if (busy) return;
     busy = true;
@@ -96,7 +126,7 @@ export function followLabCapture(
         session = undefined;
       }
       if (lab && startedAt && !session) {
-        const capture = await startCapture(docker, lab, (pod, flow) => ingest(toContractFlow(pod, flow)), log);
+        const capture = await startCapture(docker, lab, (pod, flow) => batcher.add(pod, flow), log);
         session = { lab, startedAt, capture };
         log(`capturing flows in lab ${lab}: ${capture.pods.map((p) => `${p.namespace}/${p.pod}`).join(', ') || 'no sidecar pods'}`);
       }
@@ -112,6 +142,7 @@ export function followLabCapture(
     stop: async () => {
       clearInterval(timer);
       await session?.capture.stop();
+      batcher.flush();
     },
   };
 }

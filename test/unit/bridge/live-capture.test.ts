@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { contractLegs, toContractFlow } from '../../../src-main/bridge/live-capture';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { contractLegs, FlowBatcher, toContractFlow } from '../../../src-main/bridge/live-capture';
 import type { Flow as CapturedFlow, Leg, RuleHit } from '../../../src-main/lab/capture';
 
 const hit = (chain: string, ruleNumber: number, ruleText: string, verdict: string): RuleHit => ({
@@ -58,5 +58,42 @@ describe('flows for the window', () => {
     const legs = contractLegs(flow('bypassed', [leg(app, { role: 'destination', address: '10.96.0.100', port: 80 }, [outputJump, appReturn])], null));
     expect(legs.map((l) => `${l.chain}#${l.ruleNumber}`)).toEqual(['OUTPUT#1', 'ISTIO_OUTPUT#1']);
     expect(legs[1].ruleText).toBe('-A ISTIO_OUTPUT -p tcp --dport 80 -j RETURN');
+  });
+});
+
+describe('FlowBatcher', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const pod = { namespace: 'default', pod: 'sleep-1' };
+
+  it("sends a flow's changes within the window once, as they stand at its end", async () => {
+    vi.useFakeTimers();
+    const sent: ReturnType<typeof toContractFlow>[] = [];
+    const batcher = new FlowBatcher((f) => sent.push(f), 20);
+    const f = flow('intercepted', [leg(app, { role: 'proxy', address: '127.0.0.1', port: 15001 }, [outputJump, redirect])], 'virtualOutbound');
+    f.response = null;
+    batcher.add(pod, f);
+    f.response = { code: 503, flags: 'UF', details: 'upstream_reset_before_response_started' };
+    batcher.add(pod, f);
+    expect(sent).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(sent.map((x) => [x.id, x.responseCode, x.responseFlags])).toEqual([['default/sleep-1#7', 503, 'UF']]);
+    // A later change is a new window: sent again.
+    batcher.add(pod, f);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('keeps flows of different pods apart and flushes what is pending on demand', () => {
+    const sent: string[] = [];
+    const batcher = new FlowBatcher((f) => sent.push(f.id), 1_000);
+    const f = flow('bypassed', [leg(app, { role: 'upstream', address: '10.96.0.100', port: 80 }, [outputJump, appReturn])], null);
+    batcher.add(pod, f);
+    batcher.add({ namespace: 'default', pod: 'httpbin-1' }, f);
+    batcher.flush();
+    expect(sent).toEqual(['default/sleep-1#7', 'default/httpbin-1#7']);
+    batcher.flush();
+    expect(sent).toHaveLength(2);
   });
 });
