@@ -1,6 +1,6 @@
 // `sidecar-lab serve`: the window's contract over a WebSocket on 127.0.0.1, the built renderer, and live flows from the running lab.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBridge } from '../bridge';
 import { createLabService } from '../bridge/lab-service';
@@ -8,15 +8,28 @@ import { followLabCapture } from '../bridge/live-capture';
 import { connectEngine } from '../lab/docker/engine';
 import { repoRoot } from '../lab/paths';
 import { capturePackets } from '../lab/runtime/pcap';
+import type { CliIO } from './output';
 
 /** How long an on-demand capture listens. */
 const PCAP_SECONDS = 5;
-import type { CliIO } from './output';
 
+/** The newest modification time of any file under `dir` (0 when it does not exist). */
+function newestMtime(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** The built renderer; built first when missing or older than its sources (in a checkout). */
 function ensureRenderer(io: CliIO): string {
   const dir = join(repoRoot, 'out', 'renderer');
-  if (existsSync(join(dir, 'index.html'))) return dir;
-  io.err('serve: building the renderer (electron-vite build) …');
+  const index = join(dir, 'index.html');
+  const sources = Math.max(newestMtime(join(repoRoot, 'src-renderer')), newestMtime(join(repoRoot, 'src-main', 'contract')));
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return dir;
+  io.err(`serve: building the renderer (electron-vite build${existsSync(index) ? ', its sources changed' : ''}) …`);
   const built = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], {
     cwd: repoRoot,
     encoding: 'utf8',

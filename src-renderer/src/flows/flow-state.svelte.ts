@@ -7,7 +7,8 @@ import { lab } from '../lab-client';
 const MAX_FLOWS = 500;
 
 class FlowState {
-  flows = $state<Flow[]>([]);
+  // Raw: each flow is a finished snapshot, replaced whole; a deep proxy over 500 of them cost more than the rendering.
+  flows = $state.raw<Flow[]>([]);
   selectedId = $state<string | null>(null);
   filter = $state<FlowFilter>({});
   error = $state<string | null>(null);
@@ -29,9 +30,34 @@ class FlowState {
 
 export const flowState = new FlowState();
 
+/** Flows from the stream since the last frame: applied together, one update of the views per frame however fast they come. */
+// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a plain buffer on purpose: nothing renders from it.
+let pending = new Map<string, Flow>();
+let scheduled = false;
+
+const nextFrame = (fn: () => void): void => {
+  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(fn);
+  else setTimeout(fn, 16);
+};
+
+function applyPending(): void {
+  scheduled = false;
+  const batch = [...pending.values()].reverse();
+  pending = new Map();
+  const ids = new Set(batch.map((f) => f.id));
+  flowState.flows = [...batch, ...flowState.flows.filter((f) => !ids.has(f.id))].slice(0, MAX_FLOWS);
+}
+
 function add(flow: Flow): void {
-  const next = [flow, ...flowState.flows.filter((f) => f.id !== flow.id)];
-  flowState.flows = next.slice(0, MAX_FLOWS);
+  // Newest last in the map: a flow sent again moves to the end, as it moves to the top of the list.
+  pending.delete(flow.id);
+  pending.set(flow.id, flow);
+  // No frames while the window is hidden: keep only what the list could show.
+  if (pending.size > MAX_FLOWS) pending.delete(pending.keys().next().value as string);
+  if (!scheduled) {
+    scheduled = true;
+    nextFrame(applyPending);
+  }
 }
 
 export function connectFlows(): Dispose {
