@@ -137,6 +137,21 @@ function createWindow(): void {
     settings = { ...settings, bounds: window.getBounds() };
     writeSettings(settingsFile(), settings);
   });
+  if (process.env['SIDECAR_LAB_SMOKE'] === '1') {
+    // `SIDECAR_LAB_SMOKE=1 electron .`: load the window, report what the page sees, quit (the start-up test).
+    window.webContents.once('did-finish-load', () => {
+      void window.webContents
+        .executeJavaScript('typeof window.lab === "object" && typeof window.lab.invoke === "function"')
+        .then((hasLab: boolean) => {
+          console.log(`sidecar-lab smoke: loaded "${window.webContents.getTitle()}", window.lab ${hasLab ? 'present' : 'missing'}`);
+          app.exit(hasLab ? 0 : 1);
+        });
+    });
+    window.webContents.once('did-fail-load', (_e, code, description) => {
+      console.error(`sidecar-lab smoke: the page failed to load: ${description} (${code})`);
+      app.exit(1);
+    });
+  }
   const devUrl = process.env['ELECTRON_RENDERER_URL'];
   if (devUrl) void window.loadURL(devUrl);
   else void window.loadFile(join(import.meta.dirname, '../renderer/index.html'));
