@@ -55,7 +55,7 @@ const electron = vi.hoisted(() => {
     template: () => template,
     module: {
       app: {
-        getPath: () => '',
+        getPath: (): string => '',
         whenReady: () => Promise.resolve(),
         on: (event: string, fn: (event: { preventDefault(): void }) => void) => appEvents.set(event, fn),
         quit: () => undefined,
