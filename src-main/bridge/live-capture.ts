@@ -70,13 +70,16 @@ export function toContractFlow(pod: CapturedPod, f: CapturedFlow): Flow {
 }
 
 /**
- * Coalesces a flow's changes within `windowMs`: a connection changes several times in its first
- * milliseconds (SYN traced, proxy accepts, upstream chosen, response, close), and the window only
- * needs where it stands. One conversion and one message per flow per window instead of one per change.
+ * Coalesces flow changes: a connection changes several times in its first milliseconds (SYN
+ * traced, proxy accepts, upstream chosen, response, close), and the window only needs where it
+ * stands. Changes after a quiet spell go out at once (after the current burst of lines); while
+ * they keep coming, at most one batch per `windowMs`, one conversion and one message per flow.
  */
 export class FlowBatcher {
   private pending = new Map<string, { pod: CapturedPod; flow: CapturedFlow }>();
   private timer: NodeJS.Timeout | undefined;
+  private queued = false;
+  private lastFlush = -Infinity;
 
   constructor(
     private readonly ingest: (flow: Flow) => void,
@@ -86,12 +89,21 @@ export class FlowBatcher {
   add(pod: CapturedPod, flow: CapturedFlow): void {
     // The joiner updates its flow objects in place, so the latest reference carries every change.
     this.pending.set(`${pod.namespace}/${pod.pod}#${flow.id}`, { pod, flow });
-    this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+    if (this.timer || this.queued) return;
+    const wait = this.lastFlush + this.windowMs - Date.now();
+    if (wait > 0) this.timer = setTimeout(() => this.flush(), wait);
+    else {
+      this.queued = true;
+      queueMicrotask(() => this.flush());
+    }
   }
 
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.queued = false;
+    if (this.pending.size === 0) return;
+    this.lastFlush = Date.now();
     const batch = this.pending;
     this.pending = new Map();
     for (const { pod, flow } of batch.values()) this.ingest(toContractFlow(pod, flow));

@@ -85,6 +85,22 @@ describe('FlowBatcher', () => {
     expect(sent).toHaveLength(2);
   });
 
+  it('sends at once after a quiet spell, and waits out the window while changes keep coming', async () => {
+    vi.useFakeTimers();
+    const sent: number[] = [];
+    const batcher = new FlowBatcher((f) => sent.push(f.responseCode ?? 0), 20);
+    const f = flow('intercepted', [], 'virtualOutbound');
+    batcher.add(pod, f);
+    await Promise.resolve();
+    expect(sent).toEqual([200]);
+    f.response = { code: 503, flags: 'UF', details: null };
+    batcher.add(pod, f);
+    await vi.advanceTimersByTimeAsync(19);
+    expect(sent).toEqual([200]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sent).toEqual([200, 503]);
+  });
+
   it('keeps flows of different pods apart and flushes what is pending on demand', () => {
     const sent: string[] = [];
     const batcher = new FlowBatcher((f) => sent.push(f.id), 1_000);
