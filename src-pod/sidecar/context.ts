@@ -8,6 +8,7 @@ import { IstioMetrics } from './prometheus';
 import type { RouteTable } from './routing';
 import { EnvoyStats } from './stats';
 import { since, type StreamInfo } from './stream-info';
+import { UpstreamPool } from './upstream-pool';
 
 /** Where inbound upstream connections come from (Istio >= 1.10). */
 export const INBOUND_SOURCE_ADDRESS = '127.0.0.6';
@@ -26,6 +27,8 @@ export class ProxyContext {
   readonly flows: FlowLog;
   readonly log: Logger;
   readonly agent: Agent;
+  /** The HTTP/1.1 fast path's upstream connections (the Node fallback path uses `agent`). */
+  readonly pool = new UpstreamPool();
   /** Every downstream socket, for draining and shutdown. */
   readonly downstreams = new Set<Socket>();
   draining = false;

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ProxyContext } from './context';
+import { Http1Connection } from './fast-connection';
 import { Exchange, localReply } from './http-exchange';
 import { routeOutboundHttp, type Address, type Cluster, type ListenerMatch } from './routing';
 import type { HttpStats } from './stats';
@@ -42,13 +43,27 @@ export class HttpProxy {
     });
   }
 
-  /** Hands a downstream connection (with any sniffed bytes) to the HTTP parser. */
+  /**
+   * Takes a downstream connection (with any sniffed bytes): plain HTTP/1.1 requests go the fast
+   * path (fast-connection.ts), which hands the socket to Node's server for anything else.
+   */
   attach(socket: Socket, conn: HttpConnection, head?: Buffer): void {
+    (socket as WithConn)[kConn] = conn;
+    new Http1Connection(this, this.ctx, socket, conn).start(head);
+  }
+
+  /** Hands a downstream connection, and the bytes already read from it, to Node's HTTP parser. */
+  attachNode(socket: Socket, conn: HttpConnection, head?: Buffer): void {
     (socket as WithConn)[kConn] = conn;
     if (head && head.length > 0) socket.unshift(head);
     this.server.emit('connection', socket);
     // Sniffing paused the socket; the parser's 'data' listener does not resume it by itself.
     socket.resume();
+  }
+
+  /** Envoy answers a malformed request with 400 and flag DPE (Node's clientError, or the fast path's). */
+  rejectMalformed(err: NodeJS.ErrnoException, socket: Socket): void {
+    this.onClientError(err, socket);
   }
 
   private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
@@ -69,7 +84,7 @@ export class HttpProxy {
     socket.destroy();
   }
 
-  private newInfo(conn: HttpConnection): StreamInfo {
+  newInfo(conn: HttpConnection): StreamInfo {
     return newStreamInfo({
       kind: 'http',
       direction: conn.direction,
@@ -84,10 +99,14 @@ export class HttpProxy {
 
   /** The route: outbound by Host through the port's route table; inbound always `default`. */
   routeFor(conn: HttpConnection, req: IncomingMessage): { routeName: string; cluster?: Cluster; decorator?: string } {
+    return this.routeForHost(conn, req.headers.host);
+  }
+
+  routeForHost(conn: HttpConnection, host: string | undefined): { routeName: string; cluster?: Cluster; decorator?: string } {
     if (conn.direction === 'inbound') return { routeName: 'default', cluster: conn.match.cluster };
     const table = this.ctx.table;
     if (!table) return { routeName: 'block_all' };
-    const r = routeOutboundHttp(table, conn.match, req.headers.host ?? '');
+    const r = routeOutboundHttp(table, conn.match, host ?? '');
     // A plain literal: object spread with extra properties is a slow path in V8, once per request here.
     return { routeName: r.routeName, cluster: r.cluster, decorator: r.vhost?.decorator };
   }

@@ -174,6 +174,7 @@ export class Sidecar implements SidecarControl {
     for (const s of this.ctx.downstreams) s.destroy();
     this.ctx.flows.closeAll();
     this.ctx.agent.destroy();
+    this.ctx.pool.destroy();
     await Promise.all(
       this.servers.map(
         (s) =>

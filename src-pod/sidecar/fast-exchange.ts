@@ -1,0 +1,263 @@
+// The fast path's router for one request: the same attempts, retries and local replies as
+// http-exchange.ts, over pooled raw upstream sockets instead of http.request.
+import { randomUUID } from 'node:crypto';
+import { INBOUND_SOURCE_ADDRESS, type ProxyContext } from './context';
+import type { HttpConnection } from './http-proxy';
+import { writeKept, type RequestHead, type ResponseHead } from './http1-parser';
+import { formatAddress } from './net-util';
+import { pickEndpoint, type Cluster } from './routing';
+import type { ClusterStats } from './stats';
+import { addFlag, since, type StreamInfo } from './stream-info';
+import { UpstreamAttempt } from './upstream-attempt';
+import { connectFailure, resetBody, resetDetails, type UpstreamFailure } from './upstream-errors';
+
+// Bodies up to this size are kept so a failed attempt can be retried (Envoy buffers too).
+const RETRY_BUFFER_LIMIT = 64 * 1024;
+const RETRY_BASE_MS = 25;
+const KEEP_ALIVE = 'Connection: keep-alive\r\n';
+const CHUNKED = 'Transfer-Encoding: chunked\r\n';
+
+/** What the exchange needs of the downstream side: Node's ServerResponse and req.pause/resume, reduced. */
+export interface Downstream {
+  readonly headersSent: boolean;
+  readonly destroyed: boolean;
+  /** Status line and headers: the upstream's kept ones, then the router's. */
+  head(h: ResponseHead, serviceTimeMs: number, noBody: boolean): void;
+  body(chunk: Buffer): void;
+  end(): void;
+  /** Writes what is pending; false when the socket is backed up ('drain' follows). */
+  flush(): boolean;
+  localReply(code: number, body: string): void;
+  destroy(): void;
+  pauseReading(): void;
+  resumeReading(): void;
+}
+
+/** One downstream request and its upstream attempts. */
+export class FastExchange {
+  private attempt = 0;
+  private body: Buffer[] = [];
+  private bodyBytes = 0;
+  bodyComplete = false;
+  private bodyOverflow = false;
+  /** The attempt the request body streams to as it arrives (the first one). */
+  private streamTo: UpstreamAttempt | undefined;
+  private waitingForBody: (() => void) | undefined;
+  readonly retries: number;
+  readonly bind: string | undefined;
+  readonly cs: ClusterStats;
+  /** The attempt in flight, destroyed when the downstream goes away. */
+  private current: UpstreamAttempt | undefined;
+  /** The attempt whose response goes downstream. */
+  private responding: UpstreamAttempt | undefined;
+
+  constructor(
+    readonly ctx: ProxyContext,
+    private readonly conn: HttpConnection,
+    readonly req: RequestHead,
+    readonly down: Downstream,
+    readonly info: StreamInfo,
+    private readonly cluster: Cluster,
+    private readonly decorator: string | undefined,
+  ) {
+    const outbound = conn.direction === 'outbound';
+    this.retries = outbound && cluster.retries ? (ctx.table?.config.mesh.httpRetryAttempts ?? 2) : 0;
+    this.bind = outbound ? undefined : INBOUND_SOURCE_ADDRESS;
+    this.cs = ctx.stats.cluster(cluster.name);
+    info.cluster = cluster.name;
+    info.service = cluster.service;
+  }
+
+  /** The first attempt; its head goes out with the body bytes already read, on `flushUpstream`. */
+  start(): void {
+    this.send(false, true);
+  }
+
+  /** Request body bytes (decoded), as `req.on('data')`. */
+  onBody(chunk: Buffer): void {
+    this.info.bytesReceived += chunk.length;
+    if (!this.bodyOverflow) {
+      this.bodyBytes += chunk.length;
+      if (this.bodyBytes > RETRY_BUFFER_LIMIT) {
+        this.bodyOverflow = true;
+        this.body = [];
+      } else this.body.push(chunk);
+    }
+    this.streamTo?.writeBody(chunk);
+  }
+
+  onBodyEnd(): void {
+    this.bodyComplete = true;
+    this.streamTo?.endBody();
+    const wait = this.waitingForBody;
+    this.waitingForBody = undefined;
+    wait?.();
+  }
+
+  /** After a batch of body bytes: one upstream write for all of them. */
+  flushUpstream(): void {
+    this.streamTo?.flush();
+  }
+
+  onDownstreamGone(): void {
+    this.current?.abandon();
+  }
+
+  onDownstreamDrain(): void {
+    this.responding?.resumeResponse();
+  }
+
+  private canRetry(): boolean {
+    return this.attempt <= this.retries && !this.bodyOverflow && !this.down.destroyed;
+  }
+
+  /** The upstream request head for this attempt: the client's, minus hop-by-hop, plus Envoy's. */
+  private requestHead(): Buffer {
+    const { req, info } = this;
+    let extra = req.hasForwardedProto ? '' : 'x-forwarded-proto: http\r\n';
+    if (req.requestId === undefined) extra += `x-request-id: ${info.requestId ?? randomUUID()}\r\n`;
+    if (this.conn.direction === 'outbound') {
+      extra += `x-envoy-attempt-count: ${this.attempt}\r\n`;
+      if (this.decorator !== undefined) extra += `x-envoy-decorator-operation: ${this.decorator}\r\n`;
+    }
+    // Node's ClientRequest: `Connection: keep-alive` (pooled), then chunked framing if none was given.
+    extra += req.defaultChunked ? `${KEEP_ALIVE}${CHUNKED}\r\n` : `${KEEP_ALIVE}\r\n`;
+    const lineBytes = req.lineEnd + 11;
+    const out = Buffer.allocUnsafe(lineBytes + req.keptBytes + Buffer.byteLength(extra, 'latin1'));
+    req.buf.copy(out, 0, 0, lineBytes);
+    let o = writeKept(req, out, lineBytes);
+    o += out.write(extra, o, 'latin1');
+    return o === out.length ? out : out.subarray(0, o);
+  }
+
+  private send(reusedRetry: boolean, deferFlush = false): void {
+    const { ctx, info, cluster, cs } = this;
+    if (!reusedRetry) this.attempt++;
+    info.attempts = this.attempt;
+    const ep = pickEndpoint(cluster, this.conn.dst);
+    if (!ep) {
+      addFlag(info, 'UH');
+      cs.upstream_cx_none_healthy++;
+      info.responseCodeDetails = 'no_healthy_upstream';
+      this.down.localReply(503, 'no healthy upstream');
+      return;
+    }
+    const host = formatAddress(ep.address, ep.port);
+    info.upstreamHost = host;
+    const hs = cs.host(host);
+    cs.upstream_rq_total++;
+    cs.upstream_rq_active++;
+    hs.rq_total++;
+    hs.rq_active++;
+    const a = new UpstreamAttempt(this, hs, host, reusedRetry);
+    a.connect(ep.address, ep.port, ctx.table?.config.mesh.connectTimeoutMs ?? 10_000);
+    const routeTimeout = ctx.table?.config.mesh.routeTimeoutMs ?? 0;
+    if (routeTimeout > 0) a.startTimer(routeTimeout);
+    a.writeHead(this.requestHead(), this.req.chunked || this.req.defaultChunked);
+    this.current = a;
+    this.streamTo = a;
+    if (this.attempt > 1 || reusedRetry) {
+      for (const chunk of this.body) a.writeBody(chunk);
+      this.streamTo = undefined;
+      a.endBody();
+    } else if (this.bodyComplete) a.endBody();
+    if (!deferFlush) a.flush();
+  }
+
+  private whenBodyReady(fn: () => void): void {
+    if (this.bodyComplete) fn();
+    else this.waitingForBody = fn;
+  }
+
+  private retry(): void {
+    this.cs.upstream_rq_retry++;
+    this.streamTo = undefined;
+    // Envoy's backoff: uniform in [0, (2^n - 1) * 25ms] for retry n.
+    const delay = Math.random() * ((2 ** this.attempt - 1) * RETRY_BASE_MS);
+    setTimeout(() => this.whenBodyReady(() => (this.down.destroyed ? undefined : this.send(false))), delay);
+  }
+
+  /** The route timeout fired before a response. */
+  onTimeout(a: UpstreamAttempt): void {
+    const { info } = this;
+    addFlag(info, 'UT');
+    this.cs.upstream_rq_timeout++;
+    a.hs.rq_timeout++;
+    info.responseCodeDetails = 'response_timeout';
+    a.abandon();
+    this.down.localReply(504, 'upstream request timeout');
+  }
+
+  /** An attempt failed before its response: Node's `req.on('error')` in http-exchange.ts. */
+  onAttemptError(a: UpstreamAttempt, err: NodeJS.ErrnoException): boolean {
+    const { info, ctx } = this;
+    // A pooled connection the upstream had just closed: try again on a fresh one, not an attempt.
+    if (a.reused && !a.reusedRetry && (err.code === 'ECONNRESET' || err.message === 'socket hang up')) {
+      this.streamTo = undefined;
+      this.whenBodyReady(() => this.send(true));
+      return false;
+    }
+    if (!a.connected) {
+      this.cs.upstream_cx_connect_fail++;
+      a.hs.cx_connect_fail++;
+      const f = connectFailure(err);
+      ctx.log.debug('router', () => `[C${info.connectionId}] upstream ${a.host} connect failed: ${err.message}`);
+      if (this.canRetry() && (this.bodyComplete || this.attempt === 1)) {
+        this.retry();
+        return true;
+      }
+      addFlag(info, 'UF');
+      this.fail(f);
+      return true;
+    }
+    addFlag(info, 'UC');
+    this.fail({ reason: 'connection termination' });
+    return true;
+  }
+
+  /** Response headers of an attempt; false: read and drop its body (a 503 about to be retried). */
+  onResponseHead(a: UpstreamAttempt, h: ResponseHead): boolean {
+    const { cs, info } = this;
+    const code = h.status;
+    cs.response(code);
+    if (code >= 500) a.hs.rq_error++;
+    else a.hs.rq_success++;
+    // Istio's default policy retries a 503 (retriable-status-codes) like a connect failure.
+    if (code === 503 && this.retries > 0) {
+      if (this.canRetry() && this.bodyComplete) {
+        this.retry();
+        return false;
+      }
+      if (this.attempt > this.retries) {
+        addFlag(info, 'URX');
+        cs.upstream_rq_retry_limit_exceeded++;
+      }
+    }
+    const now = performance.now();
+    info.firstUpstreamByteMs = since(info);
+    info.upstreamServiceTimeMs = now - a.sentAt;
+    info.responseCode = code;
+    info.responseCodeDetails = 'via_upstream';
+    this.responding = a;
+    this.down.head(h, Math.floor(now - a.sentAt), this.req.method === 'HEAD' || code === 204 || code === 304);
+    return true;
+  }
+
+  /** The upstream went away mid-body: `upRes.on('aborted')`. */
+  onAborted(): void {
+    addFlag(this.info, 'UC');
+    this.down.destroy();
+  }
+
+  private fail(f: UpstreamFailure): void {
+    const { info } = this;
+    const retried = this.attempt > 1;
+    if (retried && info.flags.includes('UF')) {
+      addFlag(info, 'URX');
+      this.cs.upstream_rq_retry_limit_exceeded++;
+    }
+    info.responseCodeDetails = resetDetails(f);
+    if (f.transport !== undefined) info.upstreamTransportFailureReason = f.transport;
+    this.down.localReply(503, resetBody(f, retried));
+  }
+}
