@@ -1,9 +1,18 @@
-// The lab as the whole window sees it: status, scenarios, start/stop progress, the selected pod and the open view.
+// The lab as the whole window sees it: status, scenarios, the scenario to start, start/stop progress, the selected pod and the open view.
 import type { Dispose } from '../../src-main/contract/api';
 import type { LabStatusInfo, ProgressLine, ScenarioInfo } from '../../src-main/contract/types';
 import { lab } from './lab-client';
 
 export type View = 'topology' | 'flows' | 'rules' | 'terminal';
+
+/** What the Start button starts: a built-in scenario by name, or a YAML file on the machine running the lab. */
+export interface ScenarioChoice {
+  source: 'builtin' | 'file';
+  /** Built-in name; '' for the first one listed. */
+  name: string;
+  /** Path typed for `source: 'file'`, kept when switching back to a built-in. */
+  file: string;
+}
 
 /** Enough lines to follow an image build; older ones scroll away. */
 const MAX_PROGRESS = 300;
@@ -17,6 +26,8 @@ class LabState {
   /** `namespace/pod` of the pod the rules view and new terminals are about. */
   selectedPod = $state<string | null>(null);
   view = $state<View>('topology');
+  /** Kept between runs with the view (see ui-prefs). */
+  scenarioChoice = $state<ScenarioChoice>({ source: 'builtin', name: '', file: '' });
 
   sidecarPods = $derived(this.status?.pods.filter((p) => p.sidecar) ?? []);
 }

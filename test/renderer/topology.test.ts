@@ -1,9 +1,21 @@
 // The topology view: pods with their containers' states, Services, and starting/stopping a lab with progress.
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import App from '../../src-renderer/src/App.svelte';
 import { labState } from '../../src-renderer/src/lab-state.svelte';
 import { answer, emit, labMock } from './setup';
+
+beforeEach(() => {
+  labState.scenarioChoice = { source: 'builtin', name: '', file: '' };
+  labState.error = null;
+});
+
+/** Picks "YAML file…" in the Scenario select by its label, not by the value it happens to carry. */
+async function chooseYamlFile(): Promise<HTMLInputElement> {
+  const option = (await screen.findByRole('option', { name: 'YAML file…' })) as HTMLOptionElement;
+  await fireEvent.change(screen.getByRole('combobox', { name: 'Scenario' }), { target: { value: option.value } });
+  return screen.getByRole('textbox', { name: 'Scenario file' }) as HTMLInputElement;
+}
 
 describe('topology', () => {
   it('shows namespaces, pods with IPs and container states, and Services with ClusterIPs', async () => {
@@ -55,5 +67,52 @@ describe('topology', () => {
     answer('lab.start', () => Promise.reject(Object.assign(new Error('broken.yaml:3:1: unknown kind Podd'), { name: 'ScenarioError' })));
     await fireEvent.click(await screen.findByRole('button', { name: 'Start lab' }));
     expect((await screen.findByRole('alert')).textContent).toContain('unknown kind Podd');
+  });
+
+  it('starts from a YAML file by the path typed, with the same Start button', async () => {
+    labState.status = null;
+    answer('lab.status', () => null);
+    render(App);
+    await screen.findByRole('option', { name: 'registry-only' });
+    expect(screen.queryByRole('textbox', { name: 'Scenario file' })).toBeNull();
+    const path = await chooseYamlFile();
+    expect(path.placeholder).toBe('/home/me/customer/pod.yaml');
+    const start = screen.getByRole('button', { name: 'Start lab' }) as HTMLButtonElement;
+    expect(start.disabled).toBe(true);
+    await fireEvent.input(path, { target: { value: '  /home/me/customer/pod.yaml ' } });
+    expect(start.disabled).toBe(false);
+    await fireEvent.click(start);
+    expect(labMock().invoke).toHaveBeenCalledWith('lab.start', { scenario: '/home/me/customer/pod.yaml' });
+    expect(labMock().invoke).not.toHaveBeenCalledWith('lab.start', { scenario: 'interception' });
+  });
+
+  it('starts the file on Enter in the path, and shows a bad file as an alert next to the controls, keeping the path', async () => {
+    labState.status = null;
+    answer('lab.status', () => null);
+    answer('lab.start', () => Promise.reject(Object.assign(new Error('/home/me/pod.yaml:7:3: unknown kind Podd'), { name: 'ScenarioError' })));
+    render(App);
+    const path = await chooseYamlFile();
+    await fireEvent.input(path, { target: { value: '/home/me/pod.yaml' } });
+    await fireEvent.keyDown(path, { key: 'Enter' });
+    expect(labMock().invoke).toHaveBeenCalledWith('lab.start', { scenario: '/home/me/pod.yaml' });
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toBe('/home/me/pod.yaml:7:3: unknown kind Podd');
+    const controls = screen.getByRole('region', { name: 'Lab controls' });
+    expect(controls.nextElementSibling).toBe(alert);
+    expect((screen.getByRole('textbox', { name: 'Scenario file' }) as HTMLInputElement).value).toBe('/home/me/pod.yaml');
+    expect(screen.getByRole('button', { name: 'Start lab' })).toBeTruthy();
+  });
+
+  it('switching back to a built-in scenario hides the path and starts the built-in', async () => {
+    labState.status = null;
+    answer('lab.status', () => null);
+    render(App);
+    const path = await chooseYamlFile();
+    await fireEvent.input(path, { target: { value: '/tmp/x.yaml' } });
+    await fireEvent.change(screen.getByRole('combobox', { name: 'Scenario' }), { target: { value: 'registry-only' } });
+    expect(screen.queryByRole('textbox', { name: 'Scenario file' })).toBeNull();
+    await fireEvent.click(screen.getByRole('button', { name: 'Start lab' }));
+    expect(labMock().invoke).toHaveBeenCalledWith('lab.start', { scenario: 'registry-only' });
+    expect(labMock().invoke).not.toHaveBeenCalledWith('lab.start', { scenario: '/tmp/x.yaml' });
   });
 });
