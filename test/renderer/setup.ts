@@ -30,6 +30,8 @@ export function labMock(): { invoke: ReturnType<typeof vi.fn>; on: ReturnType<ty
 }
 
 beforeEach(() => {
+  // The window restores its view, scenario and flow filter from here: no test may start from another's.
+  localStorage.clear();
   const fake = createFakeLabService();
   answers = {};
   listeners.clear();
