@@ -73,6 +73,7 @@ export class ChunkedDecoder {
           pos++;
           break;
         case S_TRAILER:
+          if (c === LF) return this.fail(pos);
           this.state = c === CR ? S_END_LF : S_TRAILER_LINE;
           pos++;
           break;
