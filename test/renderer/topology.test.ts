@@ -14,7 +14,7 @@ beforeEach(() => {
 async function chooseYamlFile(): Promise<HTMLInputElement> {
   const option = (await screen.findByRole('option', { name: 'YAML file…' })) as HTMLOptionElement;
   await fireEvent.change(screen.getByRole('combobox', { name: 'Scenario' }), { target: { value: option.value } });
-  return screen.getByRole('textbox', { name: 'Scenario file' }) as HTMLInputElement;
+  return screen.getByRole('textbox', { name: 'YAML file path' }) as HTMLInputElement;
 }
 
 describe('topology', () => {
@@ -74,7 +74,7 @@ describe('topology', () => {
     answer('lab.status', () => null);
     render(App);
     await screen.findByRole('option', { name: 'registry-only' });
-    expect(screen.queryByRole('textbox', { name: 'Scenario file' })).toBeNull();
+    expect(screen.queryByRole('textbox', { name: 'YAML file path' })).toBeNull();
     const path = await chooseYamlFile();
     expect(path.placeholder).toBe('/home/me/customer/pod.yaml');
     const start = screen.getByRole('button', { name: 'Start lab' }) as HTMLButtonElement;
@@ -99,7 +99,7 @@ describe('topology', () => {
     expect(alert.textContent).toBe('/home/me/pod.yaml:7:3: unknown kind Podd');
     const controls = screen.getByRole('region', { name: 'Lab controls' });
     expect(controls.nextElementSibling).toBe(alert);
-    expect((screen.getByRole('textbox', { name: 'Scenario file' }) as HTMLInputElement).value).toBe('/home/me/pod.yaml');
+    expect((screen.getByRole('textbox', { name: 'YAML file path' }) as HTMLInputElement).value).toBe('/home/me/pod.yaml');
     expect(screen.getByRole('button', { name: 'Start lab' })).toBeTruthy();
   });
 
@@ -110,7 +110,7 @@ describe('topology', () => {
     const path = await chooseYamlFile();
     await fireEvent.input(path, { target: { value: '/tmp/x.yaml' } });
     await fireEvent.change(screen.getByRole('combobox', { name: 'Scenario' }), { target: { value: 'registry-only' } });
-    expect(screen.queryByRole('textbox', { name: 'Scenario file' })).toBeNull();
+    expect(screen.queryByRole('textbox', { name: 'YAML file path' })).toBeNull();
     await fireEvent.click(screen.getByRole('button', { name: 'Start lab' }));
     expect(labMock().invoke).toHaveBeenCalledWith('lab.start', { scenario: 'registry-only' });
     expect(labMock().invoke).not.toHaveBeenCalledWith('lab.start', { scenario: '/tmp/x.yaml' });

@@ -49,7 +49,7 @@ describe('UI prefs', () => {
     render(App);
     const yaml = (await screen.findByRole('option', { name: 'YAML file…' })) as HTMLOptionElement;
     await fireEvent.change(combobox('Scenario'), { target: { value: yaml.value } });
-    await fireEvent.input(screen.getByRole('textbox', { name: 'Scenario file' }), {
+    await fireEvent.input(screen.getByRole('textbox', { name: 'YAML file path' }), {
       target: { value: '/home/me/customer/pod.yaml' },
     });
     await fireEvent.click(tab('Flows'));
@@ -66,16 +66,16 @@ describe('UI prefs', () => {
     await fireEvent.click(tab('Topology'));
     await scenariosListed();
     expect(selectedText('Scenario')).toBe('YAML file…');
-    expect((screen.getByRole('textbox', { name: 'Scenario file' }) as HTMLInputElement).value).toBe(
-      '/home/me/customer/pod.yaml',
-    );
+    expect(
+      (screen.getByRole('textbox', { name: 'YAML file path' }) as HTMLInputElement).value,
+    ).toBe('/home/me/customer/pod.yaml');
   });
 
   it('reopens on the built-in scenario chosen, and the file typed before is still there when picking "YAML file…" again', async () => {
     render(App);
     const yaml = (await screen.findByRole('option', { name: 'YAML file…' })) as HTMLOptionElement;
     await fireEvent.change(combobox('Scenario'), { target: { value: yaml.value } });
-    await fireEvent.input(screen.getByRole('textbox', { name: 'Scenario file' }), {
+    await fireEvent.input(screen.getByRole('textbox', { name: 'YAML file path' }), {
       target: { value: '/srv/pod.yaml' },
     });
     await fireEvent.change(combobox('Scenario'), { target: { value: 'registry-only' } });
@@ -86,11 +86,11 @@ describe('UI prefs', () => {
     await fireEvent.click(tab('Topology'));
     await scenariosListed();
     expect(selectedText('Scenario')).toBe('registry-only');
-    expect(screen.queryByRole('textbox', { name: 'Scenario file' })).toBeNull();
+    expect(screen.queryByRole('textbox', { name: 'YAML file path' })).toBeNull();
     await fireEvent.change(combobox('Scenario'), { target: { value: yaml.value } });
-    expect((screen.getByRole('textbox', { name: 'Scenario file' }) as HTMLInputElement).value).toBe(
-      '/srv/pod.yaml',
-    );
+    expect(
+      (screen.getByRole('textbox', { name: 'YAML file path' }) as HTMLInputElement).value,
+    ).toBe('/srv/pod.yaml');
   });
 
   it('keeps neither the selected pod nor the selected flow', async () => {
@@ -114,7 +114,7 @@ describe('UI prefs', () => {
     await scenariosListed();
     expect(tab('Topology').getAttribute('aria-selected')).toBe('true');
     expect(selectedText('Scenario')).toBe('interception');
-    expect(screen.queryByRole('textbox', { name: 'Scenario file' })).toBeNull();
+    expect(screen.queryByRole('textbox', { name: 'YAML file path' })).toBeNull();
     expect(screen.getByRole('button', { name: 'Start lab' })).toBeTruthy();
   });
 
