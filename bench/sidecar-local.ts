@@ -1,11 +1,20 @@
 // Benchmark without Docker: the sidecar's CPU per HTTP/1.1 request and its latency, on loopback.
 // The upstream app and each sidecar run in child processes; the parent is a raw-socket load generator.
 //   node --expose-gc bin/run-ts.mjs bench/sidecar-local.ts [--duration S] [--rate N] [--paths direct,outbound,both]
+//   (SIDECAR_BENCH_PROFILE=DIR: the sidecars write CPU profiles there)
 import { fork, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+import { build } from 'esbuild';
+import { POD_NODE_TARGET } from '../src-main/lab/images/bundle';
+import type { validateConfig } from '../src-pod/sidecar/config';
+import type { Logger } from '../src-pod/sidecar/logger';
+import type { Sidecar } from '../src-pod/sidecar/sidecar';
 
 const POD_IP = '127.0.0.2';
 const VIP = '10.96.0.10';
@@ -36,11 +45,34 @@ function runUpstream(): void {
   });
 }
 
+interface SidecarBundle {
+  Sidecar: typeof Sidecar;
+  validateConfig: typeof validateConfig;
+  Logger: typeof Logger;
+}
+
+/** The sidecar as the image runs it: one esbuild bundle for Node 18 (tsx would add its own helpers). */
+async function bundleSidecar(): Promise<string> {
+  const file = join(tmpdir(), `sidecar-local-${process.pid}.cjs`);
+  await build({
+    stdin: {
+      contents: "export { Sidecar } from './sidecar'; export { validateConfig } from './config'; export { Logger } from './logger';",
+      resolveDir: resolve(import.meta.dirname, '../src-pod/sidecar'),
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    target: POD_NODE_TARGET,
+    format: 'cjs',
+    outfile: file,
+    logLevel: 'silent',
+  });
+  return file;
+}
+
 /** One sidecar; every redirected connection "meant" to reach `dst` (stands in for SO_ORIGINAL_DST). */
-async function runSidecar(dstText: string, configText: string): Promise<void> {
-  const { Sidecar } = await import('../src-pod/sidecar/sidecar');
-  const { validateConfig } = await import('../src-pod/sidecar/config');
-  const { Logger } = await import('../src-pod/sidecar/logger');
+function runSidecar(bundle: string, dstText: string, configText: string): Promise<void> {
+  const { Sidecar, validateConfig, Logger } = createRequire(import.meta.url)(bundle) as SidecarBundle;
   const [address, port] = [dstText.slice(0, dstText.lastIndexOf(':')), Number(dstText.slice(dstText.lastIndexOf(':') + 1))];
   const dst = { address, port };
   const sidecar = new Sidecar({
@@ -55,9 +87,10 @@ async function runSidecar(dstText: string, configText: string): Promise<void> {
     resolveInboundDst: () => dst,
     logger: new Logger('warning'),
   });
-  await sidecar.applyConfig(validateConfig(JSON.parse(configText)));
-  await sidecar.start();
-  send({ ready: sidecar.ports() });
+  return sidecar
+    .applyConfig(validateConfig(JSON.parse(configText)))
+    .then(() => sidecar.start())
+    .then(() => send({ ready: sidecar.ports() }));
 }
 
 function send(m: ChildMessage): void {
@@ -72,8 +105,11 @@ interface Child {
 }
 
 function spawnChild(args: string[]): Promise<Child> {
+  // SIDECAR_BENCH_PROFILE=DIR: each sidecar writes a V8 CPU profile there when the bench ends.
+  const profile = process.env['SIDECAR_BENCH_PROFILE'];
+  const execArgv = profile && args[0] === 'sidecar' ? [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${profile}`] : process.execArgv;
   // The access log goes to a pipe the parent drains, as a container runtime would.
-  const proc = fork(runTs, [self, '--child', ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const proc = fork(runTs, [self, '--child', ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], execArgv });
   proc.stdout?.on('data', () => undefined);
   return new Promise((resolveChild, reject) => {
     proc.once('error', reject);
@@ -246,13 +282,14 @@ function flag(name: string, fallback: string): string {
 
 export async function benchSidecarLocal(seconds: number, rate: number, paths: string[]): Promise<void> {
   const children: Child[] = [];
+  const bundle = await bundleSidecar();
   try {
     const app = await spawnChild(['upstream']);
     children.push(app);
     const appPort = app.ports['http'];
-    const server = await spawnChild(['sidecar', `${POD_IP}:${appPort}`, JSON.stringify(inboundConfig(appPort))]);
-    const clientBoth = await spawnChild(['sidecar', `${VIP}:80`, JSON.stringify(outboundConfig('127.0.0.1', server.ports['inbound']))]);
-    const clientOnly = await spawnChild(['sidecar', `${VIP}:80`, JSON.stringify(outboundConfig(POD_IP, appPort))]);
+    const server = await spawnChild(['sidecar', bundle, `${POD_IP}:${appPort}`, JSON.stringify(inboundConfig(appPort))]);
+    const clientBoth = await spawnChild(['sidecar', bundle, `${VIP}:80`, JSON.stringify(outboundConfig('127.0.0.1', server.ports['inbound']))]);
+    const clientOnly = await spawnChild(['sidecar', bundle, `${VIP}:80`, JSON.stringify(outboundConfig(POD_IP, appPort))]);
     children.push(server, clientBoth, clientOnly);
     const targets: Record<string, { host: string; port: number; proxies: Child[] }> = {
       direct: { host: POD_IP, port: appPort, proxies: [] },
@@ -274,10 +311,22 @@ export async function benchSidecarLocal(seconds: number, rate: number, paths: st
       console.log(row.map((c, i) => (i === 0 ? c.padEnd(10) : c.padStart(9))).join('') + perReq.padStart(22));
     }
   } finally {
-    for (const c of children) {
-      c.proc.removeAllListeners('exit');
-      c.proc.kill();
-    }
+    // Disconnecting lets a child exit by itself (and write a --cpu-prof profile); kill if it hangs.
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((done) => {
+            c.proc.removeAllListeners('exit');
+            const timer = setTimeout(() => c.proc.kill(), 3000);
+            c.proc.once('exit', () => {
+              clearTimeout(timer);
+              done();
+            });
+            c.proc.disconnect();
+          }),
+      ),
+    );
+    rmSync(bundle, { force: true });
   }
 }
 
@@ -288,7 +337,7 @@ if (process.argv.includes('--child')) {
   });
   process.on('disconnect', () => process.exit(0));
   if (args[0] === 'upstream') runUpstream();
-  else await runSidecar(args[1], args[2]);
+  else await runSidecar(args[1], args[2], args[3]);
 } else if (resolve(process.argv[1] ?? '') === self) {
   await benchSidecarLocal(Number(flag('duration', '5')), Number(flag('rate', '0')), flag('paths', 'direct,outbound,both').split(','));
 }
