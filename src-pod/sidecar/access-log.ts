@@ -34,25 +34,47 @@ export function formatAccessLog(s: StreamInfo): string {
   );
 }
 
-/** A line sink that batches writes per event-loop turn: one write(2) for many requests. */
+/**
+ * A line sink that batches writes: one write(2) for many requests. By default once per
+ * event-loop turn; with `minIntervalMs`, at most once per interval (a line after a quiet spell
+ * still goes out on the next turn), the way Envoy buffers its access log file.
+ */
 export class LineBatcher {
   private lines: string[] = [];
   private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private lastFlush = 0;
 
-  constructor(private readonly write: (text: string) => void) {}
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly minIntervalMs = 0,
+  ) {}
 
   push(line: string): void {
     this.lines.push(line);
-    if (this.scheduled) return;
+    if (this.scheduled) {
+      // Bounded: a burst never holds more than this many lines.
+      if (this.lines.length >= MAX_LINES) this.flush();
+      return;
+    }
     this.scheduled = true;
-    setImmediate(() => this.flush());
+    const wait = this.minIntervalMs > 0 ? this.lastFlush + this.minIntervalMs - Date.now() : 0;
+    if (wait > 0) this.timer = setTimeout(() => this.flush(), wait);
+    else setImmediate(() => this.flush());
   }
 
   flush(): void {
     this.scheduled = false;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     if (this.lines.length === 0) return;
     const text = this.lines.join('');
     this.lines = [];
+    this.lastFlush = Date.now();
     this.write(text);
   }
 }
+
+const MAX_LINES = 4096;

@@ -1,5 +1,5 @@
 // Istio's default TEXT access log line, response flags, and the batching sink.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { formatAccessLog, ISTIO_TEXT_LOG_FORMAT, LineBatcher } from '../../../src-pod/sidecar/access-log';
 import { formatFlags, newStreamInfo, type StreamInfo } from '../../../src-pod/sidecar/stream-info';
 import { resetBody, resetDetails } from '../../../src-pod/sidecar/upstream-errors';
@@ -88,5 +88,40 @@ describe('LineBatcher', () => {
     expect(writes).toEqual([]);
     await new Promise((r) => setImmediate(r));
     expect(writes).toEqual(['a\nb\n']);
+  });
+});
+
+describe('LineBatcher with a minimum interval', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('writes a line after a quiet spell on the next turn, then at most once per interval', async () => {
+    vi.useFakeTimers();
+    const writes: string[] = [];
+    const batch = new LineBatcher((t) => writes.push(t), 25);
+    batch.push('a\n');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writes).toEqual(['a\n']);
+    batch.push('b\n');
+    batch.push('c\n');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(writes).toEqual(['a\n']);
+    await vi.advanceTimersByTimeAsync(15);
+    expect(writes).toEqual(['a\n', 'b\nc\n']);
+    batch.push('d\n');
+    batch.flush();
+    expect(writes).toEqual(['a\n', 'b\nc\n', 'd\n']);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(writes).toHaveLength(3);
+  });
+
+  it('never holds more than 4096 lines', () => {
+    const writes: string[] = [];
+    const batch = new LineBatcher((t) => writes.push(t), 60_000);
+    for (let i = 0; i < 4096; i++) batch.push('x\n');
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toHaveLength(2 * 4096);
+    batch.flush();
   });
 });
