@@ -187,6 +187,7 @@ export class Http1Connection implements Downstream {
 
   private requestComplete(): void {
     this.info = undefined;
+    this.exchange?.detach();
     this.exchange = undefined;
     this.decoder = undefined;
     if (!this.parsing) this.next();

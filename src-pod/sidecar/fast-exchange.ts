@@ -33,6 +33,20 @@ export interface Downstream {
   resumeReading(): void;
 }
 
+/** Where a finished exchange's stray calls go: a response already gone. */
+const DETACHED: Downstream = {
+  headersSent: true,
+  destroyed: true,
+  head: () => undefined,
+  body: () => undefined,
+  end: () => undefined,
+  flush: () => true,
+  localReply: () => undefined,
+  destroy: () => undefined,
+  pauseReading: () => undefined,
+  resumeReading: () => undefined,
+};
+
 /** One downstream request and its upstream attempts. */
 export class FastExchange {
   private attempt = 0;
@@ -55,7 +69,7 @@ export class FastExchange {
     readonly ctx: ProxyContext,
     private readonly conn: HttpConnection,
     readonly req: RequestHead,
-    readonly down: Downstream,
+    public down: Downstream,
     readonly info: StreamInfo,
     private readonly cluster: Cluster,
     private readonly decorator: string | undefined,
@@ -97,6 +111,15 @@ export class FastExchange {
   /** After a batch of body bytes: one upstream write for all of them. */
   flushUpstream(): void {
     this.streamTo?.flush();
+  }
+
+  /**
+   * The request is over (response sent, body read): whatever an attempt still does (a retry timer,
+   * a late response after a timeout) must not reach the connection's next request.
+   */
+  detach(): void {
+    this.down = DETACHED;
+    this.waitingForBody = undefined;
   }
 
   onDownstreamGone(): void {

@@ -138,7 +138,11 @@ export class UpstreamAttempt implements UpstreamUser {
     const bytes = this.outBytes;
     this.out = [];
     this.outBytes = 0;
-    if (this.released || this.conn.socket.destroyed) return;
+    if (this.released || this.conn.socket.destroyed) {
+      // Nowhere to go: the rest of the body is read and dropped.
+      this.resumeRequest();
+      return;
+    }
     if (!writeAll(this.conn.socket, pieces, bytes) && !this.requestEnded && !this.upstreamBackedUp) {
       // The request body waits for the upstream: Node's req.pause() until 'drain'.
       this.upstreamBackedUp = true;
@@ -278,6 +282,8 @@ export class UpstreamAttempt implements UpstreamUser {
     if (this.mode === M_HEAD) this.fail(hangUp());
     else if (this.mode === M_CLOSE) this.complete(true);
     else if (this.mode !== M_DONE) this.aborted();
+    // Closed after its response while the request body was held back for it.
+    else this.resumeRequest();
   }
 
   /** Failed before a response: the error path of http-exchange.ts. */

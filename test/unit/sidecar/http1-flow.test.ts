@@ -173,6 +173,28 @@ describe('failures', () => {
   });
 });
 
+describe('timeouts', () => {
+  it('answers 504 UT on the route timeout, and a late upstream answer never reaches the next request', async () => {
+    const up = await upstream((t, s) => {
+      if (t.startsWith('GET /slow')) setTimeout(() => s.write(ok('late')), 150);
+      else s.write(ok('fast'));
+    });
+    const h = await sidecar(baseConfig({ mesh: { outboundTrafficPolicy: { mode: 'ALLOW_ANY' }, routeTimeoutMs: 50 } }));
+    const c = await client(h, up.port);
+    c.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(masked(await readResponses(c, 1))).toBe(
+      `HTTP/1.1 504 Gateway Timeout\r\ncontent-length: 24\r\ncontent-type: text/plain\r\ndate: <date>\r\nserver: envoy\r\nConnection: keep-alive\r\nKeep-Alive: timeout=3600\r\n\r\nupstream request timeout`,
+    );
+    c.write('GET /fast HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect((await readResponses(c, 1)).endsWith('\r\n\r\nfast')).toBe(true);
+    // Nothing more arrives once the slow upstream answers.
+    expect(await readUntil(c, () => false, 300).catch((e: Error) => e.message)).toBe('timed out; got ""');
+    await waitFor(() => h.logs.length === 2);
+    expect(h.logs[0]).toContain('"GET /slow HTTP/1.1" 504 UT response_timeout ');
+    expect(h.sidecar.ctx.stats.cluster('PassthroughCluster').upstream_rq_timeout).toBe(1);
+  });
+});
+
 describe('flow control', () => {
   it('carries a 1 MB body both ways through a slow upstream without buffering it all', async () => {
     const size = 1024 * 1024;
