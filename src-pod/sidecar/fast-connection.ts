@@ -2,22 +2,18 @@
 // time, and writes each response in as few writes as it can. What it does not handle (Upgrade,
 // CONNECT, Expect, HTTP/1.0, anything malformed) it hands, socket and bytes, to Node's http server.
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { ChunkedDecoder, chunkHeader, CRLF, LAST_CHUNK } from './chunked';
 import type { ProxyContext } from './context';
 import { FastExchange, type Downstream } from './fast-exchange';
-import { FALLBACK, NEED_MORE, parseRequestHead, writeKept, type RequestHead, type ResponseHead } from './http1-parser';
+import { FALLBACK, NEED_MORE, parseRequestHead, type RequestHead, type ResponseHead } from './http1-parser';
 import type { HttpConnection, HttpProxy } from './http-proxy';
+import { KEEP_ALIVE_MS, localReplyMessage, proxiedResponseHead } from './response-heads';
 import { addFlag, since, type StreamInfo } from './stream-info';
 import { writeAll } from './upstream-attempt';
 
-// As Node's server is set up in http-proxy.ts: an hour of idle keep-alive, 60 s for a request head.
-const KEEP_ALIVE_MS = 3_600_000;
+// As Node's server is set up in http-proxy.ts: 60 s for a request head.
 const HEADERS_TIMEOUT_MS = 60_000;
-const KEEP_ALIVE = `Connection: keep-alive\r\nKeep-Alive: timeout=${KEEP_ALIVE_MS / 1000}\r\n`;
-const CLOSE = 'Connection: close\r\n';
-const CHUNKED = 'Transfer-Encoding: chunked\r\n';
 // Bytes of later (pipelined) requests held while one is in flight before reading pauses.
 const PIPELINE_LIMIT = 64 * 1024;
 const PAUSE_UPSTREAM = 1;
@@ -199,17 +195,7 @@ export class Http1Connection implements Downstream {
     if (this.headersSent) return;
     this.headersSent = true;
     this.chunkedOut = !noBody && h.contentLength === -1;
-    const pre = `HTTP/1.1 ${h.status} `;
-    const post = `x-envoy-upstream-service-time: ${serviceTimeMs}\r\nserver: envoy\r\n${this.keepAlive ? KEEP_ALIVE : CLOSE}${this.chunkedOut ? CHUNKED : ''}\r\n`;
-    const reason = h.reasonEnd - h.reasonStart;
-    const out = Buffer.allocUnsafe(pre.length + reason + 2 + h.keptBytes + post.length);
-    let o = out.write(pre, 0, 'latin1');
-    o += h.buf.copy(out, o, h.reasonStart, h.reasonEnd);
-    out[o++] = 0x0d;
-    out[o++] = 0x0a;
-    o = writeKept(h, out, o);
-    out.write(post, o, 'latin1');
-    this.push(out);
+    this.push(proxiedResponseHead(h, serviceTimeMs, this.keepAlive, this.chunkedOut));
   }
 
   body(chunk: Buffer): void {
@@ -257,14 +243,7 @@ export class Http1Connection implements Downstream {
     const bytes = Buffer.byteLength(body);
     info.bytesSent = bytes;
     this.headersSent = true;
-    this.push(
-      Buffer.from(
-        `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? 'unknown'}\r\ncontent-length: ${bytes}\r\n` +
-          `${bytes > 0 ? 'content-type: text/plain\r\n' : ''}date: ${new Date().toUTCString()}\r\nserver: envoy\r\n` +
-          `${this.keepAlive ? KEEP_ALIVE : CLOSE}\r\n${body}`,
-        'latin1',
-      ),
-    );
+    this.push(localReplyMessage(code, body, this.keepAlive));
     this.end();
   }
 

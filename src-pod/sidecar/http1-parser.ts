@@ -239,7 +239,8 @@ export function parseRequestHead(buf: Buffer): RequestHead | typeof NEED_MORE | 
         return true;
     }
   }, false);
-  if (!ok || h.host === undefined) return FALLBACK;
+  // No (or an empty) Host: Node 20 answers 400 (requireHostHeader), Node 18 does not; let Node decide.
+  if (!ok || !h.host) return FALLBACK;
   if (te !== undefined) {
     if (h.contentLength !== -1) return FALLBACK;
     h.chunked = true;

@@ -126,6 +126,22 @@ describe('failures', () => {
     expect(h.logs[0]).toContain('"GET / HTTP/1.1" 0 DC downstream_remote_disconnect ');
   });
 
+  it('answers 503 UC when the upstream closes before a response, or sends garbage', async () => {
+    const up = await upstream((t, s) => (t.startsWith('GET /close') ? s.destroy() : s.write('garbage\r\n\r\n')));
+    const h = await sidecar();
+    const reply = 'upstream connect error or disconnect/reset before headers. reset reason: connection termination';
+    for (const path of ['/close', '/garbage']) {
+      const c = await client(h, up.port);
+      c.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      expect(masked(await readResponses(c, 1))).toBe(
+        `HTTP/1.1 503 Service Unavailable\r\ncontent-length: ${reply.length}\r\ncontent-type: text/plain\r\ndate: <date>\r\nserver: envoy\r\n` +
+          `Connection: keep-alive\r\nKeep-Alive: timeout=3600\r\n\r\n${reply}`,
+      );
+    }
+    await waitFor(() => h.logs.length === 2);
+    for (const l of h.logs) expect(l).toContain(' 503 UC upstream_reset_before_response_started{connection_termination} - "-" 0 95 ');
+  });
+
   it('retries a stale pooled connection once without counting an attempt', async () => {
     const up = await upstream((_t, s, conn) => {
       // The first connection answers once, then resets on the next request.
@@ -290,6 +306,19 @@ describe('requests Node handles', () => {
     await waitFor(() => h.logs.length === 2);
     expect(h.logs[0]).toContain('"GET / HTTP/1.0" 200 - via_upstream');
     expect(h.logs[1]).toContain('"- - HTTP/1.1" 400 DPE http1.codec_error ');
+  });
+
+  it('a malformed chunk mid-body: 400 DPE from the parser, and the request ends as DC', async () => {
+    const up = await upstream(() => undefined);
+    const h = await sidecar();
+    const c = await client(h, up.port);
+    c.write('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n');
+    await waitFor(() => up.got.length === 1);
+    c.write('zz\r\n');
+    expect(await readUntil(c, () => false)).toBe('HTTP/1.1 400 Bad Request\r\ncontent-length: 11\r\ncontent-type: text/plain\r\nserver: envoy\r\nconnection: close\r\n\r\nBad Request');
+    await waitFor(() => h.logs.length === 2);
+    expect(h.logs[0]).toContain('"- - HTTP/1.1" 400 DPE http1.codec_error ');
+    expect(h.logs[1]).toContain('"POST / HTTP/1.1" 0 DC downstream_remote_disconnect - "-" 3 0 ');
   });
 
   it('while draining, answers with Connection: close', async () => {

@@ -48,6 +48,7 @@ describe('parseRequestHead', () => {
       'GET / HTTP/1.1\r\nHost: x\r\nX: a\x01b\r\n\r\n',
       'GET / HTTP/1.1\r\nHost: x\nX: a\r\n\r\n',
       'GET / HTTP/1.1\r\nX: a\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost:\r\n\r\n',
       'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n',
       'GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\n\r\n',
       'get / HTTP/1.1\r\nHost: x\r\n\r\n',
