@@ -71,6 +71,8 @@ export class Http1Connection implements Downstream {
       const pos = this.feedBody(chunk, 0);
       this.exchange?.flushUpstream();
       if (pos < chunk.length && !this.closing) this.hold(chunk.subarray(pos));
+      // The response went out before the body ended: the next request may be here already.
+      if (this.info === undefined) this.next();
       return;
     }
     this.hold(chunk);

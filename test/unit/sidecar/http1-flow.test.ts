@@ -53,6 +53,20 @@ describe('framing', () => {
     expect(nodeSockets(h)).toBe(0);
   });
 
+  it('reads the rest of a body after an early local reply, then the request pipelined behind it', async () => {
+    const h = await sidecar(baseConfig({ services: [{ name: 'a', namespace: 'default', clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80 }], endpoints: [] }] }));
+    const c = await rawClient(h, h.ports.outbound, { address: '10.96.0.10', port: 80 });
+    cleanup.push(async () => void c.destroy());
+    c.write('POST /1 HTTP/1.1\r\nHost: a.default.svc.cluster.local\r\nContent-Length: 6\r\n\r\nabc');
+    expect(await readResponses(c, 1)).toMatch(/^HTTP\/1\.1 503 [\s\S]*no healthy upstream$/);
+    c.write('defGET /2 HTTP/1.1\r\nHost: a.default.svc.cluster.local\r\n\r\n');
+    expect(await readResponses(c, 1)).toMatch(/^HTTP\/1\.1 503 [\s\S]*no healthy upstream$/);
+    await waitFor(() => h.logs.length === 2);
+    // Logged when the response is done: the body bytes read by then.
+    expect(h.logs[0]).toContain('"POST /1 HTTP/1.1" 503 UH no_healthy_upstream - "-" 3 19 ');
+    expect(h.logs[1]).toContain('"GET /2 HTTP/1.1" 503 UH ');
+  });
+
   it('takes a head split across reads and a body in many small writes', async () => {
     const up = await upstream((t, s) => s.write(ok(t.slice(t.indexOf('\r\n\r\n') + 4))));
     const h = await sidecar();
