@@ -7,8 +7,10 @@ export const INVALID = 2;
 
 /** Node's default --max-http-header-size: a longer head goes to Node, which answers it. */
 export const MAX_HEAD = 16 * 1024;
-// Node keeps at most 2000 header pairs; a head with more goes to Node, which drops the extra ones.
-const MAX_HEADERS = 1000;
+// Node keeps at most 2000 header pairs (maxHeadersCount): a request with more goes to Node, a
+// response's extra ones are read but not forwarded.
+const MAX_REQUEST_HEADERS = 1000;
+const MAX_RESPONSE_HEADERS = 2000;
 const CR = 0x0d;
 const LF = 0x0a;
 const SP = 0x20;
@@ -109,6 +111,7 @@ function parseLength(text: string): number {
 /**
  * Scans header lines from `pos` up to `stop` (the blank line). Calls `special` for names in
  * `table`; keeps the rest. Returns false on anything llhttp might read differently.
+ * `response`: an upstream's head (bare LF line ends, Node's 2000-pair limit).
  */
 function scanHeaders(
   h: Head,
@@ -116,12 +119,12 @@ function scanHeaders(
   stop: number,
   table: ReadonlyMap<string, number>,
   special: (lower: string, value: string) => boolean,
-  bareLf: boolean,
+  response: boolean,
 ): boolean {
   const { buf } = h;
   let count = 0;
   while (pos < stop) {
-    if (++count > MAX_HEADERS) return false;
+    if (++count > MAX_REQUEST_HEADERS && !response) return false;
     const nameStart = pos;
     let c = buf[pos];
     while (c < 128 && TOKEN[c] === 1) c = buf[++pos];
@@ -138,7 +141,7 @@ function scanHeaders(
     if (c === CR) {
       if (buf[pos + 1] !== LF) return false;
       pos += 2;
-    } else if (bareLf) pos += 1;
+    } else if (response) pos += 1; // llhttp takes bare LF line ends from servers
     else return false;
     while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
     const lower = buf.toString('latin1', nameStart, nameEnd).toLowerCase();
@@ -147,6 +150,7 @@ function scanHeaders(
       if (!special(lower, buf.toString('latin1', valueStart, valueEnd))) return false;
       if (kind === DROP) continue;
     }
+    if (count > MAX_RESPONSE_HEADERS) continue;
     h.kept.push(nameStart, nameEnd, valueStart, valueEnd);
     h.keptBytes += nameEnd - nameStart + valueEnd - valueStart + 4;
   }
@@ -256,9 +260,11 @@ export function parseResponseHead(buf: Buffer): ResponseHead | typeof NEED_MORE 
   // The blank line: CRLF, or a bare LF (llhttp takes those from servers).
   const crlf = buf.indexOf('\n\r\n');
   const lf = buf.indexOf('\n\n');
-  if (crlf === -1 && lf === -1) return buf.length > 80 * 1024 ? INVALID : NEED_MORE;
+  // Node's client fails a head past --max-http-header-size (HPE_HEADER_OVERFLOW).
+  if (crlf === -1 && lf === -1) return buf.length > MAX_HEAD ? INVALID : NEED_MORE;
   const bareLf = lf !== -1 && (crlf === -1 || lf < crlf);
   const end = bareLf ? lf + 2 : crlf + 3;
+  if (end > MAX_HEAD) return INVALID;
   // `HTTP/1.x NNN[ reason]`
   if (buf.toString('latin1', 0, 7) !== 'HTTP/1.' || (buf[7] !== 0x31 && buf[7] !== 0x30) || buf[8] !== SP) return INVALID;
   const http10 = buf[7] === 0x30;

@@ -140,11 +140,15 @@ describe('failures', () => {
     expect(h.logs[0]).toContain('"GET / HTTP/1.1" 0 DC downstream_remote_disconnect ');
   });
 
-  it('answers 503 UC when the upstream closes before a response, or sends garbage', async () => {
-    const up = await upstream((t, s) => (t.startsWith('GET /close') ? s.destroy() : s.write('garbage\r\n\r\n')));
+  it('answers 503 UC when the upstream closes before a response, sends garbage or a head over 16 KB', async () => {
+    const up = await upstream((t, s) => {
+      if (t.startsWith('GET /close')) s.destroy();
+      else if (t.startsWith('GET /big')) s.write(`HTTP/1.1 200 OK\r\nX: ${'y'.repeat(20_000)}\r\nContent-Length: 0\r\n\r\n`);
+      else s.write('garbage\r\n\r\n');
+    });
     const h = await sidecar();
     const reply = 'upstream connect error or disconnect/reset before headers. reset reason: connection termination';
-    for (const path of ['/close', '/garbage']) {
+    for (const path of ['/close', '/garbage', '/big']) {
       const c = await client(h, up.port);
       c.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
       expect(masked(await readResponses(c, 1))).toBe(
@@ -152,7 +156,7 @@ describe('failures', () => {
           `Connection: keep-alive\r\nKeep-Alive: timeout=3600\r\n\r\n${reply}`,
       );
     }
-    await waitFor(() => h.logs.length === 2);
+    await waitFor(() => h.logs.length === 3);
     for (const l of h.logs) expect(l).toContain(' 503 UC upstream_reset_before_response_started{connection_termination} - "-" 0 95 ');
   });
 

@@ -85,8 +85,17 @@ describe('parseResponseHead', () => {
     expect(res('HTTP/1.1 100 Continue\r\n\r\n')).toMatchObject({ status: 100, end: 25 });
   });
 
+  it('keeps at most 2000 headers, as Node does, but reads the framing past them', () => {
+    const h = res(`HTTP/1.1 200 OK\r\n${'a:\r\n'.repeat(2100)}Content-Length: 2\r\n\r\nok`);
+    if (typeof h === 'number') throw new Error(`got ${h}`);
+    expect(h.kept).toHaveLength(2000 * 4);
+    expect(h.contentLength).toBe(2);
+  });
+
   it('waits for more, and refuses what Node would fail to parse', () => {
     expect(res('HTTP/1.1 200 OK\r\nX: y\r\n')).toBe(NEED_MORE);
+    expect(res(`HTTP/1.1 200 OK\r\nX: ${'y'.repeat(17 * 1024)}\r\n\r\n`)).toBe(INVALID);
+    expect(res(`HTTP/1.1 200 OK\r\nX: ${'y'.repeat(17 * 1024)}`)).toBe(INVALID);
     for (const c of ['HTTP/2 200 OK\r\n\r\n', 'HTTP/1.1 20 OK\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n', 'HTTP/1.1 200 OK\r\nX y\r\n\r\n']) {
       expect([c, res(c)]).toEqual([c, INVALID]);
     }
