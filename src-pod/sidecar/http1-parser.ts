@@ -314,6 +314,12 @@ export function parseResponseHead(buf: Buffer): ResponseHead | typeof NEED_MORE 
       case 'transfer-encoding':
         te = te === undefined ? value : `${te}, ${value}`;
         return true;
+      case 'keep-alive': {
+        // Node's Agent keeps no socket whose server announces it closes within a second.
+        const hint = /^timeout=(\d+)/.exec(value);
+        if (hint && Number.parseInt(hint[1], 10) * 1000 - 1000 <= 0) h.close = true;
+        return true;
+      }
       case 'content-length': {
         if (h.contentLength !== -1) return false;
         h.contentLength = parseLength(value);

@@ -44,6 +44,8 @@ export class UpstreamConn {
     this.connectTimer = setTimeout(() => s.destroy(connectTimeoutError()), connectTimeoutMs);
     s.once('connect', () => {
       clearTimeout(this.connectTimer);
+      // As Node's Agent sets on every socket it keeps (keepAliveMsecs 1000): TCP keepalive probes.
+      s.setKeepAlive(true, 1000);
       this.connected = true;
       this.local = formatAddress(plainIp(s.localAddress ?? ''), s.localPort ?? 0);
       cs.upstream_cx_active++;

@@ -67,6 +67,18 @@ describe('framing', () => {
     expect(h.logs[1]).toContain('"GET /2 HTTP/1.1" 503 UH ');
   });
 
+  it('reuses upstream connections, except after Connection: close or a keep-alive hint of a second', async () => {
+    const replies = ['HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', 'HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 0\r\n\r\n', 'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'];
+    const up = await upstream((t, s) => s.write(replies[Number(/^GET \/(\d)/.exec(t)?.[1])]));
+    const h = await sidecar();
+    const c = await client(h, up.port);
+    for (const path of ['/0', '/0', '/1', '/0', '/2', '/0']) {
+      c.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await readResponses(c, 1);
+    }
+    expect(up.got.map((g) => [...g.matchAll(/^GET \/(\d)/gm)].map((m) => m[1]).join(''))).toEqual(['001', '02', '0']);
+  });
+
   it('takes a head split across reads and a body in many small writes', async () => {
     const up = await upstream((t, s) => s.write(ok(t.slice(t.indexOf('\r\n\r\n') + 4))));
     const h = await sidecar();

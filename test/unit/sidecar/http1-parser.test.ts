@@ -78,6 +78,9 @@ describe('parseResponseHead', () => {
     expect(res('HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 0\r\n\r\n')).toMatchObject({ close: true });
     expect(res('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n')).toMatchObject({ close: true });
     expect(res('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n')).toMatchObject({ close: false });
+    // Node's Agent: no pooling when the server's keep-alive hint is a second or less.
+    expect(res('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 0\r\n\r\n')).toMatchObject({ close: true });
+    expect(res('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5, max=100\r\nContent-Length: 0\r\n\r\n')).toMatchObject({ close: false });
     const bare = res('HTTP/1.1 200\nContent-Length: 2\nX: y\n\nok');
     if (typeof bare === 'number') throw new Error(`got ${bare}`);
     expect(bare).toMatchObject({ status: 200, contentLength: 2, reasonStart: 12, reasonEnd: 12, end: bare.buf.length - 2 });
