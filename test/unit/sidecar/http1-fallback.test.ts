@@ -1,0 +1,129 @@
+// HTTP/1.1 requests the fast path hands to Node's http server, and the route timeout.
+import type { Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { baseConfig, closeServer, listenHttp, readUntil, startSidecar, waitFor, type Harness } from './helpers';
+import { masked, rawClient, rawUpstream, readResponses, type RawUpstream } from './wire';
+
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+async function sidecar(config: unknown = baseConfig()): Promise<Harness> {
+  const h = await startSidecar(config);
+  cleanup.push(() => h.close());
+  return h;
+}
+
+async function upstream(onRequest: (text: string, s: Socket, conn: number) => void): Promise<RawUpstream> {
+  const up = await rawUpstream(onRequest);
+  cleanup.push(() => closeServer(up.server));
+  return up;
+}
+
+async function client(h: Harness, port: number, direction: 'outbound' | 'inbound' = 'outbound'): Promise<Socket> {
+  const s = await rawClient(h, direction === 'outbound' ? h.ports.outbound : h.ports.inbound, { address: '127.0.0.1', port });
+  cleanup.push(async () => void s.destroy());
+  return s;
+}
+
+const ok = (body: string): string => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+/** Upstream connections Node's http client (the fallback path) holds. */
+function nodeSockets(h: Harness): number {
+  const agent = h.sidecar.ctx.agent;
+  return [...Object.values(agent.sockets), ...Object.values(agent.freeSockets)].reduce((n, l) => n + (l?.length ?? 0), 0);
+}
+
+
+describe('requests Node handles', () => {
+  it('Expect: 100-continue gets Node interim 100 and the request goes through', async () => {
+    const up = await listenHttp((_req, res, body) => res.end(`got ${body}`));
+    cleanup.push(() => closeServer(up.server));
+    const h = await sidecar();
+    const c = await client(h, up.port);
+    c.write('POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n');
+    expect(await readUntil(c, (t) => t.includes('\r\n\r\n'))).toBe('HTTP/1.1 100 Continue\r\n\r\n');
+    c.write('hi');
+    expect(await readResponses(c, 1)).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*got hi$/);
+    expect(nodeSockets(h)).toBe(1);
+  });
+
+  it('an Upgrade request after a plain one becomes a tunnel', async () => {
+    const up = await upstream((t, s) => {
+      if (!t.includes('Upgrade: websocket')) return void s.write(ok('plain'));
+      s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+      s.on('data', (d: Buffer) => s.write(`echo:${d.toString()}`));
+      s.on('end', () => s.end());
+    });
+    const h = await sidecar();
+    const c = await client(h, up.port);
+    c.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await readResponses(c, 1);
+    c.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    expect(await readUntil(c, (t) => t.includes('\r\n\r\n'))).toContain('HTTP/1.1 101 Switching Protocols\r\n');
+    c.write('ping');
+    expect(await readUntil(c, (t) => t.includes('echo:ping'))).toContain('echo:ping');
+    c.end();
+    await waitFor(() => h.logs.length === 2);
+    expect(h.logs[1]).toContain('"GET /ws HTTP/1.1" 101 ');
+  });
+
+  it('HTTP/1.0 gets Connection: close, a malformed head 400 DPE', async () => {
+    const up = await upstream((_t, s) => s.write(ok('x')));
+    const h = await sidecar();
+    const old = await client(h, up.port);
+    old.write('GET / HTTP/1.0\r\nHost: x\r\n\r\n');
+    expect(masked(await readUntil(old, () => false))).toBe('HTTP/1.1 200 OK\r\nContent-Length: 1\r\nx-envoy-upstream-service-time: <t>\r\nserver: envoy\r\nConnection: close\r\n\r\nx');
+    const bad = await client(h, up.port);
+    bad.write('GET / HTTP/1.1\r\nHost: x\r\nBad Header: x\r\n\r\n');
+    expect(await readUntil(bad, () => false)).toBe('HTTP/1.1 400 Bad Request\r\ncontent-length: 11\r\ncontent-type: text/plain\r\nserver: envoy\r\nconnection: close\r\n\r\nBad Request');
+    await waitFor(() => h.logs.length === 2);
+    expect(h.logs[0]).toContain('"GET / HTTP/1.0" 200 - via_upstream');
+    expect(h.logs[1]).toContain('"- - HTTP/1.1" 400 DPE http1.codec_error ');
+  });
+
+  it('a malformed chunk mid-body: 400 DPE from the parser, and the request ends as DC', async () => {
+    const up = await upstream(() => undefined);
+    const h = await sidecar();
+    const c = await client(h, up.port);
+    c.write('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n');
+    await waitFor(() => up.got.length === 1);
+    c.write('zz\r\n');
+    expect(await readUntil(c, () => false)).toBe('HTTP/1.1 400 Bad Request\r\ncontent-length: 11\r\ncontent-type: text/plain\r\nserver: envoy\r\nconnection: close\r\n\r\nBad Request');
+    await waitFor(() => h.logs.length === 2);
+    expect(h.logs[0]).toContain('"- - HTTP/1.1" 400 DPE http1.codec_error ');
+    expect(h.logs[1]).toContain('"POST / HTTP/1.1" 0 DC downstream_remote_disconnect - "-" 3 0 ');
+  });
+
+  it('while draining, answers with Connection: close', async () => {
+    const up = await upstream((_t, s) => s.write(ok('x')));
+    const h = await sidecar();
+    const c = await client(h, up.port);
+    h.sidecar.ctx.draining = true;
+    c.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(await readUntil(c, () => false)).toContain('\r\nConnection: close\r\n\r\nx');
+  });
+});
+
+describe('timeouts', () => {
+  it('answers 504 UT on the route timeout, and a late upstream answer never reaches the next request', async () => {
+    const up = await upstream((t, s) => {
+      if (t.startsWith('GET /slow')) setTimeout(() => s.write(ok('late')), 150);
+      else s.write(ok('fast'));
+    });
+    const h = await sidecar(baseConfig({ mesh: { outboundTrafficPolicy: { mode: 'ALLOW_ANY' }, routeTimeoutMs: 50 } }));
+    const c = await client(h, up.port);
+    c.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(masked(await readResponses(c, 1))).toBe(
+      `HTTP/1.1 504 Gateway Timeout\r\ncontent-length: 24\r\ncontent-type: text/plain\r\ndate: <date>\r\nserver: envoy\r\nConnection: keep-alive\r\nKeep-Alive: timeout=3600\r\n\r\nupstream request timeout`,
+    );
+    c.write('GET /fast HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect((await readResponses(c, 1)).endsWith('\r\n\r\nfast')).toBe(true);
+    // Nothing more arrives once the slow upstream answers.
+    expect(await readUntil(c, () => false, 300).catch((e: Error) => e.message)).toBe('timed out; got ""');
+    await waitFor(() => h.logs.length === 2);
+    expect(h.logs[0]).toContain('"GET /slow HTTP/1.1" 504 UT response_timeout ');
+    expect(h.sidecar.ctx.stats.cluster('PassthroughCluster').upstream_rq_timeout).toBe(1);
+  });
+});
