@@ -29,12 +29,12 @@ async function client(h: Harness, port: number, direction: 'outbound' | 'inbound
 }
 
 const ok = (body: string): string => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+
 /** Upstream connections Node's http client (the fallback path) holds. */
 function nodeSockets(h: Harness): number {
   const agent = h.sidecar.ctx.agent;
   return [...Object.values(agent.sockets), ...Object.values(agent.freeSockets)].reduce((n, l) => n + (l?.length ?? 0), 0);
 }
-
 
 describe('requests Node handles', () => {
   it('Expect: 100-continue gets Node interim 100 and the request goes through', async () => {
