@@ -2,6 +2,7 @@
 // http-exchange.ts, over pooled raw upstream sockets instead of http.request.
 import { randomUUID } from 'node:crypto';
 import { INBOUND_SOURCE_ADDRESS, type ProxyContext } from './context';
+import { RETRY_BASE_MS, RETRY_BUFFER_LIMIT } from './http-exchange';
 import type { HttpConnection } from './http-proxy';
 import { writeKept, type RequestHead, type ResponseHead } from './http1-parser';
 import { formatAddress } from './net-util';
@@ -11,9 +12,6 @@ import { addFlag, since, type StreamInfo } from './stream-info';
 import { UpstreamAttempt } from './upstream-attempt';
 import { connectFailure, resetBody, resetDetails, type UpstreamFailure } from './upstream-errors';
 
-// Bodies up to this size are kept so a failed attempt can be retried (Envoy buffers too).
-const RETRY_BUFFER_LIMIT = 64 * 1024;
-const RETRY_BASE_MS = 25;
 const KEEP_ALIVE = 'Connection: keep-alive\r\n';
 const CHUNKED = 'Transfer-Encoding: chunked\r\n';
 

@@ -18,8 +18,8 @@ import {
 // Hop-by-hop headers (RFC 9110 7.6.1) never cross the proxy; Node sets its own framing.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'upgrade', 'trailer', 'http2-settings']);
 // Bodies up to this size are kept so a failed attempt can be retried (Envoy buffers too).
-const RETRY_BUFFER_LIMIT = 64 * 1024;
-const RETRY_BASE_MS = 25;
+export const RETRY_BUFFER_LIMIT = 64 * 1024;
+export const RETRY_BASE_MS = 25;
 
 /** Writes an Envoy local reply (text/plain, `server: envoy`). */
 export function localReply(res: ServerResponse, info: StreamInfo, code: number, body: string): void {
