@@ -23,7 +23,7 @@ const CONNECTIONS = 16;
 const self = fileURLToPath(import.meta.url);
 const runTs = resolve(import.meta.dirname, '../bin/run-ts.mjs');
 
-type ChildMessage = { ready: Record<string, number> } | { usage: NodeJS.CpuUsage };
+type ChildMessage = { ready: Record<string, number> } | { usage: NodeJS.CpuUsage; rss: number };
 
 // ---- children -------------------------------------------------------------------------------
 
@@ -120,12 +120,13 @@ function spawnChild(args: string[]): Promise<Child> {
   });
 }
 
-function cpu(c: Child): Promise<number> {
-  return new Promise((resolveCpu) => {
+/** A child's CPU time so far (µs) and its resident memory (bytes). */
+function usage(c: Child): Promise<{ cpu: number; rss: number }> {
+  return new Promise((resolveUsage) => {
     const onMessage = (m: ChildMessage): void => {
       if (!('usage' in m)) return;
       c.proc.off('message', onMessage);
-      resolveCpu(m.usage.user + m.usage.system);
+      resolveUsage({ cpu: m.usage.user + m.usage.system, rss: m.rss });
     };
     c.proc.on('message', onMessage);
     c.proc.send('usage');
@@ -298,17 +299,18 @@ export async function benchSidecarLocal(seconds: number, rate: number, paths: st
     };
     const mode = rate > 0 ? `open loop at ${rate} req/s` : 'closed loop';
     console.log(`\nsidecar-local: 1 KB POST echo, ${CONNECTIONS} keep-alive connections, ${mode}, ${seconds} s per path (node ${process.version})`);
-    console.log(['path', 'req/s', 'errors', 'p50 ms', 'p90 ms', 'p99 ms', 'proxy CPU µs/req'].map((c, i) => (i === 0 ? c.padEnd(10) : c.padStart(i === 6 ? 22 : 9))).join(''));
+    console.log(['path', 'req/s', 'errors', 'p50 ms', 'p90 ms', 'p99 ms'].map((c, i) => (i === 0 ? c.padEnd(10) : c.padStart(9))).join('') + 'proxy CPU µs/req'.padStart(22) + 'proxy RSS MiB'.padStart(18));
     for (const name of paths) {
       const t = targets[name];
       if (!t) throw new Error(`unknown path ${name} (direct, outbound, both)`);
       await drive(t, Math.min(2, seconds), rate); // warm-up: JIT and connection pools
-      const before = await Promise.all(t.proxies.map(cpu));
+      const before = await Promise.all(t.proxies.map(usage));
       const r = await drive(t, seconds, rate);
-      const after = await Promise.all(t.proxies.map(cpu));
-      const perReq = t.proxies.map((_p, i) => Math.round((after[i] - before[i]) / r.count)).join(' + ') || '-';
+      const after = await Promise.all(t.proxies.map(usage));
+      const perReq = t.proxies.map((_p, i) => Math.round((after[i].cpu - before[i].cpu) / r.count)).join(' + ') || '-';
+      const rss = after.map((u) => (u.rss / 1048576).toFixed(0)).join(' + ') || '-';
       const row = [name, String(r.rps), String(r.errors), r.p50.toFixed(3), r.p90.toFixed(3), r.p99.toFixed(3)];
-      console.log(row.map((c, i) => (i === 0 ? c.padEnd(10) : c.padStart(9))).join('') + perReq.padStart(22));
+      console.log(row.map((c, i) => (i === 0 ? c.padEnd(10) : c.padStart(9))).join('') + perReq.padStart(22) + rss.padStart(18));
     }
   } finally {
     // Disconnecting lets a child exit by itself (and write a --cpu-prof profile); kill if it hangs.
@@ -333,7 +335,7 @@ export async function benchSidecarLocal(seconds: number, rate: number, paths: st
 if (process.argv.includes('--child')) {
   const args = process.argv.slice(process.argv.indexOf('--child') + 1);
   process.on('message', (m) => {
-    if (m === 'usage') send({ usage: process.cpuUsage() });
+    if (m === 'usage') send({ usage: process.cpuUsage(), rss: process.memoryUsage().rss });
   });
   process.on('disconnect', () => process.exit(0));
   if (args[0] === 'upstream') runUpstream();
