@@ -145,8 +145,8 @@ export class Exchange {
       extra.push('x-envoy-attempt-count', String(this.attempt));
       if (this.decorator !== undefined) extra.push('x-envoy-decorator-operation', this.decorator);
     }
-    const skip = this.req.headers['x-forwarded-proto'] === undefined ? REQUEST_SKIP : new Set([...REQUEST_SKIP, 'x-forwarded-proto']);
-    const headers = forwardHeaders(this.req.rawHeaders, skip, this.req.headers['x-forwarded-proto'] === undefined ? extra : extra.slice(2));
+    // A sidecar (use_remote_address false) keeps the client's x-forwarded-proto and adds one only when absent.
+    const headers = forwardHeaders(this.req.rawHeaders, REQUEST_SKIP, this.req.headers['x-forwarded-proto'] === undefined ? extra : extra.slice(2));
     const sentAt = performance.now();
     const options: RequestOptions = {
       host: ep.address,

@@ -40,7 +40,7 @@ const DROP = 1;
 const READ = 0;
 const REQUEST_HEADERS = new Map<string, number>([
   ['connection', DROP], ['keep-alive', DROP], ['proxy-connection', DROP], ['te', DROP], ['upgrade', DROP],
-  ['trailer', DROP], ['http2-settings', DROP], ['x-envoy-attempt-count', DROP], ['x-forwarded-proto', DROP],
+  ['trailer', DROP], ['http2-settings', DROP], ['x-envoy-attempt-count', DROP], ['x-forwarded-proto', READ],
   ['host', READ], ['user-agent', READ], ['x-request-id', READ], ['x-forwarded-for', READ],
   ['x-envoy-original-path', READ], ['content-length', READ], ['transfer-encoding', READ], ['expect', READ],
 ]);

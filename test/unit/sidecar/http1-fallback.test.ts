@@ -83,6 +83,22 @@ describe('requests Node handles', () => {
     expect(h.logs[1]).toContain('"- - HTTP/1.1" 400 DPE http1.codec_error ');
   });
 
+  it("keeps a client's x-forwarded-proto on Node's path too, adding one only when absent", async () => {
+    const up = await upstream((_t, s) => s.write(ok('x')));
+    const h = await sidecar();
+    const c = await client(h, up.port);
+    c.write('GET / HTTP/1.0\r\nHost: x\r\nX-Forwarded-Proto: https\r\n\r\n');
+    await readUntil(c, () => false);
+    const d = await client(h, up.port);
+    d.write('GET / HTTP/1.0\r\nHost: x\r\n\r\n');
+    await readUntil(d, () => false);
+    // Both went on one pooled upstream connection: split it into its requests.
+    const [first, second] = up.got.join('').split(/(?=GET \/ HTTP)/);
+    expect(first).toMatch(/\r\nX-Forwarded-Proto: https\r\n/);
+    expect(first).not.toMatch(/x-forwarded-proto: http\r\n/);
+    expect(second).toMatch(/\r\nx-forwarded-proto: http\r\n/);
+  });
+
   it('a malformed chunk mid-body: 400 DPE from the parser, and the request ends as DC', async () => {
     const up = await upstream(() => undefined);
     const h = await sidecar();

@@ -18,7 +18,7 @@ describe('parseRequestHead', () => {
     if (typeof h === 'number') throw new Error(`got ${h}`);
     expect(h).toMatchObject({ method: 'POST', target: '/a?b', host: 'svc:80', userAgent: 'curl/8', requestId: 'r1', contentLength: 5, chunked: false, close: false, hasForwardedProto: true, defaultChunked: false });
     expect(h.end).toBe(h.buf.length - 5);
-    expect(kept(h)).toBe('Host: svc:80\r\nuser-agent: curl/8\r\nX-Request-Id: r1\r\nX-A: 1\r\nContent-Length: 5\r\n');
+    expect(kept(h)).toBe('Host: svc:80\r\nuser-agent: curl/8\r\nX-Request-Id: r1\r\nX-A: 1\r\nContent-Length: 5\r\nx-forwarded-proto: https\r\n');
   });
 
   it('knows chunked, close, and which methods Node frames as chunked by default', () => {

@@ -42,12 +42,12 @@ describe('request and response heads', () => {
     expect(h.logs[0]).toMatch(/"GET \/a\?b=1 HTTP\/1\.1" 200 - via_upstream - "-" 0 2 \d+ \d+ "-" "t" "[0-9a-f-]{36}" "x\.example" /);
   });
 
-  it('keeps a client x-request-id, drops a client x-forwarded-proto, keeps an empty reason phrase', async () => {
+  it('keeps a client x-request-id and x-forwarded-proto (adding none), keeps an empty reason phrase', async () => {
     const { client, up } = await setup((_t, s) => s.write('HTTP/1.1 200\r\nContent-Length: 1\r\nx-envoy-upstream-service-time: 99\r\nServer: s\r\n\r\nx'));
     const c = await client();
     c.write('GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\nx-request-id: rid\r\n\r\n');
     expect(masked(await readResponses(c, 1))).toBe(`HTTP/1.1 200 \r\nContent-Length: 1\r\nx-envoy-upstream-service-time: <t>\r\nserver: envoy\r\n${KA}\r\nx`);
-    expect(up.got[0]).toBe('GET / HTTP/1.1\r\nHost: x\r\nx-request-id: rid\r\nx-envoy-attempt-count: 1\r\nConnection: keep-alive\r\n\r\n');
+    expect(up.got[0]).toBe('GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\nx-request-id: rid\r\nx-envoy-attempt-count: 1\r\nConnection: keep-alive\r\n\r\n');
   });
 
   it('forwards a content-length body and frames a body-less POST as chunked, as Node did', async () => {
