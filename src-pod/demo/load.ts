@@ -1,5 +1,5 @@
 // `demo load`: an HTTP load generator for the lab's performance figures, at a fixed rate or flat out.
-import { request, Agent } from 'node:http';
+import { LoadPool, postRequest } from './load-client';
 import { FlagError, lastValue, parseFlags, type FlagSpec } from './flags';
 
 export interface LoadOptions {
@@ -56,8 +56,8 @@ function percentile(sorted: Float64Array, p: number): number {
 
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const target = new URL(opts.url);
-  const agent = new Agent({ keepAlive: true, maxSockets: opts.connections, maxFreeSockets: opts.connections });
-  const body = Buffer.alloc(opts.size, 'x');
+  if (target.protocol !== 'http:') throw new FlagError(`load: only http:// URLs, got ${opts.url}`);
+  const pool = new LoadPool(target.hostname, Number(target.port || 80), opts.connections, postRequest(target, opts.size));
   const latencies: number[] = [];
   let sent = 0;
   let ok = 0;
@@ -65,31 +65,13 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const one = (scheduled: number): Promise<void> =>
     new Promise((resolve) => {
       sent++;
-      const req = request(
-        {
-          agent,
-          host: target.hostname,
-          port: target.port || 80,
-          path: target.pathname + target.search,
-          method: 'POST',
-          headers: { 'content-type': 'application/octet-stream', 'content-length': body.length },
-        },
-        (res) => {
-          res.on('data', () => {});
-          res.on('end', () => {
-            // Measured from when the request was due, so a stalled queue shows up (no coordinated omission).
-            latencies.push(performance.now() - scheduled);
-            if (res.statusCode && res.statusCode < 400) ok++;
-            else errors++;
-            resolve();
-          });
-        },
-      );
-      req.on('error', () => {
-        errors++;
+      pool.send((outcome) => {
+        // Measured from when the request was due, so a stalled queue shows up (no coordinated omission).
+        if (outcome.error === undefined) latencies.push(performance.now() - scheduled);
+        if (outcome.error === undefined && outcome.status < 400) ok++;
+        else errors++;
         resolve();
       });
-      req.end(body);
     });
 
   const started = performance.now();
@@ -115,7 +97,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   }
   await Promise.all(inflight);
   const elapsed = (performance.now() - started) / 1000;
-  agent.destroy();
+  pool.close();
   const sorted = Float64Array.from(latencies).sort();
   const round = (n: number): number => Math.round(n * 1000) / 1000;
   return {
