@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { formatAccessLog, LineBatcher } from './access-log';
 import { FlowLog } from './flow-events';
 import { Logger } from './logger';
+import { stdoutSink, type LogSink } from './stdout-sink';
 import { IstioMetrics } from './prometheus';
 import type { RouteTable } from './routing';
 import { EnvoyStats } from './stats';
@@ -36,13 +37,17 @@ export class ProxyContext {
   draining = false;
   private connectionIds = 0;
   private readonly accessLog: LineBatcher;
+  /** Where the access log goes when no writer was given: stdout, without blocking. */
+  private readonly logSink: LogSink | undefined;
 
   constructor(opts: ContextOptions = {}) {
     this.log = opts.logger ?? new Logger();
     this.flows = new FlowLog(opts.flowCapacity);
     this.metrics = new IstioMetrics(() => this.table?.config.pod);
     // Under load, one write to stdout per 25 ms rather than one per event-loop turn.
-    this.accessLog = new LineBatcher(opts.accessLogWrite ?? ((text) => process.stdout.write(text)), ACCESS_LOG_FLUSH_MS);
+    if (!opts.accessLogWrite) this.logSink = stdoutSink();
+    const sink = this.logSink;
+    this.accessLog = new LineBatcher(opts.accessLogWrite ?? ((text) => sink?.write(text)), ACCESS_LOG_FLUSH_MS);
     // One pool per endpoint (and per source address): Node's agent keys sockets by host:port:localAddress.
     // noDelay: small request heads must not wait for the ACK of the previous segment (Nagle).
     this.agent = new Agent({ keepAlive: true, noDelay: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo' });
@@ -75,7 +80,9 @@ export class ProxyContext {
     this.flows.record('connection.close', info);
   }
 
-  flushLogs(): void {
+  /** Writes out the access log's pending lines and waits (up to a second) for stdout to take them. */
+  async flushLogs(): Promise<void> {
     this.accessLog.flush();
+    await this.logSink?.drain();
   }
 }

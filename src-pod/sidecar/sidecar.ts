@@ -185,6 +185,6 @@ export class Sidecar implements SidecarControl {
           }),
       ),
     );
-    this.ctx.flushLogs();
+    await this.ctx.flushLogs();
   }
 }
