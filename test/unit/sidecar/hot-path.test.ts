@@ -230,11 +230,11 @@ describe('TCP_NODELAY on proxied connections', () => {
 });
 
 describe('ProxyContext', () => {
-  it('writes the access log line with the cached timestamp', () => {
+  it('writes the access log line with the cached timestamp', async () => {
     const lines: string[] = [];
     const ctx = new ProxyContext({ accessLogWrite: (t) => lines.push(t) });
     ctx.requestDone(finished());
-    ctx.flushLogs();
+    await ctx.flushLogs();
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^\[2024-01-02T03:04:05\.006Z\] "POST \/anything HTTP\/1\.1" 200 - via_upstream - "-" 1024 300 2 - /);
   });
