@@ -7,7 +7,7 @@ import type { HttpConnection } from './http-proxy';
 import { writeKept, type RequestHead, type ResponseHead } from './http1-parser';
 import { formatAddress } from './net-util';
 import { pickEndpoint, type Cluster } from './routing';
-import type { ClusterStats } from './stats';
+import { countUpstreamRequest, type ClusterStats } from './stats';
 import { addFlag, since, type StreamInfo } from './stream-info';
 import { UpstreamAttempt } from './upstream-attempt';
 import { connectFailure, resetBody, resetDetails, type UpstreamFailure } from './upstream-errors';
@@ -165,11 +165,7 @@ export class FastExchange {
     }
     const host = formatAddress(ep.address, ep.port);
     info.upstreamHost = host;
-    const hs = cs.host(host);
-    cs.upstream_rq_total++;
-    cs.upstream_rq_active++;
-    hs.rq_total++;
-    hs.rq_active++;
+    const hs = countUpstreamRequest(cs, host);
     const a = new UpstreamAttempt(this, hs, host, reusedRetry);
     a.connect(ep.address, ep.port, ctx.table?.config.mesh.connectTimeoutMs ?? 10_000);
     const routeTimeout = ctx.table?.config.mesh.routeTimeoutMs ?? 0;

@@ -6,6 +6,7 @@ import { INBOUND_SOURCE_ADDRESS, type ProxyContext } from './context';
 import type { HttpConnection } from './http-proxy';
 import { formatAddress, plainIp } from './net-util';
 import { pickEndpoint, type Cluster } from './routing';
+import { countUpstreamRequest } from './stats';
 import { addFlag, since, type StreamInfo } from './stream-info';
 import {
   connectFailure,
@@ -134,11 +135,7 @@ export class Exchange {
     }
     const host = formatAddress(ep.address, ep.port);
     info.upstreamHost = host;
-    const hs = cs.host(host);
-    cs.upstream_rq_total++;
-    cs.upstream_rq_active++;
-    hs.rq_total++;
-    hs.rq_active++;
+    const hs = countUpstreamRequest(cs, host);
     const extra = ['x-forwarded-proto', 'http'];
     if (this.req.headers['x-request-id'] === undefined) extra.push('x-request-id', info.requestId ?? randomUUID());
     if (this.conn.direction === 'outbound') {

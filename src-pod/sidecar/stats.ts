@@ -147,3 +147,16 @@ export class EnvoyStats {
       .join('');
   }
 }
+
+/**
+ * The router's start of an upstream request: counted on the cluster and the chosen host. Both
+ * HTTP paths (the fast one and Node's) call it once per attempt with the endpoint they picked.
+ */
+export function countUpstreamRequest(cs: ClusterStats, host: string): HostStats {
+  const hs = cs.host(host);
+  cs.upstream_rq_total++;
+  cs.upstream_rq_active++;
+  hs.rq_total++;
+  hs.rq_active++;
+  return hs;
+}

@@ -1,32 +1,9 @@
 // HTTP/1.1 requests the fast path hands to Node's http server, and the route timeout.
-import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { baseConfig, closeServer, listenHttp, readUntil, startSidecar, waitFor, type Harness } from './helpers';
-import { masked, rawClient, rawUpstream, readResponses, type RawUpstream } from './wire';
+import { describe, expect, it } from 'vitest';
+import { baseConfig, closeServer, listenHttp, readUntil, waitFor, type Harness } from './helpers';
+import { masked, rawHarness, readResponses } from './wire';
 
-let cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
-
-async function sidecar(config: unknown = baseConfig()): Promise<Harness> {
-  const h = await startSidecar(config);
-  cleanup.push(() => h.close());
-  return h;
-}
-
-async function upstream(onRequest: (text: string, s: Socket, conn: number) => void): Promise<RawUpstream> {
-  const up = await rawUpstream(onRequest);
-  cleanup.push(() => closeServer(up.server));
-  return up;
-}
-
-async function client(h: Harness, port: number, direction: 'outbound' | 'inbound' = 'outbound'): Promise<Socket> {
-  const s = await rawClient(h, direction === 'outbound' ? h.ports.outbound : h.ports.inbound, { address: '127.0.0.1', port });
-  cleanup.push(async () => void s.destroy());
-  return s;
-}
+const { sidecar, upstream, client, later } = rawHarness();
 
 const ok = (body: string): string => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
 
@@ -39,7 +16,7 @@ function nodeSockets(h: Harness): number {
 describe('requests Node handles', () => {
   it('Expect: 100-continue gets Node interim 100 and the request goes through', async () => {
     const up = await listenHttp((_req, res, body) => res.end(`got ${body}`));
-    cleanup.push(() => closeServer(up.server));
+    later(() => closeServer(up.server));
     const h = await sidecar();
     const c = await client(h, up.port);
     c.write('POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n');

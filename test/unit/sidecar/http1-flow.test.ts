@@ -2,33 +2,11 @@
 // backpressure on a large body, retries (Node's fallback: http1-fallback.test.ts).
 import { createServer, request as httpRequest, type Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { baseConfig, closeServer, readUntil, startSidecar, waitFor, type Harness } from './helpers';
-import { masked, rawClient, rawUpstream, readResponses, type RawUpstream } from './wire';
+import { describe, expect, it } from 'vitest';
+import { baseConfig, closeServer, readUntil, waitFor, type Harness } from './helpers';
+import { masked, rawClient, rawHarness, readResponses } from './wire';
 
-let cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
-
-async function sidecar(config: unknown = baseConfig()): Promise<Harness> {
-  const h = await startSidecar(config);
-  cleanup.push(() => h.close());
-  return h;
-}
-
-async function upstream(onRequest: (text: string, s: Socket, conn: number) => void): Promise<RawUpstream> {
-  const up = await rawUpstream(onRequest);
-  cleanup.push(() => closeServer(up.server));
-  return up;
-}
-
-async function client(h: Harness, port: number, direction: 'outbound' | 'inbound' = 'outbound'): Promise<Socket> {
-  const s = await rawClient(h, direction === 'outbound' ? h.ports.outbound : h.ports.inbound, { address: '127.0.0.1', port });
-  cleanup.push(async () => void s.destroy());
-  return s;
-}
+const { sidecar, upstream, client, later } = rawHarness();
 
 const ok = (body: string): string => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
 /** Upstream connections Node's http client (the fallback path) holds. */
@@ -56,7 +34,7 @@ describe('framing', () => {
   it('reads the rest of a body after an early local reply, then the request pipelined behind it', async () => {
     const h = await sidecar(baseConfig({ services: [{ name: 'a', namespace: 'default', clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80 }], endpoints: [] }] }));
     const c = await rawClient(h, h.ports.outbound, { address: '10.96.0.10', port: 80 });
-    cleanup.push(async () => void c.destroy());
+    later(async () => void c.destroy());
     c.write('POST /1 HTTP/1.1\r\nHost: a.default.svc.cluster.local\r\nContent-Length: 6\r\n\r\nabc');
     expect(await readResponses(c, 1)).toMatch(/^HTTP\/1\.1 503 [\s\S]*no healthy upstream$/);
     c.write('defGET /2 HTTP/1.1\r\nHost: a.default.svc.cluster.local\r\n\r\n');
@@ -210,7 +188,7 @@ describe('failures', () => {
       }),
     );
     const c = await rawClient(h, h.ports.outbound, { address: '10.96.0.10', port: 80 });
-    cleanup.push(async () => void c.destroy());
+    later(async () => void c.destroy());
     c.write('POST / HTTP/1.1\r\nHost: svc\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n');
     expect(await readResponses(c, 1)).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n$/);
     expect(good.got[0]).toContain('x-envoy-attempt-count: 2\r\n');
@@ -242,7 +220,7 @@ describe('flow control', () => {
         resolve(typeof a === 'object' && a ? a.port : 0);
       });
     });
-    cleanup.push(() => closeServer(upstreamServer as HttpServer));
+    later(() => closeServer(upstreamServer as HttpServer));
     const h = await sidecar();
     const body = Buffer.alloc(size);
     for (let i = 0; i < size; i++) body[i] = i % 251;

@@ -1,6 +1,7 @@
 // Raw-socket plumbing for the byte-exact HTTP/1.1 tests: scripted upstreams and clients.
 import { connect, type Server, type Socket } from 'node:net';
-import { listenTcp, readUntil, type Harness } from './helpers';
+import { afterEach } from 'vitest';
+import { baseConfig, closeServer, listenTcp, readUntil, startSidecar, type Harness } from './helpers';
 import type { Address } from '../../../src-pod/sidecar/routing';
 
 export interface RawUpstream {
@@ -99,4 +100,37 @@ export function masked(text: string): string {
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/g, '<id>')
     .replace(/x-envoy-upstream-service-time: \d+/g, 'x-envoy-upstream-service-time: <t>')
     .replace(/date: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT/g, 'date: <date>');
+}
+
+/**
+ * Per-test sidecars, raw upstreams and raw clients, each closed after its test (call once at the
+ * top of a test file).
+ */
+export function rawHarness() {
+  let cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.reverse()) await c();
+    cleanup = [];
+  });
+  return {
+    /** Runs `fn` after the test, with the rest of its cleanup. */
+    later(fn: () => Promise<void>): void {
+      cleanup.push(fn);
+    },
+    async sidecar(config: unknown = baseConfig()): Promise<Harness> {
+      const h = await startSidecar(config);
+      cleanup.push(() => h.close());
+      return h;
+    },
+    async upstream(onRequest: (text: string, s: Socket, conn: number) => void): Promise<RawUpstream> {
+      const up = await rawUpstream(onRequest);
+      cleanup.push(() => closeServer(up.server));
+      return up;
+    },
+    async client(h: Harness, port: number, direction: 'outbound' | 'inbound' = 'outbound'): Promise<Socket> {
+      const s = await rawClient(h, direction === 'outbound' ? h.ports.outbound : h.ports.inbound, { address: '127.0.0.1', port });
+      cleanup.push(async () => void s.destroy());
+      return s;
+    },
+  };
 }
