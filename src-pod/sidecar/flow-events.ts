@@ -2,6 +2,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatFlags, isoTime, snapshotStreamInfo, type StreamInfo } from './stream-info';
 
+/** The unix socket where the lab's capture reads flow events (`sidecar --lab-socket`). */
+export const LAB_SOCKET = '/tmp/sidecar-lab.sock';
+
 export interface Endpoint4 {
   localAddress: string;
   localPort: number;

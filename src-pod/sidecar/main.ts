@@ -4,6 +4,7 @@ import { FlagError, lastValue, parseFlags, type FlagSpec } from '../demo/flags';
 import { parseConfig } from './config';
 import { isLevel, Logger, LEVELS } from './logger';
 import { loadAddon } from './original-dst/addon';
+import { LAB_SOCKET } from './flow-events';
 import { Sidecar } from './sidecar';
 
 const SPEC: FlagSpec = {
@@ -13,6 +14,7 @@ const SPEC: FlagSpec = {
   'outbound-port': 'value',
   'inbound-port': 'value',
   'health-port': 'value',
+  'lab-socket': 'value',
   'prometheus-port': 'value',
   'interception-mode': 'value',
   'log-level': 'value',
@@ -31,6 +33,7 @@ istio-proxy container; the pod's iptables rules send outbound TCP to 15001, inbo
   --outbound-port N          virtualOutbound listener (default 15001)
   --inbound-port N           virtualInbound listener (default 15006)
   --health-port N            /healthz/ready (default 15021)
+  --lab-socket PATH          the health port's /lab/* endpoints on a unix socket too (default /tmp/sidecar-lab.sock; "" none)
   --prometheus-port N        /stats/prometheus (default 15090)
   --interception-mode MODE   REDIRECT (default) or TPROXY
   --log-level LEVEL          ${LEVELS.join('|')} (default info)
@@ -77,6 +80,7 @@ async function main(argv: string[]): Promise<void> {
     healthPort: port(flags, 'health-port', 15021),
     prometheusPort: port(flags, 'prometheus-port', 15090),
     interceptionMode: mode,
+    labSocket: lastValue(flags, 'lab-socket', LAB_SOCKET) || undefined,
     logger,
     drainMs: drain * 1000,
     onQuit: () => {

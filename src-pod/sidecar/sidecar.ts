@@ -1,4 +1,5 @@
 // The whole proxy in one object: listeners, admin/health/Prometheus servers, config, drain.
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { adminHandler, healthHandler, prometheusHandler, type SidecarControl } from './admin';
 import type { ProxyRuntimeInfo } from './admin-views';
@@ -31,6 +32,11 @@ export interface SidecarOptions {
   drainMs?: number;
   /** Called on POST /quitquitquit after the reply is sent. */
   onQuit?: () => void;
+  /**
+   * A unix socket serving what the health port serves (`/lab/flows`, `/lab/config`): the lab's
+   * capture reads flow events there, so its own reading is not a TCP connection in the pod.
+   */
+  labSocket?: string;
 }
 
 export class Sidecar implements SidecarControl {
@@ -39,6 +45,7 @@ export class Sidecar implements SidecarControl {
   readonly outbound: Listener;
   readonly inbound: Listener;
   private readonly servers: { server: Server; port: number; host: string; name: string }[] = [];
+  private labServer: { server: Server; path: string } | undefined;
   private listenersUp = false;
   private state: ProxyRuntimeInfo['state'] = 'PRE_INITIALIZING';
   private lastUpdated: Date | undefined;
@@ -74,6 +81,7 @@ export class Sidecar implements SidecarControl {
       { server: health, port: opts.healthPort ?? 15021, host: status, name: 'health' },
       { server: prom, port: opts.prometheusPort ?? 15090, host: status, name: 'prometheus' },
     );
+    if (opts.labSocket) this.labServer = { server: createServer(healthHandler(this)), path: opts.labSocket };
   }
 
   /** Bound ports by name (`admin`, `health`, `prometheus`, `outbound`, `inbound`). */
@@ -92,6 +100,18 @@ export class Sidecar implements SidecarControl {
         s.server.once('error', reject);
         s.server.listen(s.port, s.host, () => {
           s.server.off('error', reject);
+          resolve();
+        });
+      });
+    }
+    if (this.labServer) {
+      const { server, path } = this.labServer;
+      // A socket file left by a previous run of the container would refuse the bind.
+      rmSync(path, { force: true });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(path, () => {
+          server.off('error', reject);
           resolve();
         });
       });
@@ -176,7 +196,7 @@ export class Sidecar implements SidecarControl {
     this.ctx.agent.destroy();
     this.ctx.pool.destroy();
     await Promise.all(
-      this.servers.map(
+      [...this.servers, ...(this.labServer ? [this.labServer] : [])].map(
         (s) =>
           new Promise<void>((resolve) => {
             s.server.closeAllConnections();

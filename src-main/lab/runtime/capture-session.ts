@@ -1,6 +1,6 @@
 // Live capture in a running lab: each sidecar pod's tap traces new connections, its proxy streams flow events; both feed one join per pod.
 import type Docker from 'dockerode';
-import type { FlowEvent } from '../../../src-pod/sidecar/flow-events';
+import { LAB_SOCKET, type FlowEvent } from '../../../src-pod/sidecar/flow-events';
 import {
   FlowJoiner,
   RuleIndex,
@@ -26,7 +26,8 @@ export interface CaptureSession {
   stop(): Promise<void>;
 }
 
-const FLOWS_URL = 'http://127.0.0.1:15021/lab/flows?since=0';
+// The proxy's flow events over its unix socket: read over TCP, the reading itself would be a flow.
+const FLOWS = ['curl', '-sN', '--unix-socket', LAB_SOCKET, 'http://sidecar/lab/flows?since=0'];
 
 function dockerName(pod: PodStatus, container: string): string | undefined {
   return pod.containers.find((c) => c.name === container && c.state === 'running')?.dockerName;
@@ -57,7 +58,7 @@ async function capturePod(
     }),
   );
   streams.push(
-    await execLines(docker, proxy, ['curl', '-sN', FLOWS_URL], (line) => {
+    await execLines(docker, proxy, FLOWS, (line) => {
       try {
         joiner.addProxy(JSON.parse(line) as FlowEvent);
       } catch (err) {
