@@ -2,7 +2,7 @@
 // http-exchange.ts, over pooled raw upstream sockets instead of http.request.
 import { randomUUID } from 'node:crypto';
 import { INBOUND_SOURCE_ADDRESS, type ProxyContext } from './context';
-import { RETRY_BASE_MS, RETRY_BUFFER_LIMIT } from './http-exchange';
+import { RETRY_BASE_MS, RetryBody } from './http-exchange';
 import type { HttpConnection } from './http-proxy';
 import { writeKept, type RequestHead, type ResponseHead } from './http1-parser';
 import { formatAddress } from './net-util';
@@ -48,10 +48,8 @@ const DETACHED: Downstream = {
 /** One downstream request and its upstream attempts. */
 export class FastExchange {
   private attempt = 0;
-  private body: Buffer[] = [];
-  private bodyBytes = 0;
+  private readonly retryBody = new RetryBody();
   bodyComplete = false;
-  private bodyOverflow = false;
   /** The attempt the request body streams to as it arrives (the first one). */
   private streamTo: UpstreamAttempt | undefined;
   private waitingForBody: (() => void) | undefined;
@@ -88,13 +86,7 @@ export class FastExchange {
   /** Request body bytes (decoded), as `req.on('data')`. */
   onBody(chunk: Buffer): void {
     this.info.bytesReceived += chunk.length;
-    if (!this.bodyOverflow) {
-      this.bodyBytes += chunk.length;
-      if (this.bodyBytes > RETRY_BUFFER_LIMIT) {
-        this.bodyOverflow = true;
-        this.body = [];
-      } else this.body.push(chunk);
-    }
+    this.retryBody.add(chunk);
     this.streamTo?.writeBody(chunk);
   }
 
@@ -129,7 +121,7 @@ export class FastExchange {
   }
 
   private canRetry(): boolean {
-    return this.attempt <= this.retries && !this.bodyOverflow && !this.down.destroyed;
+    return this.attempt <= this.retries && !this.retryBody.overflow && !this.down.destroyed;
   }
 
   /** The upstream request head for this attempt: the client's, minus hop-by-hop, plus Envoy's. */
@@ -174,7 +166,7 @@ export class FastExchange {
     this.current = a;
     this.streamTo = a;
     if (this.attempt > 1 || reusedRetry) {
-      for (const chunk of this.body) a.writeBody(chunk);
+      for (const chunk of this.retryBody.chunks) a.writeBody(chunk);
       this.streamTo = undefined;
       a.endBody();
     } else if (this.bodyComplete) a.endBody();

@@ -20,6 +20,22 @@ import {
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'upgrade', 'trailer', 'http2-settings']);
 // Bodies up to this size are kept so a failed attempt can be retried (Envoy buffers too).
 export const RETRY_BUFFER_LIMIT = 64 * 1024;
+
+/** The request body kept for a retry, up to RETRY_BUFFER_LIMIT; past it the request cannot be retried. */
+export class RetryBody {
+  chunks: Buffer[] = [];
+  overflow = false;
+  private bytes = 0;
+
+  add(chunk: Buffer): void {
+    if (this.overflow) return;
+    this.bytes += chunk.length;
+    if (this.bytes > RETRY_BUFFER_LIMIT) {
+      this.overflow = true;
+      this.chunks = [];
+    } else this.chunks.push(chunk);
+  }
+}
 export const RETRY_BASE_MS = 25;
 
 /** Writes an Envoy local reply (text/plain, `server: envoy`). */
@@ -58,10 +74,8 @@ const RESPONSE_SKIP = new Set(['server', 'x-envoy-upstream-service-time', 'trans
 /** One downstream request and its upstream attempts. */
 export class Exchange {
   private attempt = 0;
-  private body: Buffer[] = [];
-  private bodyBytes = 0;
+  private readonly retryBody = new RetryBody();
   private bodyComplete = false;
-  private bodyOverflow = false;
   private streamTo: ClientRequest | undefined;
   private waitingForBody: (() => void) | undefined;
   private readonly retries: number;
@@ -92,13 +106,7 @@ export class Exchange {
     });
     req.on('data', (chunk: Buffer) => {
       this.info.bytesReceived += chunk.length;
-      if (!this.bodyOverflow) {
-        this.bodyBytes += chunk.length;
-        if (this.bodyBytes > RETRY_BUFFER_LIMIT) {
-          this.bodyOverflow = true;
-          this.body = [];
-        } else this.body.push(chunk);
-      }
+      this.retryBody.add(chunk);
       const up = this.streamTo;
       if (up && !up.write(chunk)) {
         req.pause();
@@ -116,7 +124,7 @@ export class Exchange {
   }
 
   private canRetry(): boolean {
-    return this.attempt <= this.retries && !this.bodyOverflow && !this.res.destroyed;
+    return this.attempt <= this.retries && !this.retryBody.overflow && !this.res.destroyed;
   }
 
   private send(reusedRetry = false): void {
@@ -262,7 +270,7 @@ export class Exchange {
     this.current = up;
     this.streamTo = up;
     if (this.attempt > 1 || reusedRetry) {
-      for (const chunk of this.body) up.write(chunk);
+      for (const chunk of this.retryBody.chunks) up.write(chunk);
       this.streamTo = undefined;
       up.end();
     } else if (this.bodyComplete) up.end();

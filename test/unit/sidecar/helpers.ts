@@ -34,7 +34,7 @@ export interface Harness {
 }
 
 /** Starts a sidecar on 127.0.0.1 with every port picked by the kernel. */
-export async function startSidecar(config?: unknown, extra: { debugLines?: string[]; onQuit?: () => void } = {}): Promise<Harness> {
+export async function startSidecar(config?: unknown, extra: { debugLines?: string[]; onQuit?: () => void; labSocket?: string } = {}): Promise<Harness> {
   const dsts = new DstMap();
   const logs: string[] = [];
   const sidecar = new Sidecar({
@@ -50,6 +50,7 @@ export async function startSidecar(config?: unknown, extra: { debugLines?: strin
     accessLogWrite: (text) => logs.push(...text.split('\n').filter((l) => l !== '')),
     logger: new Logger('info', (line) => extra.debugLines?.push(line)),
     onQuit: extra.onQuit ?? (() => undefined),
+    ...(extra.labSocket ? { labSocket: extra.labSocket } : {}),
   });
   if (config !== undefined) await sidecar.applyConfig(validateConfig(config));
   await sidecar.start();

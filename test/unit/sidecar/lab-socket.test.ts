@@ -4,32 +4,19 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Logger } from '../../../src-pod/sidecar/logger';
-import { Sidecar } from '../../../src-pod/sidecar/sidecar';
+import { startSidecar, type Harness } from './helpers';
 
-let sidecar: Sidecar | undefined;
+let h: Harness | undefined;
 afterEach(async () => {
-  await sidecar?.close();
-  sidecar = undefined;
+  await h?.close();
+  h = undefined;
 });
 
 describe('--lab-socket', () => {
   it('serves /lab/flows on the socket, replacing a stale socket file', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'sidecar-sock-')), 'lab.sock');
     writeFileSync(path, 'left by an earlier run');
-    sidecar = new Sidecar({
-      outboundPort: 0,
-      inboundPort: 0,
-      adminPort: 0,
-      healthPort: 0,
-      prometheusPort: 0,
-      statusAddress: '127.0.0.1',
-      listenerHosts: ['127.0.0.1'],
-      labSocket: path,
-      accessLogWrite: () => undefined,
-      logger: new Logger('error', () => undefined),
-    });
-    await sidecar.start();
+    h = await startSidecar(undefined, { labSocket: path });
     const first = await new Promise<{ status: number; type: string | undefined }>((resolve, reject) => {
       const req = get({ socketPath: path, path: '/lab/flows?since=0' }, (res) => {
         resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'] });
