@@ -12,7 +12,8 @@ import type {
 import type { RuleIndex } from './rules-monitor';
 import type { PacketFields, TraceEvent } from './trace-parser';
 import { AgeQueue } from './age-queue';
-import { emptyAggregates, plain, summarize, tupleKey } from './flow-legs';
+import { plain, summarize, tupleKey } from './flow-legs';
+import { FlowRing, FlowTotals } from './flow-store';
 import { TRACE_TABLE } from './trace-table';
 
 /** A traced first packet (SYN, or a UDP datagram) with the rules it went through. */
@@ -31,16 +32,13 @@ interface Waiting {
 }
 
 const BLACKHOLE = 'BlackHoleCluster';
-const OTHER = '(other)';
 
 export class FlowJoiner {
   private readonly holdMs: number;
   private readonly upstreamHoldMs: number;
   private readonly lateMs: number;
-  private readonly maxFlows: number;
   private readonly maxPending: number;
   private readonly maxOpen: number;
-  private readonly maxKeys: number;
   private readonly proxyUid: number;
   private readonly proxyGid: number;
   private readonly ownTable: string;
@@ -48,8 +46,7 @@ export class FlowJoiner {
   private readonly onFlow: ((flow: Flow, change: FlowChange) => void) | undefined;
   private ruleIndex: RuleIndex | null = null;
 
-  private readonly ring: Flow[] = [];
-  private ringStart = 0;
+  private readonly ring: FlowRing;
   private nextId = 1;
   /** Traced paths inside their holding window, oldest first (Map keeps insertion order). */
   private readonly paths = new AgeQueue<string, PacketPath>();
@@ -60,16 +57,16 @@ export class FlowJoiner {
   /** Redirected SYNs emitted without a proxy event, still claimable by a late one. */
   private readonly orphans = new AgeQueue<string, Waiting>();
   private readonly open = new AgeQueue<number, Flow>();
-  private aggregates = emptyAggregates();
+  private readonly totalsKept: FlowTotals;
 
   constructor(opts: FlowJoinerOptions = {}) {
     this.holdMs = opts.holdMs ?? 2000;
     this.upstreamHoldMs = opts.upstreamHoldMs ?? 10_000;
     this.lateMs = opts.lateMs ?? 30_000;
-    this.maxFlows = opts.maxFlows ?? 5000;
+    this.ring = new FlowRing(opts.maxFlows ?? 5000);
     this.maxPending = opts.maxPending ?? 20_000;
     this.maxOpen = opts.maxOpen ?? 20_000;
-    this.maxKeys = opts.maxAggregateKeys ?? 256;
+    this.totalsKept = new FlowTotals(opts.maxAggregateKeys ?? 256);
     this.proxyUid = opts.proxyUid ?? 1337;
     this.proxyGid = opts.proxyGid ?? 1337;
     this.ownTable = opts.ownTable ?? TRACE_TABLE;
@@ -150,10 +147,7 @@ export class FlowJoiner {
 
   /** The ring, oldest first. */
   flows(): Flow[] {
-    const out: Flow[] = [];
-    for (let i = 0; i < this.ring.length; i++)
-      out.push(this.ring[(this.ringStart + i) % this.ring.length]);
-    return out;
+    return this.ring.all();
   }
 
   stats(): {
@@ -165,7 +159,7 @@ export class FlowJoiner {
     open: number;
   } {
     return {
-      flows: this.ring.length,
+      flows: this.ring.size,
       paths: this.paths.size,
       upstreamPaths: this.upstreamPaths.size,
       awaitTrace: this.awaitTrace.size,
@@ -175,7 +169,7 @@ export class FlowJoiner {
   }
 
   totals(): FlowAggregates {
-    return structuredClone(this.aggregates);
+    return this.totalsKept.snapshot();
   }
 
   // --- internals ---
@@ -294,11 +288,7 @@ export class FlowJoiner {
       updated: now,
       ...init,
     };
-    if (this.ring.length < this.maxFlows) this.ring.push(flow);
-    else {
-      this.ring[this.ringStart] = flow;
-      this.ringStart = (this.ringStart + 1) % this.maxFlows;
-    }
+    this.ring.add(flow);
     return flow;
   }
 
@@ -451,32 +441,14 @@ export class FlowJoiner {
     this.onFlow?.(flow, change);
   }
 
-  private bump(rec: Record<string, number>, key: string, by: number): void {
-    const k = key in rec || Object.keys(rec).length < this.maxKeys ? key : OTHER;
-    rec[k] = (rec[k] ?? 0) + by;
-    if (rec[k] === 0) delete rec[k];
-  }
-
-  private count(flow: Flow, by: 1 | -1): void {
-    const a = this.aggregates;
-    if (flow.kind === 'request') a.requests += by;
-    else a.connections += by;
-    a.byVerdict[flow.verdict] += by;
-    a.byDirection[flow.direction] += by;
-    this.bump(a.byCluster, flow.cluster ?? '(none)', by);
-    this.bump(a.byResponseFlags, flow.response?.flags ?? '-', by);
-    const code = flow.response?.code ?? 0;
-    this.bump(a.byCodeClass, code === 0 ? '0' : `${Math.floor(code / 100)}xx`, by);
-  }
-
   private settle(flow: Flow, now: number): void {
-    this.count(flow, 1);
+    this.totalsKept.count(flow, 1);
     this.touch(flow, now, 'final');
   }
 
   /** Takes an orphan out of the totals when a late proxy event turns it into part of another flow. */
   private unsettle(flow: Flow): void {
-    this.count(flow, -1);
+    this.totalsKept.count(flow, -1);
     flow.verdict = 'intercepted';
     flow.proxySeen = true;
   }
