@@ -87,7 +87,10 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
   }
 
   async function liveSave(what: string, pod: string, namespace: string | undefined) {
-    const tap = await tapOf(what, pod, namespace);
+    return saveIn(what, await tapOf(what, pod, namespace));
+  }
+
+  async function saveIn(what: string, tap: Awaited<ReturnType<typeof tapOf>>) {
     const result = await execIn(tap.docker, tap.container, ['iptables-save', '-c']);
     if (result.exitCode !== 0) throw new Error(`${what}: iptables-save in ${tap.target.dockerName} failed: ${result.stderr.trim()}`);
     return { ...tap, text: result.stdout };
@@ -115,15 +118,21 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
    * reports a change, so a rule added from the terminal shows up at once.
    */
   function countersOf(namespace: string, pod: string, key: string): Dispose {
+    // The pod's tap is found once: each sample is then one exec, not a listing of the lab too.
+    const found = tapOf('rules.counters', pod, namespace);
+    found.catch(() => undefined);
     const sampler = poller(
       opts.countersIntervalMs ?? 1_500,
-      () => getRules(pod, namespace),
+      async () => {
+        const live = await saveIn('rules.counters', await found);
+        return rulesOf(live.target.pod.namespace, live.target.pod.name, parseIptablesSave(live.text));
+      },
       (r) => hub.emit('rules.counters', key, r),
       (err) => hub.fail('rules.counters', key, err),
     );
     let stopped = false;
     let watch: RulesWatch | undefined;
-    void tapOf('rules.counters', pod, namespace)
+    void found
       .then(async (tap) => {
         const w = await watchRules(tap.docker, tap.target.dockerName, () => sampler.wake());
         if (stopped) w.dispose();
