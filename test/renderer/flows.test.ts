@@ -1,11 +1,12 @@
 // The flows view: the list with filters, the two live sequence diagrams, and the chosen flow's details.
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { flushSync } from 'svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { connectFlows, flowState } from '../../src-renderer/src/flows/flow-state.svelte';
 import { diagramFor, motionFor } from '../../src-renderer/src/flows/flow-utils';
 import FlowsView from '../../src-renderer/src/flows/FlowsView.svelte';
 import { fakeFlows } from '../unit/bridge/fake-lab-service';
-import { emit } from './setup';
+import { answer, emit } from './setup';
 
 beforeEach(() => {
   flowState.flows = [];
@@ -88,6 +89,7 @@ describe('flow details and diagram', () => {
 describe('the two live diagrams', () => {
   afterEach(() => {
     vi.unstubAllGlobals();
+    vi.useRealTimers();
   });
 
   it('shows the outbound and the inbound diagram at once, each waiting for its first flow', () => {
@@ -103,20 +105,45 @@ describe('the two live diagrams', () => {
   });
 
   it('a new outbound flow from the stream becomes the outbound diagram, the inbound one keeps its own', async () => {
-    connectFlows();
+    answer('flows.list', () => []);
     render(FlowsView);
-    await within(list()).findAllByRole('option');
-    expect(shownIn('Outbound')).toBe('outbound path of flow f6, intercepted');
-    expect(shownIn('Inbound')).toBe('inbound path of flow f5, bypassed');
+    connectFlows();
+    // The first flow finds the diagram free (it was waiting), so it is drawn at once.
     emit('flows', '', { ...fakeFlows()[0], id: 'f7', destination: '10.96.0.99:9000' });
     await within(panel('Outbound')).findByRole('img', { name: 'outbound path of flow f7, intercepted' });
     const caption = within(panel('Outbound')).getByRole('figure');
     for (const part of ['sleep-6c7b9f8d4-x2k9p', '10.244.0.10:41234 → 10.96.0.99:9000', 'intercepted', 'outbound|8000||httpbin.default.svc.cluster.local', '200']) {
       expect(within(caption).getByText(part, { selector: 'figcaption span, figcaption b' })).toBeTruthy();
     }
-    expect(shownIn('Inbound')).toBe('inbound path of flow f5, bypassed');
-    // The packet is a new element for the new flow, so its trip starts over.
-    expect(within(panel('Outbound')).getByLabelText('packet').querySelector('animateMotion')?.getAttribute('path')).toMatch(/^M 60 76 L /);
+    expect(within(panel('Inbound')).getByText('waiting for the first inbound flow…')).toBeTruthy();
+    // The packet is a new element for the new flow, sent along the path from the first lane.
+    expect(within(panel('Outbound')).getByLabelText('packet').dataset.path).toMatch(/^M 60 76 L /);
+  });
+
+  it('while a flow runs along the diagram, newer ones wait; at its end the newest takes over', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const [f1, f2] = fakeFlows();
+      flowState.flows = [{ ...f1, id: 'a1' }];
+      render(FlowsView);
+      expect(shownIn('Outbound')).toBe('outbound path of flow a1, intercepted');
+      flowState.flows = [{ ...f1, id: 'a3' }, { ...f1, id: 'a2' }, { ...f1, id: 'a1', responseCode: 503, responseFlags: 'UF' }];
+      flushSync();
+      // Still a1, with its update (the response) drawn at once; a2 and a3 wait.
+      expect(shownIn('Outbound')).toBe('outbound path of flow a1, intercepted');
+      expect(within(panel('Outbound')).getByText('503 UF', { selector: 'figcaption span' })).toBeTruthy();
+      // The other direction is not held by this one.
+      flowState.flows = [{ ...f2, id: 'b1', direction: 'inbound' }, ...flowState.flows];
+      flushSync();
+      expect(shownIn('Inbound')).toMatch(/^inbound path of flow b1/);
+
+      vi.advanceTimersByTime(4000);
+      flushSync();
+      // a2 is skipped: it is in the list, the diagram shows the newest.
+      expect(shownIn('Outbound')).toBe('outbound path of flow a3, intercepted');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('follows the newest flow the filters keep', async () => {
@@ -128,6 +155,7 @@ describe('the two live diagrams', () => {
   });
 
   it('a selected flow holds its diagram until "Follow live", the other diagram stays live', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     flowState.flows = fakeFlows().reverse();
     render(FlowsView);
     await fireEvent.click(within(list()).getByRole('option', { name: /blocked/ }));
@@ -136,7 +164,10 @@ describe('the two live diagrams', () => {
     expect(within(panel('Inbound')).getByText('live')).toBeTruthy();
     expect(within(panel('Inbound')).queryByRole('button', { name: 'Follow live' })).toBeNull();
     flowState.flows = [{ ...fakeFlows()[0], id: 'f8' }, { ...fakeFlows()[1], id: 'f9' }, ...flowState.flows];
-    await within(panel('Inbound')).findByRole('img', { name: 'inbound path of flow f9, intercepted' });
+    vi.advanceTimersByTime(4000);
+    flushSync();
+    vi.useRealTimers();
+    expect(shownIn('Inbound')).toBe('inbound path of flow f9, intercepted');
     expect(shownIn('Outbound')).toBe('outbound path of flow f3, blocked');
 
     await fireEvent.click(within(panel('Outbound')).getByRole('button', { name: 'Follow live' }));

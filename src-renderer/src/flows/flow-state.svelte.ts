@@ -14,12 +14,16 @@ class FlowState {
   error = $state<string | null>(null);
 
   visible = $derived(filterFlows([...this.flows].reverse(), this.filter));
-  selected = $derived(this.flows.find((f) => f.id === this.selectedId) ?? null);
+  selected = $derived(this.selectedId === null ? null : this.byId(this.selectedId));
   /** What each diagram follows live: the newest flow of its direction that the list's other filters keep. */
   live = $derived<Record<FlowDirection, Flow | null>>({
     outbound: this.newest('outbound'),
     inbound: this.newest('inbound'),
   });
+
+  byId(id: string): Flow | null {
+    return this.flows.find((f) => f.id === id) ?? null;
+  }
 
   private newest(direction: FlowDirection): Flow | null {
     // The list's direction filter must not blank the other diagram: each diagram is its own direction.

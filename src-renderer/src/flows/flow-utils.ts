@@ -104,6 +104,8 @@ export function diagramFor(direction: FlowDirection, flow?: Flow | null): Diagra
 export interface Motion {
   /** SVG path of the packet: along each arrow, then down the lifeline to the next row. */
   path: string;
+  /** The same path as corners, each with the fraction of the trip at which the packet passes it. */
+  points: { x: number; y: number; offset: number }[];
   seconds: number;
   /** When the packet starts each step and how long it takes it, in seconds: the arrows light up in step with it. */
   steps: { start: number; seconds: number }[];
@@ -122,6 +124,7 @@ export function motionFor(steps: Step[], laneX: number[], rowY: (row: number) =>
   const time = (d: number) => (total > 0 ? (d / total) * seconds : 0);
   return {
     path: points.map((p, i) => `${i === 0 ? 'M' : 'L'} ${p.x} ${p.y}`).join(' '),
+    points: points.map((p, i) => ({ ...p, offset: total > 0 ? at[i] / total : 0 })),
     seconds,
     steps: steps.map((_, i) => ({ start: time(at[2 * i]), seconds: time(at[2 * i + 1]) - time(at[2 * i]) })),
   };
