@@ -1,6 +1,6 @@
 // Benchmark: from a connection's start in a pod to its flow on screen, in the renderer in headless Chromium (and at a plain serve client).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { cli, lab, root } from './lab-cli';
@@ -15,6 +15,27 @@ interface WireFlow {
   verdict: string;
   timings: { startedAt: string };
 }
+
+/**
+ * In the page, before the app: when each flow first arrives on the page's WebSocket, so the
+ * figures split the pipeline (to the page) from the page's own work (to the painted row).
+ */
+const WATCH_SOCKET = `(() => {
+  const got = new Map();
+  window.flowsReceived = got;
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (m) => {
+        const at = performance.timeOrigin + performance.now();
+        const msg = JSON.parse(m.data);
+        const id = msg.stream === 'flows' && msg.type === 'data' ? msg.payload?.id : undefined;
+        if (id && !got.has(id)) got.set(id, at);
+      });
+    }
+  };
+})()`;
 
 /**
  * In the page: when each flow row is first painted, by flow id. Rows mark their text with
@@ -32,6 +53,25 @@ const WATCH_ROWS = `(() => {
   }).observe({ type: 'element', buffered: true });
 })()`;
 
+/** CPU seconds used so far by each kind of Chromium process (renderer, gpu-process, …), from /proc. */
+function chromiumCpu(): Map<string, number> {
+  const byType = new Map<string, number>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/);
+      if (!cmd[0].includes('chromium')) continue;
+      const type = cmd.find((a) => a.startsWith('--type='))?.slice(7) ?? 'browser';
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      byType.set(type, (byType.get(type) ?? 0) + ticks / 100);
+    } catch {
+      // Gone since the listing.
+    }
+  }
+  return byType;
+}
+
 function summary(label: string, values: number[]): string {
   const sorted = [...values].sort((a, b) => a - b);
   return `${label}: ${sorted.length} flows, p50 ${pct(sorted, 50)} ms, p99 ${pct(sorted, 99)} ms, max ${Math.round(sorted.at(-1) ?? NaN)} ms`;
@@ -39,6 +79,7 @@ function summary(label: string, values: number[]): string {
 
 export async function benchLiveFlows(connections: number): Promise<void> {
   if (!existsSync(CHROMIUM)) throw new Error(`bench live-flows: ${CHROMIUM} is missing (apt-get install chromium)`);
+  const rate = Number(process.env['BENCH_RATE'] ?? 10);
   lab(['down', '--all']);
   lab(['up', 'interception']);
   const serve = spawn(process.execPath, [cli, 'serve', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -65,6 +106,7 @@ export async function benchLiveFlows(connections: number): Promise<void> {
     // Measure only once serve captures in the lab (it says so), or replayed old flows would count.
     await capturing;
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.addInitScript(WATCH_SOCKET);
     await page.goto(url);
     await page.getByRole('tab', { name: /Flows/ }).click();
     await page.evaluate(WATCH_ROWS);
@@ -83,28 +125,45 @@ export async function benchLiveFlows(connections: number): Promise<void> {
     });
     ws.send(JSON.stringify({ id: 1, subscribe: 'flows', key: '' }));
     await new Promise((r) => setTimeout(r, 1000));
-    const before = new Set(flows.keys());
 
-    const started = Date.now();
-    // Not spawnSync: this process must keep reading the WebSocket while the pod sends.
-    await new Promise<void>((done, fail) => {
-      const loop = `for i in $(seq ${connections}); do curl -s -o /dev/null http://httpbin.default/get; done`;
-      const child = spawn(process.execPath, [cli, 'exec', 'sleep', '--', 'sh', '-c', loop], { cwd: root, stdio: 'ignore' });
-      child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`the request loop exited ${code}`))));
-    });
-    const sent = Date.now() - started;
-    await new Promise((r) => setTimeout(r, 3000));
-    const painted = new Map(await page.evaluate<[string, number][]>('[...window.flowRowsSeen]'));
+    /** One round: the loop runs in the sleep pod; its own outbound flows are measured. */
+    const round = async (title: string, loop: string): Promise<void> => {
+      const before = new Set(flows.keys());
+      const trace = process.env['BENCH_TRACE'];
+      if (trace) await browser.startTracing(page, { path: `${trace}-${title.split(' ')[0]}.json`, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
+      const cpuBefore = chromiumCpu();
+      const started = Date.now();
+      // Not spawnSync: this process must keep reading the WebSocket while the pod sends.
+      await new Promise<void>((done, fail) => {
+        const child = spawn(process.execPath, [cli, 'exec', 'sleep', '--', 'sh', '-c', loop], { cwd: root, stdio: 'ignore' });
+        child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`the request loop exited ${code}`))));
+      });
+      const seconds = (Date.now() - started) / 1000;
+      const cpuAfter = chromiumCpu();
+      await new Promise((r) => setTimeout(r, 3000));
+      if (trace) await browser.stopTracing();
+      const painted = new Map(await page.evaluate<[string, number][]>('[...window.flowRowsSeen]'));
+      const received = new Map(await page.evaluate<[string, number][]>('[...window.flowsReceived]'));
+
+      // The sleep pod's own requests (its DNS lookups are bypassed flows of their own, counted apart).
+      const measured = [...flows.values()].filter(({ flow }) => !before.has(flow.id) && flow.pod.startsWith('sleep-') && flow.direction === 'outbound' && flow.verdict !== 'bypassed');
+      const since = (at: Map<string, number>) => measured.filter(({ flow }) => at.has(flow.id)).map(({ flow }) => (at.get(flow.id) ?? 0) - Date.parse(flow.timings.startedAt));
+      const toScreen = since(painted);
+      console.log(`\nlive flows, ${title}: ${connections} curl connections from sleep in ${seconds.toFixed(1)} s (${(connections / seconds).toFixed(1)}/s)`);
+      console.log(summary('  → at a serve client (Node)', measured.map(({ flow, arrived }) => arrived - Date.parse(flow.timings.startedAt))));
+      console.log(summary('  → on the page\'s WebSocket', since(received)));
+      console.log(`${summary('  → row painted (Element Timing)', toScreen)} (target p99 ≤ 100 ms)`);
+      if (toScreen.length < measured.length) console.log(`  rows never painted: ${measured.length - toScreen.length} of ${measured.length}`);
+      const cpu = [...cpuAfter].map(([type, s]) => `${type} ${Math.round((100 * (s - (cpuBefore.get(type) ?? 0))) / seconds)}%`);
+      console.log(`  Chromium CPU meanwhile, % of one core: ${cpu.join(', ')}`);
+    };
+
+    console.log(`\nlive flows: time from the proxy accepting a redirected connection (the flow's start) to its flow, in the renderer in headless Chromium on the Flows tab`);
+    // A new connection every 1/rate s, whatever each takes: the latency of a lab in use.
+    await round(`at ${rate} new connections/s`, `for i in $(seq ${connections}); do curl -s -o /dev/null http://httpbin.default/get & sleep ${1 / rate}; done; wait`);
+    // As fast as one curl after another goes: the machine is saturated (figures include queueing).
+    await round('back to back', `for i in $(seq ${connections}); do curl -s -o /dev/null http://httpbin.default/get; done`);
     ws.close();
-
-    // The sleep pod's own requests (its DNS lookups are bypassed flows of their own, counted apart).
-    const measured = [...flows.values()].filter(({ flow }) => !before.has(flow.id) && flow.pod.startsWith('sleep-') && flow.direction === 'outbound' && flow.verdict !== 'bypassed');
-    const toClient = measured.map(({ flow, arrived }) => arrived - Date.parse(flow.timings.startedAt));
-    const toScreen = measured.filter(({ flow }) => painted.has(flow.id)).map(({ flow }) => (painted.get(flow.id) ?? 0) - Date.parse(flow.timings.startedAt));
-    console.log(`\nlive flows, scenario interception: ${connections} sequential curl connections from sleep in ${(sent / 1000).toFixed(1)} s; start = the proxy accepting the redirected connection`);
-    console.log(summary('connection start → flow at a serve client', toClient));
-    console.log(`${summary('connection start → flow row painted in the renderer (Chromium)', toScreen)} (target p99 ≤ 100 ms)`);
-    if (toScreen.length < measured.length) console.log(`rows never painted: ${measured.length - toScreen.length} of ${measured.length}`);
   } finally {
     await browser.close();
     serve.kill('SIGTERM');
