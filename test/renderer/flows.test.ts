@@ -82,6 +82,9 @@ describe('flow details and diagram', () => {
     expect(diagramFor('outbound', bypassedOut)).toMatchObject({ skipped: [2, 3], steps: [{ from: 0, to: 1 }, { from: 1, to: 4 }] });
     expect(diagramFor('inbound', bypassedIn)).toMatchObject({ skipped: [2, 3, 4], steps: [{}, { from: 1, to: 5 }] });
     expect(diagramFor('outbound', blocked).blockedAt).toBe(3);
+    // A DNS lookup is a datagram: no SYN to draw.
+    expect(diagramFor('outbound', { ...bypassedOut, protocol: 'udp', destination: '10.96.0.10:53' }).steps[0].label).toBe('UDP → 10.96.0.10:53');
+    expect(diagramFor('outbound', out).steps[0].label).toMatch(/^SYN → /);
     expect(diagramFor('outbound', { ...blocked, listener: undefined, cluster: undefined }).blockedAt).toBe(1);
   });
 });

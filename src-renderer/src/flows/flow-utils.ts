@@ -55,9 +55,11 @@ export function diagramFor(direction: FlowDirection, flow?: Flow | null): Diagra
   const legs = flow?.legs ?? [];
   const detail = (i: number) => legDetail(legs[i]);
   const dst = flow?.destination ?? '';
+  // What the rules saw first: a TCP connection's SYN, or a UDP datagram (DNS) that has none.
+  const opener = flow?.protocol === 'udp' ? 'UDP' : 'SYN';
+  const first: Step = { from: 0, to: 1, label: dst ? `${opener} → ${dst}` : opener, detail: detail(0) };
   if (direction === 'outbound') {
     const lanes = OUTBOUND_LANES;
-    const first: Step = { from: 0, to: 1, label: dst ? `SYN → ${dst}` : 'SYN', detail: detail(0) };
     if (flow?.verdict === 'bypassed') {
       return { lanes, skipped: [2, 3], steps: [first, { from: 1, to: 4, label: 'RETURN: not redirected', detail: detail(1) }] };
     }
@@ -75,7 +77,6 @@ export function diagramFor(direction: FlowDirection, flow?: Flow | null): Diagra
     return { lanes, skipped: [], steps: [...toProxy, upstream, ...response(flow, 4, 0)] };
   }
   const lanes = INBOUND_LANES;
-  const first: Step = { from: 0, to: 1, label: dst ? `SYN → ${dst}` : 'SYN', detail: detail(0) };
   if (flow?.verdict === 'bypassed') {
     return { lanes, skipped: [2, 3, 4], steps: [first, { from: 1, to: 5, label: 'RETURN: port not captured', detail: detail(1) }] };
   }
