@@ -202,7 +202,7 @@ async function benchPipeline(seconds: number): Promise<void> {
   const clock = { t: 0 };
   const pod = { namespace: 'default', pod: 'sleep-bench' };
   const batcher = new FlowBatcher((flow) => service.ingest(flow));
-  const joiner = new FlowJoiner({ now: () => clock.t, onFlow: (flow) => batcher.add(pod, flow) });
+  const joiner = new FlowJoiner({ now: () => clock.t, onFlow: (flow, change) => batcher.add(pod, flow, change) });
   const parser = new TraceParser();
   const proxyLines = (i: number): string[] => proxyEvents(i).map((e) => JSON.stringify(e));
   const batch = 200;

@@ -1,6 +1,6 @@
 // Keeps the capture pipeline running on whichever lab is up, and turns its flows into the contract's.
 import type Docker from 'dockerode';
-import type { Flow as CapturedFlow, LegEnd, RuleHit } from '../lab/capture';
+import type { Flow as CapturedFlow, FlowChange, LegEnd, RuleHit } from '../lab/capture';
 import { startCapture, type CaptureSession, type CapturedPod } from '../lab/runtime/capture-session';
 import { readLabRecord } from '../lab/runtime/lab';
 import type { Flow, FlowLeg } from '../contract/types';
@@ -72,8 +72,9 @@ export function toContractFlow(pod: CapturedPod, f: CapturedFlow): Flow {
 /**
  * Coalesces flow changes: a connection changes several times in its first milliseconds (SYN
  * traced, proxy accepts, upstream chosen, response, close), and the window only needs where it
- * stands. Changes after a quiet spell go out at once (after the current burst of lines); while
- * they keep coming, at most one batch per `windowMs`, one conversion and one message per flow.
+ * stands. A new flow, and changes after a quiet spell, go out at once (after the current burst of
+ * lines); while changes keep coming, at most one batch of them per `windowMs`, one conversion and
+ * one message per flow.
  */
 export class FlowBatcher {
   private pending = new Map<string, { pod: CapturedPod; flow: CapturedFlow }>();
@@ -86,16 +87,21 @@ export class FlowBatcher {
     private readonly windowMs = 20,
   ) {}
 
-  add(pod: CapturedPod, flow: CapturedFlow): void {
+  add(pod: CapturedPod, flow: CapturedFlow, change?: FlowChange): void {
     // The joiner updates its flow objects in place, so the latest reference carries every change.
     this.pending.set(`${pod.namespace}/${pod.pod}#${flow.id}`, { pod, flow });
-    if (this.timer || this.queued) return;
-    const wait = this.lastFlush + this.windowMs - Date.now();
-    if (wait > 0) this.timer = setTimeout(() => this.flush(), wait);
-    else {
-      this.queued = true;
-      queueMicrotask(() => this.flush());
+    if (this.queued) return;
+    // A flow seen for the first time does not wait out the window: it goes now, with all that is
+    // pending. Only changes to flows already shown are held back.
+    const wait = change === 'new' ? 0 : this.lastFlush + this.windowMs - Date.now();
+    if (wait > 0) {
+      this.timer ??= setTimeout(() => this.flush(), wait);
+      return;
     }
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.queued = true;
+    queueMicrotask(() => this.flush());
   }
 
   flush(): void {
@@ -138,7 +144,7 @@ export function followLabCapture(
         session = undefined;
       }
       if (lab && startedAt && !session) {
-        const capture = await startCapture(docker, lab, (pod, flow) => batcher.add(pod, flow), log);
+        const capture = await startCapture(docker, lab, (pod, flow, change) => batcher.add(pod, flow, change), log);
         session = { lab, startedAt, capture };
         log(`capturing flows in lab ${lab}: ${capture.pods.map((p) => `${p.namespace}/${p.pod}`).join(', ') || 'no sidecar pods'}`);
       }

@@ -101,6 +101,27 @@ describe('FlowBatcher', () => {
     expect(sent).toEqual([200, 503]);
   });
 
+  it('sends a new flow at once, inside the window too, with the changes pending by then', async () => {
+    vi.useFakeTimers();
+    const sent: string[] = [];
+    const batcher = new FlowBatcher((f) => sent.push(`${f.id}:${f.responseCode ?? '-'}`), 20);
+    const first = flow('intercepted', [], 'virtualOutbound');
+    batcher.add(pod, first, 'new');
+    await Promise.resolve();
+    first.response = { code: 503, flags: 'UF', details: null };
+    batcher.add(pod, first, 'update');
+    await vi.advanceTimersByTimeAsync(5);
+    expect(sent).toEqual(['default/sleep-1#7:200']);
+    // 5 ms into the window: a new flow still goes at once, and takes the pending update along.
+    const second = { ...flow('intercepted', [], 'virtualOutbound'), id: 8 };
+    batcher.add(pod, second, 'new');
+    await Promise.resolve();
+    expect(sent).toEqual(['default/sleep-1#7:200', 'default/sleep-1#7:503', 'default/sleep-1#8:200']);
+    // Nothing is left for the window's timer.
+    await vi.advanceTimersByTimeAsync(20);
+    expect(sent).toHaveLength(3);
+  });
+
   it('keeps flows of different pods apart and flushes what is pending on demand', () => {
     const sent: string[] = [];
     const batcher = new FlowBatcher((f) => sent.push(f.id), 1_000);
