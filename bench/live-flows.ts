@@ -1,12 +1,8 @@
 // Benchmark: from a connection's start in a pod to its flow on screen, in the renderer in headless Chromium (and at a plain serve client).
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { spawn, type ChildProcess } from 'node:child_process';
 import WebSocket from 'ws';
 import { cli, lab, root } from './lab-cli';
-
-const CHROMIUM = '/usr/bin/chromium';
-const pct = (sorted: number[], p: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]);
+import { chromiumCpu, cpuText, launchChromium, summary, WATCH_ROWS, WATCH_SOCKET } from './page-watch';
 
 interface WireFlow {
   id: string;
@@ -17,101 +13,30 @@ interface WireFlow {
   timings: { startedAt: string };
 }
 
-/**
- * In the page, before the app: when each flow first arrives on the page's WebSocket, so the
- * figures split the pipeline (to the page) from the page's own work (to the painted row).
- */
-const WATCH_SOCKET = `(() => {
-  const got = new Map();
-  window.flowsReceived = got;
-  const Native = window.WebSocket;
-  window.WebSocket = class extends Native {
-    constructor(...args) {
-      super(...args);
-      this.addEventListener('message', (m) => {
-        const at = performance.timeOrigin + performance.now();
-        const msg = JSON.parse(m.data);
-        const id = msg.stream === 'flows' && msg.type === 'data' ? msg.payload?.id : undefined;
-        if (id && !got.has(id)) got.set(id, at);
-      });
-    }
-  };
-})()`;
-
-/**
- * In the page: when each flow row is first painted, by flow id. Rows mark their text with
- * `elementtiming`, so Chromium's Element Timing reports the paint itself (renderTime), not a
- * callback some time after it.
- */
-const WATCH_ROWS = `(() => {
-  const seen = new Map();
-  window.flowRowsSeen = seen;
-  const added = new Map();
-  window.flowRowsAdded = added;
-  new MutationObserver((records) => {
-    const at = performance.timeOrigin + performance.now();
-    for (const r of records) for (const n of r.addedNodes) {
-      const id = n.dataset && n.dataset.flowId;
-      if (id && !added.has(id)) added.set(id, at);
-    }
-  }).observe(document.body, { childList: true, subtree: true });
-  new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      const id = entry.element && entry.element.closest('[data-flow-id]')?.dataset.flowId;
-      if (id && !seen.has(id)) seen.set(id, performance.timeOrigin + (entry.renderTime || entry.loadTime));
-    }
-  }).observe({ type: 'element', buffered: true });
-})()`;
-
-/** CPU seconds used so far by each kind of Chromium process (renderer, gpu-process, …), from /proc. */
-function chromiumCpu(): Map<string, number> {
-  const byType = new Map<string, number>();
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/);
-      if (!cmd[0].includes('chromium')) continue;
-      const type = cmd.find((a) => a.startsWith('--type='))?.slice(7) ?? 'browser';
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      byType.set(type, (byType.get(type) ?? 0) + ticks / 100);
-    } catch {
-      // Gone since the listing.
-    }
-  }
-  return byType;
-}
-
-function summary(label: string, values: number[]): string {
-  const sorted = [...values].sort((a, b) => a - b);
-  return `${label}: ${sorted.length} flows, p50 ${pct(sorted, 50)} ms, p99 ${pct(sorted, 99)} ms, max ${Math.round(sorted.at(-1) ?? NaN)} ms`;
-}
-
 export async function benchLiveFlows(connections: number): Promise<void> {
-  if (!existsSync(CHROMIUM)) throw new Error(`bench live-flows: ${CHROMIUM} is missing (apt-get install chromium)`);
   const rate = Number(process.env['BENCH_RATE'] ?? 10);
-  lab(['down', '--all']);
-  lab(['up', 'interception']);
-  const serve = spawn(process.execPath, [cli, 'serve', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  // First: without Chromium there is nothing to measure, and no lab to start.
+  const browser = await launchChromium('live-flows');
+  let serve: ChildProcess | undefined;
   try {
+    lab(['down', '--all']);
+    lab(['up', 'interception']);
+    serve = spawn(process.execPath, [cli, 'serve', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = serve;
     const capturing = new Promise<void>((done) => {
       let err = '';
-      serve.stderr.on('data', (d: Buffer) => {
+      proc.stderr?.on('data', (d: Buffer) => {
         err += d.toString();
         if (err.includes('capturing flows in lab')) done();
       });
     });
     const url = await new Promise<string>((done, fail) => {
       let out = '';
-      serve.stdout.on('data', (d: Buffer) => {
+      proc.stdout?.on('data', (d: Buffer) => {
         out += d.toString();
         if (out.includes('\n')) done(out.split('\n')[0]);
       });
-      serve.on('exit', (code) => fail(new Error(`serve exited ${code}`)));
+      proc.on('exit', (code) => fail(new Error(`serve exited ${code}`)));
     });
     // Measure only once serve captures in the lab (it says so), or replayed old flows would count.
     await capturing;
@@ -173,8 +98,7 @@ export async function benchLiveFlows(connections: number): Promise<void> {
         console.log(`${summary('    → row painted (Element Timing)', toScreen)} (target p99 ≤ 100 ms)`);
         if (toScreen.length < measured.length) console.log(`    rows never painted: ${measured.length - toScreen.length} of ${measured.length}`);
       }
-      const cpu = [...cpuAfter].map(([type, s]) => `${type} ${Math.round((100 * (s - (cpuBefore.get(type) ?? 0))) / seconds)}%`);
-      console.log(`  Chromium CPU meanwhile, % of one core: ${cpu.join(', ')}`);
+      console.log(`  Chromium CPU meanwhile, % of one core: ${cpuText(cpuBefore, cpuAfter, seconds)}`);
     };
 
     console.log(`\nlive flows: time from the proxy accepting a redirected connection (the flow's start) to its flow, in the renderer in headless Chromium on the Flows tab`);
@@ -185,7 +109,7 @@ export async function benchLiveFlows(connections: number): Promise<void> {
     ws.close();
   } finally {
     await browser.close();
-    serve.kill('SIGTERM');
+    serve?.kill('SIGTERM');
     lab(['down']);
   }
 }
