@@ -47,6 +47,8 @@ export class ProxyContext {
     // Under load, one write to stdout per 25 ms rather than one per event-loop turn.
     if (!opts.accessLogWrite) this.logSink = stdoutSink();
     const sink = this.logSink;
+    // Lines a lagging log reader cost show in /stats, as Envoy's file access log stats.
+    if (sink) this.stats.fileLog = () => sink.stats();
     this.accessLog = new LineBatcher(opts.accessLogWrite ?? ((text) => sink?.write(text)), ACCESS_LOG_FLUSH_MS);
     // One pool per endpoint (and per source address): Node's agent keys sockets by host:port:localAddress.
     // noDelay: small request heads must not wait for the ACK of the previous segment (Nagle).

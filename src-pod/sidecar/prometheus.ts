@@ -140,7 +140,7 @@ export class IstioMetrics {
     const tagName = { cluster: 'cluster_name', listener: 'listener_address', http: 'http_conn_manager_prefix' } as const;
     for (const e of envoy.entries()) {
       const family = `envoy_${e.scope}_${e.stat}`;
-      const line = e.scope === 'server' ? `${family} ${e.value}\n` : `${family}{${tagName[e.scope]}="${escapeLabel(e.tag)}"} ${e.value}\n`;
+      const line = e.scope === 'server' || e.scope === 'filesystem' ? `${family} ${e.value}\n` : `${family}{${tagName[e.scope]}="${escapeLabel(e.tag)}"} ${e.value}\n`;
       const list = families.get(family);
       if (list) list.push(line);
       else families.set(family, [line]);

@@ -74,6 +74,7 @@ export const GAUGES = new Set([
   'upstream_rq_active',
   'downstream_cx_active',
   'downstream_rq_active',
+  'write_total_buffered',
 ]);
 
 type Fields = Record<string, unknown>;
@@ -88,6 +89,8 @@ export class EnvoyStats {
   /** HTTP connection manager stats by stat prefix (`outbound_0.0.0.0_80`, `inbound_0.0.0.0_8080`). */
   readonly http = new Map<string, HttpStats>();
   readonly startedAt = Date.now();
+  /** The access log's file stats (`filesystem.*`), when it goes through a sink that keeps them. */
+  fileLog: (() => object) | undefined;
 
   cluster(name: string): ClusterStats {
     let c = this.clusters.get(name);
@@ -108,7 +111,7 @@ export class EnvoyStats {
   }
 
   /** Every stat as `[envoy name, scope, tag value, short name, value]`, sorted by name. */
-  entries(): { name: string; scope: 'cluster' | 'listener' | 'http' | 'server'; tag: string; stat: string; value: number }[] {
+  entries(): { name: string; scope: 'cluster' | 'listener' | 'http' | 'server' | 'filesystem'; tag: string; stat: string; value: number }[] {
     const out: ReturnType<EnvoyStats['entries']> = [];
     for (const [name, c] of this.clusters) {
       for (const [stat, value] of numericFields(c)) {
@@ -124,6 +127,9 @@ export class EnvoyStats {
       for (const [stat, value] of numericFields(h)) {
         out.push({ name: `http.${prefix}.${stat}`, scope: 'http', tag: prefix, stat, value });
       }
+    }
+    for (const [stat, value] of numericFields(this.fileLog?.() ?? {})) {
+      out.push({ name: `filesystem.${stat}`, scope: 'filesystem', tag: '', stat, value });
     }
     const uptime = Math.floor((Date.now() - this.startedAt) / 1000);
     out.push({ name: 'server.live', scope: 'server', tag: '', stat: 'live', value: 1 });

@@ -8,10 +8,23 @@
 import { fstatSync, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 
+/** Envoy's file access log stats (`filesystem.*`), as this sink can tell them. */
+export interface FileLogStats {
+  /** Writes taken into the queue. */
+  write_buffered: number;
+  /** Writes handed to the pipe. */
+  write_completed: number;
+  /** Writes dropped past the backlog, or failed on a closed pipe. */
+  write_failed: number;
+  /** Bytes queued now (a gauge). */
+  write_total_buffered: number;
+}
+
 export interface LogSink {
   write(text: string): void;
   /** Lines dropped because the reader fell more than the backlog behind. */
   dropped(): number;
+  stats(): FileLogStats;
   /** Resolves once everything queued has been handed to the pipe (or after `timeoutMs`). */
   drain(timeoutMs?: number): Promise<void>;
 }
@@ -26,8 +39,21 @@ export function stdoutSink(maxBacklog = MAX_BACKLOG): LogSink {
   } catch {
     pipe = undefined;
   }
+  const stats = { write_buffered: 0, write_completed: 0, write_failed: 0, write_total_buffered: 0 };
+  const done = (err?: Error | null) => {
+    if (err) stats.write_failed++;
+    else stats.write_completed++;
+  };
   if (!pipe) {
-    return { write: (text) => void process.stdout.write(text), dropped: () => 0, drain: () => Promise.resolve() };
+    return {
+      write(text) {
+        stats.write_buffered++;
+        process.stdout.write(text, done);
+      },
+      dropped: () => 0,
+      stats: () => ({ ...stats, write_total_buffered: process.stdout.writableLength }),
+      drain: () => Promise.resolve(),
+    };
   }
   const out = pipe;
   // Never keeps the process alive on its own, and a closed reader must not crash the proxy.
@@ -36,14 +62,16 @@ export function stdoutSink(maxBacklog = MAX_BACKLOG): LogSink {
   let dropped = 0;
   return {
     write(text) {
-      if (out.destroyed) return;
-      if (out.writableLength > maxBacklog) {
+      if (out.destroyed || out.writableLength > maxBacklog) {
+        stats.write_failed++;
         for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) dropped++;
         return;
       }
-      out.write(text);
+      stats.write_buffered++;
+      out.write(text, done);
     },
     dropped: () => dropped,
+    stats: () => ({ ...stats, write_total_buffered: out.writableLength }),
     drain: (timeoutMs = 1000) =>
       new Promise<void>((resolve) => {
         if (out.writableLength === 0) return resolve();

@@ -86,6 +86,8 @@ describe('the window, against a real lab', () => {
     await flow.first().waitFor({ timeout: 30_000 });
     await flow.first().click();
     await expect(page.getByText('ISTIO_REDIRECT').first().isVisible()).resolves.toBe(true);
+    // The diagrams drawn whole: their packets have arrived and every arrow has lit up.
+    await page.waitForFunction('document.getAnimations().every((a) => a.playState !== "running")', undefined, { timeout: 10_000 }).catch(() => undefined);
     await page.screenshot({ path: resolve(shots, 'flows.png') });
   });
 

@@ -52,6 +52,16 @@ describe('IstioMetrics', () => {
     expect(s.text()).toContain('cluster.outbound|80||a.b.svc.cluster.local.upstream_rq_total: 3\n');
   });
 
+  it("shows the access log's file stats, untagged, when it goes through a sink that keeps them", () => {
+    const s = new EnvoyStats();
+    expect(s.text()).not.toContain('filesystem.');
+    s.fileLog = () => ({ write_buffered: 10, write_completed: 7, write_failed: 3, write_total_buffered: 2048 });
+    expect(s.text('^filesystem')).toBe('filesystem.write_buffered: 10\nfilesystem.write_completed: 7\nfilesystem.write_failed: 3\nfilesystem.write_total_buffered: 2048\n');
+    const text = new IstioMetrics(() => undefined).render(s);
+    expect(text).toContain('# TYPE envoy_filesystem_write_failed counter\nenvoy_filesystem_write_failed 3\n');
+    expect(text).toContain('# TYPE envoy_filesystem_write_total_buffered gauge\nenvoy_filesystem_write_total_buffered 2048\n');
+  });
+
   it('escapes label values', () => {
     expect(escapeLabel('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
   });

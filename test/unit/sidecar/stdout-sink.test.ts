@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { FileLogStats } from '../../../src-pod/sidecar/stdout-sink';
 
 const root = resolve(import.meta.dirname, '../../..');
 
@@ -14,11 +15,11 @@ describe('stdoutSink', () => {
     // A real pipe (as a container's stdout is) whose reader starts only once the writer has reported.
     const script = `"${process.execPath}" "${resolve(root, 'bin/run-ts.mjs')}" "${child}" 20000 | { while [ ! -f "${dir}/go" ]; do sleep 0.05; done; cat > "${dir}/out"; }`;
     const shell = spawn('sh', ['-c', script], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-    const report = await new Promise<{ wrote: number; dropped: number }>((done, fail) => {
-      let err = '';
+    let err = '';
+    const report = await new Promise<{ wrote: number; dropped: number; stats: FileLogStats }>((done, fail) => {
       shell.stderr.on('data', (d: Buffer) => {
         err += d.toString();
-        if (err.includes('\n')) done(JSON.parse(err.split('\n')[0]) as { wrote: number; dropped: number });
+        if (err.includes('\n')) done(JSON.parse(err.split('\n')[0]) as { wrote: number; dropped: number; stats: FileLogStats });
       });
       shell.on('exit', (code) => fail(new Error(`exited ${code} before reporting: ${err}`)));
     });
@@ -29,5 +30,11 @@ describe('stdoutSink', () => {
     expect(report.dropped).toBeGreaterThan(0);
     expect(received).toBeGreaterThan(0);
     expect(received + report.dropped).toBe(20_000);
+    // The same story in Envoy's file access log stats: one write per line here.
+    expect(report.stats.write_failed).toBe(report.dropped);
+    expect(report.stats.write_buffered + report.stats.write_failed).toBe(20_000);
+    expect(report.stats.write_total_buffered).toBeGreaterThan(256 * 1024);
+    const drained = JSON.parse(err.split('\n')[1]) as FileLogStats;
+    expect(drained).toMatchObject({ write_completed: report.stats.write_buffered, write_failed: report.dropped, write_total_buffered: 0 });
   }, 60_000);
 });
