@@ -18,7 +18,11 @@ export async function execLines(
   user?: string,
 ): Promise<LineStream> {
   const container = docker.getContainer(containerName);
-  const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, User: user });
+  // The command says its pid first (then becomes the command): the engine does not stop an exec's
+  // process when its stream closes, so dispose() stops it by that pid. Otherwise a monitor that
+  // prints rarely (`xtables-monitor --event`) would live on until its next write failed.
+  const wrapped = ['sh', '-c', 'echo "exec-stream pid $$" >&2; exec "$@"', 'sh', ...cmd];
+  const exec = await container.exec({ Cmd: wrapped, AttachStdout: true, AttachStderr: true, User: user });
   const stream = await exec.start({ hijack: true, stdin: false });
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -33,16 +37,33 @@ export async function execLines(
       for (const line of lines) if (line) each(line);
     });
   };
+  let pid: number | undefined;
   split(stdout, onLine);
-  split(stderr, onError);
+  split(stderr, (line) => {
+    const said = pid === undefined ? /^exec-stream pid (\d+)$/.exec(line) : null;
+    if (said) pid = Number(said[1]);
+    else onError(line);
+  });
   const done = new Promise<void>((resolve) => {
     stream.on('end', () => resolve());
     stream.on('close', () => resolve());
     stream.on('error', () => resolve());
   });
+  let disposed = false;
   return {
     done,
-    // Closing our end of the hijacked connection ends the exec session on the engine.
-    dispose: () => (stream as unknown as { destroy(): void }).destroy(),
+    dispose: () => {
+      if (disposed) return;
+      disposed = true;
+      // Closing our end of the hijacked connection ends the exec session on the engine; the process is stopped apart.
+      (stream as unknown as { destroy(): void }).destroy();
+      if (pid === undefined) return;
+      void container
+        .exec({ Cmd: ['sh', '-c', `kill ${pid}`], User: user })
+        .then((k) => k.start({ hijack: true, stdin: false }))
+        .then((s) => s.resume())
+        // Gone already (it exited, or the container did): nothing to stop.
+        .catch(() => undefined);
+    },
   };
 }
