@@ -106,4 +106,35 @@ describe('capture', () => {
       await iptables(['-D', 'ISTIO_OUTPUT', '1']);
     }
   });
+
+  it('shares one rule monitor in the tap with the rules view, which keeps it when the view closes', async () => {
+    const monitorsInTap = async () => {
+      const r = await dockerExec(tap, ['sh', '-c', `for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done | grep -c '^xtables-monitor --event'`]);
+      return Number(r.out.trim());
+    };
+    // The rules view of the first test closed: its monitor was stopped, not left to die at the next change.
+    await expect.poll(monitorsInTap, { timeout: 5_000 }).toBe(1);
+    const service = createLabService({ countersIntervalMs: 600_000 });
+    const seen: PodRules[] = [];
+    const dispose = service.subscribe('rules.counters', `default/${sleepPod}`, { data: (r) => seen.push(r as PodRules), error: () => undefined, end: () => undefined });
+    try {
+      await expect.poll(() => seen.length, { timeout: 15_000 }).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(await monitorsInTap()).toBe(1);
+      // The view still hears of a change through the shared monitor.
+      const before = seen.length;
+      await iptables(['-I', 'ISTIO_OUTPUT', '1', '-d', '10.96.0.97/32', '-p', 'tcp', '-j', 'RETURN']);
+      await expect.poll(() => seen.length, { timeout: 5_000, interval: 50 }).toBeGreaterThan(before);
+    } finally {
+      dispose();
+      service.dispose?.();
+      await iptables(['-D', 'ISTIO_OUTPUT', '1']);
+    }
+    // The capture still watches, and nobody else.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await monitorsInTap()).toBe(1);
+    await session?.stop();
+    session = undefined;
+    await expect.poll(monitorsInTap, { timeout: 5_000 }).toBe(0);
+  });
 });
