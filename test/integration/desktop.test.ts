@@ -87,7 +87,8 @@ describe('the window, against a real lab', () => {
     await flow.first().click();
     await expect(page.getByText('ISTIO_REDIRECT').first().isVisible()).resolves.toBe(true);
     // The diagrams drawn whole: their packets have arrived and every arrow has lit up.
-    await page.waitForFunction('document.getAnimations().every((a) => a.playState !== "running")', undefined, { timeout: 10_000 }).catch(() => undefined);
+    // Polled from here: the page's CSP refuses the string evaluation waitForFunction does in the page.
+    await expect.poll(() => page.evaluate<boolean>('document.getAnimations().every((a) => a.playState !== "running")'), { timeout: 10_000 }).toBe(true).catch(() => undefined);
     await page.screenshot({ path: resolve(shots, 'flows.png') });
   });
 
