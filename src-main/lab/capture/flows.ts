@@ -1,17 +1,10 @@
 // The join: kernel trace events + the sidecar's flow events → bounded, per-connection/per-request flows.
-import type { FlowEvent, HostPort } from '../../../src-pod/sidecar/flow-events';
-import type {
-  Flow,
-  FlowAggregates,
-  FlowChange,
-  FlowJoinerOptions,
-  Leg,
-  LegEnd,
-  RuleHit,
-} from './flow-types';
+import type { FlowEvent } from '../../../src-pod/sidecar/flow-events';
+import type { Flow, FlowAggregates, FlowChange, FlowJoinerOptions, Leg, RuleHit } from './flow-types';
 import type { RuleIndex } from './rules-monitor';
 import type { PacketFields, TraceEvent } from './trace-parser';
 import { AgeQueue } from './age-queue';
+import { blankFlow, endsOf, fillFromProxy, tracedLeg, untracedLeg } from './flow-build';
 import { plain, summarize, tupleKey } from './flow-legs';
 import { FlowRing, FlowTotals } from './flow-store';
 import { TRACE_TABLE } from './trace-table';
@@ -31,7 +24,6 @@ interface Waiting {
   since: number;
 }
 
-const BLACKHOLE = 'BlackHoleCluster';
 
 export class FlowJoiner {
   private readonly holdMs: number;
@@ -130,7 +122,7 @@ export class FlowJoiner {
     let flow = this.open.get(ev.connectionId);
     const fresh = !flow;
     if (!flow) flow = this.connectionFlow(ev, now);
-    this.fill(flow, ev);
+    fillFromProxy(flow, ev);
     this.linkUpstream(flow, ev, now);
     if (fresh) this.emit(flow, 'new');
     if (ev.type === 'connection.close') {
@@ -226,30 +218,11 @@ export class FlowJoiner {
   /** Emits a flow the proxy never reported: bypassed, blocked by a rule, or redirected to a silent proxy. */
   private traceOnly(path: PacketPath, now: number): void {
     const p = path.packet;
-    const inbound = p.in !== null && !p.loopback && p.out === null;
-    const leg: Leg = {
-      from: { role: inbound ? 'peer' : 'app', address: p.src, port: p.sport },
-      to: { role: inbound ? 'app' : 'destination', address: p.dst, port: p.dport },
-      hook: null,
-      rules: path.hits,
-      decidingRule: null,
-      outcome: 'pending',
-      redirectPort: null,
-      traced: true,
-    };
-    summarize(leg);
-    leg.hook = path.hits.find((h) => h.type !== 'return')?.chain ?? null;
-    if (leg.outcome === 'redirected')
-      leg.to = { role: 'proxy', address: inbound ? p.dst : '127.0.0.1', port: leg.redirectPort };
+    const { leg, inbound, verdict } = tracedLeg(p, path.hits);
     const flow = this.newFlow(now, {
       direction: inbound ? 'inbound' : 'outbound',
       proto: p.proto,
-      verdict:
-        leg.outcome === 'dropped'
-          ? 'blocked'
-          : leg.outcome === 'redirected'
-            ? 'intercepted'
-            : 'bypassed',
+      verdict,
       client: { address: p.src, port: p.sport ?? 0 },
       destination: { address: p.dst, port: p.dport ?? 0 },
       legs: [leg],
@@ -267,39 +240,16 @@ export class FlowJoiner {
     now: number,
     init: Partial<Flow> & Pick<Flow, 'direction' | 'verdict' | 'client' | 'destination' | 'legs'>,
   ): Flow {
-    const flow: Flow = {
-      id: this.nextId++,
-      kind: 'connection',
-      parentId: null,
-      connectionId: null,
-      proto: 'tcp',
-      proxySeen: false,
-      state: 'open',
-      listener: null,
-      cluster: null,
-      route: null,
-      upstream: null,
-      response: null,
-      bytes: null,
-      timings: null,
-      http: null,
-      mergedInto: null,
-      firstSeen: now,
-      updated: now,
-      ...init,
-    };
+    const flow = blankFlow(this.nextId++, now, init);
     this.ring.add(flow);
     return flow;
   }
 
   private connectionFlow(ev: FlowEvent, now: number): Flow {
     const d = ev.downstream;
-    const client: HostPort = { address: plain(d.remoteAddress), port: d.remotePort };
-    const destination: HostPort = ev.originalDst
-      ? { address: plain(ev.originalDst.address), port: ev.originalDst.port }
-      : { address: plain(d.localAddress), port: d.localPort };
+    const { client, destination } = endsOf(ev);
     const inbound = ev.direction === 'inbound';
-    const down = this.untracedLeg(
+    const down = untracedLeg(
       { role: inbound ? 'peer' : 'app', address: client.address, port: client.port },
       { role: 'proxy', address: plain(d.localAddress), port: d.localPort },
     );
@@ -324,19 +274,6 @@ export class FlowJoiner {
       now,
     );
     return flow;
-  }
-
-  private untracedLeg(from: LegEnd, to: LegEnd): Leg {
-    return {
-      from,
-      to,
-      hook: null,
-      rules: [],
-      decidingRule: null,
-      outcome: 'untraced',
-      redirectPort: null,
-      traced: false,
-    };
   }
 
   /** Gives a proxy leg its traced path now, or registers it to wait for the trace. */
@@ -376,25 +313,11 @@ export class FlowJoiner {
     if (queue.size > this.maxPending) queue.shift();
   }
 
-  private fill(flow: Flow, ev: FlowEvent): void {
-    flow.listener = ev.listener;
-    flow.cluster = ev.cluster ?? flow.cluster;
-    flow.route = ev.route ?? flow.route;
-    flow.upstream = ev.upstream ?? flow.upstream;
-    flow.bytes = ev.bytes;
-    flow.timings = ev.timings;
-    flow.response = ev.response;
-    flow.proxySeen = true;
-    if (ev.http) flow.http = ev.http;
-    if (flow.cluster === BLACKHOLE || flow.legs.some((l) => l.outcome === 'dropped'))
-      flow.verdict = 'blocked';
-  }
-
   private linkUpstream(flow: Flow, ev: FlowEvent, now: number): void {
     const u = ev.upstream;
     if (!u || flow.legs.length > 1) return;
     const inbound = flow.direction === 'inbound';
-    const leg = this.untracedLeg(
+    const leg = untracedLeg(
       { role: 'proxy', address: plain(u.localAddress), port: u.localPort },
       { role: inbound ? 'app' : 'upstream', address: plain(u.remoteAddress), port: u.remotePort },
     );
@@ -427,7 +350,7 @@ export class FlowJoiner {
       proxySeen: true,
       state: 'closed',
     });
-    this.fill(child, ev);
+    fillFromProxy(child, ev);
     this.emit(child, 'new');
     this.settle(child, now);
   }
