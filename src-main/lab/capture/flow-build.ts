@@ -1,5 +1,5 @@
 // Pure pieces of the flow join: a new flow's blank record, legs from a trace or from the proxy, a proxy event's facts on a flow.
-import type { FlowEvent } from '../../../src-pod/sidecar/flow-events';
+import type { FlowEvent, HostPort } from '../../../src-pod/sidecar/flow-events';
 import type { Flow, FlowVerdict, Leg, LegEnd, RuleHit } from './flow-types';
 import { plain, summarize } from './flow-legs';
 import type { PacketFields } from './trace-parser';
@@ -78,7 +78,7 @@ export function fillFromProxy(flow: Flow, ev: FlowEvent): void {
 }
 
 /** The proxy's downstream socket as the connection's ends: who opened it, and where it was going. */
-export function endsOf(ev: FlowEvent): { client: { address: string; port: number }; destination: { address: string; port: number } } {
+export function endsOf(ev: FlowEvent): { client: HostPort; destination: HostPort } {
   const d = ev.downstream;
   return {
     client: { address: plain(d.remoteAddress), port: d.remotePort },

@@ -24,7 +24,6 @@ interface Waiting {
   since: number;
 }
 
-
 export class FlowJoiner {
   private readonly holdMs: number;
   private readonly upstreamHoldMs: number;
