@@ -11,3 +11,6 @@ export type { InjectorValues, ValuesProblem } from './values';
 export { defaultInjectorValues, readInjectorValues } from './values';
 export type { WorkloadPod } from './workload';
 export { WORKLOAD_KINDS, podTemplateOf } from './workload';
+export type { KubeContainer, KubePod } from './kube-types';
+export type { MeshLike, RenderOptions } from './render';
+export { renderInjectedPod, renderInjectedWorkload } from './render';
