@@ -90,7 +90,6 @@ export function renderInjectedPod(pod: KubePod, opts: RenderOptions = {}): KubeP
   const namespace = pod.metadata?.namespace ?? opts.namespace ?? 'default';
   const labels = stringMap(pod.metadata?.labels);
 
-  const podConfig = podProxyConfig(a);
   const meshMetadata = stringMap(mesh.defaultConfig?.proxyMetadata);
   const injected = injectorArgs(
     { metadata: { annotations: a } },
@@ -100,6 +99,8 @@ export function renderInjectedPod(pod: KubePod, opts: RenderOptions = {}): KubeP
       proxyMetadata: meshMetadata,
     },
   );
+  // After injectorArgs, which has checked the annotations (a bad proxy.istio.io/config among them).
+  const podConfig = podProxyConfig(a);
   const statusPort = Number(a[ANNOTATIONS.statusPort] ?? values.global.proxy.statusPort);
   const proxyMetadata = { ...meshMetadata, ...stringMap(podConfig.proxyMetadata) };
   const hold =

@@ -124,6 +124,15 @@ describe('renderInjectedPod', () => {
     expect(renderInjectedPod(out)).toEqual(out);
   });
 
+  it('refuses a bad annotation with an InjectionError naming it', () => {
+    expect(() => renderInjectedPod(sleep({ 'proxy.istio.io/config': 'a: [' }))).toThrow(
+      expect.objectContaining({ name: 'InjectionError', annotation: 'proxy.istio.io/config' }),
+    );
+    expect(() =>
+      renderInjectedPod(sleep({ 'traffic.sidecar.istio.io/excludeInboundPorts': 'x' })),
+    ).toThrow(/traffic.sidecar.istio.io\/excludeInboundPorts/);
+  });
+
   it('names the Deployment behind a ReplicaSet pod as its workload', () => {
     const proxy = renderInjectedPod(sleep()).spec?.containers?.[1];
     expect(envOf(proxy, 'ISTIO_META_WORKLOAD_NAME')).toBe('sleep');
