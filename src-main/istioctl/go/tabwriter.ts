@@ -17,9 +17,7 @@ interface Cell {
 }
 
 function runeCount(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
+  return Array.from(s).length;
 }
 
 export class TabWriter {
