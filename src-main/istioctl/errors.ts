@@ -26,8 +26,8 @@ export class CommandParseError extends IstioctlError {
 
 /** A command or flag of real istioctl that this lab does not implement: says so, never a silent no-op. */
 export class NotImplementedError extends IstioctlError {
-  constructor(what: string) {
-    super(`${what} is not implemented by the lab's istioctl (sidecar-lab istioctl --help lists what is)`, EXIT_INCORRECT_USAGE);
+  constructor(what: string, instead?: string) {
+    super(`${what} is not implemented by the lab's istioctl${instead ? `: ${instead}` : ' (sidecar-lab istioctl --help lists what is)'}`, EXIT_INCORRECT_USAGE);
     this.name = 'NotImplementedError';
   }
 }

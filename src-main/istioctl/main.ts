@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { CommandParseError, IstioctlError, NotImplementedError } from './errors';
 import { proxyConfig, type IstioctlContext } from './proxy-config';
 import { versionCommand } from './version';
+import { analyzeCommand } from './analyze/command';
 
 const USAGE = `Istio configuration command line utility, as served by Sidecar Lab.
 
@@ -10,6 +11,7 @@ Usage:
   istioctl [command]
 
 Available Commands (in this lab):
+  analyze        Analyze Istio configuration and print validation messages (--use-kube=false FILE…)
   proxy-config   Retrieve information about proxy configuration from Envoy (a pod, or -f a config dump)
   version        Prints out build version information
 
@@ -19,7 +21,7 @@ Not yet served here: kube-inject, x describe, proxy-status, install and the rest
 const NOT_YET = new Set([
   'kube-inject', 'experimental', 'x', 'proxy-status', 'ps', 'install', 'uninstall', 'upgrade', 'manifest', 'profile',
   'operator', 'verify-install', 'validate', 'dashboard', 'dash', 'd', 'bug-report', 'tag', 'waypoint', 'ztunnel-config',
-  'analyze', 'admin', 'create-remote-secret', 'remote-clusters', 'precheck', 'completion', 'authz', 'util',
+  'admin', 'create-remote-secret', 'remote-clusters', 'precheck', 'completion', 'authz', 'util',
 ]);
 
 export interface IstioctlIO {
@@ -43,9 +45,12 @@ export async function istioctlMain(argv: string[], io: IstioctlIO, admin: Istioc
       case 'proxy-config':
       case 'pc':
         return await proxyConfig(rest, ctx);
+      case 'analyze':
+        return analyzeCommand(rest, ctx);
       default:
         if (NOT_YET.has(command)) {
-          throw new NotImplementedError(command === 'kube-inject' ? 'kube-inject (the injection template renderer is still being written)' : `command "${command}"`);
+          if (command === 'kube-inject') throw new NotImplementedError('kube-inject', "not yet: the lab's injection template renderer is still being written");
+          throw new NotImplementedError(`command "${command}"`);
         }
         throw new CommandParseError(`unknown command "${command}" for "istioctl"`);
     }
