@@ -147,6 +147,16 @@ export async function proxyConfig(args: string[], ctx: IstioctlContext): Promise
     return 0;
   }
   const dump = ConfigDump.parse(body);
+  if (sub.name === 'all') {
+    printFullSummary(dump, {
+      cluster: clusterFilter(p),
+      listener: listenerFilter(p),
+      route: routeFilter(p),
+      // `all` has no --cluster/--status flags: its endpoint filter takes only address and port.
+      endpoint: { address: flagString(p, 'address'), port: flagInt(p, 'port'), cluster: '', status: '' },
+    }, ctx.out);
+    return 0;
+  }
   ctx.out(render(sub.name, dump, p, format));
   return 0;
 }
@@ -177,14 +187,6 @@ function render(name: string, dump: ConfigDump, p: Parsed, format: 'short' | For
       delete section['@type'];
       return `${formatProtoJson(section, format)}\n`;
     }
-    case 'all':
-      return printFullSummary(dump, {
-        cluster: clusterFilter(p),
-        listener: listenerFilter(p),
-        route: routeFilter(p),
-        // `all` has no --cluster/--status flags: its endpoint filter takes only address and port.
-        endpoint: { address: flagString(p, 'address'), port: flagInt(p, 'port'), cluster: '', status: '' },
-      });
     default:
       throw new IstioctlError(`proxy-config ${name}: no writer`);
   }

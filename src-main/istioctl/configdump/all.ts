@@ -14,8 +14,9 @@ export interface FullFilters {
   endpoint: EndpointFilter;
 }
 
-/** Bootstrap, clusters, listeners, routes, secrets, EDS endpoints, each after a blank line; the first error stops it, as in Go. */
-export function printFullSummary(dump: ConfigDump, f: FullFilters, now = new Date()): string {
+/** Bootstrap, clusters, listeners, routes, secrets, EDS endpoints, each after a blank line, written as they are made:
+ *  the first error stops it with what came before already printed, as in Go. */
+export function printFullSummary(dump: ConfigDump, f: FullFilters, out: (text: string) => void, now = new Date()): void {
   const parts: (() => string)[] = [
     () => printBootstrapSummary(dump),
     () => printClusterSummary(dump, f.cluster, true),
@@ -24,10 +25,8 @@ export function printFullSummary(dump: ConfigDump, f: FullFilters, now = new Dat
     () => printSecretSummary(dump, true, now),
     () => printEndpointsSummary(dump, f.endpoint, true),
   ];
-  let out = '';
   for (const [i, part] of parts.entries()) {
-    if (i > 0) out += '\n';
-    out += part();
+    if (i > 0) out('\n');
+    out(part());
   }
-  return out;
 }

@@ -1,5 +1,6 @@
 // istioctl proxy-config writers against istio/istio's own test data (fixtures/istioctl), through the command line as a user runs them.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { istioctlMain } from '../../../src-main/istioctl/main';
@@ -120,5 +121,17 @@ describe('errors name what is wrong', () => {
       'Error: open /nonexistent/dump.json: no such file or directory\n',
     );
     expect((await run(['pc', 'cluster', '-f', join(FIX, 'README.md')])).err).toMatch(/^Error: error unmarshalling config dump response from Envoy: /);
+  });
+});
+
+describe('proxy-config all stops where Go stops', () => {
+  it('a dump without listeners prints the bootstrap and cluster tables, then the error', async () => {
+    const full = JSON.parse(fixture('proxyconfig/config_dump.json')) as { configs: { '@type': string }[] };
+    full.configs = full.configs.filter((c) => !c['@type'].endsWith('ListenersConfigDump'));
+    const dir = mkdtempSync(join(tmpdir(), 'pc-all-'));
+    writeFileSync(join(dir, 'dump.json'), JSON.stringify(full));
+    const r = await run(['pc', 'all', '-f', join(dir, 'dump.json')]);
+    expect(r.out).toBe(fixture('proxyconfig/config_dump_summary.txt').split('\nNAME                   ADDRESSES')[0] + '\n');
+    expect(r.err).toBe('Error: listener dump: config dump has no configuration type type.googleapis.com/envoy.admin.v3.ListenersConfigDump\n');
   });
 });
