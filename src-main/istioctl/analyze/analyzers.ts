@@ -1,8 +1,9 @@
 // The interception-relevant analyzers of istioctl analyze, on files alone: port naming (IST0118), UID 1337 (IST0144),
-// injection (IST0102, IST0103), following istio/istio pkg/config/analysis/analyzers.
+// injection (IST0102, IST0103), destination hosts (IST0101), following istio/istio pkg/config/analysis/analyzers.
 import { arr, isObject, obj, str, type Json } from '../configdump/json';
 import { MESSAGES, type Message } from './messages';
 import { fullName, type Resource } from './resources';
+import { destinationHosts } from './destination-hosts';
 
 const ISTIO_PROXY = 'istio-proxy';
 const ISTIO_OPERATOR = 'istio-operator';
@@ -104,7 +105,7 @@ function injection(resources: Resource[], out: Message[]): void {
   }
 }
 
-export const ANALYZERS = ['applicationUID.Analyzer', 'injection.Analyzer', 'service.PortNameAnalyzer'];
+export const ANALYZERS = ['applicationUID.Analyzer', 'injection.Analyzer', 'service.PortNameAnalyzer', 'virtualservice.DestinationHostAnalyzer'];
 
 export function analyze(resources: Resource[]): Message[] {
   const out: Message[] = [];
@@ -113,5 +114,6 @@ export function analyze(resources: Resource[]): Message[] {
     applicationUID(r, out);
   }
   injection(resources, out);
+  destinationHosts(resources, out);
   return out;
 }

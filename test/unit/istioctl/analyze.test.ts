@@ -1,5 +1,5 @@
 // istioctl analyze --use-kube=false on files: Istio's codes, message texts, origins with file:line, order and exit codes.
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ describe('analyze --use-kube=false FILE', () => {
   it('reports the interception traps, errors first, each with its resource, file and line', async () => {
     const r = await run(['analyze', '--use-kube=false', FILE]);
     expect(r.out.split('\n')).toEqual([
+      `Error [IST0101] (VirtualService routes.default ${FILE}:97) Referenced host not found: "ratings"`,
       `Warning [IST0103] (Pod sleep.default ${FILE}:33) The pod default/sleep is missing the Istio proxy. This can often be resolved by restarting or redeploying the workload.`,
       `Warning [IST0144] (Deployment proxy-like.default ${FILE}:44) User ID (UID) 1337 is reserved for the sidecar proxy.`,
       `Warning [IST0144] (Pod sleep.default ${FILE}:33) User ID (UID) 1337 is reserved for the sidecar proxy.`,
@@ -26,14 +27,15 @@ describe('analyze --use-kube=false FILE', () => {
       `Info [IST0118] (Service httpbin.default ${FILE}:25) Port name web (port: 8080, targetPort: http) doesn't follow the naming convention of Istio port.`,
       '',
     ]);
-    // Nothing at Error level: istioctl's default failure threshold is not reached.
-    expect(r.code).toBe(0);
+    // The IST0101 error reaches istioctl's default failure threshold (Error).
+    expect(r.code).toBe(79);
   });
 
-  it('--failure-threshold Warning exits 79 with istioctl\'s closing error; --output-threshold hides Info', async () => {
+  it('--failure-threshold and --output-threshold: Warnings fail, Info is hidden; only Info passes', async () => {
     const r = await run(['analyze', '--use-kube=false', '--failure-threshold', 'Warning', '--output-threshold=Warning', FILE]);
     expect(r.code).toBe(79);
     expect(r.out).not.toContain('Info [');
+    expect(r.out).toContain('Warning [IST0144]');
     expect(r.err).toBe(
       'Error: Analyzers found issues when analyzing namespace: default.\nSee https://istio.io/v1.22/docs/reference/config/analysis for more information about causes and resolutions.\n',
     );
@@ -69,5 +71,22 @@ describe('port protocol as pkg/config/kube.ConvertProtocol decides it', () => {
     [{ port: 3307 }, true],
   ])('%j unsupported: %s', (port, expected) => {
     expect(protocolUnsupported(port)).toBe(expected);
+  });
+});
+
+describe('IST0101 destination hosts', () => {
+  it('a short name is a Service in the VirtualService namespace; ServiceEntry wildcards cover their subdomains', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'analyze-'));
+    const f = join(dir, 'vs.yaml');
+    writeFileSync(
+      f,
+      [
+        'apiVersion: v1\nkind: Service\nmetadata:\n  name: reviews\n  namespace: shop\nspec:\n  ports:\n  - name: http\n    port: 9080',
+        'apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\nmetadata:\n  name: r\n  namespace: shop\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination:\n        host: reviews\n    - destination:\n        host: reviews.shop.svc.cluster.local',
+        'apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\nmetadata:\n  name: r\n  namespace: other\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination:\n        host: reviews',
+      ].join('\n---\n'),
+    );
+    const r = await run(['analyze', '--use-kube=false', '-A', f]);
+    expect(r.out).toBe(`Error [IST0101] (VirtualService r.other ${f}:35) Referenced host not found: "reviews"\n`);
   });
 });
