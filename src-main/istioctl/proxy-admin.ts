@@ -17,8 +17,9 @@ export function parsePodRef(arg: string, defaultNamespace: string): PodRef {
   const slash = rest.indexOf('/');
   if (slash >= 0) {
     const kind = rest.slice(0, slash).toLowerCase();
-    if (kind !== 'pod' && kind !== 'pods' && kind !== 'po') {
-      throw new Error(`resource type ${rest.slice(0, slash)} is not implemented by the lab's istioctl: name a pod`);
+    // istioctl also takes a Deployment (its first pod); the lab finds a Deployment's pod by name alone.
+    if (!['pod', 'pods', 'po', 'deployment', 'deployments', 'deploy'].includes(kind)) {
+      throw new Error(`resource type ${rest.slice(0, slash)} is not implemented by the lab's istioctl: name a pod or a deployment`);
     }
     rest = rest.slice(slash + 1);
   }

@@ -135,3 +135,20 @@ describe('proxy-config all stops where Go stops', () => {
     expect(r.err).toBe('Error: listener dump: config dump has no configuration type type.googleapis.com/envoy.admin.v3.ListenersConfigDump\n');
   });
 });
+
+describe('bootstrap', () => {
+  const dump = join(FIX, 'proxyconfig/config_dump.json');
+
+  it('-o short is the version summary at the head of `all`', async () => {
+    expect((await run(['pc', 'bootstrap', '-f', dump, '-o', 'short'])).out).toBe(fixture('proxyconfig/config_dump_summary.txt').split('\n\n')[0] + '\n');
+  });
+
+  it('defaults to JSON with protojson field names; the node metadata (a Struct) keeps its keys', async () => {
+    const r = await run(['pc', 'b', '-f', dump]);
+    const parsed = JSON.parse(r.out) as { bootstrap: { node: Record<string, Record<string, unknown>> }; lastUpdated: string };
+    expect(parsed.lastUpdated).toBe('2023-12-26T05:57:09.894Z');
+    expect(Object.keys(parsed.bootstrap.node.metadata)).toEqual(expect.arrayContaining(['ISTIO_VERSION', 'ISTIO_PROXY_SHA']));
+    expect(Object.keys(parsed)).toEqual(['bootstrap', 'lastUpdated']);
+    expect(Object.keys(parsed.bootstrap.node.metadata.metadata as object)).toContain('build.label');
+  });
+});
