@@ -1,5 +1,5 @@
 // istioctl's `-o json|yaml`: Envoy's snake_case dump re-marshalled as Go's protojson (lowerCamelCase) and encoding/json print it.
-import { stringify } from 'yaml';
+import { stringify, type Pair } from 'yaml';
 import { isObject } from './json';
 
 // Proto map fields: their keys are data, their values are messages.
@@ -8,6 +8,8 @@ const MAP_FIELDS = new Set([
   'typed_filter_metadata',
   'typed_per_filter_config',
   'typed_extension_protocol_options',
+  // xds matcher trees: exact_match_map.map / prefix_match_map.map are keyed by the matched values.
+  'map',
 ]);
 // Fields of type google.protobuf.Struct (or values of Struct maps): everything inside is data.
 const STRUCT_FIELDS = new Set(['metadata_struct', 'static_layer', 'fields']);
@@ -54,10 +56,54 @@ function goEscape(json: string): string {
   return json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** encoding/json.MarshalIndent(v, "", "    "), or sigs.k8s.io/yaml's JSONToYAML of it (keys sorted). */
+/** go-yaml v2's map key order (keyList.Less): non-letters before letters, digit runs compared as numbers. */
+export function goYamlKeyLess(a: string, b: string): boolean {
+  const ar = Array.from(a);
+  const br = Array.from(b);
+  const letter = (c: string): boolean => /\p{L}/u.test(c);
+  const digit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
+  for (let i = 0; i < ar.length && i < br.length; i++) {
+    if (ar[i] === br[i]) continue;
+    const al = letter(ar[i]);
+    const bl = letter(br[i]);
+    if (al && bl) return ar[i] < br[i];
+    if (al || bl) return bl;
+    let an = 0;
+    let bn = 0;
+    if (ar[i] === '0' || br[i] === '0') {
+      for (let j = i - 1; j >= 0 && digit(ar[j]); j--) {
+        if (ar[j] !== '0') {
+          an = 1;
+          bn = 1;
+          break;
+        }
+      }
+    }
+    let ai = i;
+    for (; ai < ar.length && digit(ar[ai]); ai++) an = an * 10 + Number(ar[ai]);
+    let bi = i;
+    for (; bi < br.length && digit(br[bi]); bi++) bn = bn * 10 + Number(br[bi]);
+    if (an !== bn) return an < bn;
+    if (ai !== bi) return ai < bi;
+    return ar[i] < br[i];
+  }
+  return ar.length < br.length;
+}
+
+function compareKeys(a: Pair, b: Pair): number {
+  const ka = String((a.key as { value?: unknown } | null)?.value ?? a.key);
+  const kb = String((b.key as { value?: unknown } | null)?.value ?? b.key);
+  if (goYamlKeyLess(ka, kb)) return -1;
+  return goYamlKeyLess(kb, ka) ? 1 : 0;
+}
+
+/** encoding/json.MarshalIndent(v, "", "    "), or sigs.k8s.io/yaml's JSONToYAML of it: go-yaml v2's key order and
+ *  YAML 1.1 quoting (so "on", "yes" and timestamps stay strings). */
 export function formatProtoJson(v: unknown, format: 'json' | 'yaml', rename = true): string {
   const named = rename ? toProtoJsonNames(v) : v;
-  if (format === 'yaml') return stringify(named, { sortMapEntries: true, indentSeq: false, lineWidth: 0 }).replace(/\n$/, '');
+  if (format === 'yaml') {
+    return stringify(named, { version: '1.1', sortMapEntries: compareKeys, indentSeq: false, singleQuote: false }).replace(/\n$/, '');
+  }
   return goEscape(JSON.stringify(named, null, 4));
 }
 
