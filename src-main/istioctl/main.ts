@@ -52,7 +52,7 @@ export async function istioctlMain(argv: string[], io: IstioctlIO, admin: Istioc
           if (command === 'kube-inject') throw new NotImplementedError('kube-inject', "not yet: the lab's injection template renderer is still being written");
           throw new NotImplementedError(`command "${command}"`);
         }
-        throw new CommandParseError(`unknown command "${command}" for "istioctl"`);
+        throw new IstioctlError(`unknown command "${command}" for "istioctl"`);
     }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

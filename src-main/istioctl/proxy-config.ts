@@ -1,5 +1,5 @@
 // `istioctl proxy-config …`: the sub-commands, their flags and aliases as istioctl/pkg/proxyconfig defines them.
-import { IstioctlError, NotImplementedError, CommandParseError } from './errors';
+import { IstioctlError, NotImplementedError } from './errors';
 import { flagBool, flagInt, flagString, parseFlags, type FlagSpec, type Parsed } from './flags';
 import { ConfigDump, SECTION } from './configdump/dump';
 import { filterClusters, printClusterSummary, type ClusterFilter } from './configdump/cluster';
@@ -86,7 +86,8 @@ function outputFormat(p: Parsed, fallback: string): 'short' | Format {
 async function source(sub: Sub, p: Parsed, ctx: IstioctlContext, path: string): Promise<string> {
   const file = flagString(p, 'file');
   if ((p.positionals.length === 1) !== (file === '')) {
-    throw new CommandParseError(`${sub.name === 'endpoint' ? 'endpoints' : sub.name} requires pod name or --file parameter`);
+    // cobra's Args check: a plain error (exit 1), not a flag error.
+    throw new IstioctlError(`${sub.name === 'endpoint' ? 'endpoints' : sub.name} requires pod name or --file parameter`);
   }
   if (file !== '') {
     try {
@@ -125,11 +126,10 @@ export async function proxyConfig(args: string[], ctx: IstioctlContext): Promise
   }
   if (UNIMPLEMENTED.includes(name)) throw new NotImplementedError(`proxy-config ${name}`);
   const sub = SUBS.find((s) => s.name === name || s.aliases.includes(name));
-  if (!sub) throw new CommandParseError(`unknown command "${name}" for "istioctl proxy-config"`);
+  if (!sub) throw new IstioctlError(`unknown command "${name}" for "istioctl proxy-config"`);
   const p = parseFlags(rest, [...sub.flags, ...COMMON]);
-  if (p.positionals.length > 1) throw new CommandParseError(`${sub.name} takes one pod name, got ${p.positionals.join(' ')}`);
   if (sub.name === 'log') {
-    if (p.positionals.length < 1) throw new CommandParseError('log requires pod name or --selector');
+    if (p.positionals.length < 1) throw new IstioctlError('log requires pod name or --selector');
     return proxyLog(p, ctx);
   }
   if (sub.name === 'endpoint') {

@@ -103,12 +103,14 @@ describe('proxy-config on a pod, through the admin interface', () => {
 describe('errors name what is wrong', () => {
   it('a pod or --file is required, not both', async () => {
     const r = await run(['pc', 'listener']);
-    expect(r.code).toBe(64);
+    expect(r.code).toBe(1);
     expect(r.err).toContain('Error: listener requires pod name or --file parameter');
   });
 
   it('an unknown flag, an unsupported output and an unimplemented command are named', async () => {
-    expect((await run(['pc', 'cluster', '-f', 'x', '--bogus'])).err).toContain('unknown flag: --bogus');
+    const bogus = await run(['pc', 'cluster', '-f', 'x', '--bogus']);
+    expect([bogus.code, bogus.err.split('\n')[0]]).toEqual([64, 'Error: unknown flag: --bogus']);
+    expect((await run(['pc', 'listener', 'a', 'b'])).err).toContain('listener requires pod name or --file parameter');
     expect((await run(['pc', 'cluster', '-f', join(FIX, 'proxyconfig/config_dump.json'), '-o', 'wide'])).err).toContain('output format "wide" not supported');
     const inject = await run(['kube-inject', '-f', 'deploy.yaml']);
     expect(inject.code).not.toBe(0);
@@ -150,5 +152,14 @@ describe('bootstrap', () => {
     expect(Object.keys(parsed.bootstrap.node.metadata)).toEqual(expect.arrayContaining(['ISTIO_VERSION', 'ISTIO_PROXY_SHA']));
     expect(Object.keys(parsed)).toEqual(['bootstrap', 'lastUpdated']);
     expect(Object.keys(parsed.bootstrap.node.metadata.metadata as object)).toContain('build.label');
+  });
+});
+
+describe('version and help', () => {
+  it('version --remote=false prints the istioctl release the lab follows; unknown commands are named', async () => {
+    expect(await run(['version', '--remote=false'])).toEqual({ code: 0, out: '1.22.0\n', err: '' });
+    const r = await run(['dashboard']);
+    expect(r.err).toContain('command "dashboard" is not implemented');
+    expect((await run(['frobnicate'])).err).toBe('Error: unknown command "frobnicate" for "istioctl"\n');
   });
 });
