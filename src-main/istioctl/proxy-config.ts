@@ -9,7 +9,7 @@ import { printSecretSummary } from './configdump/secret';
 import { printBootstrapDump, printBootstrapSummary } from './configdump/bootstrap';
 import { printFullSummary } from './configdump/all';
 import { formatMessages, formatProtoJson } from './configdump/proto-json';
-import type { EndpointFilter } from './configdump/endpoint';
+import { printEndpointsDump, printEndpointsSummary as printEdsSummary, type EndpointFilter } from './configdump/endpoint';
 import { ClustersStatus, printEndpoints, printEndpointsSummary } from './clusters/endpoints';
 import { parsePodRef, type ProxyAdmin } from './proxy-admin';
 import { proxyLog } from './proxy-log';
@@ -48,6 +48,8 @@ const SUBS: Sub[] = [
   { name: 'listener', aliases: ['listeners', 'l'], flags: [OUTPUT, FILE, PORT, ADDRESS, TYPE, VERBOSE, { name: 'waypoint', kind: 'bool', unimplemented: true }] },
   { name: 'route', aliases: ['routes', 'r'], flags: [OUTPUT, FILE, NAME, VERBOSE] },
   { name: 'endpoint', aliases: ['endpoints', 'ep'], flags: [OUTPUT, FILE, PORT, ADDRESS, { name: 'cluster', kind: 'string' }, { name: 'status', kind: 'string' }] },
+  // Hidden in istioctl: endpoints from the config dump's EDS section (locality, metadata) rather than /clusters.
+  { name: 'eds', aliases: [], flags: [OUTPUT, FILE, PORT, ADDRESS, { name: 'cluster', kind: 'string' }, { name: 'status', kind: 'string' }] },
   { name: 'bootstrap', aliases: ['b'], flags: [OUTPUT, FILE] },
   { name: 'secret', aliases: ['secrets', 's'], flags: [OUTPUT, FILE] },
   { name: 'all', aliases: ['a'], flags: [OUTPUT, FILE, VERBOSE, PORT, ADDRESS, TYPE, NAME, ...CLUSTER_FLAGS] },
@@ -59,7 +61,7 @@ const SUBS: Sub[] = [
 ];
 
 // Real istioctl sub-commands this lab does not serve: named, never silently ignored.
-const UNIMPLEMENTED = ['ecds', 'eds', 'workload', 'workloads', 'w', 'service', 'services', 'policy', 'policies', 'connections', 'rootca-compare', 'certificate', 'certificates'];
+const UNIMPLEMENTED = ['ecds', 'workload', 'workloads', 'w', 'service', 'services', 'policy', 'policies', 'connections', 'rootca-compare', 'certificate', 'certificates'];
 
 export const PROXY_CONFIG_USAGE = `Usage:
   istioctl proxy-config [command]
@@ -139,7 +141,8 @@ export async function proxyConfig(args: string[], ctx: IstioctlContext): Promise
     return 0;
   }
   const format = outputFormat(p, sub.name === 'bootstrap' ? 'json' : 'short');
-  const body = await source(sub, p, ctx, sub.name === 'all' && format === 'short' ? 'config_dump?include_eds=true' : 'config_dump');
+  const withEds = sub.name === 'eds' || (sub.name === 'all' && format === 'short');
+  const body = await source(sub, p, ctx, withEds ? 'config_dump?include_eds=true' : 'config_dump');
   if (sub.name === 'all' && format !== 'short') {
     // istioctl prints the dump itself (as YAML if asked), not a re-marshalled copy.
     ConfigDump.parse(body);
@@ -174,6 +177,8 @@ function render(name: string, dump: ConfigDump, p: Parsed, format: 'short' | For
       return format === 'short' ? printListenerSummary(dump, listenerFilter(p)) : `${formatMessages(filterListeners(dump, listenerFilter(p)), format)}\n`;
     case 'route':
       return format === 'short' ? printRouteSummary(dump, routeFilter(p)) : `${formatMessages(filterRoutes(dump, routeFilter(p)), format)}\n`;
+    case 'eds':
+      return format === 'short' ? printEdsSummary(dump, endpointFilter(p)) : printEndpointsDump(dump, endpointFilter(p), format);
     case 'bootstrap':
       return format === 'short' ? printBootstrapSummary(dump) : printBootstrapDump(dump, format);
     case 'secret': {

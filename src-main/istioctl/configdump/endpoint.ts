@@ -4,6 +4,7 @@ import { tabulate } from '../go/tabwriter';
 import { SECTION, type ConfigDump } from './dump';
 import { arr, field, maybeObj, num, obj, str, type Json } from './json';
 import { subsetKeyLess } from './subset-key';
+import { formatMessages } from './proto-json';
 
 export interface EndpointFilter {
   address: string;
@@ -48,6 +49,8 @@ function verify(f: EndpointFilter, lbEndpoint: unknown, cluster: string): boolea
 interface Assignment {
   clusterName: string;
   localities: { locality: Json; endpoints: Json[] }[];
+  /** The ClusterLoadAssignment with each locality's lb_endpoints cut to those that pass, as istioctl keeps it. */
+  filtered: Json;
 }
 
 /** Cluster load assignments with only the endpoints that pass the filter; assignments left empty are dropped. */
@@ -65,7 +68,11 @@ function assignments(dump: ConfigDump, f: EndpointFilter): Assignment[] {
         count += endpoints.length;
         return { locality: obj(llb, 'locality'), endpoints };
       });
-      if (count !== 0) out.push({ clusterName, localities });
+      const filtered: Json = { ...cla };
+      if ('endpoints' in cla) {
+        filtered.endpoints = arr(cla, 'endpoints').map((llb, i) => ({ ...(llb as Json), lb_endpoints: localities[i].endpoints }));
+      }
+      if (count !== 0) out.push({ clusterName, localities, filtered });
     }
   }
   return goSortSlice(out, (a, b) => subsetKeyLess(a.clusterName, b.clusterName));
@@ -78,6 +85,11 @@ function localityText(l: Json): string {
   resp += `/${str(l, 'zone')}`;
   if (str(l, 'sub_zone') === '') return resp;
   return `${resp}/${str(l, 'sub_zone')}`;
+}
+
+/** `proxy-config eds -o json|yaml`: the filtered ClusterLoadAssignments, sorted as the table is. */
+export function printEndpointsDump(dump: ConfigDump, f: EndpointFilter, format: 'json' | 'yaml'): string {
+  return `${formatMessages(assignments(dump, f).map((a) => a.filtered), format)}\n`;
 }
 
 export function printEndpointsSummary(dump: ConfigDump, f: EndpointFilter, withType = false): string {

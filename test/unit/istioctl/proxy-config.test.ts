@@ -163,3 +163,18 @@ describe('version and help', () => {
     expect((await run(['frobnicate'])).err).toBe('Error: unknown command "frobnicate" for "istioctl"\n');
   });
 });
+
+describe('eds (hidden in istioctl): endpoints from the dump, not /clusters', () => {
+  const dump = join(FIX, 'proxyconfig/config_dump.json');
+
+  it('--port keeps the matching endpoints; -o json prints their assignments with only those endpoints', async () => {
+    expect((await run(['pc', 'eds', '-f', dump, '--port', '15000'])).out).toBe(
+      'NAME                STATUS      LOCALITY     CLUSTER\n127.0.0.1:15000     HEALTHY                  prometheus_stats\n',
+    );
+    const parsed = JSON.parse((await run(['pc', 'eds', '-f', dump, '--status', 'healthy', '--cluster', 'PROMETHEUS_STATS', '-o', 'json'])).out) as {
+      clusterName: string;
+      endpoints: { lbEndpoints: unknown[] }[];
+    }[];
+    expect(parsed.map((a) => [a.clusterName, a.endpoints[0].lbEndpoints.length])).toEqual([['prometheus_stats', 1]]);
+  });
+});
