@@ -45,7 +45,8 @@ async function pickLab(io: CliIO, named: string | undefined): Promise<string | u
   throw new UsageError(`several labs are up (${labs.join(', ')}): say which with --lab NAME`);
 }
 
-async function run(argv: string[], io: CliIO): Promise<number> {
+/** `given`: the IO a caller passed to main (tests); istioctl then writes its bytes there instead of to stdout/stderr. */
+async function run(argv: string[], io: CliIO, given?: CliIO): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case undefined:
@@ -62,7 +63,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     case 'iptables':
       return iptablesCommand(rest, { out: io.out, err: io.err });
     case 'istioctl':
-      return (await import('../istioctl/cli-entry')).runIstioctl(rest);
+      return (await import('../istioctl/cli-entry')).runIstioctl(rest, given);
     case 'images': {
       const args = parseArgs(rest, [{ name: 'offline' }, { name: 'verbose', short: 'v' }], 'images');
       const [sub, ...positionals] = args.positionals;
@@ -182,9 +183,10 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
-export async function main(argv: string[], io: CliIO = consoleIO()): Promise<number> {
+export async function main(argv: string[], given?: CliIO): Promise<number> {
+  const io = given ?? consoleIO();
   try {
-    return await run(argv, io);
+    return await run(argv, io, given);
   } catch (err) {
     if (err instanceof ScenarioError) io.err(err.formatAll());
     else if (err instanceof UsageError) io.err(err.message);
