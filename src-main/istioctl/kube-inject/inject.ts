@@ -1,5 +1,5 @@
 // One document of `istioctl kube-inject`: pkg/kube/inject's IntoObject (skip rules, re-injection, the sidecar template) over the lab's renderer.
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument, type Document } from 'yaml';
 import {
   InjectionError,
   renderInjectedWorkload,
@@ -24,10 +24,19 @@ export interface InjectSettings {
   nativeSidecar: boolean;
 }
 
-/** Where an error happened: istioctl names neither; the lab names the file and the document. */
+/** Where an error happened: istioctl names neither; the lab names the file, the document and the line. */
 export interface DocPlace {
   file: string;
   doc: RawDocument;
+}
+
+type Path = (string | number)[];
+
+/** A document being injected: where it is, its parsed nodes (for lines) and the path of the object inside it (a List's item). */
+interface At extends DocPlace {
+  parsed?: Document;
+  lines?: LineCounter;
+  base: Path;
 }
 
 const STATUS = 'sidecar.istio.io/status';
@@ -35,9 +44,27 @@ const INJECT = 'sidecar.istio.io/inject';
 /** pkg/kube/inject IgnoredNamespaces: system namespaces never injected. */
 const IGNORED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage'];
 
-function fail(place: DocPlace, message: string, line?: number): never {
-  const at = line ?? place.doc.line;
-  throw new IstioctlError(`${place.file}: document ${place.doc.index} (line ${at}): ${message}`);
+/** The file line of the node at `path` (under the object's base), or of the nearest parent that exists. */
+function lineOf(at: At, path: Path): number {
+  const full = [...at.base, ...path];
+  for (let n = full.length; n >= 0 && at.parsed && at.lines; n--) {
+    const node = at.parsed.getIn(full.slice(0, n), true) as
+      { range?: [number, number, number] } | undefined;
+    if (node?.range) return at.doc.line + at.lines.linePos(node.range[0]).line - 1;
+  }
+  return at.doc.line;
+}
+
+function fail(at: At, message: string, path: Path = []): never {
+  throw new IstioctlError(
+    `${at.file}: document ${at.doc.index} (line ${lineOf(at, path)}): ${message}`,
+  );
+}
+
+/** Where a kind keeps its pod. */
+function podPath(kind: string): Path {
+  if (kind === 'Pod') return [];
+  return kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template'] : ['spec', 'template'];
 }
 
 /** The pod template inside a (cloned) workload, to be changed in place; undefined when there is none. */
@@ -54,17 +81,21 @@ function podOf(doc: Obj): KubePod | undefined {
 }
 
 /** Go decodes labels and annotations into map[string]string: a number or boolean there is an error, not a string. */
-function checkStringMaps(meta: unknown, at: string, place: DocPlace): void {
+function checkStringMaps(meta: unknown, path: Path, at: At): void {
   if (!isObj(meta)) return;
+  const shown = path.join('.');
   for (const field of ['labels', 'annotations']) {
     const m = meta[field];
     if (m === undefined || m === null) continue;
-    if (!isObj(m)) fail(place, `${at}.${field} must be a mapping of strings`);
+    if (!isObj(m)) fail(at, `${shown}.${field} must be a mapping of strings`, [...path, field]);
     for (const [k, v] of Object.entries(m)) {
       if (v !== null && typeof v !== 'string') {
+        const goType = typeof v === 'boolean' ? 'bool' : typeof v;
         fail(
-          place,
-          `${at}.${field}["${k}"] must be a string, got ${typeof v} ${JSON.stringify(v)} (quote it): json: cannot unmarshal ${typeof v === 'boolean' ? 'bool' : typeof v} into Go struct field ObjectMeta.${at.split('.').pop()}.${field} of type string`,
+          at,
+          `${shown}.${field}["${k}"] must be a string, got ${typeof v} ${JSON.stringify(v)} (quote it): ` +
+            `json: cannot unmarshal ${goType} into Go struct field ObjectMeta.metadata.${field} of type string`,
+          [...path, field, k],
         );
       }
     }
@@ -113,12 +144,7 @@ function stripPreviousInjection(pod: KubePod, statusPort: number): void {
 }
 
 /** The injected object (or the object unchanged, with a warning, when istioctl skips it). */
-function injectObject(
-  obj: Obj,
-  s: InjectSettings,
-  place: DocPlace,
-  warn: (w: string) => void,
-): Obj {
+function injectObject(obj: Obj, s: InjectSettings, at: At, warn: (w: string) => void): Obj {
   const kind = String(obj.kind);
   if (isUnservedKind(obj.apiVersion, kind))
     throw new NotImplementedError(`kube-inject of ${String(obj.apiVersion)} ${kind}`);
@@ -126,9 +152,9 @@ function injectObject(
     const items = Array.isArray(obj.items) ? obj.items : [];
     return {
       ...obj,
-      items: items.map((it) =>
+      items: items.map((it, i) =>
         isObj(it) && isRegisteredKind(it.apiVersion, it.kind)
-          ? asGoTyped(injectObject(it, s, place, warn))
+          ? asGoTyped(injectObject(it, s, { ...at, base: [...at.base, 'items', i] }, warn))
           : it,
       ),
     };
@@ -136,19 +162,16 @@ function injectObject(
   const out = structuredClone(obj);
   const meta = isObj(out.metadata) ? out.metadata : {};
   const name = typeof meta.name === 'string' ? meta.name : '';
-  checkStringMaps(out.metadata, 'metadata', place);
+  checkStringMaps(out.metadata, ['metadata'], at);
   const pod = podOf(out);
+  const where = podPath(kind);
   if (!pod)
     fail(
-      place,
-      `${kind} "${name}": spec.template is required value (a ${kind} needs a pod template to inject into)`,
+      at,
+      `${kind} "${name}": ${where.join('.')} is required value (a ${kind} needs a pod template to inject into)`,
+      where,
     );
-  if (kind !== 'Pod')
-    checkStringMaps(
-      pod.metadata,
-      kind === 'CronJob' ? 'spec.jobTemplate.spec.template.metadata' : 'spec.template.metadata',
-      place,
-    );
+  if (kind !== 'Pod') checkStringMaps(pod.metadata, [...where, 'metadata'], at);
   const ns = typeof meta.namespace === 'string' ? meta.namespace : '';
   const fullName = `${ns ? `${ns}/` : ''}${pod.metadata?.name || name}`;
   if (pod.spec?.hostNetwork === true) {
@@ -168,8 +191,9 @@ function injectObject(
       nativeSidecar: s.nativeSidecar,
     }) as Obj;
   } catch (err) {
-    if (err instanceof InjectionError) fail(place, err.message.replace(/^injection: /, ''));
-    throw err;
+    if (!(err instanceof InjectionError)) throw err;
+    const path = err.annotation ? [...where, 'metadata', 'annotations', err.annotation] : where;
+    fail(at, err.message.replace(/^injection: /, ''), path);
   }
 }
 
@@ -182,21 +206,28 @@ export function injectDocument(
   s: InjectSettings,
   warn: (w: string) => void,
 ): string {
+  const lines = new LineCounter();
   const parsed = parseDocument(place.doc.text, {
     version: '1.1',
     prettyErrors: false,
     uniqueKeys: false,
+    lineCounter: lines,
   });
+  const at: At = { ...place, base: [] };
   const err = parsed.errors[0];
   if (err) {
-    const line = err.linePos ? place.doc.line + err.linePos[0].line - 1 : undefined;
-    fail(place, `yaml: ${err.message.split('\n')[0]}`, line);
+    // An error at the end of the text (an unclosed bracket) is on the document's last line.
+    const last = place.doc.line + place.doc.text.split('\n').length - 2;
+    const line = Math.min(place.doc.line + lines.linePos(err.pos[0]).line - 1, last);
+    throw new IstioctlError(
+      `${place.file}: document ${place.doc.index} (line ${line}): yaml: ${err.message.split('\n')[0]}`,
+    );
   }
   const value: unknown = parsed.toJS();
   if (value === null || value === undefined) return `${place.doc.text}---\n`;
   if (!isObj(value))
     fail(
-      place,
+      at,
       `not a Kubernetes object: the document is a ${Array.isArray(value) ? 'list' : typeof value}, not a mapping with apiVersion and kind`,
     );
   if (
@@ -204,6 +235,6 @@ export function injectDocument(
     !isUnservedKind(value.apiVersion, value.kind)
   )
     return `${place.doc.text}---\n`;
-  const injected = injectObject(value, s, place, warn);
+  const injected = injectObject(value, s, { ...at, parsed, lines }, warn);
   return `${goYamlMarshal(asGoTyped(injected))}---\n`;
 }
