@@ -84,6 +84,18 @@ function podOf(doc: Obj): KubePod | undefined {
 function checkStringMaps(meta: unknown, path: Path, at: At): void {
   if (!isObj(meta)) return;
   const shown = path.join('.');
+  // YAML 1.1, as go-yaml reads it: `name: off` or `name: 2024` is not a string either.
+  for (const field of ['name', 'namespace', 'generateName']) {
+    const v = meta[field];
+    if (v !== undefined && v !== null && typeof v !== 'string') {
+      fail(
+        at,
+        `${shown}.${field} must be a string, got ${typeof v} ${JSON.stringify(v)} (quote it): ` +
+          `json: cannot unmarshal ${typeof v === 'boolean' ? 'bool' : typeof v} into Go struct field ObjectMeta.metadata.${field} of type string`,
+        [...path, field],
+      );
+    }
+  }
   for (const field of ['labels', 'annotations']) {
     const m = meta[field];
     if (m === undefined || m === null) continue;
