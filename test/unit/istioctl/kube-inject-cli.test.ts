@@ -164,10 +164,18 @@ describe('kube-inject -f FILE', () => {
     );
   });
 
-  it('injects an injected file afresh: its output is unchanged by a second run', async () => {
+  it('injects an injected file afresh, as istioctl does: new settings apply, nothing is doubled', async () => {
     const once = (await inject(file('again.yaml', deployment()))).out;
-    const twice = await inject(file('again-injected.yaml', once));
-    expect(twice.out).toBe(once);
+    expect(once).toContain('name: istio-proxy');
+    const again = await inject(file('again-injected.yaml', once), '--revision', 'canary');
+    const pod = docs(again.out)[0].spec.template;
+    expect(pod.metadata.annotations['istio.io/rev']).toBe('canary');
+    expect(names(pod.spec.containers)).toEqual(['web', 'istio-proxy']);
+    expect(names(pod.spec.initContainers)).toEqual(['istio-init']);
+    const volumes = names(pod.spec.volumes);
+    expect(new Set(volumes).size).toBe(volumes.length);
+    // With the same settings a second run changes nothing.
+    expect((await inject(file('again-same.yaml', once))).out).toBe(once);
   });
 
   it("a missing input file is named as Go's os.Open names it", async () => {
