@@ -29,7 +29,7 @@ Usage:
   sidecar-lab scenarios                               the built-in scenarios
   sidecar-lab iptables [FLAGS] | --pod FILE [--print-flags]
                                                       what istio-iptables writes for flags or a pod (dry run)
-  sidecar-lab istioctl proxy-config|analyze|version …  istioctl's commands, with istioctl's output
+  sidecar-lab istioctl proxy-config|kube-inject|analyze|version …  istioctl's commands, with istioctl's output
 
 Environment: SIDECAR_LAB_OFFLINE=1 never contacts a registry; DOCKER_HOST picks the engine.`;
 
