@@ -84,7 +84,10 @@ function loadSettings(
       mesh,
       values: values ?? defaultInjectorValues(),
       revision: rev === '' || rev === 'default' ? 'default' : rev,
-      nativeSidecar: process.env.ENABLE_NATIVE_SIDECARS === 'true',
+      // Istio's feature flag, read as Go's strconv.ParseBool reads it.
+      nativeSidecar: ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(
+        process.env.ENABLE_NATIVE_SIDECARS ?? '',
+      ),
     },
     notes,
   };
