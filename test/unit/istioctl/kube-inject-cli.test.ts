@@ -150,6 +150,27 @@ describe('kube-inject -f FILE', () => {
     expect(rc.status).toEqual({ replicas: 0 });
   });
 
+  it('injects the items of a v1 List; an OpenShift DeploymentConfig is refused by name', async () => {
+    const list = file(
+      'list.yaml',
+      `apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: s}\n` +
+        `- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: d}\n  spec:\n    template:\n      spec: {containers: [{name: a, image: b}]}\n`,
+    );
+    const [doc] = docs((await inject(list)).out);
+    expect(doc.items[0]).toEqual({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' } });
+    expect(names(doc.items[1].spec.template.spec.containers)).toEqual(['a', 'istio-proxy']);
+    expect(doc.items[1].status).toEqual({});
+    const dc = file(
+      'dc.yaml',
+      'apiVersion: apps.openshift.io/v1\nkind: DeploymentConfig\nmetadata: {name: d}\n',
+    );
+    const r = await inject(dc);
+    expect(r.code).toBe(64);
+    expect(r.err).toContain(
+      'kube-inject of apps.openshift.io/v1 DeploymentConfig is not implemented',
+    );
+  });
+
   it("skips hostNetwork and sidecar.istio.io/inject=false workloads with istioctl's warnings on stderr", async () => {
     const f = file(
       'skip.yaml',
