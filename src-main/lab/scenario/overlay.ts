@@ -39,5 +39,6 @@ export function overlayScenario(base: Scenario, applied: Scenario): Scenario {
     serviceEntries: replaceByName(base.serviceEntries, applied.serviceEntries),
     mesh: applied.mesh.declared ? applied.mesh : base.mesh,
     ignored: [...base.ignored, ...applied.ignored],
+    documents: [...base.documents, ...applied.documents],
   };
 }

@@ -10,6 +10,7 @@ import { readService } from './services';
 import type {
   IgnoredItem,
   IstioObject,
+  RawDocument,
   LabDoc,
   MeshConfig,
   NamespaceSpec,
@@ -33,6 +34,7 @@ interface Parts {
   sidecars: IstioObject[];
   serviceEntries: IstioObject[];
   ignored: IgnoredItem[];
+  documents: RawDocument[];
 }
 
 const emptyParts = (): Parts => ({
@@ -45,6 +47,7 @@ const emptyParts = (): Parts => ({
   sidecars: [],
   serviceEntries: [],
   ignored: [],
+  documents: [],
 });
 
 const INJECTOR_CONFIGMAP = 'istio-sidecar-injector';
@@ -74,6 +77,7 @@ function readDocument(value: unknown, src: SourceRef, parts: Parts, problems: Pr
   if (found.outcome === 'error') return problems.add(at(`/${found.at}`), found.message);
   const id = peekIdentity(value, found.namespaced);
   const label = objectLabel(kind, id.namespace, id.name);
+  if (kind !== 'List') parts.documents.push({ apiVersion, kind, value, source: src });
   if (found.outcome === 'ignore') {
     parts.ignored.push({
       ...at(''),
@@ -272,6 +276,7 @@ function finalize(parts: Parts, problems: Problems): Scenario {
     sidecars: parts.sidecars,
     serviceEntries: parts.serviceEntries,
     ignored: sortByPosition(parts.ignored, parts.files),
+    documents: parts.documents,
   };
 }
 
@@ -323,6 +328,7 @@ export function mergeScenarios(scenarios: Scenario[]): Scenario {
     parts.sidecars.push(...s.sidecars);
     parts.serviceEntries.push(...s.serviceEntries);
     parts.ignored.push(...s.ignored);
+    parts.documents.push(...s.documents);
   }
   const merged = finalize(parts, problems);
   problems.throwIfAny(parts.files);

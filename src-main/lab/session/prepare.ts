@@ -11,6 +11,7 @@ import type { LabPlan, PlannedContainer, PlannedPod } from '../plan/types';
 import type { LabRun, ServiceRecord } from '../runtime/lab';
 import type { AppRun, PodRun } from '../runtime/pod';
 import { resolveScenarioArg } from '../scenario/builtin';
+import type { RawDocument } from '../scenario/types';
 import { overlayScenario, parseScenarioFiles } from '../scenario';
 import { proxyConfigFor } from '../mesh/proxy-config';
 
@@ -19,6 +20,8 @@ export interface PreparedLab {
   /** Files applied to the running lab since `up`, in order. */
   applied: string[];
   plan: LabPlan;
+  /** Every object of the manifests as written, for the lab's Kubernetes API. */
+  documents: RawDocument[];
   /** Per pod, the istio-init arguments and environment (undefined: no sidecar). */
   init: Map<PlannedPod, { args: string[]; env: Record<string, string> } | undefined>;
 }
@@ -40,7 +43,7 @@ export async function prepareLab(arg: string, applied: string[] = []): Promise<P
     );
     init.set(pod, injected.hasInitContainer ? { args: injected.args, env: injected.env } : undefined);
   }
-  return { file, applied, plan, init };
+  return { file, applied, plan, init, documents: scenario.documents };
 }
 
 /** The lab's own images by short name (`sidecar-lab/demo`, `sidecar-lab/demo:latest`). */

@@ -1,0 +1,237 @@
+// The three patch types kubectl sends: JSON patch (RFC 6902), JSON merge patch (RFC 7386), and Kubernetes' strategic merge patch.
+import { clone, isRecord } from './objects';
+import { ApiError, badRequest } from './status';
+
+export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
+
+export function patchTypeOf(contentType: string | undefined): PatchType {
+  const type = (contentType ?? '').split(';')[0].trim();
+  switch (type) {
+    case 'application/json-patch+json':
+      return 'json';
+    case 'application/merge-patch+json':
+      return 'merge';
+    case 'application/strategic-merge-patch+json':
+      return 'strategic';
+    case 'application/apply-patch+yaml':
+      return 'apply';
+    default:
+      throw new ApiError(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+      );
+  }
+}
+
+/** RFC 7386: objects merge, null removes, anything else replaces. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!isRecord(patch)) return clone(patch);
+  const out: Record<string, unknown> = isRecord(target) ? clone(target) : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else out[key] = mergePatch(out[key], value);
+  }
+  return out;
+}
+
+function pointerParts(pointer: string): string[] {
+  if (pointer === '') return [];
+  if (!pointer.startsWith('/')) throw badRequest(`the JSON patch path "${pointer}" must start with /`);
+  return pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function parentOf(doc: unknown, parts: string[], path: string): { parent: Record<string, unknown> | unknown[]; key: string } {
+  let at: unknown = doc;
+  for (const p of parts.slice(0, -1)) {
+    if (Array.isArray(at)) at = at[Number(p)];
+    else if (isRecord(at)) at = at[p];
+    else at = undefined;
+    if (at === undefined) throw badRequest(`the JSON patch path "${path}" does not exist`);
+  }
+  if (!Array.isArray(at) && !isRecord(at)) throw badRequest(`the JSON patch path "${path}" does not exist`);
+  return { parent: at, key: parts[parts.length - 1] };
+}
+
+function getAt(doc: unknown, path: string): unknown {
+  let at = doc;
+  for (const p of pointerParts(path)) {
+    if (Array.isArray(at)) at = at[Number(p)];
+    else if (isRecord(at)) at = at[p];
+    else return undefined;
+  }
+  return at;
+}
+
+/** RFC 6902 operations: add, remove, replace, move, copy, test. */
+export function jsonPatch(doc: unknown, ops: unknown): unknown {
+  if (!Array.isArray(ops)) throw badRequest('a JSON patch must be an array of operations');
+  let out = clone(doc);
+  for (const op of ops) {
+    if (!isRecord(op) || typeof op.op !== 'string' || typeof op.path !== 'string') {
+      throw badRequest('each JSON patch operation needs op and path');
+    }
+    const path = op.path;
+    const parts = pointerParts(path);
+    const set = (value: unknown, insert: boolean) => {
+      if (parts.length === 0) {
+        out = clone(value);
+        return;
+      }
+      const { parent, key } = parentOf(out, parts, path);
+      if (Array.isArray(parent)) {
+        const index = key === '-' ? parent.length : Number(key);
+        if (!Number.isInteger(index) || index < 0 || index > parent.length) throw badRequest(`the JSON patch index in "${path}" is out of range`);
+        if (insert) parent.splice(index, 0, clone(value));
+        else parent[index] = clone(value);
+      } else parent[key] = clone(value);
+    };
+    const remove = (p: string[], at: string) => {
+      const { parent, key } = parentOf(out, p, at);
+      if (Array.isArray(parent)) parent.splice(Number(key), 1);
+      else {
+        if (!(key in parent)) throw badRequest(`the JSON patch path "${at}" does not exist`);
+        delete parent[key];
+      }
+    };
+    switch (op.op) {
+      case 'add':
+        set(op.value, true);
+        break;
+      case 'replace':
+        if (getAt(out, path) === undefined) throw badRequest(`the JSON patch path "${path}" does not exist`);
+        set(op.value, false);
+        break;
+      case 'remove':
+        remove(parts, path);
+        break;
+      case 'move':
+      case 'copy': {
+        if (typeof op.from !== 'string') throw badRequest(`the JSON patch ${op.op} needs from`);
+        const value = getAt(out, op.from);
+        if (value === undefined) throw badRequest(`the JSON patch path "${op.from}" does not exist`);
+        if (op.op === 'move') remove(pointerParts(op.from), op.from);
+        set(value, true);
+        break;
+      }
+      case 'test':
+        if (JSON.stringify(getAt(out, path)) !== JSON.stringify(op.value)) {
+          throw new ApiError(422, 'Invalid', `the JSON patch test failed at "${path}"`);
+        }
+        break;
+      default:
+        throw badRequest(`unknown JSON patch operation "${op.op}"`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The merge key of a list, from the Go types' `patchMergeKey` tags, by the field's name and its
+ * parent's: `containers` by name, a container's `ports` by containerPort, a Service's by port.
+ * `undefined`: the list is replaced as a whole. `''`: a list of scalars merged as a set.
+ */
+function mergeKeyOf(path: string[]): string | undefined {
+  const field = path[path.length - 1];
+  const parent = path[path.length - 2];
+  switch (field) {
+    case 'containers':
+    case 'initContainers':
+    case 'ephemeralContainers':
+    case 'volumes':
+    case 'imagePullSecrets':
+    case 'env':
+      return 'name';
+    case 'volumeMounts':
+      return 'mountPath';
+    case 'volumeDevices':
+      return 'devicePath';
+    case 'hostAliases':
+      return 'ip';
+    case 'conditions':
+      return 'type';
+    case 'ownerReferences':
+      return 'uid';
+    case 'finalizers':
+      return '';
+    case 'ports':
+      if (parent === 'containers' || parent === 'initContainers' || parent === 'ephemeralContainers') return 'containerPort';
+      if (parent === 'spec') return 'port';
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+const isDirective = (key: string): boolean => key.startsWith('$');
+
+function strategicList(original: unknown[], patch: unknown[], path: string[]): unknown[] {
+  const key = mergeKeyOf(path);
+  if (key === undefined) return patch.filter((p) => !(isRecord(p) && p.$patch === 'delete')).map((p) => clone(p));
+  if (patch.some((p) => isRecord(p) && p.$patch === 'replace')) {
+    return patch.filter((p) => !(isRecord(p) && p.$patch === 'replace')).map((p) => clone(p));
+  }
+  if (key === '') {
+    const out = [...original];
+    for (const item of patch) if (!out.some((o) => JSON.stringify(o) === JSON.stringify(item))) out.push(clone(item));
+    return out;
+  }
+  const out = original.map((o) => clone(o));
+  for (const item of patch) {
+    if (!isRecord(item)) continue;
+    const index = out.findIndex((o) => isRecord(o) && o[key] === item[key]);
+    if (item.$patch === 'delete') {
+      if (index !== -1) out.splice(index, 1);
+      continue;
+    }
+    if (index === -1) out.push(strategicMergePatch({}, item, path));
+    else out[index] = strategicMergePatch(out[index], item, path);
+  }
+  return out;
+}
+
+/** Orders a merged list as `$setElementOrder/<field>` says; items it does not name keep their place at the end. */
+function orderBy(list: unknown[], order: unknown[], key: string | undefined): unknown[] {
+  if (!key) return list;
+  const rank = (item: unknown) => {
+    const i = order.findIndex((o) => isRecord(o) && isRecord(item) && o[key] === item[key]);
+    return i === -1 ? order.length : i;
+  };
+  return [...list].sort((a, b) => rank(a) - rank(b));
+}
+
+/**
+ * Kubernetes' strategic merge patch for the built-in kinds (what `kubectl apply`, `patch`, `set`
+ * and `rollout restart` send): maps merge; lists with a merge key merge by it; `$patch`,
+ * `$retainKeys`, `$deleteFromPrimitiveList/…` and `$setElementOrder/…` directives.
+ */
+export function strategicMergePatch(original: unknown, patch: unknown, path: string[] = []): Record<string, unknown> {
+  if (!isRecord(patch)) throw badRequest('a strategic merge patch must be a JSON object');
+  if (patch.$patch === 'replace') {
+    const rest = Object.fromEntries(Object.entries(patch).filter(([k]) => k !== '$patch'));
+    return clone(rest);
+  }
+  if (patch.$patch === 'delete') return {};
+  const out: Record<string, unknown> = isRecord(original) ? clone(original) : {};
+  const retain = Array.isArray(patch.$retainKeys) ? patch.$retainKeys.map(String) : undefined;
+  for (const [field, value] of Object.entries(patch)) {
+    if (isDirective(field)) continue;
+    const childPath = [...path, field];
+    if (value === null) delete out[field];
+    else if (Array.isArray(value)) out[field] = strategicList(Array.isArray(out[field]) ? (out[field] as unknown[]) : [], value, childPath);
+    else if (isRecord(value)) out[field] = strategicMergePatch(out[field], value, childPath);
+    else out[field] = value;
+  }
+  for (const [directive, value] of Object.entries(patch)) {
+    const del = /^\$deleteFromPrimitiveList\/(.+)$/.exec(directive);
+    if (del && Array.isArray(value) && Array.isArray(out[del[1]])) {
+      out[del[1]] = (out[del[1]] as unknown[]).filter((v) => !value.includes(v));
+    }
+    const order = /^\$setElementOrder\/(.+)$/.exec(directive);
+    if (order && Array.isArray(value) && Array.isArray(out[order[1]])) {
+      out[order[1]] = orderBy(out[order[1]] as unknown[], value, mergeKeyOf([...path, order[1]]));
+    }
+  }
+  if (retain) for (const key of Object.keys(out)) if (!retain.includes(key)) delete out[key];
+  return out;
+}
