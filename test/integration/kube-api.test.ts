@@ -1,7 +1,9 @@
 // Debian's real kubectl against the lab's Kubernetes API: the document's commands as written, tables, watch, logs, errors, and the API surviving its process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { request } from 'node:https';
+import * as pty from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { cliOk, runCli } from './helpers/cli';
@@ -93,6 +95,59 @@ describe("the document's kubectl commands, as written", () => {
     const last = await kubectlOk(['logs', sleepPod, '-c', 'istio-proxy', '--tail', '1', '--timestamps']);
     expect(last.trim().split('\n')).toHaveLength(1);
     expect(last).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z /);
+  });
+});
+
+/** kubectl under a terminal, as a user types `kubectl exec -it`. */
+function kubectlInPty(args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const term = pty.spawn(KUBECTL, args, { name: 'xterm', cols: 120, rows: 30, env: env as Record<string, string> });
+    let output = '';
+    term.onData((d) => (output += d));
+    term.onExit((e) => resolve({ code: e.exitCode, output }));
+  });
+}
+
+describe('exec and port-forward', () => {
+  it("iptables in istio-proxy is refused as on Istio (uid 1337, no NET_ADMIN); the tap has the rules", async () => {
+    const proxy = await kubectlInPty(['exec', '-it', sleepPod, '-c', 'istio-proxy', '--', 'iptables', '-t', 'nat', '-S']);
+    expect(proxy.code).not.toBe(0);
+    expect(proxy.output).toMatch(/Permission denied|you must be root/);
+    const tap = await kubectlOk(['exec', sleepPod, '-c', 'tap', '--', 'iptables', '-t', 'nat', '-S']);
+    expect(tap).toContain('-A ISTIO_OUTPUT');
+    expect(tap).toContain('-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001');
+  });
+
+  it("the document's POST to the proxy's admin port, under a terminal", async () => {
+    const r = await kubectlInPty(['exec', '-it', sleepPod, '-c', 'istio-proxy', '--', 'curl', '-s', '-X', 'POST', 'localhost:15000/logging?level=debug']);
+    expect(r.code).toBe(0);
+    expect(r.output).toMatch(/debug/);
+  });
+
+  it('passes stdin through and returns the exit code', async () => {
+    const cat = await kubectl(['exec', '-i', sleepPod, '-c', 'sleep', '--', 'cat'], 'through the pod\n');
+    expect(cat.stdout).toBe('through the pod\n');
+    const failed = await kubectl(['exec', sleepPod, '-c', 'sleep', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    expect(failed.code).toBe(3);
+    expect(failed.stdout).toBe('out\n');
+    expect(failed.stderr).toContain('err');
+  });
+
+  it("port-forward reaches Envoy's admin port on the pod's loopback", async () => {
+    const forward = kubectlUntil(['port-forward', `pod/${sleepPod}`, ':15000'], /Forwarding from 127\.0\.0\.1:(\d+) -> 15000/);
+    try {
+      const port = Number(/127\.0\.0\.1:(\d+) -> 15000/.exec(await forward.seen)![1]);
+      const body = await new Promise<string>((resolve, reject) => {
+        httpGet(`http://127.0.0.1:${port}/ready`, (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve(`${res.statusCode} ${text}`));
+        }).on('error', reject);
+      });
+      expect(body).toMatch(/^200 LIVE/);
+    } finally {
+      forward.child.kill();
+    }
   });
 });
 

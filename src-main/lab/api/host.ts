@@ -12,9 +12,9 @@ import { kubeconfigText } from './kubeconfig';
 import { labWrites } from './lab-writes';
 import { loadOrCreatePki } from './pki';
 import { containerFacts, podStatus } from './pod-status';
-import { runtimeStreams, type RuntimeStreamsOptions } from './pod-streams';
+import { runtimeStreams } from './pod-streams';
 import { seedStore } from './seed';
-import { KubeApiServer, type PodStreams } from './server';
+import { KubeApiServer } from './server';
 import { ObjectStore } from './store';
 import { podStatusEvents } from './pod-events';
 import { syncWorkloadStatus } from './workload-status';
@@ -25,8 +25,6 @@ export interface ApiHostOptions {
   docker: Docker;
   lab: string;
   log?: (message: string) => void;
-  /** The streaming handlers (exec, attach, port-forward) over the runtime. */
-  streams?: (base: RuntimeStreamsOptions) => Partial<PodStreams>;
 }
 
 export class LabApiHost {
@@ -72,8 +70,7 @@ export class LabApiHost {
     await this.syncPods();
     this.stopEvents = await this.followEngine();
 
-    const base: RuntimeStreamsOptions = { docker, lab };
-    const streams = runtimeStreams({ ...base, ...(this.opts.streams?.(base) ?? {}) });
+    const streams = runtimeStreams({ docker, lab });
     // The port is kept across restarts of the host, so kubeconfigs already written stay valid.
     const previous = readApiEndpoint(lab)?.port ?? 0;
     const holder: { api?: KubeApiServer } = {};

@@ -2,16 +2,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
-import { containerName } from '../plan/names';
 import { demuxBuffer } from '../runtime/docker-ops';
 import type { KubeObject } from './objects';
 import type { LogOptions, PodStreams } from './server';
 import { badRequest } from './status';
-
-/** The Docker container behind a pod's container; `tap` plays the pod's ephemeral debug container. */
-export function dockerContainer(lab: string, pod: KubeObject, container: string): string {
-  return containerName(lab, pod.metadata.namespace ?? 'default', pod.metadata.name, container);
-}
+import { dockerContainer, dockerExec, podConnect } from './pod-exec';
+import { handleAttach, handleExec } from './streams/exec';
+import { handlePortForward } from './streams/portforward';
 
 function sinceSeconds(opts: LogOptions): number | undefined {
   if (opts.sinceSeconds !== undefined) return Math.floor(Date.now() / 1000) - opts.sinceSeconds;
@@ -39,15 +36,6 @@ function limited(res: ServerResponse, limit: number | undefined): (chunk: Buffer
 export interface RuntimeStreamsOptions {
   docker: Docker;
   lab: string;
-  /** exec and attach over the streaming protocols, once a handler is given. */
-  exec?: PodStreams['exec'];
-  attach?: PodStreams['attach'];
-  portForward?: PodStreams['portForward'];
-}
-
-function refuse(socket: Duplex, what: string): void {
-  const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `${what} is not served by this lab yet`, reason: 'MethodNotAllowed', code: 405 });
-  socket.end(`HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 export function runtimeStreams(opts: RuntimeStreamsOptions): PodStreams {
@@ -87,8 +75,18 @@ export function runtimeStreams(opts: RuntimeStreamsOptions): PodStreams {
       stream.on('end', finish);
       stream.on('error', finish);
     },
-    exec: opts.exec ?? ((_p, _o, _r, socket) => refuse(socket, 'pods/exec')),
-    attach: opts.attach ?? ((_p, _o, _r, socket) => refuse(socket, 'pods/attach')),
-    portForward: opts.portForward ?? ((_p, _o, _r, socket) => refuse(socket, 'pods/portforward')),
+    exec(pod, o, req, socket: Duplex, head) {
+      void handleExec(req, socket, head, { run: (session) => dockerExec(docker, lab, pod, o.container, session) });
+    },
+    attach(pod, o, req, socket: Duplex, head) {
+      void handleAttach(req, socket, head, { run: (session) => dockerExec(docker, lab, pod, o.container, session) });
+    },
+    portForward(pod, _ports, req, socket: Duplex, head) {
+      void handlePortForward(req, socket, head, {
+        connect: (port) => podConnect(docker, lab, pod, port),
+        pod: pod.metadata.name,
+        podUid: pod.metadata.uid ?? '',
+      });
+    },
   };
 }
