@@ -11,6 +11,8 @@ import { K } from './kinds';
 import { kubeconfigText } from './kubeconfig';
 import { labWrites } from './lab-writes';
 import { loadOrCreatePki } from './pki';
+import { API_SERVER_IPS } from './pod-credentials';
+import { LAB_GATEWAY } from '../plan/network';
 import { containerFacts, podStatus } from './pod-status';
 import { runtimeStreams } from './pod-streams';
 import { seedStore } from './seed';
@@ -29,6 +31,7 @@ export interface ApiHostOptions {
 
 export class LabApiHost {
   private server: Server | undefined;
+  private inCluster: Server | undefined;
   private stopEvents: (() => void) | undefined;
   private syncing = Promise.resolve();
   readonly store: ObjectStore;
@@ -56,7 +59,7 @@ export class LabApiHost {
     const record = readLabRecord(lab);
     if (!record?.ready) throw new Error(`lab ${lab} is not up: its Kubernetes API has nothing to serve`);
     const paths = apiPaths(lab);
-    const pki = await loadOrCreatePki(paths.pki, ['127.0.0.1']);
+    const pki = await loadOrCreatePki(paths.pki, API_SERVER_IPS);
     this.tokens = TokenAuthority.loadOrCreate(paths.tokens);
     const version = DEFAULT_KUBERNETES_VERSION;
     if (this.store.list(K.namespaces).length === 0) {
@@ -86,6 +89,14 @@ export class LabApiHost {
       pods: streams,
     });
     this.server = server;
+    // The pods reach the API as kubernetes.default.svc: the kube-apiserver stand-in relays to the
+    // host on the lab's gateway, the one host address on the lab's internal network.
+    const inCluster = createServer({ cert: pki.serverCert, key: pki.serverKey }, (req, res) => holder.api!.handle(req, res));
+    inCluster.on('upgrade', (req, socket, head) => holder.api!.upgrade(req, socket, head));
+    await listenOn(inCluster, LAB_GATEWAY, IN_CLUSTER_PORT).then(
+      () => (this.inCluster = inCluster),
+      (err: unknown) => this.log(`pods cannot reach the API: ${LAB_GATEWAY}:${IN_CLUSTER_PORT}: ${err instanceof Error ? err.message : String(err)}`),
+    );
     this.endpoint = `https://127.0.0.1:${port}`;
     writeFileSync(paths.kubeconfig, kubeconfigText({ lab, server: this.endpoint, caCert: pki.caCert, token: this.tokens.adminToken }), { mode: 0o600 });
     writeApiEndpoint(lab, { pid: process.pid, server: this.endpoint, port, startedAt: new Date().toISOString() });
@@ -134,16 +145,28 @@ export class LabApiHost {
   async close(): Promise<void> {
     this.stopEvents?.();
     await this.syncing.catch(() => undefined);
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server?.closeAllConnections();
+    for (const server of [this.server, this.inCluster]) {
+      if (!server) continue;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    }
     this.store.flush();
   }
 }
 
+/** The port kube-apiserver serves on; the `kubernetes` Service's targetPort. */
+export const IN_CLUSTER_PORT = 6443;
+
 function listen(server: Server, port: number): Promise<number> {
+  return listenOn(server, '127.0.0.1', port);
+}
+
+function listenOn(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve((server.address() as { port: number }).port);
     });

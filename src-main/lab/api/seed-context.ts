@@ -37,3 +37,13 @@ export function declared(documents: RawDocument[], kind: string, namespace: stri
   return undefined;
 }
 
+
+/** The pod spec the manifests wrote: a Pod's, or its Deployment's template's. */
+export function writtenPodSpec(documents: RawDocument[], pod: { namespace: string; name: string; workload?: { name: string } }): Record<string, unknown> {
+  const rec = (v: unknown): Record<string, unknown> => (isRecord(v) ? v : {});
+  if (pod.workload) {
+    const dep = declared(documents, 'Deployment', pod.namespace, pod.workload.name);
+    return clone(rec(rec(rec(dep?.spec).template).spec));
+  }
+  return clone(rec(declared(documents, 'Pod', pod.namespace, pod.name)?.spec));
+}

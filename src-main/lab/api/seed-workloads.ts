@@ -5,19 +5,10 @@ import { injectedView } from './injected-view';
 import { clone, isRecord, newUid, type KubeObject } from './objects';
 import { K } from './kinds';
 import type { ObjectStore } from './store';
-import { declared, seedObject, type SeedContext } from './seed-context';
+import { seedObject, writtenPodSpec, type SeedContext } from './seed-context';
 
 function rec(value: unknown): Record<string, unknown> {
   return isRecord(value) ? value : {};
-}
-
-/** The pod spec the manifests wrote: a Pod's, or its Deployment's template's. */
-function writtenSpec(ctx: SeedContext, pod: PlannedPod): { spec: Record<string, unknown>; template?: KubeObject } {
-  if (pod.workload) {
-    const dep = declared(ctx.documents, 'Deployment', pod.namespace, pod.workload.name);
-    return { spec: clone(rec(rec(rec(dep?.spec).template).spec)), template: dep };
-  }
-  return { spec: clone(rec(declared(ctx.documents, 'Pod', pod.namespace, pod.name)?.spec)) };
 }
 
 /** What kube-apiserver and the scheduler fill in that the lab's pods need for `get -o yaml`. */
@@ -51,7 +42,7 @@ const TAP = {
 };
 
 function podObject(ctx: SeedContext, pod: PlannedPod, owner?: KubeObject): KubeObject {
-  const { spec } = writtenSpec(ctx, pod);
+  const spec = writtenPodSpec(ctx.documents, pod);
   let podSpec = spec;
   let labels = { ...pod.labels };
   let annotations = { ...pod.annotations };

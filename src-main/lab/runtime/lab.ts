@@ -7,6 +7,7 @@ import { LABELS } from '../docker/engine';
 import type { ImageSet } from '../images/build';
 import { stateDir } from '../paths';
 import { removeApiState } from '../api/host-state';
+import { writePodCredentials } from '../api/pod-credentials';
 import { nodeContainerName } from '../plan/names';
 import { containerLogs, labFilter, removeLabResources, startContainer } from './docker-ops';
 import { labNetworkName as networkName } from '../plan/names';
@@ -164,6 +165,8 @@ async function startLab(
   await waitForLog(node, 'node-agent: ready', 30_000);
   log(`node ${run.nodeIP}: kube-proxy rules and cluster DNS ready`);
 
+  // Service-account volumes and the terminals' kubeconfig exist before the first container mounts them.
+  await writePodCredentials(run.name, run.pods);
   const starter = new PodStarter(docker, images, labLabels);
   await Promise.all(
     run.pods.map(async (pod) => {

@@ -14,6 +14,7 @@ import { resolveScenarioArg } from '../scenario/builtin';
 import type { RawDocument } from '../scenario/types';
 import { overlayScenario, parseScenarioFiles } from '../scenario';
 import { proxyConfigFor } from '../mesh/proxy-config';
+import { writtenPodSpec } from '../api/seed-context';
 
 export interface PreparedLab {
   file: string;
@@ -162,10 +163,14 @@ export async function toLabRun(
     for (const c of pod.containers.filter((x) => x.role === 'app')) {
       apps.push(await appRun(docker, c, images, notes, `${pod.namespace}/${pod.name}`));
     }
+    const written = writtenPodSpec(prepared.documents, pod);
     pods.push({
       lab: plan.lab,
       namespace: pod.namespace,
       name: pod.name,
+      uid: pod.uid,
+      serviceAccount: typeof written.serviceAccountName === 'string' ? written.serviceAccountName : 'default',
+      automountToken: written.automountServiceAccountToken !== false,
       ip: pod.ip,
       nodeIP: plan.node.ip,
       resolvConf: pod.resolvConf,
