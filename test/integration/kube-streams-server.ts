@@ -99,6 +99,12 @@ export async function startTestApiServer(): Promise<TestApiServer> {
     else if (path === `${base}portforward`) void handlePortForward(req, socket, head, { connect: connectLocal, pod: POD });
     else socket.destroy();
   });
+  // Upgraded connections outlive the HTTP server's own bookkeeping: track them to end them on close.
+  const sockets = new Set<Duplex>();
+  server.on('connection', (socket: Duplex) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -107,7 +113,7 @@ export async function startTestApiServer(): Promise<TestApiServer> {
     requests,
     close: () =>
       new Promise((resolve) => {
-        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
   };
