@@ -5,8 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as pty from 'node-pty';
-import { handleAttach, handleExec, type ExecOutcome, type ExecSession } from '../../src-main/lab/api/streams/exec';
-import { handlePortForward } from '../../src-main/lab/api/streams/portforward';
+import { handleAttach, handleExec, handlePortForward, type ExecOutcome, type ExecSession } from '../../src-main/lab/api/streams';
 
 export const POD = 'web';
 
