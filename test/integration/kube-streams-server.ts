@@ -5,8 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as pty from 'node-pty';
-import { handleAttach, handleExec, type ExecOutcome, type ExecSession } from '../../src-main/lab/api/streams/exec';
-import { handlePortForward } from '../../src-main/lab/api/streams/portforward';
+import { handleAttach, handleExec, handlePortForward, type ExecOutcome, type ExecSession } from '../../src-main/lab/api/streams';
 
 export const POD = 'web';
 
@@ -99,6 +98,12 @@ export async function startTestApiServer(): Promise<TestApiServer> {
     else if (path === `${base}portforward`) void handlePortForward(req, socket, head, { connect: connectLocal, pod: POD });
     else socket.destroy();
   });
+  // Upgraded connections outlive the HTTP server's own bookkeeping: track them to end them on close.
+  const sockets = new Set<Duplex>();
+  server.on('connection', (socket: Duplex) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -107,7 +112,7 @@ export async function startTestApiServer(): Promise<TestApiServer> {
     requests,
     close: () =>
       new Promise((resolve) => {
-        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
   };

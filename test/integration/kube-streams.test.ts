@@ -109,6 +109,17 @@ describe('kubectl 1.20 exec over SPDY', () => {
   });
 });
 
+describe('kubectl 1.20 attach over SPDY', () => {
+  it('attaches stdin and stdout to the running process', async () => {
+    // The test server attaches to a fresh `sh`; the lab attaches to the container's process.
+    const result = await kubectl(['attach', POD, '-i'], 'echo attached-$((1+1))\nexit 7\n');
+    expect(result.stdout).toBe('attached-2\n');
+    // Attach reports success whatever the process exits with, as the kubelet does.
+    expect(result.code).toBe(0);
+    expect(api.requests.some((r) => r.startsWith('UPGRADE POST') && r.includes(`/pods/${POD}/attach?`) && r.includes('stdin=true'))).toBe(true);
+  });
+});
+
 describe('kubectl 1.20 port-forward over SPDY', () => {
   let echo: Server;
   let echoPort: number;

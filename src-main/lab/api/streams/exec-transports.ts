@@ -144,6 +144,8 @@ export async function openSpdyExecStreams(
       // Half-close every stream (FIN), then let the client close the connection once it has read
       // all: closing it under the client could cut off output still in flight.
       for (const stream of byType.values()) stream.end();
+      // The kubelet closes its spdystream connection: GOAWAY, then the close once streams are done.
+      session.goAway();
       if (!immediately) await settlesWithin(session.closed, timeouts.finishMs);
       session.destroy();
     },

@@ -152,10 +152,16 @@ export function acceptWebSocket(
   head: Buffer,
   protocol: string,
 ): Promise<WebSocket | undefined> {
+  // The protocol was chosen from the client's list already. `ws` would parse that list again and
+  // refuse "SPDY/3.1+portforward.k8s.io" ('/' and '+' are not token characters, but Go's
+  // WebSocket libraries accept them and kubectl sends them), so it is shown one plain token and
+  // told which protocol to answer with.
+  if (req.headers['sec-websocket-protocol'] !== undefined) req.headers['sec-websocket-protocol'] = 'chosen';
   const server = new WebSocketServer({
     noServer: true,
     clientTracking: false,
     perMessageDeflate: false,
+    maxPayload: 64 * 1024 * 1024,
     handleProtocols: () => (protocol === '' ? false : protocol),
   });
   return new Promise((resolve) => {

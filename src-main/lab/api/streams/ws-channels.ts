@@ -29,6 +29,8 @@ export const CHANNEL_CODECS: Record<string, ChannelCodec> = {
 export class ChannelConnection {
   private readonly inputs = new Map<number, Readable>();
   private readonly backlogged = new Set<number>();
+  /** Channels the client has closed (or that ended with the connection): later data is dropped. */
+  private readonly ended = new Set<number>();
 
   constructor(
     readonly ws: WebSocket,
@@ -62,8 +64,9 @@ export class ChannelConnection {
   /** Ends what the server reads from a channel, as if the client had closed it. */
   endInput(channel: number): void {
     const input = this.inputs.get(channel);
-    if (input && !input.readableEnded && !input.destroyed) input.push(null);
-    this.inputs.delete(channel);
+    if (!input || this.ended.has(channel)) return;
+    this.ended.add(channel);
+    if (!input.destroyed) input.push(null);
     if (this.backlogged.delete(channel) && this.backlogged.size === 0) this.ws.resume();
   }
 
@@ -97,7 +100,7 @@ export class ChannelConnection {
       return;
     }
     const input = this.inputs.get(channel);
-    if (!input || input.readableEnded) return;
+    if (!input || this.ended.has(channel)) return;
     if (this.codec.base64) data = Buffer.from(data.toString('latin1'), 'base64');
     if (data.length > 0 && !input.push(data)) {
       this.backlogged.add(channel);
