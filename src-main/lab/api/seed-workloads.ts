@@ -1,7 +1,7 @@
 // Deployments, their ReplicaSets and the pods as a cluster shows them after `up`: the manifests' specs with Istio's injection applied, owner references and Kubernetes' defaults.
 import type { PlannedPod } from '../plan/types';
 import { podTemplateHash } from '../plan/names';
-import { injectedView } from './injected-view';
+import { renderInjectedPod, type KubePod, type MeshLike } from '../injection';
 import { clone, isRecord, newUid, type KubeObject } from './objects';
 import { K } from './kinds';
 import type { ObjectStore } from './store';
@@ -13,6 +13,10 @@ function rec(value: unknown): Record<string, unknown> {
 
 /** What kube-apiserver and the scheduler fill in that the lab's pods need for `get -o yaml`. */
 function podDefaults(spec: Record<string, unknown>, nodeName: string): Record<string, unknown> {
+  // A volume with no source is an emptyDir, as kube-apiserver defaults it.
+  const volumes = Array.isArray(spec.volumes)
+    ? spec.volumes.map((v) => (isRecord(v) && Object.keys(v).length === 1 && typeof v.name === 'string' ? { ...v, emptyDir: {} } : v))
+    : undefined;
   return {
     restartPolicy: 'Always',
     dnsPolicy: 'ClusterFirst',
@@ -24,6 +28,7 @@ function podDefaults(spec: Record<string, unknown>, nodeName: string): Record<st
     securityContext: {},
     serviceAccountName: 'default',
     ...spec,
+    ...(volumes ? { volumes } : {}),
     serviceAccount: spec.serviceAccountName ?? 'default',
     nodeName,
   };
@@ -46,17 +51,22 @@ function podObject(ctx: SeedContext, pod: PlannedPod, owner?: KubeObject): KubeO
   let podSpec = spec;
   let labels = { ...pod.labels };
   let annotations = { ...pod.annotations };
-  if (pod.inject && pod.sidecar) {
-    const view = injectedView(spec, labels, {
-      init: ctx.prepared.init.get(pod)?.args,
-      workload: pod.workload?.name ?? pod.name,
-      interceptionMode: pod.sidecar.interceptionMode,
-    });
-    podSpec = view.spec;
-    labels = { ...labels, ...view.labels };
-    annotations = { ...annotations, ...view.annotations };
-  }
   const { plan } = ctx.prepared;
+  if (pod.inject && pod.sidecar) {
+    // What Istio's webhook wrote when the pod was created: its template, the mesh config and the injector's values.
+    const rendered = renderInjectedPod(
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: pod.name, namespace: pod.namespace, labels, annotations }, spec: spec as KubePod['spec'] },
+      {
+        mesh: plan.mesh.raw as MeshLike,
+        values: plan.injectorValues,
+        namespace: pod.namespace,
+        ...(pod.workload ? { workload: { kind: 'Deployment', apiVersion: 'apps/v1', name: pod.workload.name } } : {}),
+      },
+    );
+    podSpec = (rendered.spec ?? {}) as Record<string, unknown>;
+    labels = { ...rendered.metadata?.labels };
+    annotations = { ...rendered.metadata?.annotations };
+  }
   return {
     apiVersion: 'v1',
     kind: 'Pod',
