@@ -1,4 +1,5 @@
 // `demo fortio load|server` and `demo relay`: the performance scenario's programs on the demo image's command line.
+import { setMaxListeners } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { listenDualStack } from '../demo/serve';
@@ -32,6 +33,8 @@ async function load(argv: string[]): Promise<void> {
   const text = opts.json === '-' ? process.stderr : process.stdout;
   text.write(startText(opts));
   const abort = new AbortController();
+  // Every connection waiting out its next slot listens for the abort.
+  setMaxListeners(opts.connections + 10, abort.signal);
   onStop(() => abort.abort());
   const run = await runLoad(opts, abort.signal);
   text.write(resultText(run, opts));

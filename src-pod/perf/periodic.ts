@@ -117,6 +117,9 @@ function wait(seconds: number, signal: AbortSignal | undefined): Promise<void> {
 
 const now = (): number => performance.now() / 1000;
 
+/** Seconds rounded to whole nanoseconds, as Go's time.Duration keeps them (fortio's figures then print alike). */
+const ns = (seconds: number): number => Math.round(seconds * 1e9) / 1e9;
+
 export async function runPeriodic(opts: PeriodicOptions, call: Call): Promise<PeriodicResult> {
   const plan = planCalls(opts.qps, opts.connections, opts.durationS);
   const useQps = opts.qps > 0;
@@ -147,7 +150,7 @@ export async function runPeriodic(opts: PeriodicOptions, call: Call): Promise<Pe
         }
       }
       const code = await call(thread);
-      durations.record(now() - callStart);
+      durations.record(ns(now() - callStart));
       codes.set(code, (codes.get(code) ?? 0) + 1);
       i++;
       if (!useQps) continue;
@@ -157,7 +160,7 @@ export async function runPeriodic(opts: PeriodicOptions, call: Call): Promise<Pe
       i = next.i;
       if (i >= n) return;
       const sleepS = next.sleepS + (opts.jitter ? jitterOf(next.sleepS) : 0);
-      sleeps.record(sleepS);
+      sleeps.record(ns(sleepS));
       await wait(sleepS, opts.signal);
     }
   };
