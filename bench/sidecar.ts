@@ -54,10 +54,10 @@ async function loopback(load: string[]): Promise<ModeJson> {
     let json = '';
     run.stdout.on('data', (d: Buffer) => (json += d.toString()));
     await new Promise((done) => run.on('exit', done));
-    const r = JSON.parse(json) as { ActualQPS: number; DurationHistogram: { Max: number; Percentiles: { Percentile: number; Value: number }[] }; RetCodes: Record<string, number> };
+    const r = JSON.parse(json) as { ActualQPS: number; DurationHistogram: { Max: number; Percentiles: { Percentile: number; Value: number }[] }; RetCodes: Record<string, number>; Skipped: number };
     const p = (n: number): number => (r.DurationHistogram.Percentiles.find((x) => x.Percentile === n)?.Value ?? NaN) * 1000;
     const errors = Object.entries(r.RetCodes).reduce((n, [c, k]) => (c === '200' ? n : n + k), 0);
-    return { mode: 'loopback', p50: p(50), p90: p(90), p99: p(99), max: r.DurationHistogram.Max * 1000, qps: r.ActualQPS, errors, skipped: 0, proxies: [] };
+    return { mode: 'loopback', p50: p(50), p90: p(90), p99: p(99), max: r.DurationHistogram.Max * 1000, qps: r.ActualQPS, errors, skipped: r.Skipped, proxies: [] };
   } finally {
     server.kill('SIGTERM');
   }
