@@ -32,6 +32,8 @@ export default defineConfig({
           name: 'renderer',
           include: ['test/renderer/**/*.test.ts'],
           environment: 'jsdom',
+          // jsdom renders slowly while integration suites load the same 2 cores in parallel.
+          testTimeout: 20_000,
           setupFiles: ['test/renderer/setup.ts'],
         },
       },
