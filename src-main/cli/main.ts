@@ -9,6 +9,7 @@ import { imagesCommand, isOffline } from './images-command';
 import { iptablesCommand } from './iptables-command';
 import { applyCommand, logsCommand } from './apply-command';
 import { serveCommand } from './serve-command';
+import { perfCommand } from './perf-command';
 import { consoleIO, progressPrinter, type CliIO } from './output';
 import { printScenarioNotes, scenariosCommand } from './up-command';
 import { startLab } from '../lab/session';
@@ -26,6 +27,8 @@ Usage:
   sidecar-lab down [--all] [--lab NAME]               remove a lab (--all: every lab's containers, networks, volumes)
   sidecar-lab images build|list|save FILE|load FILE   the lab's images (save/load: for machines with no internet)
   sidecar-lab serve [--port N] [--offline]            the lab's window in a browser: prints its URL (with a token) first
+  sidecar-lab perf [--mode MODE]… [--qps N] [--connections N] [--payload BYTES] [--duration S] [--json]
+                                                      the sidecar's cost on the running performance lab
   sidecar-lab scenarios                               the built-in scenarios
   sidecar-lab iptables [FLAGS] | --pod FILE [--print-flags]
                                                       what istio-iptables writes for flags or a pod (dry run)
@@ -163,6 +166,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       }
       return serveCommand(Number(portText), isOffline(args.flags.has('offline')), io);
     }
+    case 'perf':
+      return perfCommand(rest, io, (named) => pickLab(io, named));
     case 'down': {
       const args = parseArgs(rest, [{ name: 'all' }, { name: 'lab', takesValue: true }], 'down');
       const docker = await connectEngine();
