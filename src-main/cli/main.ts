@@ -10,6 +10,7 @@ import { imagesCommand, isOffline } from './images-command';
 import { iptablesCommand } from './iptables-command';
 import { applyCommand, logsCommand } from './apply-command';
 import { serveCommand } from './serve-command';
+import { perfCommand } from './perf-command';
 import { consoleIO, progressPrinter, type CliIO } from './output';
 import { printScenarioNotes, scenariosCommand } from './up-command';
 import { startLab } from '../lab/session';
@@ -28,9 +29,12 @@ Usage:
   sidecar-lab down [--all] [--lab NAME]               remove a lab (--all: every lab's containers, networks, volumes)
   sidecar-lab images build|list|save FILE|load FILE   the lab's images (save/load: for machines with no internet)
   sidecar-lab serve [--port N] [--offline]            the lab's window in a browser: prints its URL (with a token) first
+  sidecar-lab perf [--mode MODE]… [--qps N] [--connections N] [--payload BYTES] [--duration S] [--json]
+                                                      the sidecar's cost on the running performance lab
   sidecar-lab scenarios                               the built-in scenarios
   sidecar-lab iptables [FLAGS] | --pod FILE [--print-flags]
                                                       what istio-iptables writes for flags or a pod (dry run)
+  sidecar-lab istioctl proxy-config|analyze|version …  istioctl's commands, with istioctl's output
 
 Environment: SIDECAR_LAB_OFFLINE=1 never contacts a registry; DOCKER_HOST picks the engine.`;
 
@@ -62,6 +66,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       return scenariosCommand(io);
     case 'iptables':
       return iptablesCommand(rest, { out: io.out, err: io.err });
+    case 'istioctl':
+      return (await import('../istioctl/cli-entry')).runIstioctl(rest);
     case 'images': {
       const args = parseArgs(rest, [{ name: 'offline' }, { name: 'verbose', short: 'v' }], 'images');
       const [sub, ...positionals] = args.positionals;
@@ -188,6 +194,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       }
       return serveCommand(Number(portText), isOffline(args.flags.has('offline')), io);
     }
+    case 'perf':
+      return perfCommand(rest, io, (named) => pickLab(io, named));
     case 'down': {
       const args = parseArgs(rest, [{ name: 'all' }, { name: 'lab', takesValue: true }], 'down');
       const docker = await connectEngine();
