@@ -124,6 +124,11 @@ describe('exec and port-forward', () => {
     expect(r.output).toMatch(/debug/);
   });
 
+  it("the tap's kubectl reaches the API in-cluster, as the window's terminals use it", async () => {
+    const r = await cliOk(['exec', sleepPod, '-c', 'tap', '--', 'env', 'KUBECONFIG=/var/run/sidecar-lab/kubeconfig', 'kubectl', 'get', 'pods', '-o', 'name']);
+    expect(r.stdout).toContain(`pod/${sleepPod}`);
+  });
+
   it('passes stdin through and returns the exit code', async () => {
     const cat = await kubectl(['exec', '-i', sleepPod, '-c', 'sleep', '--', 'cat'], 'through the pod\n');
     expect(cat.stdout).toBe('through the pod\n');
