@@ -3,7 +3,7 @@
 // strategic merge patch as sig-api-machinery's strategic-merge-patch.md and
 // apimachinery's strategicpatch tests describe it, with the bodies kubectl sends.
 import { describe, expect, it } from 'vitest';
-import { jsonPatch, mergePatch, patchTypeOf, strategicMergePatch } from '../../../src-main/lab/api/patch';
+import { jsonPatch, mergePatch, patchTypeOf } from '../../../src-main/lab/api/patch';
 import { ApiError } from '../../../src-main/lab/api/status';
 
 function failure(fn: () => unknown): ApiError {
