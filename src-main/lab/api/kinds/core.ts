@@ -53,6 +53,8 @@ export function podRow(pod: KubeObject, now: number): Cell[] {
   let lastRestart = 0;
   let lastRestartableRestart = 0;
   let reason = str(st.reason) || str(st.phase);
+  const conditions = arr(st.conditions).map(rec);
+  if (conditions.some((c) => c.type === 'PodScheduled' && c.reason === 'SchedulingGated')) reason = 'SchedulingGated';
   const finishedAt = (cs: Record<string, unknown>): number => Date.parse(str(rec(rec(cs.lastState).terminated).finishedAt)) || 0;
 
   let initializing = false;
@@ -87,7 +89,6 @@ export function podRow(pod: KubeObject, now: number): Cell[] {
     break;
   }
 
-  const conditions = arr(st.conditions).map(rec);
   const initialized = conditions.some((c) => c.type === 'Initialized' && c.status === 'True');
   if (!initializing || initialized) {
     restarts = restartableRestarts;
@@ -113,7 +114,10 @@ export function podRow(pod: KubeObject, now: number): Cell[] {
       reason = conditions.some((c) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
     }
   }
-  if (pod.metadata.deletionTimestamp) reason = 'Terminating';
+  // A pod that has finished stays Completed or Failed while it is deleted; NodeLost shows as Unknown.
+  const phase = str(st.phase);
+  if (pod.metadata.deletionTimestamp && str(st.reason) === 'NodeLost') reason = 'Unknown';
+  else if (pod.metadata.deletionTimestamp && phase !== 'Succeeded' && phase !== 'Failed') reason = 'Terminating';
 
   const restartText = restarts !== 0 && lastRestart ? `${restarts} (${since(new Date(lastRestart).toISOString(), now)} ago)` : String(restarts);
   const podIP = str(rec(arr(st.podIPs)[0]).ip) || '<none>';
