@@ -205,6 +205,18 @@ describe('printPod: what the lab\'s pods go through', () => {
     expect(cells(p).slice(1, 3)).toEqual(['0/2', 'PodInitializing']);
   });
 
+  it('an init container waiting with reason PodInitializing still counts as Init:i/n', () => {
+    const two = { initContainers: [{ name: 'istio-validation' }, { name: 'istio-init' }], containers: [{ name: 'app' }] };
+    const p = pod('app', two, {
+      phase: 'Pending',
+      initContainerStatuses: [
+        { name: 'istio-validation', state: { terminated: { exitCode: 0, reason: 'Completed' } } },
+        { name: 'istio-init', state: { waiting: { reason: 'PodInitializing' } } },
+      ],
+    });
+    expect(cells(p)[2]).toBe('Init:1/2');
+  });
+
   it('Init:CrashLoopBackOff and Init:Error for a failing init container', () => {
     const waiting = pod('app', spec, { phase: 'Pending', initContainerStatuses: [{ name: 'istio-init', restartCount: 2, state: { waiting: { reason: 'CrashLoopBackOff' } } }] });
     expect(cells(waiting)[2]).toBe('Init:CrashLoopBackOff');
