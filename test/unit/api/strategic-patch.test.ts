@@ -133,6 +133,26 @@ describe('$deleteFromPrimitiveList, $setElementOrder, $retainKeys', () => {
     expect(podSpec(out).containers[1].image).toBe('reviews:1');
   });
 
+  // patch.go normalizeElementOrder/mergeSortedSlice: the items $setElementOrder names take its
+  // order, and the live object's other items keep their place relative to them.
+  it('$setElementOrder keeps a server-only container where it was (kubectl apply after injection put istio-proxy first)', () => {
+    const live = { spec: { containers: [{ name: 'istio-proxy', image: 'proxyv2:1' }, { name: 'app', image: 'reviews:1' }] } };
+    const out = strategicMergePatch(live, { spec: { '$setElementOrder/containers': [{ name: 'app' }], containers: [{ name: 'app', image: 'reviews:2' }] } });
+    expect((out.spec as Obj).containers).toEqual([
+      { name: 'istio-proxy', image: 'proxyv2:1' },
+      { name: 'app', image: 'reviews:2' },
+    ]);
+  });
+
+  it('$setElementOrder interleaves server-only items by the live order', () => {
+    const live = { metadata: { finalizers: ['a', 'b', 'c'] } };
+    expect(strategicMergePatch(live, { metadata: { '$setElementOrder/finalizers': ['c', 'a'] } }).metadata).toEqual({ finalizers: ['b', 'c', 'a'] });
+    // A new item the patch adds has no live place: it comes before the server-only item it meets.
+    const containers = { spec: { containers: [{ name: 'app' }, { name: 'istio-proxy' }] } };
+    const added = strategicMergePatch(containers, { spec: { '$setElementOrder/containers': [{ name: 'app' }, { name: 'logger' }], containers: [{ name: 'logger' }] } });
+    expect((added.spec as Obj).containers.map((c: Obj) => c.name)).toEqual(['app', 'logger', 'istio-proxy']);
+  });
+
   it('$retainKeys clears the fields it does not name (the document\'s union example)', () => {
     const out = strategicMergePatch({ union: { foo: 'a', other: 'b' } }, { union: { $retainKeys: ['another', 'bar'], another: 'd', bar: 'c' } });
     expect(out).toEqual({ union: { another: 'd', bar: 'c' } });
