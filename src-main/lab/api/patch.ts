@@ -209,16 +209,44 @@ function strategicList(original: unknown[], patch: unknown[], path: string[]): u
 }
 
 /**
- * Orders a merged list as `$setElementOrder/<field>` says, maps by merge key and primitives (`finalizers`)
- * by value; items it does not name keep their place at the end.
+ * Orders a merged list as `$setElementOrder/<field>` says (patch.go normalizeElementOrder): the items
+ * it names (maps by merge key, primitives such as `finalizers` by value) take its order, the others
+ * keep their order in the live list, and the two are merged by their places in the live list.
  */
-function orderBy(list: unknown[], order: unknown[], key: string | undefined): unknown[] {
+function orderBy(list: unknown[], order: unknown[], key: string | undefined, live: unknown[]): unknown[] {
   if (key === undefined) return list;
-  const rank = (item: unknown) => {
-    const i = key === '' ? order.indexOf(item) : order.findIndex((o) => isRecord(o) && isRecord(item) && o[key] === item[key]);
-    return i === -1 ? order.length : i;
+  const idOf = (item: unknown): unknown => (key === '' ? item : isRecord(item) ? item[key] : undefined);
+  const indexIn = (items: unknown[], item: unknown): number => items.findIndex((o) => idOf(o) === idOf(item));
+  const sortBy = (items: unknown[], by: unknown[]) => {
+    const rank = (item: unknown) => {
+      const i = indexIn(by, item);
+      return i === -1 ? by.length : i;
+    };
+    return [...items].sort((a, b) => rank(a) - rank(b));
   };
-  return [...list].sort((a, b) => rank(a) - rank(b));
+  const named = sortBy(
+    list.filter((item) => indexIn(order, item) !== -1),
+    order,
+  );
+  const serverOnly = sortBy(
+    list.filter((item) => indexIn(order, item) === -1),
+    live,
+  );
+  // mergeSortedSlice: a server-only item goes first only when both are live and it was in front.
+  const out: unknown[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < serverOnly.length || j < named.length) {
+    if (j >= named.length) out.push(serverOnly[i++]);
+    else if (i >= serverOnly.length) out.push(named[j++]);
+    else {
+      const li = indexIn(live, serverOnly[i]);
+      const ri = indexIn(live, named[j]);
+      if (li >= 0 && ri >= 0 && li < ri) out.push(serverOnly[i++]);
+      else out.push(named[j++]);
+    }
+  }
+  return out;
 }
 
 /**
@@ -252,7 +280,8 @@ export function strategicMergePatch(original: unknown, patch: unknown, path: str
     }
     const order = /^\$setElementOrder\/(.+)$/.exec(directive);
     if (order && Array.isArray(value) && Array.isArray(out[order[1]])) {
-      out[order[1]] = orderBy(out[order[1]] as unknown[], value, mergeKeyOf([...path, order[1]]));
+      const live = isRecord(original) && Array.isArray(original[order[1]]) ? (original[order[1]] as unknown[]) : [];
+      out[order[1]] = orderBy(out[order[1]] as unknown[], value, mergeKeyOf([...path, order[1]]), live);
     }
   }
   if (retain) for (const key of Object.keys(out)) if (!retain.includes(key)) delete out[key];
