@@ -373,13 +373,25 @@ export const events: KindDescriptor = {
   },
 };
 
+/** findNodeRoles: `node-role.kubernetes.io/<role>` label keys and the `kubernetes.io/role` label's value. */
 function nodeRoles(obj: KubeObject): string {
-  const roles = Object.keys(obj.metadata.labels ?? {})
-    .filter((k) => k.startsWith('node-role.kubernetes.io/'))
-    .map((k) => k.slice('node-role.kubernetes.io/'.length))
-    .filter(Boolean)
-    .sort();
-  return roles.length ? roles.join(',') : '<none>';
+  const labels = obj.metadata.labels ?? {};
+  const roles = new Set(
+    Object.keys(labels)
+      .filter((k) => k.startsWith('node-role.kubernetes.io/'))
+      .map((k) => k.slice('node-role.kubernetes.io/'.length)),
+  );
+  if (labels['kubernetes.io/role']) roles.add(labels['kubernetes.io/role']);
+  roles.delete('');
+  return roles.size ? [...roles].sort().join(',') : '<none>';
+}
+
+/** printNode's STATUS: Ready or NotReady from the Ready condition (Unknown without one), then SchedulingDisabled when cordoned. */
+function nodeStatus(obj: KubeObject): string {
+  const ready = arr(status(obj).conditions).map(rec).find((c) => c.type === 'Ready');
+  const parts = [ready ? (ready.status === 'True' ? 'Ready' : 'NotReady') : 'Unknown'];
+  if (spec(obj).unschedulable === true) parts.push('SchedulingDisabled');
+  return parts.join(',');
 }
 
 export const nodes: KindDescriptor = {
@@ -407,12 +419,11 @@ export const nodes: KindDescriptor = {
     ],
     row: (obj, now) => {
       const st = status(obj);
-      const ready = arr(st.conditions).map(rec).find((c) => c.type === 'Ready');
       const address = (type: string) => str(rec(arr(st.addresses).map(rec).find((a) => a.type === type)).address) || '<none>';
       const info = rec(st.nodeInfo);
       return [
         obj.metadata.name,
-        ready?.status === 'True' ? 'Ready' : 'NotReady',
+        nodeStatus(obj),
         nodeRoles(obj),
         age(obj, now),
         str(info.kubeletVersion),
