@@ -35,9 +35,24 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
+/** kube-apiserver answers 422 for a JSON patch that decodes but does not apply (applyJSPatch). */
+const unprocessable = (message: string): ApiError => new ApiError(422, 'Invalid', message);
+
+/** RFC 6902 §4.6: values are equal by type and content; objects member by member, in any order. */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
+  }
+  if (isRecord(a) && isRecord(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual(a[k], b[k]));
+  }
+  return a === b;
+}
+
 function pointerParts(pointer: string): string[] {
   if (pointer === '') return [];
-  if (!pointer.startsWith('/')) throw badRequest(`the JSON patch path "${pointer}" must start with /`);
+  if (!pointer.startsWith('/')) throw unprocessable(`the JSON patch path "${pointer}" must start with /`);
   return pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
@@ -47,9 +62,9 @@ function parentOf(doc: unknown, parts: string[], path: string): { parent: Record
     if (Array.isArray(at)) at = at[Number(p)];
     else if (isRecord(at)) at = at[p];
     else at = undefined;
-    if (at === undefined) throw badRequest(`the JSON patch path "${path}" does not exist`);
+    if (at === undefined) throw unprocessable(`the JSON patch path "${path}" does not exist`);
   }
-  if (!Array.isArray(at) && !isRecord(at)) throw badRequest(`the JSON patch path "${path}" does not exist`);
+  if (!Array.isArray(at) && !isRecord(at)) throw unprocessable(`the JSON patch path "${path}" does not exist`);
   return { parent: at, key: parts[parts.length - 1] };
 }
 
@@ -69,7 +84,7 @@ export function jsonPatch(doc: unknown, ops: unknown): unknown {
   let out = clone(doc);
   for (const op of ops) {
     if (!isRecord(op) || typeof op.op !== 'string' || typeof op.path !== 'string') {
-      throw badRequest('each JSON patch operation needs op and path');
+      throw unprocessable('each JSON patch operation needs op and path');
     }
     const path = op.path;
     const parts = pointerParts(path);
@@ -81,16 +96,19 @@ export function jsonPatch(doc: unknown, ops: unknown): unknown {
       const { parent, key } = parentOf(out, parts, path);
       if (Array.isArray(parent)) {
         const index = key === '-' ? parent.length : Number(key);
-        if (!Number.isInteger(index) || index < 0 || index > parent.length) throw badRequest(`the JSON patch index in "${path}" is out of range`);
+        if (!Number.isInteger(index) || index < 0 || index > parent.length) throw unprocessable(`the JSON patch index in "${path}" is out of range`);
         if (insert) parent.splice(index, 0, clone(value));
         else parent[index] = clone(value);
       } else parent[key] = clone(value);
     };
     const remove = (p: string[], at: string) => {
       const { parent, key } = parentOf(out, p, at);
-      if (Array.isArray(parent)) parent.splice(Number(key), 1);
-      else {
-        if (!(key in parent)) throw badRequest(`the JSON patch path "${at}" does not exist`);
+      if (Array.isArray(parent)) {
+        const index = Number(key);
+        if (!/^\d+$/.test(key) || index >= parent.length) throw unprocessable(`the JSON patch index in "${at}" is out of range`);
+        parent.splice(index, 1);
+      } else {
+        if (!(key in parent)) throw unprocessable(`the JSON patch path "${at}" does not exist`);
         delete parent[key];
       }
     };
@@ -99,7 +117,7 @@ export function jsonPatch(doc: unknown, ops: unknown): unknown {
         set(op.value, true);
         break;
       case 'replace':
-        if (getAt(out, path) === undefined) throw badRequest(`the JSON patch path "${path}" does not exist`);
+        if (getAt(out, path) === undefined) throw unprocessable(`the JSON patch path "${path}" does not exist`);
         set(op.value, false);
         break;
       case 'remove':
@@ -107,20 +125,20 @@ export function jsonPatch(doc: unknown, ops: unknown): unknown {
         break;
       case 'move':
       case 'copy': {
-        if (typeof op.from !== 'string') throw badRequest(`the JSON patch ${op.op} needs from`);
+        if (typeof op.from !== 'string') throw unprocessable(`the JSON patch ${op.op} needs from`);
         const value = getAt(out, op.from);
-        if (value === undefined) throw badRequest(`the JSON patch path "${op.from}" does not exist`);
+        if (value === undefined) throw unprocessable(`the JSON patch path "${op.from}" does not exist`);
         if (op.op === 'move') remove(pointerParts(op.from), op.from);
         set(value, true);
         break;
       }
       case 'test':
-        if (JSON.stringify(getAt(out, path)) !== JSON.stringify(op.value)) {
+        if (!jsonEqual(getAt(out, path), op.value)) {
           throw new ApiError(422, 'Invalid', `the JSON patch test failed at "${path}"`);
         }
         break;
       default:
-        throw badRequest(`unknown JSON patch operation "${op.op}"`);
+        throw unprocessable(`unknown JSON patch operation "${op.op}"`);
     }
   }
   return out;
@@ -190,14 +208,45 @@ function strategicList(original: unknown[], patch: unknown[], path: string[]): u
   return out;
 }
 
-/** Orders a merged list as `$setElementOrder/<field>` says; items it does not name keep their place at the end. */
-function orderBy(list: unknown[], order: unknown[], key: string | undefined): unknown[] {
-  if (!key) return list;
-  const rank = (item: unknown) => {
-    const i = order.findIndex((o) => isRecord(o) && isRecord(item) && o[key] === item[key]);
-    return i === -1 ? order.length : i;
+/**
+ * Orders a merged list as `$setElementOrder/<field>` says (patch.go normalizeElementOrder): the items
+ * it names (maps by merge key, primitives such as `finalizers` by value) take its order, the others
+ * keep their order in the live list, and the two are merged by their places in the live list.
+ */
+function orderBy(list: unknown[], order: unknown[], key: string | undefined, live: unknown[]): unknown[] {
+  if (key === undefined) return list;
+  const idOf = (item: unknown): unknown => (key === '' ? item : isRecord(item) ? item[key] : undefined);
+  const indexIn = (items: unknown[], item: unknown): number => items.findIndex((o) => idOf(o) === idOf(item));
+  const sortBy = (items: unknown[], by: unknown[]) => {
+    const rank = (item: unknown) => {
+      const i = indexIn(by, item);
+      return i === -1 ? by.length : i;
+    };
+    return [...items].sort((a, b) => rank(a) - rank(b));
   };
-  return [...list].sort((a, b) => rank(a) - rank(b));
+  const named = sortBy(
+    list.filter((item) => indexIn(order, item) !== -1),
+    order,
+  );
+  const serverOnly = sortBy(
+    list.filter((item) => indexIn(order, item) === -1),
+    live,
+  );
+  // mergeSortedSlice: a server-only item goes first only when both are live and it was in front.
+  const out: unknown[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < serverOnly.length || j < named.length) {
+    if (j >= named.length) out.push(serverOnly[i++]);
+    else if (i >= serverOnly.length) out.push(named[j++]);
+    else {
+      const li = indexIn(live, serverOnly[i]);
+      const ri = indexIn(live, named[j]);
+      if (li >= 0 && ri >= 0 && li < ri) out.push(serverOnly[i++]);
+      else out.push(named[j++]);
+    }
+  }
+  return out;
 }
 
 /**
@@ -219,6 +268,8 @@ export function strategicMergePatch(original: unknown, patch: unknown, path: str
     const childPath = [...path, field];
     if (value === null) delete out[field];
     else if (Array.isArray(value)) out[field] = strategicList(Array.isArray(out[field]) ? (out[field] as unknown[]) : [], value, childPath);
+    // `{$patch: delete}` deletes the map it stands for, as null does (strategic-merge-patch.md).
+    else if (isRecord(value) && value.$patch === 'delete') delete out[field];
     else if (isRecord(value)) out[field] = strategicMergePatch(out[field], value, childPath);
     else out[field] = value;
   }
@@ -229,7 +280,8 @@ export function strategicMergePatch(original: unknown, patch: unknown, path: str
     }
     const order = /^\$setElementOrder\/(.+)$/.exec(directive);
     if (order && Array.isArray(value) && Array.isArray(out[order[1]])) {
-      out[order[1]] = orderBy(out[order[1]] as unknown[], value, mergeKeyOf([...path, order[1]]));
+      const live = isRecord(original) && Array.isArray(original[order[1]]) ? (original[order[1]] as unknown[]) : [];
+      out[order[1]] = orderBy(out[order[1]] as unknown[], value, mergeKeyOf([...path, order[1]]), live);
     }
   }
   if (retain) for (const key of Object.keys(out)) if (!retain.includes(key)) delete out[key];

@@ -87,7 +87,9 @@ export function requestInfo(method: string, pathname: string, query: URLSearchPa
   const kind = kindByResource(group, version, resource);
   if (!kind) throw unknownResource(group, version, resource);
   if (namespace !== undefined && !kind.namespaced) throw unknownResource(group, version, resource);
-  const watch = watchPrefixed || query.get('watch') === 'true' || query.get('watch') === '1';
+  // The /watch/ prefix watches, a name or not; ?watch turns only a collection's get into a watch
+  // (requestinfo.go: "if there's no name on the request … the actual verb is a list or a watch").
+  const watch = watchPrefixed || (name === undefined && (query.get('watch') === 'true' || query.get('watch') === '1'));
   return {
     type: 'resource',
     verb: verbOf(method, name !== undefined, watch, subresource),

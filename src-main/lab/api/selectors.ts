@@ -1,10 +1,12 @@
 // Label and field selectors in the API's query syntax (`app=x,tier!=db,env in (a,b),!canary`), and LabelSelector objects.
 import { badRequest } from './status';
+import { labelValueProblems, qualifiedNameProblems } from './meta-validation';
 import { isRecord } from './objects';
 
 type Requirement =
   | { key: string; op: 'in' | 'notin'; values: string[] }
-  | { key: string; op: 'exists' | '!exists' };
+  | { key: string; op: 'exists' | '!exists' }
+  | { key: string; op: 'gt' | 'lt'; value: number };
 
 export type Matcher = (labels: Record<string, string>) => boolean;
 
@@ -25,34 +27,50 @@ function splitTerms(text: string): string[] {
     }
   }
   terms.push(text.slice(start));
-  return terms.map((t) => t.trim()).filter(Boolean);
+  return terms.map((t) => t.trim());
 }
 
-const KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const fail = (why: string) => badRequest(`unable to parse requirement: ${why}`);
+
+/** Keys and values are validated as labels.NewRequirement does (IsQualifiedName, IsValidLabelValue). */
+function checkKey(key: string, whole: string): string {
+  const problems = qualifiedNameProblems(key);
+  if (problems.length) throw fail(`invalid label key "${key}" in selector "${whole}": ${problems.join('; ')}`);
+  return key;
+}
+
+function checkValue(value: string, key: string): string {
+  const problems = labelValueProblems(value);
+  if (problems.length) throw fail(`values[0][${key}]: Invalid value: "${value}": ${problems.join('; ')}`);
+  return value;
+}
 
 function parseRequirement(term: string, whole: string): Requirement {
-  const fail = (why: string) => badRequest(`unable to parse requirement: ${why}`);
+  // An empty term is a comma with nothing on one side (`,x`, `x,,y`, `x,`): the lexer's error.
+  if (term === '') throw fail(`found ',', expected: identifier after ',' in selector "${whole}"`);
   let m = /^!\s*(\S+)$/.exec(term);
   if (m) return { key: checkKey(m[1], whole), op: '!exists' };
   m = /^(\S+?)\s+(in|notin)\s*\(([^)]*)\)$/.exec(term);
   if (m) {
-    const values = m[3].split(',').map((v) => v.trim()).filter((v) => v !== '');
-    return { key: checkKey(m[1], whole), op: m[2] as 'in' | 'notin', values };
+    const key = checkKey(m[1], whole);
+    // `in ()` and `in (a,)` hold the empty value, which a label may have.
+    const values = m[3].split(',').map((v) => checkValue(v.trim(), key));
+    return { key, op: m[2] as 'in' | 'notin', values };
   }
-  m = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(term);
+  m = /^([^=!<>\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(term);
   if (m) {
     const key = checkKey(m[1], whole);
-    return m[2] === '!=' ? { key, op: 'notin', values: [m[3]] } : { key, op: 'in', values: [m[3]] };
+    const value = checkValue(m[3], key);
+    return m[2] === '!=' ? { key, op: 'notin', values: [value] } : { key, op: 'in', values: [value] };
+  }
+  m = /^([^=!<>\s]+)\s*(<|>)\s*(\S*)$/.exec(term);
+  if (m) {
+    const key = checkKey(m[1], whole);
+    if (!/^[-+]?\d+$/.test(m[3])) throw fail(`for 'Gt', 'Lt' operators, the value must be an integer`);
+    return { key, op: m[2] === '>' ? 'gt' : 'lt', value: Number(m[3]) };
   }
   if (/^\S+$/.test(term)) return { key: checkKey(term, whole), op: 'exists' };
   throw fail(`found '${term}', expected: in, notin, =, ==, !=, gt, lt`);
-}
-
-function checkKey(key: string, whole: string): string {
-  if (!KEY.test(key)) {
-    throw badRequest(`unable to parse requirement: invalid label key "${key}" in selector "${whole}"`);
-  }
-  return key;
 }
 
 function matcherOf(reqs: Requirement[]): Matcher {
@@ -69,14 +87,21 @@ function matcherOf(reqs: Requirement[]): Matcher {
           return has && r.values.includes(labels[r.key]);
         case 'notin':
           return !has || !r.values.includes(labels[r.key]);
+        case 'gt':
+        case 'lt': {
+          // Requirement.Matches: a label that is not an integer matches neither.
+          if (!has || !/^[-+]?\d+$/.test(labels[r.key])) return false;
+          const n = Number(labels[r.key]);
+          return r.op === 'gt' ? n > r.value : n < r.value;
+        }
       }
     });
 }
 
 /** `?labelSelector=` text → a matcher; a syntax error is a 400 as the API server gives. */
 export function parseLabelSelector(text: string | null | undefined): Matcher {
-  if (!text) return everything;
-  return matcherOf(splitTerms(text).map((t) => parseRequirement(t, text)));
+  if (!text || text.trim() === '') return everything;
+  return matcherOf(splitTerms(text.trim()).map((t) => parseRequirement(t, text)));
 }
 
 /** A `LabelSelector` object (matchLabels, matchExpressions) → a matcher. An empty selector matches everything. */
@@ -114,21 +139,22 @@ export function formatLabels(labels: Record<string, string> | undefined): string
   return keys.map((k) => `${k}=${labels![k]}`).join(',');
 }
 
-/** A LabelSelector printed as metav1.FormatLabelSelector does (`app=x,env in (a,b)`). */
+/** A LabelSelector printed as metav1.FormatLabelSelector does (`app=x,env in (a,b)`): requirements sorted by key, as labels.Selector.String sorts them. */
 export function formatLabelSelector(selector: unknown): string {
   if (!isRecord(selector)) return '<none>';
-  const parts: string[] = [];
+  const parts: { key: string; text: string }[] = [];
   const matchLabels = isRecord(selector.matchLabels) ? selector.matchLabels : {};
-  for (const key of Object.keys(matchLabels).sort()) parts.push(`${key}=${String(matchLabels[key])}`);
+  for (const key of Object.keys(matchLabels)) parts.push({ key, text: `${key}=${String(matchLabels[key])}` });
   for (const e of Array.isArray(selector.matchExpressions) ? selector.matchExpressions : []) {
     if (!isRecord(e)) continue;
+    const key = String(e.key);
     const values = (Array.isArray(e.values) ? e.values.map(String) : []).sort().join(',');
-    const op = { In: 'in', NotIn: 'notin', Exists: '', DoesNotExist: '!' }[String(e.operator)] ?? String(e.operator);
-    if (e.operator === 'Exists') parts.push(String(e.key));
-    else if (e.operator === 'DoesNotExist') parts.push(`!${String(e.key)}`);
-    else parts.push(`${String(e.key)} ${op} (${values})`);
+    if (e.operator === 'Exists') parts.push({ key, text: key });
+    else if (e.operator === 'DoesNotExist') parts.push({ key, text: `!${key}` });
+    else parts.push({ key, text: `${key} ${e.operator === 'NotIn' ? 'notin' : e.operator === 'In' ? 'in' : String(e.operator)} (${values})` });
   }
-  return parts.length ? parts.join(',') : '<none>';
+  parts.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return parts.length ? parts.map((p) => p.text).join(',') : '<none>';
 }
 
 export interface FieldRequirement {
@@ -137,12 +163,49 @@ export interface FieldRequirement {
   value: string;
 }
 
-/** `?fieldSelector=metadata.name=x,status.phase!=Running`. */
+/** Splits on commas that no backslash escapes (fields.splitTerms). */
+function splitFieldTerms(text: string): string[] {
+  const terms: string[] = [];
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '\\') i++;
+    else if (text[i] === ',') {
+      terms.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  terms.push(text.slice(start));
+  return terms;
+}
+
+/** fields.UnescapeValue: `\\`, `\,` and `\=` are the only escapes, and `,` or `=` must be escaped. */
+function unescapeFieldValue(value: string): string {
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '\\') {
+      const next = value[i + 1];
+      if (next !== '\\' && next !== ',' && next !== '=') {
+        throw badRequest(`invalid field selector: invalid escape sequence: \\${next ?? ''}`);
+      }
+      out += next;
+      i++;
+    } else if (c === ',' || c === '=') throw badRequest(`invalid field selector: unescaped character in value: ${c}`);
+    else out += c;
+  }
+  return out;
+}
+
+/** `?fieldSelector=metadata.name=x,status.phase!=Running`, parsed as fields.ParseSelector does (empty terms skipped). */
 export function parseFieldSelector(text: string | null | undefined): FieldRequirement[] {
   if (!text) return [];
-  return text.split(',').map((term) => {
-    const m = /^([^=!]+)(==|=|!=)(.*)$/.exec(term.trim());
+  const out: FieldRequirement[] = [];
+  for (const term of splitFieldTerms(text)) {
+    if (term === '') continue;
+    // splitTerm: the first operator found left to right, `!=` and `==` before `=`.
+    const m = /^(.*?)(!=|==|=)(.*)$/s.exec(term);
     if (!m) throw badRequest(`invalid selector: '${text}'; can't understand '${term}'`);
-    return { field: m[1].trim(), op: m[2] === '!=' ? '!=' : '=', value: m[3].trim() };
-  });
+    out.push({ field: m[1], op: m[2] === '!=' ? '!=' : '=', value: unescapeFieldValue(m[3]) });
+  }
+  return out;
 }

@@ -24,7 +24,8 @@ export const ageColumn: TableColumn = { name: 'Age', type: 'string', description
 
 /** k8s.io/apimachinery duration.HumanDuration: `45s`, `3m12s`, `12m`, `5h3m`, `3d4h`, `2y30d`. */
 export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
+  // Go's int(d.Seconds()) truncates toward zero: -1.5s is -1, "almost now", not <invalid>.
+  const seconds = Math.trunc(ms / 1000);
   if (seconds < -1) return '<invalid>';
   if (seconds < 0) return '0s';
   if (seconds < 60 * 2) return `${seconds}s`;

@@ -53,6 +53,8 @@ export function podRow(pod: KubeObject, now: number): Cell[] {
   let lastRestart = 0;
   let lastRestartableRestart = 0;
   let reason = str(st.reason) || str(st.phase);
+  const conditions = arr(st.conditions).map(rec);
+  if (conditions.some((c) => c.type === 'PodScheduled' && c.reason === 'SchedulingGated')) reason = 'SchedulingGated';
   const finishedAt = (cs: Record<string, unknown>): number => Date.parse(str(rec(rec(cs.lastState).terminated).finishedAt)) || 0;
 
   let initializing = false;
@@ -87,7 +89,6 @@ export function podRow(pod: KubeObject, now: number): Cell[] {
     break;
   }
 
-  const conditions = arr(st.conditions).map(rec);
   const initialized = conditions.some((c) => c.type === 'Initialized' && c.status === 'True');
   if (!initializing || initialized) {
     restarts = restartableRestarts;
@@ -113,7 +114,10 @@ export function podRow(pod: KubeObject, now: number): Cell[] {
       reason = conditions.some((c) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
     }
   }
-  if (pod.metadata.deletionTimestamp) reason = 'Terminating';
+  // A pod that has finished stays Completed or Failed while it is deleted; NodeLost shows as Unknown.
+  const phase = str(st.phase);
+  if (pod.metadata.deletionTimestamp && str(st.reason) === 'NodeLost') reason = 'Unknown';
+  else if (pod.metadata.deletionTimestamp && phase !== 'Succeeded' && phase !== 'Failed') reason = 'Terminating';
 
   const restartText = restarts !== 0 && lastRestart ? `${restarts} (${since(new Date(lastRestart).toISOString(), now)} ago)` : String(restarts);
   const podIP = str(rec(arr(st.podIPs)[0]).ip) || '<none>';
@@ -369,13 +373,25 @@ export const events: KindDescriptor = {
   },
 };
 
+/** findNodeRoles: `node-role.kubernetes.io/<role>` label keys and the `kubernetes.io/role` label's value. */
 function nodeRoles(obj: KubeObject): string {
-  const roles = Object.keys(obj.metadata.labels ?? {})
-    .filter((k) => k.startsWith('node-role.kubernetes.io/'))
-    .map((k) => k.slice('node-role.kubernetes.io/'.length))
-    .filter(Boolean)
-    .sort();
-  return roles.length ? roles.join(',') : '<none>';
+  const labels = obj.metadata.labels ?? {};
+  const roles = new Set(
+    Object.keys(labels)
+      .filter((k) => k.startsWith('node-role.kubernetes.io/'))
+      .map((k) => k.slice('node-role.kubernetes.io/'.length)),
+  );
+  if (labels['kubernetes.io/role']) roles.add(labels['kubernetes.io/role']);
+  roles.delete('');
+  return roles.size ? [...roles].sort().join(',') : '<none>';
+}
+
+/** printNode's STATUS: Ready or NotReady from the Ready condition (Unknown without one), then SchedulingDisabled when cordoned. */
+function nodeStatus(obj: KubeObject): string {
+  const ready = arr(status(obj).conditions).map(rec).find((c) => c.type === 'Ready');
+  const parts = [ready ? (ready.status === 'True' ? 'Ready' : 'NotReady') : 'Unknown'];
+  if (spec(obj).unschedulable === true) parts.push('SchedulingDisabled');
+  return parts.join(',');
 }
 
 export const nodes: KindDescriptor = {
@@ -403,12 +419,11 @@ export const nodes: KindDescriptor = {
     ],
     row: (obj, now) => {
       const st = status(obj);
-      const ready = arr(st.conditions).map(rec).find((c) => c.type === 'Ready');
       const address = (type: string) => str(rec(arr(st.addresses).map(rec).find((a) => a.type === type)).address) || '<none>';
       const info = rec(st.nodeInfo);
       return [
         obj.metadata.name,
-        ready?.status === 'True' ? 'Ready' : 'NotReady',
+        nodeStatus(obj),
         nodeRoles(obj),
         age(obj, now),
         str(info.kubeletVersion),
