@@ -5,6 +5,7 @@ import type { ImageSet } from '../images/build';
 import { tarOf } from '../docker/tar';
 import { containerLogs, execIn, runToCompletion, startContainer } from './docker-ops';
 import { containerName } from '../plan/names';
+import { SERVICE_ACCOUNT_MOUNT, TERMINAL_CONFIG_MOUNT } from '../api/pod-credentials';
 import { labNetworkName as networkName } from '../plan/names';
 
 export { containerName };
@@ -25,6 +26,15 @@ export interface PodRun {
   lab: string;
   namespace: string;
   name: string;
+  /** Deterministic, UUID-shaped, as the API serves the pod. */
+  uid: string;
+  serviceAccount: string;
+  /** `automountServiceAccountToken` (default true): the token, CA and namespace at kubelet's path. */
+  automountToken: boolean;
+  /** Set when the lab starts: the host folder mounted as the pod's service-account volume. */
+  serviceAccountDir?: string;
+  /** Set when the lab starts: the host folder with the terminal's kubeconfig, mounted in the tap. */
+  terminalDir?: string;
   ip: string;
   nodeIP: string;
   resolvConf: string;
@@ -70,6 +80,11 @@ export function cniScript(nodeIP: string, resolvConf: string, etcHosts: string):
     `printf '%s' ${shellQuote(resolvConf)} > /etc/resolv.conf`,
     `printf '%s' ${shellQuote(etcHosts)} > /etc/hosts`,
   ].join('\n');
+}
+
+/** kubelet's service-account volume, read-only in every app container. */
+function serviceAccountBinds(pod: PodRun): string[] {
+  return pod.serviceAccountDir ? [`${pod.serviceAccountDir}:${SERVICE_ACCOUNT_MOUNT}:ro`] : [];
 }
 
 export class PodStarter {
@@ -157,7 +172,7 @@ export class PodStarter {
           ...this.labels(pod, app.name, 'app'),
           ...(app.replacedImage ? { [`${LABELS.container}.replaces`]: app.replacedImage } : {}),
         },
-        HostConfig: this.joined(pod, pause),
+        HostConfig: { ...this.joined(pod, pause), Binds: serviceAccountBinds(pod) },
       });
     }
     if (proxy && !pod.holdApplicationUntilProxyStarts) await proxy();
@@ -169,7 +184,11 @@ export class PodStarter {
         User: '0:0',
         Cmd: PAUSE_CMD,
         Labels: this.labels(pod, 'tap', 'tap'),
-        HostConfig: { ...this.joined(pod, pause), CapAdd: ['NET_ADMIN', 'NET_RAW'] },
+        HostConfig: {
+          ...this.joined(pod, pause),
+          CapAdd: ['NET_ADMIN', 'NET_RAW'],
+          Binds: [...serviceAccountBinds(pod), ...(pod.terminalDir ? [`${pod.terminalDir}:${TERMINAL_CONFIG_MOUNT}:ro`] : [])],
+        },
       });
     }
   }
