@@ -8,7 +8,9 @@ import type { ProxyContext } from './context';
 import { FastExchange, type Downstream } from './fast-exchange';
 import { FALLBACK, NEED_MORE, parseRequestHead, type RequestHead, type ResponseHead } from './http1-parser';
 import type { HttpConnection, HttpProxy } from './http-proxy';
+import { routeTarget } from './http/route-policy';
 import { KEEP_ALIVE_MS, localReplyMessage, proxiedResponseHead } from './response-heads';
+import type { RouteEntry } from './routing';
 import { addFlag, since, type StreamInfo } from './stream-info';
 import { writeAll } from './upstream-attempt';
 
@@ -129,7 +131,7 @@ export class Http1Connection implements Downstream {
     conn.stats.downstream_rq_total++;
     conn.stats.downstream_rq_active++;
     const route = this.proxy.routeForHost(conn, h.host);
-    info.routeName = route.routeName;
+    info.routeName = route?.name;
     this.info = info;
     this.headersSent = false;
     this.ended = false;
@@ -139,13 +141,15 @@ export class Http1Connection implements Downstream {
     this.reading = h.chunked || h.contentLength > 0;
     this.remaining = h.contentLength;
     this.decoder = h.chunked ? new ChunkedDecoder() : undefined;
-    if (!route.cluster) {
-      // block_all: a direct response, no cluster; the body is read and dropped, uncounted.
+    const target = routeTarget(route);
+    if ('reply' in target) {
+      // No upstream (no route, a direct response, no such cluster): the body is read and dropped, uncounted.
       this.exchange = undefined;
-      info.responseCodeDetails = 'direct_response';
-      this.localReply(502, '');
+      info.responseCodeDetails = target.reply.details;
+      if (target.reply.flag) addFlag(info, target.reply.flag);
+      this.localReply(target.reply.code, target.reply.body);
     } else {
-      this.exchange = new FastExchange(ctx, conn, h, this, info, route.cluster, route.decorator);
+      this.exchange = new FastExchange(ctx, conn, h, this, info, route as RouteEntry, target.cluster);
       this.exchange.start();
     }
     if (!this.reading) this.exchange?.onBodyEnd();

@@ -2,7 +2,7 @@
 // on the wire, which the fast path (fast-connection.ts) must reproduce.
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseConfig, closeServer, readUntil, startSidecar, waitFor, type Harness } from './helpers';
+import { baseConfig, closeServer, readUntil, startSidecar, waitFor, withHttpPorts, type Harness } from './helpers';
 import { masked, rawClient, rawUpstream, readResponses, type RawUpstream } from './wire';
 
 let cleanup: (() => Promise<void>)[] = [];
@@ -14,7 +14,7 @@ afterEach(async () => {
 async function setup(onRequest: (text: string, s: Socket, conn: number) => void, config = baseConfig()): Promise<{ h: Harness; up: RawUpstream; client: () => Promise<Socket> }> {
   const up = await rawUpstream(onRequest);
   cleanup.push(() => closeServer(up.server));
-  const h = await startSidecar(config);
+  const h = await startSidecar(withHttpPorts(config, up.port));
   cleanup.push(() => h.close());
   const client = async (): Promise<Socket> => {
     const s = await rawClient(h, h.ports.outbound, { address: '127.0.0.1', port: up.port });
@@ -123,7 +123,7 @@ describe('local replies', () => {
   it('writes 503 no healthy upstream and 502 block_all as before, keep-alive then close', async () => {
     const config = baseConfig({
       services: [{ name: 'a', namespace: 'default', clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80 }], endpoints: [] }],
-      mesh: { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } },
+      mesh: { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' }, accessLogFile: '/dev/stdout' },
     });
     const h = await startSidecar(config);
     cleanup.push(() => h.close());
@@ -133,11 +133,12 @@ describe('local replies', () => {
     const reply503 = (conn: string): string =>
       `HTTP/1.1 503 Service Unavailable\r\ncontent-length: 19\r\ncontent-type: text/plain\r\ndate: <date>\r\nserver: envoy\r\n${conn}\r\nno healthy upstream`;
     expect(masked(await readUntil(uh, () => false))).toBe(reply503(KA) + reply503('Connection: close\r\n'));
-    const blocked = await rawClient(h, h.ports.outbound, { address: '127.0.0.1', port: 1 });
-    blocked.write(two);
+    // block_all is a route of the per-port listener: another address on a declared HTTP port, another Host.
+    const blocked = await rawClient(h, h.ports.outbound, { address: '127.0.0.1', port: 80 });
+    blocked.write(two.replaceAll('a.default.svc.cluster.local', 'elsewhere.example'));
     const reply502 = (conn: string): string => `HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\ndate: <date>\r\nserver: envoy\r\n${conn}\r\n`;
     expect(masked(await readUntil(blocked, () => false))).toBe(reply502(KA) + reply502('Connection: close\r\n'));
-    await waitFor(() => h.logs.length === 4);
+    await waitFor(() => h.logs.length === 4).catch((e: Error) => { throw new Error(`${e.message}: ${h.logs.join('\n')}`); });
     expect(h.logs[0]).toContain('"POST / HTTP/1.1" 503 UH no_healthy_upstream - "-" 3 19 ');
     // block_all reads the body but never counts it.
     expect(h.logs[2]).toContain('"POST / HTTP/1.1" 502 - direct_response - "-" 0 0 ');

@@ -1,7 +1,7 @@
 // Raw-socket plumbing for the byte-exact HTTP/1.1 tests: scripted upstreams and clients.
 import { connect, type Server, type Socket } from 'node:net';
 import { afterEach } from 'vitest';
-import { baseConfig, closeServer, listenTcp, readUntil, startSidecar, type Harness } from './helpers';
+import { baseConfig, closeServer, listenTcp, readUntil, startSidecar, withHttpPorts, type Harness } from './helpers';
 import type { Address } from '../../../src-pod/sidecar/routing';
 
 export interface RawUpstream {
@@ -117,8 +117,9 @@ export function rawHarness() {
     later(fn: () => Promise<void>): void {
       cleanup.push(fn);
     },
-    async sidecar(config: unknown = baseConfig()): Promise<Harness> {
-      const h = await startSidecar(config);
+    /** A sidecar with `config`, plus `httpPorts` declared HTTP (a `0.0.0.0_PORT` listener each). */
+    async sidecar(config: Record<string, unknown> = baseConfig(), ...httpPorts: number[]): Promise<Harness> {
+      const h = await startSidecar(withHttpPorts(config, ...httpPorts));
       cleanup.push(() => h.close());
       return h;
     },
