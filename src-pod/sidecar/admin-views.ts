@@ -3,6 +3,7 @@ import type { ProxyConfig } from './config';
 import { formatAddress } from './net-util';
 import type { RouteTable } from './routing';
 import type { EnvoyStats } from './stats';
+import { nodeId as proxyNodeId } from './http/header-policy';
 import { socketAddress, TYPE, type Listener } from './xds/envoy-types';
 
 export const PROXY_VERSION = 'sidecar-lab-proxy/0.1.0 (Envoy-like, Istio sidecar behaviour)';
@@ -20,9 +21,7 @@ export interface ProxyRuntimeInfo {
 const ADMIN = 'type.googleapis.com/envoy.admin.v3.';
 
 export function nodeId(config: ProxyConfig | undefined): string {
-  if (!config) return 'sidecar~unknown~unknown.unknown~unknown.svc.cluster.local';
-  const { pod } = config;
-  return `sidecar~${pod.ip}~${pod.name}.${pod.namespace}~${pod.namespace}.svc.cluster.local`;
+  return config ? proxyNodeId(config) : 'sidecar~unknown~unknown.unknown~unknown.svc.cluster.local';
 }
 
 interface DumpSection {

@@ -201,7 +201,7 @@ export class Http1Connection implements Downstream {
     if (this.headersSent) return;
     this.headersSent = true;
     this.chunkedOut = !noBody && h.contentLength === -1;
-    this.push(proxiedResponseHead(h, serviceTimeMs, this.keepAlive, this.chunkedOut));
+    this.push(proxiedResponseHead(h, serviceTimeMs, this.keepAlive, this.chunkedOut, this.conn.headers.server));
   }
 
   body(chunk: Buffer): void {
@@ -249,7 +249,7 @@ export class Http1Connection implements Downstream {
     const bytes = Buffer.byteLength(body);
     info.bytesSent = bytes;
     this.headersSent = true;
-    this.push(localReplyMessage(code, body, this.keepAlive));
+    this.push(localReplyMessage(code, body, this.keepAlive, this.conn.headers.server));
     this.end();
   }
 

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { ProxyContext } from './context';
 import type { HttpConnection } from './http-proxy';
 import { NO_HEALTHY_UPSTREAM, RETRIABLE_STATUS, RetryBody, retryDelayMs } from './http/route-policy';
+import { requestHeaderLines } from './http/header-policy';
 import { writeKept, type RequestHead, type ResponseHead } from './http1-parser';
 import { formatAddress } from './net-util';
 import { pickEndpoint, type Cluster, type RouteEntry } from './routing';
@@ -126,12 +127,13 @@ export class FastExchange {
   /** The upstream request head for this attempt: the client's, minus hop-by-hop, plus Envoy's. */
   private requestHead(): Buffer {
     const { req, info } = this;
-    let extra = req.hasForwardedProto ? '' : 'x-forwarded-proto: http\r\n';
-    if (req.requestId === undefined) extra += `x-request-id: ${info.requestId ?? randomUUID()}\r\n`;
-    if (this.conn.direction === 'outbound') {
-      extra += `x-envoy-attempt-count: ${this.attempt}\r\n`;
-      if (this.route.decorator !== undefined) extra += `x-envoy-decorator-operation: ${this.route.decorator}\r\n`;
-    }
+    let extra = requestHeaderLines(this.conn.headers, {
+      hasForwardedProto: req.hasForwardedProto,
+      hasRequestId: req.requestId !== undefined,
+      requestId: info.requestId ?? randomUUID(),
+      attempt: this.attempt,
+      ...(this.route.decorator !== undefined ? { decorator: this.route.decorator } : {}),
+    });
     // Node's ClientRequest: `Connection: keep-alive` (pooled), then chunked framing if none was given.
     extra += req.defaultChunked ? `${KEEP_ALIVE}${CHUNKED}\r\n` : `${KEEP_ALIVE}\r\n`;
     const lineBytes = req.lineEnd + 11;

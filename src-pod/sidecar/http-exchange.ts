@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import type { ProxyContext } from './context';
 import type { HttpConnection } from './http-proxy';
 import { NO_HEALTHY_UPSTREAM, RETRIABLE_STATUS, RetryBody, retryDelayMs } from './http/route-policy';
+import { PEER_METADATA, PEER_METADATA_ID, requestHeaderPairs } from './http/header-policy';
 import { formatAddress, plainIp } from './net-util';
 import { pickEndpoint, type Cluster, type RouteEntry } from './routing';
 import { countUpstreamRequest } from './stats';
@@ -19,8 +20,8 @@ import {
 
 // Hop-by-hop headers (RFC 9110 7.6.1) never cross the proxy; Node sets its own framing.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'upgrade', 'trailer', 'http2-settings']);
-/** Writes an Envoy local reply (text/plain, `server: envoy`). */
-export function localReply(res: ServerResponse, info: StreamInfo, code: number, body: string): void {
+/** Writes an Envoy local reply (text/plain, the HCM's server name). */
+export function localReply(res: ServerResponse, info: StreamInfo, code: number, body: string, server: string): void {
   info.responseCode = code;
   if (res.headersSent) {
     res.destroy();
@@ -32,7 +33,7 @@ export function localReply(res: ServerResponse, info: StreamInfo, code: number, 
     'content-length': bytes,
     ...(bytes > 0 ? { 'content-type': 'text/plain' } : {}),
     date: new Date().toUTCString(),
-    server: 'envoy',
+    server,
   });
   res.end(body);
 }
@@ -48,7 +49,7 @@ function forwardHeaders(raw: string[], skip: ReadonlySet<string>, extra: string[
   return out;
 }
 
-const REQUEST_SKIP = new Set(['x-envoy-attempt-count']);
+const REQUEST_SKIP = new Set(['x-envoy-attempt-count', PEER_METADATA, PEER_METADATA_ID]);
 // Node frames the response itself (chunked when there is no content-length).
 const RESPONSE_SKIP = new Set(['server', 'x-envoy-upstream-service-time', 'transfer-encoding']);
 
@@ -117,21 +118,21 @@ export class Exchange {
       addFlag(info, 'UH');
       cs.upstream_cx_none_healthy++;
       info.responseCodeDetails = NO_HEALTHY_UPSTREAM.details;
-      localReply(this.res, info, NO_HEALTHY_UPSTREAM.code, NO_HEALTHY_UPSTREAM.body);
+      localReply(this.res, info, NO_HEALTHY_UPSTREAM.code, NO_HEALTHY_UPSTREAM.body, this.conn.headers.server);
       this.req.resume();
       return;
     }
     const host = formatAddress(ep.address, ep.port);
     info.upstreamHost = host;
     const hs = countUpstreamRequest(cs, host);
-    const extra = ['x-forwarded-proto', 'http'];
-    if (this.req.headers['x-request-id'] === undefined) extra.push('x-request-id', info.requestId ?? randomUUID());
-    if (this.conn.direction === 'outbound') {
-      extra.push('x-envoy-attempt-count', String(this.attempt));
-      if (this.route.decorator !== undefined) extra.push('x-envoy-decorator-operation', this.route.decorator);
-    }
-    // A sidecar (use_remote_address false) keeps the client's x-forwarded-proto and adds one only when absent.
-    const headers = forwardHeaders(this.req.rawHeaders, REQUEST_SKIP, this.req.headers['x-forwarded-proto'] === undefined ? extra : extra.slice(2));
+    const extra = requestHeaderPairs(this.conn.headers, {
+      hasForwardedProto: this.req.headers['x-forwarded-proto'] !== undefined,
+      hasRequestId: this.req.headers['x-request-id'] !== undefined,
+      requestId: info.requestId ?? randomUUID(),
+      attempt: this.attempt,
+      ...(this.route.decorator !== undefined ? { decorator: this.route.decorator } : {}),
+    });
+    const headers = forwardHeaders(this.req.rawHeaders, REQUEST_SKIP, extra);
     const sentAt = performance.now();
     const options: RequestOptions = {
       host: ep.address,
@@ -165,7 +166,7 @@ export class Exchange {
         hs.rq_timeout++;
         info.responseCodeDetails = 'response_timeout';
         up.destroy();
-        localReply(this.res, info, 504, 'upstream request timeout');
+        localReply(this.res, info, 504, 'upstream request timeout', this.conn.headers.server);
       }, routeTimeout);
     }
     up.on('socket', (s: Socket) => {
@@ -277,7 +278,7 @@ export class Exchange {
     }
     info.responseCodeDetails = resetDetails(f);
     if (f.transport !== undefined) info.upstreamTransportFailureReason = f.transport;
-    localReply(this.res, info, 503, resetBody(f, retried));
+    localReply(this.res, info, 503, resetBody(f, retried), this.conn.headers.server);
     this.req.resume();
   }
 
@@ -288,7 +289,7 @@ export class Exchange {
     info.upstreamServiceTimeMs = now - sentAt;
     info.responseCode = upRes.statusCode ?? 502;
     info.responseCodeDetails = 'via_upstream';
-    const extra = ['x-envoy-upstream-service-time', String(Math.floor(now - sentAt)), 'server', 'envoy'];
+    const extra = ['x-envoy-upstream-service-time', String(Math.floor(now - sentAt)), 'server', this.conn.headers.server];
     const headers = forwardHeaders(upRes.rawHeaders, RESPONSE_SKIP, extra);
     res.sendDate = false;
     res.writeHead(info.responseCode, upRes.statusMessage, headers);

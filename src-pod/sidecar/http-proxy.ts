@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import type { ProxyContext } from './context';
 import { Http1Connection } from './fast-connection';
 import { Exchange, localReply } from './http-exchange';
+import type { HeaderPolicy } from './http/header-policy';
 import { routeTarget } from './http/route-policy';
 import { findRoute, type Address, type FilterChain, type RouteEntry } from './routing';
 import type { HttpStats } from './stats';
@@ -24,6 +25,8 @@ export interface HttpConnection {
   downstreamLocal: string;
   listenerAddress: string;
   stats: HttpStats;
+  /** Server name and added request headers (http/header-policy.ts). */
+  headers: HeaderPolicy;
 }
 
 const kConn = Symbol('sidecar.httpConnection');
@@ -80,7 +83,7 @@ export class HttpProxy {
       addFlag(info, 'DPE');
       this.ctx.requestDone(info);
       if (socket.writable) {
-        socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 11\r\ncontent-type: text/plain\r\nserver: envoy\r\nconnection: close\r\n\r\nBad Request');
+        socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-length: 11\r\ncontent-type: text/plain\r\nserver: ${conn.headers.server}\r\nconnection: close\r\n\r\nBad Request`);
         return;
       }
     }
@@ -162,7 +165,7 @@ export class HttpProxy {
       // No upstream: no route (NR), block_all's direct response, or a cluster this proxy lacks.
       info.responseCodeDetails = target.reply.details;
       if (target.reply.flag) addFlag(info, target.reply.flag);
-      localReply(res, info, target.reply.code, target.reply.body);
+      localReply(res, info, target.reply.code, target.reply.body, conn.headers.server);
       req.resume();
       return;
     }

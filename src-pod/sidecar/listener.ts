@@ -1,6 +1,7 @@
 // The accept path of virtualOutbound and virtualInbound: original dst, hand-off, inspectors, filter chain, then TCP or HTTP.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ProxyContext } from './context';
+import { headerPolicy } from './http/header-policy';
 import { HttpProxy } from './http-proxy';
 import { closeUnread, formatAddress, plainIp } from './net-util';
 import { handOff, inspects, selectChain, type Address, type FilterChain, type ListenerRuntime } from './routing';
@@ -207,6 +208,7 @@ export class Listener {
         downstreamLocal: info.downstreamLocal,
         listenerAddress: info.listenerAddress,
         stats: ctx.stats.httpPrefix(chain.statPrefix),
+        headers: headerPolicy(ctx.table?.config, this.opts.direction, chain.serverName ?? 'envoy'),
       },
       head,
     );

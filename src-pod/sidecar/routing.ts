@@ -73,6 +73,8 @@ export interface FilterChain {
   /** HTTP connection manager's routes. */
   routes?: RouteConfig;
   statPrefix: string;
+  /** HTTP chains: the connection manager's `server_name` (Envoy's default `envoy`). */
+  serverName?: string;
   /** Static bootstrap listeners the proxy serves itself (15090, 15021). */
   local?: 'prometheus' | 'health';
 }
@@ -176,6 +178,7 @@ function compileChain(
   if (f.name === HCM_FILTER) {
     chain.kind = 'http';
     const hcm = f.typed_config;
+    chain.serverName = hcm.server_name ?? 'envoy';
     if (hcm.route_config) {
       const rc = compileRoutes(hcm.route_config, clusters);
       const cluster = hcm.route_config.virtual_hosts[0]?.routes[0]?.route?.cluster;

@@ -42,7 +42,7 @@ export function proxyUpgrade(
   const ep = cluster ? pickEndpoint(cluster, conn.dst) : undefined;
   const reply = (code: number, text: string): void => {
     info.responseCode = code;
-    down.end(`HTTP/1.1 ${code} ${text}\r\ncontent-length: 0\r\nserver: envoy\r\nconnection: close\r\n\r\n`);
+    down.end(`HTTP/1.1 ${code} ${text}\r\ncontent-length: 0\r\nserver: ${conn.headers.server}\r\nconnection: close\r\n\r\n`);
     ctx.requestDone(info);
   };
   if (!cluster) {

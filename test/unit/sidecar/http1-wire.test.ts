@@ -3,7 +3,7 @@
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { baseConfig, closeServer, readUntil, startSidecar, waitFor, withHttpPorts, type Harness } from './helpers';
-import { masked, rawClient, rawUpstream, readResponses, type RawUpstream } from './wire';
+import { masked, PEER, rawClient, rawUpstream, readResponses, type RawUpstream } from './wire';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -36,7 +36,7 @@ describe('request and response heads', () => {
     );
     expect(masked(up.got[0])).toBe(
       'GET /a?b=1 HTTP/1.1\r\nHost: x.example\r\nUser-Agent: t\r\nX-Dup: 1\r\nx-dup: 2\r\n' +
-        'x-forwarded-proto: http\r\nx-request-id: <id>\r\nx-envoy-attempt-count: 1\r\nConnection: keep-alive\r\n\r\n',
+        'x-forwarded-proto: http\r\nx-request-id: <id>\r\nx-envoy-attempt-count: 1\r\n' + PEER + 'Connection: keep-alive\r\n\r\n',
     );
     await waitFor(() => h.logs.length === 1);
     expect(h.logs[0]).toMatch(/"GET \/a\?b=1 HTTP\/1\.1" 200 - via_upstream - "-" 0 2 \d+ \d+ "-" "t" "[0-9a-f-]{36}" "x\.example" /);
@@ -47,7 +47,7 @@ describe('request and response heads', () => {
     const c = await client();
     c.write('GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\nx-request-id: rid\r\n\r\n');
     expect(masked(await readResponses(c, 1))).toBe(`HTTP/1.1 200 \r\nContent-Length: 1\r\nx-envoy-upstream-service-time: <t>\r\nserver: envoy\r\n${KA}\r\nx`);
-    expect(up.got[0]).toBe('GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\nx-request-id: rid\r\nx-envoy-attempt-count: 1\r\nConnection: keep-alive\r\n\r\n');
+    expect(masked(up.got[0])).toBe('GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\nx-request-id: rid\r\nx-envoy-attempt-count: 1\r\n' + PEER + 'Connection: keep-alive\r\n\r\n');
   });
 
   it('forwards a content-length body and frames a body-less POST as chunked, as Node did', async () => {
@@ -57,8 +57,8 @@ describe('request and response heads', () => {
     expect(masked(await readResponses(c, 2))).toBe(`HTTP/1.1 201 Created\r\ncontent-length: 0\r\nx-envoy-upstream-service-time: <t>\r\nserver: envoy\r\n${KA}\r\n`.repeat(2));
     // Node's path sent pipelined requests on parallel connections, the fast path one after another.
     expect(masked(up.got.join(''))).toBe(
-      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nx-forwarded-proto: http\r\nx-request-id: <id>\r\nx-envoy-attempt-count: 1\r\nConnection: keep-alive\r\n\r\nabc' +
-        'POST /e HTTP/1.1\r\nHost: x\r\nx-forwarded-proto: http\r\nx-request-id: <id>\r\nx-envoy-attempt-count: 1\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nx-forwarded-proto: http\r\nx-request-id: <id>\r\nx-envoy-attempt-count: 1\r\n' + PEER + 'Connection: keep-alive\r\n\r\nabc' +
+        'POST /e HTTP/1.1\r\nHost: x\r\nx-forwarded-proto: http\r\nx-request-id: <id>\r\nx-envoy-attempt-count: 1\r\n' + PEER + 'Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
     );
   });
 
@@ -70,7 +70,7 @@ describe('request and response heads', () => {
       new RegExp(`^HTTP/1\\.1 200 OK\\r\\nx-envoy-upstream-service-time: <t>\\r\\nserver: envoy\\r\\n${KA}Transfer-Encoding: chunked\\r\\n\\r\\n(2\\r\\nhi\\r\\n3\\r\\n th\\r\\n|5\\r\\nhi th\\r\\n)0\\r\\n\\r\\n$`),
     );
     expect(masked(up.got[0])).toBe(
-      'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nx-forwarded-proto: http\r\nx-request-id: <id>\r\nx-envoy-attempt-count: 1\r\nConnection: keep-alive\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+      'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nx-forwarded-proto: http\r\nx-request-id: <id>\r\nx-envoy-attempt-count: 1\r\n' + PEER + 'Connection: keep-alive\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
     );
     await waitFor(() => h.logs.length === 1);
     expect(h.logs[0]).toContain('"POST / HTTP/1.1" 200 - via_upstream - "-" 3 5 ');

@@ -99,8 +99,12 @@ export function masked(text: string): string {
   return text
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/g, '<id>')
     .replace(/x-envoy-upstream-service-time: \d+/g, 'x-envoy-upstream-service-time: <t>')
-    .replace(/date: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT/g, 'date: <date>');
+    .replace(/date: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT/g, 'date: <date>')
+    .replace(/x-envoy-peer-metadata: [A-Za-z0-9+/=]+/g, 'x-envoy-peer-metadata: <meta>');
 }
+
+/** Istio's metadata exchange headers on an outbound request from baseConfig()'s pod (the value masked). */
+export const PEER = 'x-envoy-peer-metadata-id: sidecar~127.0.0.1~sleep-1.default~default.svc.cluster.local\r\nx-envoy-peer-metadata: <meta>\r\n';
 
 /**
  * Per-test sidecars, raw upstreams and raw clients, each closed after its test (call once at the
