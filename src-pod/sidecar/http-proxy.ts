@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ProxyContext } from './context';
-import { Http1Connection } from './fast-connection';
+import { Http1Connection } from './h1-connection';
 import { Exchange, localReply } from './http-exchange';
 import type { HeaderPolicy } from './http/header-policy';
 import { routeTarget } from './http/route-policy';
@@ -51,7 +51,7 @@ export class HttpProxy {
 
   /**
    * Takes a downstream connection (with any sniffed bytes): plain HTTP/1.1 requests go the fast
-   * path (fast-connection.ts), which hands the socket to Node's server for anything else.
+   * path (h1-connection.ts), which hands the socket to Node's server for anything else.
    */
   attach(socket: Socket, conn: HttpConnection, head?: Buffer): void {
     (socket as WithConn)[kConn] = conn;

@@ -1,5 +1,5 @@
 // HTTP/1.1 through the proxy, byte for byte on both sides: what Node's http path has always put
-// on the wire, which the fast path (fast-connection.ts) must reproduce.
+// on the wire, which the fast path (h1-connection.ts) must reproduce.
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { baseConfig, closeServer, readUntil, startSidecar, waitFor, withHttpPorts, type Harness } from './helpers';

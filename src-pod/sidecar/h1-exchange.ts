@@ -47,7 +47,7 @@ const DETACHED: Downstream = {
 };
 
 /** One downstream request and its upstream attempts. */
-export class FastExchange {
+export class H1Exchange {
   private attempt = 0;
   private readonly retryBody = new RetryBody();
   bodyComplete = false;

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { ChunkedDecoder, chunkHeader, CRLF, LAST_CHUNK } from './chunked';
 import type { ProxyContext } from './context';
-import { FastExchange, type Downstream } from './fast-exchange';
+import { H1Exchange, type Downstream } from './h1-exchange';
 import { FALLBACK, NEED_MORE, parseRequestHead, type RequestHead, type ResponseHead } from './http1-parser';
 import type { HttpConnection, HttpProxy } from './http-proxy';
 import { routeTarget } from './http/route-policy';
@@ -25,7 +25,7 @@ const EMPTY = Buffer.alloc(0);
 export class Http1Connection implements Downstream {
   private buf: Buffer | undefined;
   private info: StreamInfo | undefined;
-  private exchange: FastExchange | undefined;
+  private exchange: H1Exchange | undefined;
   /** The request body is still arriving. */
   private reading = false;
   private remaining = 0;
@@ -149,7 +149,7 @@ export class Http1Connection implements Downstream {
       if (target.reply.flag) addFlag(info, target.reply.flag);
       this.localReply(target.reply.code, target.reply.body);
     } else {
-      this.exchange = new FastExchange(ctx, conn, h, this, info, route as RouteEntry, target.cluster);
+      this.exchange = new H1Exchange(ctx, conn, h, this, info, route as RouteEntry, target.cluster);
       this.exchange.start();
     }
     if (!this.reading) this.exchange?.onBodyEnd();
