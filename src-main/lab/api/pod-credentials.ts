@@ -16,13 +16,18 @@ export const TERMINAL_KUBECONFIG = `${TERMINAL_CONFIG_MOUNT}/kubeconfig`;
 /** The addresses the API's certificate is valid for: loopback, the Service IP, the lab's gateway. */
 export const API_SERVER_IPS = ['127.0.0.1', KUBERNETES_SERVICE_IP, LAB_GATEWAY];
 
-interface PodIdentity {
+/** A pod as kubelet knows it for its service account; the lab's PodRun carries these. */
+export interface PodIdentity {
   namespace: string;
   name: string;
+  /** Deterministic, UUID-shaped, as the API serves the pod. */
   uid: string;
   serviceAccount: string;
+  /** `automountServiceAccountToken` (default true): the token, CA and namespace at kubelet's path. */
   automountToken: boolean;
+  /** Set when the lab starts: the host folder mounted as the pod's service-account volume. */
   serviceAccountDir?: string;
+  /** Set when the lab starts: the host folder with the terminal's kubeconfig, mounted in the tap. */
   terminalDir?: string;
 }
 

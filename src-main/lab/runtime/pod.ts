@@ -5,7 +5,7 @@ import type { ImageSet } from '../images/build';
 import { tarOf } from '../docker/tar';
 import { containerLogs, execIn, runToCompletion, startContainer } from './docker-ops';
 import { containerName } from '../plan/names';
-import { SERVICE_ACCOUNT_MOUNT, TERMINAL_CONFIG_MOUNT } from '../api/pod-credentials';
+import { SERVICE_ACCOUNT_MOUNT, TERMINAL_CONFIG_MOUNT, type PodIdentity } from '../api/pod-credentials';
 import { labNetworkName as networkName } from '../plan/names';
 
 export { containerName };
@@ -22,19 +22,8 @@ export interface AppRun {
   ports: number[];
 }
 
-export interface PodRun {
+export interface PodRun extends PodIdentity {
   lab: string;
-  namespace: string;
-  name: string;
-  /** Deterministic, UUID-shaped, as the API serves the pod. */
-  uid: string;
-  serviceAccount: string;
-  /** `automountServiceAccountToken` (default true): the token, CA and namespace at kubelet's path. */
-  automountToken: boolean;
-  /** Set when the lab starts: the host folder mounted as the pod's service-account volume. */
-  serviceAccountDir?: string;
-  /** Set when the lab starts: the host folder with the terminal's kubeconfig, mounted in the tap. */
-  terminalDir?: string;
   ip: string;
   nodeIP: string;
   resolvConf: string;

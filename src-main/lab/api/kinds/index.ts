@@ -7,25 +7,6 @@ import type { KindDescriptor } from './descriptor';
 export type { KindDescriptor, Verb } from './descriptor';
 export { apiVersionOf, ALL_VERBS, READ_VERBS } from './descriptor';
 
-export const KINDS: readonly KindDescriptor[] = [
-  namespaces,
-  pods,
-  services,
-  endpoints,
-  configmaps,
-  serviceaccounts,
-  events,
-  nodes,
-  deployments,
-  replicasets,
-  endpointslices,
-  serviceentries,
-  sidecars,
-  virtualservices,
-  destinationrules,
-  labs,
-];
-
 export const K = {
   namespaces,
   pods,
@@ -44,6 +25,9 @@ export const K = {
   destinationrules,
   labs,
 } as const;
+
+/** In discovery's order. */
+export const KINDS: readonly KindDescriptor[] = Object.values(K);
 
 /** The kind served at `/api/v1/<resource>` or `/apis/<group>/<version>/<resource>`. */
 export function kindByResource(group: string, version: string, resource: string): KindDescriptor | undefined {
