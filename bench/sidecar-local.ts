@@ -137,7 +137,7 @@ function outboundConfig(endpoint: string, endpointPort: number): Record<string, 
   return {
     version: 'bench',
     pod: { name: 'client-1', namespace: 'mesh', ip: '127.0.0.1' },
-    mesh: { outboundTrafficPolicy: { mode: 'ALLOW_ANY' } },
+    mesh: { outboundTrafficPolicy: { mode: 'ALLOW_ANY' }, accessLogFile: '/dev/stdout' },
     services: [
       {
         name: 'server',
@@ -156,7 +156,7 @@ function inboundConfig(appPort: number): Record<string, unknown> {
   return {
     version: 'bench',
     pod: { name: 'server-1', namespace: 'mesh', ip: POD_IP },
-    mesh: { outboundTrafficPolicy: { mode: 'ALLOW_ANY' } },
+    mesh: { outboundTrafficPolicy: { mode: 'ALLOW_ANY' }, accessLogFile: '/dev/stdout' },
     services: [],
     serviceEntries: [],
     inboundPorts: [{ port: appPort, name: 'http', service: 'server.mesh.svc.cluster.local' }],

@@ -1,96 +1,152 @@
-// Benchmark: what the sidecar costs, in the `performance` scenario: latency at a fixed rate and top throughput, direct vs one vs two sidecars.
+// Benchmark: the sidecar's cost as Istio's benchmark measures it (`sidecar-lab perf` on the `performance` scenario), against loopback, the bare relay and the live capture.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Docker from 'dockerode';
-import { lab } from './lab-cli';
+import { join, resolve } from 'node:path';
+import WebSocket from 'ws';
+import { cli, lab, root } from './lab-cli';
 
-/** Istio's default install profile logs no access; the lab's scenarios log every request (as the demo profile). */
+interface ModeJson {
+  mode: string;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  qps: number;
+  errors: number;
+  skipped: number;
+  proxies: { name: string; cpu: number; memoryMB: number }[];
+}
+
+const DEMO = resolve(root, 'src-pod/demo/main.ts');
+
+/** A mesh config with the access log off, as Istio's default profile has it. */
 function accessLogOff(): string {
   const file = join(mkdtempSync(join(tmpdir(), 'sidecar-lab-bench-')), 'access-log-off.yaml');
   writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio\n  namespace: istio-system\ndata:\n  mesh: |\n    accessLogFile: ""\n');
   return file;
 }
 
-interface LoadResult {
-  sent: number;
-  ok: number;
-  errors: number;
-  achievedRps: number;
-  latencyMs: { p50: number; p90: number; p99: number; max: number };
+/** `perf --json`; it exits 1 when a mode had errors, and the figures still count (they show the errors). */
+function perf(args: string[]): ModeJson[] {
+  const r = spawnSync(process.execPath, [cli, 'perf', '--json', ...args], { cwd: root, encoding: 'utf8', maxBuffer: 16 << 20 });
+  if (r.status !== 0 && r.status !== 1) throw new Error(`sidecar-lab perf ${args.join(' ')} failed:\n${r.stderr}`);
+  return (JSON.parse(r.stdout) as { modes: ModeJson[] }).modes;
 }
 
-function load(clientNs: string, url: string, flags: string[]): LoadResult {
-  const out = lab(['exec', 'client', '-n', clientNs, '--', 'demo', 'load', url, ...flags]);
-  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as LoadResult;
+/** The same echo server and load generator on the host's loopback, with no Docker in the way. */
+async function loopback(load: string[]): Promise<ModeJson> {
+  const server = spawn(process.execPath, ['--import', 'tsx', DEMO, 'fortio', 'server', '-http-port', '127.0.0.1:0'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<string>((done, fail) => {
+      let out = '';
+      server.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /listening on (\d+)/.exec(out);
+        if (m) done(m[1]);
+      });
+      server.on('exit', (code) => fail(new Error(`the loopback echo server exited ${code}`)));
+    });
+    const run = spawn(process.execPath, ['--import', 'tsx', DEMO, 'fortio', 'load', '-json', '-', '-uniform', '-nocatchup', ...load, `http://127.0.0.1:${port}/echo`], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let json = '';
+    run.stdout.on('data', (d: Buffer) => (json += d.toString()));
+    await new Promise((done) => run.on('exit', done));
+    const r = JSON.parse(json) as { ActualQPS: number; DurationHistogram: { Max: number; Percentiles: { Percentile: number; Value: number }[] }; RetCodes: Record<string, number>; Skipped: number };
+    const p = (n: number): number => (r.DurationHistogram.Percentiles.find((x) => x.Percentile === n)?.Value ?? NaN) * 1000;
+    const errors = Object.entries(r.RetCodes).reduce((n, [c, k]) => (c === '200' ? n : n + k), 0);
+    return { mode: 'loopback', p50: p(50), p90: p(90), p99: p(99), max: r.DurationHistogram.Max * 1000, qps: r.ActualQPS, errors, skipped: r.Skipped, proxies: [] };
+  } finally {
+    server.kill('SIGTERM');
+  }
 }
 
-interface ProxyUsage {
-  cpuPercent: number;
-  memoryMiB: number;
-}
-
-/** CPU (share of one core over the interval) and memory of the sidecars, from the engine's stats. */
-async function proxyUsage(docker: Docker, names: string[], run: () => void): Promise<ProxyUsage[]> {
-  const cpu = async (n: string) => {
-    const s = (await docker.getContainer(n).stats({ stream: false })) as unknown as {
-      cpu_stats: { cpu_usage: { total_usage: number } };
-      memory_stats: { usage: number; stats?: { inactive_file?: number } };
-    };
-    return { ns: s.cpu_stats.cpu_usage.total_usage, mem: s.memory_stats.usage - (s.memory_stats.stats?.inactive_file ?? 0) };
+/** `serve` following the lab with a client on its flow stream: the window's capture, on. */
+async function captureOn(): Promise<{ stop: () => void; flows: () => number }> {
+  const serve: ChildProcess = spawn(process.execPath, [cli, 'serve', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const capturing = new Promise<void>((done) => {
+    let err = '';
+    serve.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('capturing flows in lab')) done();
+    });
+  });
+  const url = await new Promise<string>((done, fail) => {
+    let out = '';
+    serve.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) done(out.split('\n')[0]);
+    });
+    serve.on('exit', (code) => fail(new Error(`serve exited ${code}`)));
+  });
+  const ws = new WebSocket(url.replace(/^http/, 'ws'));
+  let seen = 0;
+  ws.on('message', () => seen++);
+  // The window's Flows view: a subscription to the flow stream.
+  await new Promise((done, fail) => {
+    ws.once('open', done);
+    ws.once('error', fail);
+  });
+  ws.send(JSON.stringify({ id: 1, subscribe: 'flows', key: '' }));
+  await capturing;
+  return {
+    stop: () => {
+      ws.close();
+      serve.kill('SIGTERM');
+    },
+    flows: () => seen,
   };
-  const before = await Promise.all(names.map(cpu));
-  const t0 = process.hrtime.bigint();
-  run();
-  const elapsedNs = Number(process.hrtime.bigint() - t0);
-  const after = await Promise.all(names.map(cpu));
-  return names.map((_, i) => ({
-    cpuPercent: Math.round(((after[i].ns - before[i].ns) / elapsedNs) * 1000) / 10,
-    memoryMiB: Math.round((after[i].mem / 1048576) * 10) / 10,
-  }));
+}
+
+const f = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+function row(m: ModeJson): string {
+  const proxies = m.proxies.map((p) => `${p.name.split('/').slice(1).join('/')} ${f(p.cpu, 3)} vCPU (${f((p.cpu * 1000) / m.qps, 3)}/1000 qps) ${f(p.memoryMB, 1)} MB`).join('; ');
+  return `${m.mode.padEnd(22)}${[m.p50, m.p90, m.p99, m.max].map((v) => f(v, 3).padStart(9)).join('')}${f(m.qps, 1).padStart(9)}${String(m.errors).padStart(7)}${String(m.skipped).padStart(8)}  ${proxies}`;
 }
 
 export async function benchSidecar(durationS: number): Promise<void> {
-  const docker = new Docker();
+  const d = String(durationS);
+  const fixed = ['--qps', '1000', '--connections', '16', '--payload', '1024', '--duration', d];
+  const fast = ['--qps', '0', '--connections', '16', '--payload', '1024', '--duration', String(Math.max(3, durationS / 2))];
+  // Loopback first, with no lab running: the same programs, the host's network stack only.
+  const loopFixed = await loopback(['-qps', '1000', '-c', '16', '-payload-size', '1024', '-t', `${d}s`]);
+  const loopFast = await loopback(['-qps', '0', '-c', '16', '-payload-size', '1024', '-t', `${Math.max(3, durationS / 2)}s`]);
   lab(['down', '--all']);
   lab(['up', 'performance']);
   try {
-    const paths = [
-      { name: 'direct (no sidecars)', ns: 'plain', url: 'http://server.plain/anything' },
-      { name: 'client sidecar only', ns: 'mesh', url: 'http://server.plain/anything' },
-      { name: 'both sidecars', ns: 'mesh', url: 'http://server.mesh/anything' },
-    ];
-    const fixed = ['--rate', '1000', '--connections', '16', '--size', '1024', '--duration', String(durationS)];
-    const flat = ['--rate', '0', '--connections', '16', '--size', '1024', '--duration', String(Math.max(3, durationS / 2))];
-    // Warm-up: JIT, connection pools, conntrack entries.
-    for (const p of paths) load(p.ns, p.url, ['--rate', '500', '--connections', '16', '--duration', '2']);
-    const rows: string[][] = [];
-    let usage: ProxyUsage[] = [];
-    const rowFor = async (p: (typeof paths)[number], measureUsage: boolean): Promise<string[]> => {
-      let fixedResult: LoadResult | undefined;
-      const measure = () => {
-        fixedResult = load(p.ns, p.url, fixed);
-      };
-      if (measureUsage) usage = await proxyUsage(docker, ['performance-mesh-client-istio-proxy', 'performance-mesh-server-istio-proxy'], measure);
-      else measure();
-      const top = load(p.ns, p.url, flat);
-      const f = fixedResult!;
-      return [p.name, f.latencyMs.p50.toFixed(2), f.latencyMs.p90.toFixed(2), f.latencyMs.p99.toFixed(2), String(f.achievedRps), String(f.errors), String(top.achievedRps)];
-    };
-    for (const p of paths) rows.push(await rowFor(p, p.name === 'both sidecars'));
-    // The same with the sidecars' access log off, pushed to the running proxies.
+    // Warm-up: JIT in the proxies and the server, conntrack entries.
+    perf(['--mode', 'both', '--mode', 'relay', '--qps', '500', '--duration', '2']);
+    const modes = perf(fixed);
+    const top = perf(['--mode', 'baseline', '--mode', 'both', '--mode', 'relay', ...fast]);
+    // Istio's default profile writes no access log; the lab's scenarios log every request (the demo profile's choice).
     lab(['apply', accessLogOff()]);
-    load('mesh', paths[2].url, ['--rate', '500', '--connections', '16', '--duration', '2']);
-    rows.push(await rowFor({ ...paths[2], name: 'both, no access log' }, false));
-    console.log(`\nsidecar cost, scenario performance: 1 KB POST bodies, 16 connections; latency at a fixed 1000 req/s for ${durationS} s; top = closed loop`);
-    const header = ['path', 'p50 ms', 'p90 ms', 'p99 ms', 'req/s', 'errors', 'top req/s'];
-    for (const r of [header, ...rows]) console.log(r[0].padEnd(22) + r.slice(1).map((c) => c.padStart(10)).join(''));
-    const direct = rows[0];
-    const both = rows[2];
-    const one = rows[1];
-    console.log(`added p90, both sidecars: ${(Number(both[2]) - Number(direct[2])).toFixed(2)} ms; with no access log ${(Number(rows[3][2]) - Number(direct[2])).toFixed(2)} ms (target ≤ 0.25 ms)`);
-    console.log(`top throughput through one sidecar: ${Math.round((Number(one[6]) / Number(direct[6])) * 100)}% of direct (target ≥ 50%)`);
-    console.log(`sidecars at 1000 req/s: client proxy ${usage[0]?.cpuPercent}% CPU, ${usage[0]?.memoryMiB} MiB; server proxy ${usage[1]?.cpuPercent}% CPU, ${usage[1]?.memoryMiB} MiB`);
+    const quiet = perf(['--mode', 'both', ...fixed]).concat(perf(['--mode', 'both', ...fast])).map((m, i) => ({ ...m, mode: i === 0 ? 'both, no access log' : 'both, no access log, max qps' }));
+    const capture = await captureOn();
+    let captured: ModeJson[];
+    try {
+      captured = perf(['--mode', 'baseline', '--mode', 'both', ...fixed]).map((m) => ({ ...m, mode: `${m.mode}, capture on` }));
+    } finally {
+      capture.stop();
+    }
+    console.log(`\nsidecar cost (sidecar-lab perf, scenario performance): 1 KB POST, 16 connections, 1000 qps for ${d} s, uniform, no catch-up; max = -qps 0`);
+    console.log(`${'mode'.padEnd(22)}${['p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'qps', 'errors', 'skipped'].map((h, i) => h.padStart(i < 5 ? 9 : i === 5 ? 7 : 8)).join('')}  proxies`);
+    for (const m of [{ ...loopFixed, mode: 'loopback (host)' }, ...modes, quiet[0], ...captured]) console.log(row(m));
+    for (const m of [{ ...loopFast, mode: 'loopback, max qps' }, ...top.map((t) => ({ ...t, mode: `${t.mode}, max qps` })), quiet[1]]) console.log(row(m));
+    const by = (list: ModeJson[], mode: string) => list.find((m) => m.mode === mode || m.mode.startsWith(`${mode},`))!;
+    const base = by(modes, 'baseline');
+    const both = by(modes, 'both');
+    const relay = by(modes, 'relay');
+    const added = (m: ModeJson, b: ModeJson = base): number => m.p90 - b.p90;
+    console.log(`lab's direct path at max qps: ${f((by(top, 'baseline').qps / loopFast.qps) * 100, 0)} % of loopback (target ≥ 60 %)`);
+    console.log(`added p90, both sidecars: ${f(added(both), 3)} ms; bare relay ${f(added(relay), 3)} ms: ${f(added(both) / added(relay))} × (target ≤ 2 ×)`);
+    console.log(`added p90, both sidecars, access log off: ${f(added(quiet[0]), 3)} ms: ${f(added(quiet[0]) / added(relay))} × the bare relay's`);
+    for (const p of both.proxies) console.log(`${p.name}: ${f((p.cpu * 1000) / both.qps, 3)} vCPU per 1000 qps (Istio's Envoy: 0.20), ${f(p.memoryMB, 1)} MB`);
+    const capBase = by(captured, 'baseline');
+    const capBoth = by(captured, 'both');
+    console.log(`capture on (serve following the lab, ${capture.flows()} messages to its client): added p90 both ${f(added(capBoth, capBase), 3)} ms, ${f(added(capBoth, capBase) / added(quiet[0]))} × capture off (both with the access log off, as during the capture run; target ≤ 1.5 ×)`);
   } finally {
     lab(['down']);
   }

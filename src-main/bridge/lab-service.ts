@@ -20,6 +20,7 @@ import { labStatus } from '../lab/runtime/status';
 import { listBuiltinScenarios } from '../lab/scenario/builtin';
 import { applyToLab, startLab } from '../lab/session';
 import type { Dispose, LabService, StreamSink, TerminalCommand } from '../contract/api';
+import { TERMINAL_KUBECONFIG } from '../lab/api/pod-credentials';
 import type { LabStreams } from '../contract/commands';
 import { podKey } from '../contract/commands';
 import { filterFlows } from '../contract/flows';
@@ -236,7 +237,9 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
       const target = findExecTarget(await labStatus(docker, lab), pod, namespace, container);
       // The tap has the lab's tools and bash; an app image may only have sh.
       const shell = target.container === 'tap' ? ['bash'] : ['sh', '-c', 'command -v bash >/dev/null && exec bash || exec sh'];
-      return { argv: ['docker', 'exec', '-it', target.dockerName, ...shell] };
+      // The tap's terminals carry kubectl, pointed at the lab's API as in-cluster clients reach it.
+      const kube = target.container === 'tap' ? ['-e', `KUBECONFIG=${TERMINAL_KUBECONFIG}`] : [];
+      return { argv: ['docker', 'exec', '-it', ...kube, target.dockerName, ...shell] };
     },
     ingest(flow) {
       // A flow is sent again as it completes (proxy events, response): replace, don't repeat.

@@ -1,6 +1,7 @@
 // `sidecar-lab`: the command line over the lab core.
 import { connectEngine } from '../lab/docker/engine';
-import { labDown, labsOnEngine } from '../lab/runtime/lab';
+import { LabAlreadyUpError, labDown, labsOnEngine, readLabRecord } from '../lab/runtime/lab';
+import { ensureApiHost, hostCommand, kubeconfigCommand } from './api-command';
 import { execAttached, findExecTarget } from '../lab/runtime/exec';
 import { labStatus } from '../lab/runtime/status';
 import { ScenarioError } from '../lab/scenario/errors';
@@ -9,6 +10,7 @@ import { imagesCommand, isOffline } from './images-command';
 import { iptablesCommand } from './iptables-command';
 import { applyCommand, logsCommand } from './apply-command';
 import { serveCommand } from './serve-command';
+import { perfCommand } from './perf-command';
 import { consoleIO, progressPrinter, type CliIO } from './output';
 import { printScenarioNotes, scenariosCommand } from './up-command';
 import { startLab } from '../lab/session';
@@ -18,6 +20,7 @@ const USAGE = `sidecar-lab: a local Istio sidecar lab on Docker
 
 Usage:
   sidecar-lab up [SCENARIO] [--offline] [--verbose]   start a lab (a YAML file or a built-in name; default: interception)
+  sidecar-lab kubeconfig [--lab NAME]                 print \`export KUBECONFIG=…\` for kubectl against the lab's Kubernetes API
   sidecar-lab status [--json] [--lab NAME]            pods, containers, IPs and Services of the running lab
   sidecar-lab exec POD [-n NS] [-c CONTAINER] [-i] [-t] [-u USER] -- CMD…
                                                       run a command in a pod's container
@@ -26,6 +29,8 @@ Usage:
   sidecar-lab down [--all] [--lab NAME]               remove a lab (--all: every lab's containers, networks, volumes)
   sidecar-lab images build|list|save FILE|load FILE   the lab's images (save/load: for machines with no internet)
   sidecar-lab serve [--port N] [--offline]            the lab's window in a browser: prints its URL (with a token) first
+  sidecar-lab perf [--mode MODE]… [--qps N] [--connections N] [--payload BYTES] [--duration S] [--json]
+                                                      the sidecar's cost on the running performance lab
   sidecar-lab scenarios                               the built-in scenarios
   sidecar-lab iptables [FLAGS] | --pod FILE [--print-flags]
                                                       what istio-iptables writes for flags or a pod (dry run)
@@ -75,16 +80,42 @@ async function run(argv: string[], io: CliIO, given?: CliIO): Promise<number> {
       if (args.positionals.length > 1) throw new UsageError(`up: one SCENARIO at most, got ${args.positionals.join(' ')}`);
       const verboseIO = { ...io, verbose: args.flags.has('verbose') };
       const started = Date.now();
-      const lab = await startLab(args.positionals[0] ?? 'interception', {
-        offline: isOffline(args.flags.has('offline')),
-        progress: progressPrinter(verboseIO),
-        log: (m) => io.err(`up: ${m}`),
-        onPrepared: (prepared) => printScenarioNotes(prepared, io),
-      });
-      io.err(`up: lab ${lab} is up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      let named: string | undefined;
+      let lab: string;
+      try {
+        lab = await startLab(args.positionals[0] ?? 'interception', {
+          offline: isOffline(args.flags.has('offline')),
+          progress: progressPrinter(verboseIO),
+          log: (m) => io.err(`up: ${m}`),
+          onPrepared: (prepared) => {
+            named = prepared.plan.lab;
+            printScenarioNotes(prepared, io);
+          },
+        });
+      } catch (err) {
+        // `up` on a running lab brings back its Kubernetes API if that process died.
+        if (!(err instanceof LabAlreadyUpError) || !named || !readLabRecord(named)?.ready) throw err;
+        io.err(`up: lab ${named} is already up`);
+        await ensureApiHost(named, (m) => io.err(`up: ${m}`));
+        io.err('up: `eval $(sidecar-lab kubeconfig)` points kubectl at it');
+        return 0;
+      }
+      await ensureApiHost(lab, (m) => io.err(`up: ${m}`));
+      io.err(`up: lab ${lab} is up in ${((Date.now() - started) / 1000).toFixed(1)} s; \`eval $(sidecar-lab kubeconfig)\` points kubectl at it`);
       const docker = await connectEngine();
       printStatus(await labStatus(docker, lab), io);
       return 0;
+    }
+    case 'host': {
+      const args = parseArgs(rest, [{ name: 'lab', takesValue: true }], 'host');
+      const lab = flagString(args, 'lab');
+      if (!lab) throw new UsageError('host: usage: sidecar-lab host --lab NAME (started by `up`)');
+      return hostCommand(lab, io);
+    }
+    case 'kubeconfig': {
+      const args = parseArgs(rest, [{ name: 'lab', takesValue: true }], 'kubeconfig');
+      const lab = await pickLab(io, flagString(args, 'lab'));
+      return lab ? kubeconfigCommand(lab, io) : 1;
     }
     case 'status': {
       const args = parseArgs(rest, [{ name: 'json' }, { name: 'lab', takesValue: true }], 'status');
@@ -164,6 +195,8 @@ async function run(argv: string[], io: CliIO, given?: CliIO): Promise<number> {
       }
       return serveCommand(Number(portText), isOffline(args.flags.has('offline')), io);
     }
+    case 'perf':
+      return perfCommand(rest, io, (named) => pickLab(io, named));
     case 'down': {
       const args = parseArgs(rest, [{ name: 'all' }, { name: 'lab', takesValue: true }], 'down');
       const docker = await connectEngine();

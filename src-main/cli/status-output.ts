@@ -1,5 +1,6 @@
 // The human-readable `status`: pods like `kubectl get pods -o wide`, then Services.
 import type { LabStatus } from '../lab/runtime/status';
+import { liveApiEndpoint } from '../lab/api/host-state';
 import { table, type CliIO } from './output';
 
 export function printStatus(status: LabStatus, io: CliIO): void {
@@ -7,6 +8,8 @@ export function printStatus(status: LabStatus, io: CliIO): void {
     ? `${status.network.name} ${status.network.subnet}${status.network.internal ? ' (internal)' : ''}`
     : 'missing';
   io.out(`lab ${status.name}${status.scenario ? ` (${status.scenario})` : ''}: ${status.ready ? 'ready' : 'not ready'}; network ${net}; node ${status.node ? `${status.node.ip} ${status.node.state}` : 'missing'}`);
+  const api = liveApiEndpoint(status.name);
+  io.out(api ? `kubernetes API ${api.server}: \`eval $(sidecar-lab kubeconfig)\` for kubectl` : 'kubernetes API not running: `sidecar-lab up` on the running lab resumes it');
   io.out('');
   io.out(
     table(

@@ -2,7 +2,7 @@
 import { FlagError, lastValue, parseFlags, parsePorts, type FlagSpec } from './flags';
 import { startHttpbin } from './httpbin';
 import { startListen } from './listen';
-import type { LogLine, RunningApp } from './serve';
+import { stdoutLog, type LogLine, type RunningApp } from './serve';
 import { DEFAULT_BANNER, startBanner, startEcho } from './tcp';
 
 export type DemoApp = 'httpbin' | 'echo' | 'banner' | 'listen';
@@ -14,6 +14,8 @@ export interface AppCommand {
   host?: string;
   name?: string;
   banner?: string;
+  /** `--log`: one line per request (httpbin, listen) or connection (echo, banner) on stdout. */
+  log?: boolean;
 }
 
 export type DemoCommand = { app: 'help'; topic?: DemoApp } | AppCommand;
@@ -25,7 +27,7 @@ interface AppInfo {
   usage: string;
 }
 
-const COMMON: FlagSpec = { port: 'value', host: 'value', help: 'switch' };
+const COMMON: FlagSpec = { port: 'value', host: 'value', log: 'switch', help: 'switch' };
 
 // Default ports follow what each app imitates; manifests always pass --port anyway.
 const APPS: Record<DemoApp, AppInfo> = {
@@ -72,6 +74,12 @@ export function usage(topic?: DemoApp): string {
     '',
     'Without --host every address is bound (IPv6 dual stack when available).',
     '--port repeats and takes lists: --port 80 --port 8080 or --port 80,8080.',
+    '--log prints one line per request (per connection for echo and banner); without it the apps print',
+    'nothing per request, so a load test measures the network, not the container log.',
+    '',
+    'demo load URL …         the original fixed-rate load generator (JSON figures)',
+    'demo fortio load|server a fortio-like load generator and lean echo server (demo fortio --help)',
+    'demo relay --route …    a bare TCP relay (demo relay --help)',
     '',
   );
   return lines.join('\n');
@@ -90,13 +98,16 @@ export function parseDemoArgs(argv: readonly string[]): DemoCommand {
   if (flags.has('host')) cmd.host = lastValue(flags, 'host', '');
   if (flags.has('name')) cmd.name = lastValue(flags, 'name', '');
   if (flags.has('banner')) cmd.banner = lastValue(flags, 'banner', DEFAULT_BANNER);
+  if (flags.has('log')) cmd.log = true;
   if (cmd.host === '') throw new FlagError('flag --host needs a value');
   return cmd;
 }
 
-/** Starts the app a parsed command names. */
+const quiet: LogLine = () => undefined;
+
+/** Starts the app a parsed command names; it logs per request only with `--log` (or a `log` given here). */
 export function startApp(cmd: AppCommand, log?: LogLine): Promise<RunningApp> {
-  const base = { ports: cmd.ports, host: cmd.host, log };
+  const base = { ports: cmd.ports, host: cmd.host, log: log ?? (cmd.log ? stdoutLog : quiet) };
   const starters: Record<DemoApp, () => Promise<RunningApp>> = {
     httpbin: () => startHttpbin({ ...base, name: cmd.name }),
     echo: () => startEcho(base),

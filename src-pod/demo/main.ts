@@ -2,6 +2,7 @@
 import { parseDemoArgs, startApp, usage } from './cli';
 import { FlagError } from './flags';
 import { LOAD_USAGE, parseLoadArgs, runLoad } from './load';
+import { fortioMain, relayMain } from '../perf/cli';
 
 // Past this a stuck close is abandoned: `docker stop` must not wait for its SIGKILL timeout.
 const CLOSE_TIMEOUT_MS = 2000;
@@ -17,6 +18,8 @@ async function load(argv: string[]): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'fortio') return fortioMain(argv.slice(1), (code) => process.exit(code));
+  if (argv[0] === 'relay') return relayMain(argv.slice(1), (code) => process.exit(code));
   if (argv[0] === 'load') {
     try {
       await load(argv.slice(1));

@@ -1,8 +1,10 @@
-// Envoy admin output shapes: /config_dump (simplified v3 JSON), /listeners, /clusters, /server_info.
+// Envoy admin output from the pushed xDS snapshot: /config_dump (with ?resource= and ?include_eds), /listeners, /clusters, /server_info.
 import type { ProxyConfig } from './config';
 import { formatAddress } from './net-util';
-import type { Cluster, ListenerMatch, RouteConfig, RouteTable } from './routing';
+import type { RouteTable } from './routing';
 import type { EnvoyStats } from './stats';
+import { nodeId as proxyNodeId } from './http/header-policy';
+import { socketAddress, TYPE, type Listener } from './xds/envoy-types';
 
 export const PROXY_VERSION = 'sidecar-lab-proxy/0.1.0 (Envoy-like, Istio sidecar behaviour)';
 
@@ -16,110 +18,41 @@ export interface ProxyRuntimeInfo {
   lastUpdated?: Date;
 }
 
-const T = 'type.googleapis.com/envoy';
+const ADMIN = 'type.googleapis.com/envoy.admin.v3.';
 
 export function nodeId(config: ProxyConfig | undefined): string {
-  if (!config) return 'sidecar~unknown~unknown.unknown~unknown.svc.cluster.local';
-  const { pod } = config;
-  return `sidecar~${pod.ip}~${pod.name}.${pod.namespace}~${pod.namespace}.svc.cluster.local`;
+  return config ? proxyNodeId(config) : 'sidecar~unknown~unknown.unknown~unknown.svc.cluster.local';
 }
 
-function socketAddress(address: string, port: number): object {
-  return { socket_address: { address, port_value: port } };
+interface DumpSection {
+  '@type': string;
+  [field: string]: unknown;
 }
 
-function ms(value: number): string {
-  return `${value / 1000}s`;
+/** The per-resource lists `?resource=` can select, with the element `@type` Envoy gives each. */
+const RESOURCES: Record<string, { section: string; type: string }> = {
+  static_listeners: { section: 'ListenersConfigDump', type: 'ListenersConfigDump.StaticListener' },
+  dynamic_listeners: { section: 'ListenersConfigDump', type: 'ListenersConfigDump.DynamicListener' },
+  static_clusters: { section: 'ClustersConfigDump', type: 'ClustersConfigDump.StaticCluster' },
+  dynamic_active_clusters: { section: 'ClustersConfigDump', type: 'ClustersConfigDump.DynamicCluster' },
+  static_route_configs: { section: 'RoutesConfigDump', type: 'RoutesConfigDump.StaticRouteConfig' },
+  dynamic_route_configs: { section: 'RoutesConfigDump', type: 'RoutesConfigDump.DynamicRouteConfig' },
+  static_endpoint_configs: { section: 'EndpointsConfigDump', type: 'EndpointsConfigDump.StaticEndpointConfig' },
+  dynamic_endpoint_configs: { section: 'EndpointsConfigDump', type: 'EndpointsConfigDump.DynamicEndpointConfig' },
+};
+
+export interface DumpQuery {
+  resource?: string;
+  includeEds?: boolean;
 }
 
-function clusterJson(c: Cluster, config: ProxyConfig): object {
-  const type = c.originalDst ? 'ORIGINAL_DST' : c.kind === 'blackhole' ? 'STATIC' : c.kind === 'serviceentry' ? 'STRICT_DNS' : 'EDS';
-  return {
-    '@type': `${T}.config.cluster.v3.Cluster`,
-    name: c.name,
-    type,
-    connect_timeout: ms(config.mesh.connectTimeoutMs),
-    lb_policy: c.originalDst ? 'CLUSTER_PROVIDED' : 'ROUND_ROBIN',
-    ...(c.kind === 'inbound' || c.kind === 'inbound-passthrough'
-      ? { upstream_bind_config: { source_address: { address: '127.0.0.6', port_value: 0 } } }
-      : {}),
-    load_assignment: {
-      cluster_name: c.name,
-      endpoints: [
-        { lb_endpoints: c.endpoints.map((e) => ({ endpoint: { address: socketAddress(e.address, e.port) } })) },
-      ],
-    },
-  };
-}
+/** Thrown for a `?resource=` Envoy does not know; the admin answers 404 with this message. */
+export class DumpQueryError extends Error {}
 
-function chainJson(m: ListenerMatch, port: number | undefined, prefix: string | undefined): object {
-  const filter =
-    m.handling === 'tcp'
-      ? { name: 'envoy.filters.network.tcp_proxy', typed_config: { stat_prefix: m.cluster.name, cluster: m.cluster.name } }
-      : {
-          name: 'envoy.filters.network.http_connection_manager',
-          typed_config: {
-            stat_prefix: `outbound_${m.filterChain}`,
-            rds: { route_config_name: m.routes?.name ?? String(port ?? '') },
-            server_header_transformation: 'OVERWRITE',
-            // An undeclared port also keeps a TCP chain for what is not HTTP.
-            ...(m.handling === 'auto' ? { fallback_tcp_cluster: m.cluster.name } : {}),
-          },
-        };
-  return {
-    name: m.filterChain,
-    filter_chain_match: {
-      ...(port !== undefined ? { destination_port: port } : {}),
-      ...(prefix !== undefined ? { prefix_ranges: [{ address_prefix: prefix.split('/')[0], prefix_len: Number(prefix.split('/')[1] ?? (prefix.includes(':') ? 128 : 32)) }] } : {}),
-      ...(m.handling === 'auto' ? { application_protocols: ['http/1.1', 'h2c', '(tcp)'] } : {}),
-    },
-    filters: [filter],
-  };
-}
-
-function routeJson(r: RouteConfig, table: RouteTable): object {
-  const fallback =
-    table.mode === 'ALLOW_ANY'
-      ? { name: 'allow_any', domains: ['*'], routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: 'PassthroughCluster', timeout: '0s' } }] }
-      : { name: 'block_all', domains: ['*'], routes: [{ name: 'block_all', match: { prefix: '/' }, direct_response: { status: 502 } }] };
-  return {
-    '@type': `${T}.config.route.v3.RouteConfiguration`,
-    name: r.name,
-    virtual_hosts: [
-      ...r.virtualHosts.map((v) => ({
-        name: v.name,
-        domains: v.domains,
-        routes: [
-          {
-            name: 'default',
-            match: { prefix: '/' },
-            route: {
-              cluster: v.cluster.name,
-              timeout: ms(table.config.mesh.routeTimeoutMs),
-              retry_policy: {
-                retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
-                num_retries: table.config.mesh.httpRetryAttempts,
-                retriable_status_codes: [503],
-              },
-            },
-            decorator: { operation: v.decorator },
-          },
-        ],
-        include_request_attempt_count: true,
-      })),
-      fallback,
-    ],
-    validate_clusters: false,
-  };
-}
-
-/** `/config_dump`: Envoy's v3 admin shape, reduced to what this proxy really does. */
-export function configDump(table: RouteTable | undefined, rt: ProxyRuntimeInfo): object {
+function bootstrap(table: RouteTable | undefined, rt: ProxyRuntimeInfo, updated: string | undefined): DumpSection {
   const config = table?.config;
-  const version = config?.version ?? '';
-  const updated = rt.lastUpdated?.toISOString();
-  const bootstrap = {
-    '@type': `${T}.admin.v3.BootstrapConfigDump`,
+  return {
+    '@type': `${ADMIN}BootstrapConfigDump`,
     bootstrap: {
       node: {
         id: nodeId(config),
@@ -132,96 +65,93 @@ export function configDump(table: RouteTable | undefined, rt: ProxyRuntimeInfo):
           WORKLOAD_NAME: config?.pod.workload,
         },
         user_agent_name: 'envoy',
-        user_agent_version: PROXY_VERSION,
+        user_agent_build_version: { metadata: { 'revision.status': 'Clean', 'build.type': 'RELEASE' } },
       },
+      static_resources: table ? { listeners: table.snapshot.staticListeners, clusters: table.snapshot.staticClusters } : {},
+      dynamic_resources: { lds_config: { ads: {}, resource_api_version: 'V3' }, cds_config: { ads: {}, resource_api_version: 'V3' }, ads_config: { api_type: 'GRPC', transport_api_version: 'V3' } },
       admin: { address: socketAddress(rt.adminAddress, rt.adminPort) },
     },
-    last_updated: updated,
-  };
-  if (!table || !config) return { configs: [bootstrap] };
-  const outboundChains = [
-    ...[...table.vips.values()].map((m) => chainJson(m, Number(m.filterChain.split('_').pop()), m.filterChain.split('_')[0])),
-    ...table.cidrs.map((c) => chainJson(c.match, c.port, c.cidr)),
-    ...[...table.wildcardPorts.entries()].map(([port, m]) => chainJson(m, port, undefined)),
-    chainJson({ filterChain: 'PassthroughFilterChain', handling: 'auto', protocol: 'UNSUPPORTED', cluster: table.mode === 'ALLOW_ANY' ? table.passthrough : table.blackhole }, undefined, undefined),
-  ];
-  const inboundChains = [
-    ...[...table.inbound.entries()].map(([port, m]) => chainJson(m, port, undefined)),
-    chainJson({ filterChain: 'InboundPassthroughFilterChain', handling: 'auto', protocol: 'UNSUPPORTED', cluster: table.inboundPassthrough }, undefined, undefined),
-  ];
-  const listener = (name: string, port: number, chains: object[]): object => ({
-    name,
-    active_state: {
-      version_info: version,
-      listener: {
-        '@type': `${T}.config.listener.v3.Listener`,
-        name,
-        address: socketAddress('0.0.0.0', port),
-        use_original_dst: true,
-        ...(rt.interceptionMode === 'TPROXY' && name === 'virtualInbound' ? { transparent: true } : {}),
-        listener_filters_timeout: ms(config.mesh.protocolDetectionTimeoutMs),
-        continue_on_listener_filters_timeout: true,
-        filter_chains: chains,
-      },
-      last_updated: updated,
-    },
-  });
-  const statics = [table.blackhole, table.passthrough, table.inboundPassthrough];
-  const inboundClusters = [...table.inbound.values()].map((m) => m.cluster);
-  return {
-    configs: [
-      bootstrap,
-      {
-        '@type': `${T}.admin.v3.ListenersConfigDump`,
-        version_info: version,
-        dynamic_listeners: [
-          listener('virtualOutbound', rt.outboundPort, outboundChains),
-          listener('virtualInbound', rt.inboundPort, inboundChains),
-        ],
-      },
-      {
-        '@type': `${T}.admin.v3.ClustersConfigDump`,
-        version_info: version,
-        static_clusters: statics.map((c) => ({ cluster: clusterJson(c, config), last_updated: updated })),
-        dynamic_active_clusters: [...table.clusters.values(), ...inboundClusters].map((c) => ({
-          version_info: version,
-          cluster: clusterJson(c, config),
-          last_updated: updated,
-        })),
-      },
-      {
-        '@type': `${T}.admin.v3.RoutesConfigDump`,
-        dynamic_route_configs: [...table.routes.values()].map((r) => ({
-          version_info: version,
-          route_config: routeJson(r, table),
-          last_updated: updated,
-        })),
-      },
-    ],
+    ...(updated ? { last_updated: updated } : {}),
   };
 }
 
-/** `/listeners`: `name::address` lines, the two real listeners and the virtual per-port ones. */
-export function listenersText(table: RouteTable | undefined, rt: ProxyRuntimeInfo): string {
-  const lines = [`virtualOutbound::0.0.0.0:${rt.outboundPort}`, `virtualInbound::0.0.0.0:${rt.inboundPort}`];
-  if (table) {
-    for (const m of table.vips.values()) {
-      const i = m.filterChain.lastIndexOf('_');
-      lines.push(`${m.filterChain}::${formatAddress(m.filterChain.slice(0, i), Number(m.filterChain.slice(i + 1)))}`);
-    }
-    for (const c of table.cidrs) lines.push(`${c.match.filterChain}::${c.cidr}:${c.port}`);
-    for (const port of table.wildcardPorts.keys()) lines.push(`0.0.0.0_${port}::0.0.0.0:${port}`);
+/** Every section in Envoy's order: bootstrap, clusters, [endpoints], listeners, scoped routes, routes, secrets. */
+function sections(table: RouteTable, rt: ProxyRuntimeInfo, includeEds: boolean): DumpSection[] {
+  const s = table.snapshot;
+  const version = s.version;
+  const updated = rt.lastUpdated?.toISOString();
+  const stamp = updated ? { last_updated: updated } : {};
+  const out: DumpSection[] = [
+    bootstrap(table, rt, updated),
+    {
+      '@type': `${ADMIN}ClustersConfigDump`,
+      version_info: version,
+      static_clusters: s.staticClusters.map((cluster) => ({ cluster, ...stamp })),
+      dynamic_active_clusters: s.clusters.map((cluster) => ({ version_info: version, cluster, ...stamp })),
+    },
+  ];
+  if (includeEds) {
+    out.push({
+      '@type': `${ADMIN}EndpointsConfigDump`,
+      static_endpoint_configs: s.staticClusters.flatMap((c) => (c.load_assignment ? [{ endpoint_config: { '@type': TYPE.clusterLoadAssignment, ...c.load_assignment } }] : [])),
+      dynamic_endpoint_configs: s.endpoints.map((e) => ({ version_info: version, endpoint_config: { '@type': TYPE.clusterLoadAssignment, ...e }, ...stamp })),
+    });
   }
+  out.push(
+    {
+      '@type': `${ADMIN}ListenersConfigDump`,
+      version_info: version,
+      static_listeners: s.staticListeners.map((listener) => ({ listener, ...stamp })),
+      dynamic_listeners: s.listeners.map((listener) => ({ name: listener.name, active_state: { version_info: version, listener, ...stamp } })),
+    },
+    { '@type': `${ADMIN}ScopedRoutesConfigDump` },
+    {
+      '@type': `${ADMIN}RoutesConfigDump`,
+      static_route_configs: s.staticListeners.flatMap((l) => l.filter_chains.flatMap((c) => c.filters.flatMap((f) => ('route_config' in f.typed_config && f.typed_config.route_config ? [{ route_config: { '@type': TYPE.routeConfiguration, ...f.typed_config.route_config }, ...stamp }] : [])))),
+      dynamic_route_configs: s.routes.map((r) => ({ version_info: version, route_config: { '@type': TYPE.routeConfiguration, ...r }, ...stamp })),
+    },
+    { '@type': `${ADMIN}SecretsConfigDump` },
+  );
+  return out;
+}
+
+/** `/config_dump`: Envoy's v3 admin shape of what Istio pushed to this proxy. */
+export function configDump(table: RouteTable | undefined, rt: ProxyRuntimeInfo, q: DumpQuery = {}): { configs: unknown[] } {
+  if (q.resource !== undefined) {
+    const r = RESOURCES[q.resource];
+    if (!r) throw new DumpQueryError(`${q.resource} not found in config dump`);
+    if (!table) return { configs: [] };
+    const section = sections(table, rt, true).find((x) => x['@type'] === `${ADMIN}${r.section}`);
+    const items = (section?.[q.resource] ?? []) as object[];
+    return { configs: items.map((i) => ({ '@type': `${ADMIN}${r.type}`, ...i })) };
+  }
+  if (!table) return { configs: [bootstrap(undefined, rt, rt.lastUpdated?.toISOString())] };
+  return { configs: sections(table, rt, q.includeEds === true) };
+}
+
+function allListeners(table: RouteTable): Listener[] {
+  return [...table.snapshot.staticListeners, ...table.snapshot.listeners];
+}
+
+/** `/listeners`: Envoy's `name::address` lines for every listener the proxy has. */
+export function listenersText(table: RouteTable | undefined): string {
+  if (!table) return '';
+  const lines = allListeners(table).map((l) => `${l.name}::${formatAddress(l.address.socket_address.address, l.address.socket_address.port_value)}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** `/listeners?format=json`. */
+export function listenersJson(table: RouteTable | undefined): object {
+  return { listener_statuses: table ? allListeners(table).map((l) => ({ name: l.name, local_address: l.address })) : [] };
 }
 
 /** `/clusters`: Envoy's text lines, `NAME::HOST::stat::value`. */
 export function clustersText(table: RouteTable | undefined, stats: EnvoyStats): string {
   if (!table) return '';
   const out: string[] = [];
-  const clusters = [table.blackhole, table.passthrough, table.inboundPassthrough, ...table.clusters.values(), ...[...table.inbound.values()].map((m) => m.cluster)];
-  for (const c of clusters) {
-    out.push(`${c.name}::observability_name::${c.name}`, `${c.name}::default_priority::max_connections::4294967295`, `${c.name}::added_via_api::${c.kind === 'passthrough' || c.kind === 'blackhole' || c.kind === 'inbound-passthrough' ? 'false' : 'true'}`);
+  const dynamic = new Set(table.snapshot.clusters.map((c) => c.name));
+  for (const c of table.clusters.values()) {
+    out.push(`${c.name}::observability_name::${c.name}`, `${c.name}::default_priority::max_connections::4294967295`, `${c.name}::added_via_api::${dynamic.has(c.name)}`);
     const cs = stats.clusters.get(c.name);
     const hosts = new Set(c.endpoints.map((e) => formatAddress(e.address, e.port)));
     // ORIGINAL_DST clusters list the hosts they have connected to, as Envoy does.

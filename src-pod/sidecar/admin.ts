@@ -1,6 +1,6 @@
 // Admin (15000), health (15021) and Prometheus (15090) HTTP endpoints.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { clustersText, configDump, listenersText, serverInfo, type ProxyRuntimeInfo } from './admin-views';
+import { clustersText, configDump, DumpQueryError, listenersJson, listenersText, serverInfo, type ProxyRuntimeInfo } from './admin-views';
 import { ConfigError, validateConfig, type ProxyConfig } from './config';
 import type { ProxyContext } from './context';
 import { isLevel, LEVELS } from './logger';
@@ -79,10 +79,18 @@ const prometheus: Handler = (c, _req, res) =>
   send(res, 200, c.ctx.metrics.render(c.ctx.stats), 'text/plain; version=0.0.4; charset=utf-8');
 
 const ADMIN_GET: Record<string, Handler> = {
-  '/config_dump': (c, _req, res) => json(res, configDump(c.ctx.table, c.runtime())),
+  '/config_dump': (c, _req, res, q) => {
+    try {
+      const resource = q.get('resource') ?? undefined;
+      json(res, configDump(c.ctx.table, c.runtime(), { ...(resource ? { resource } : {}), includeEds: q.has('include_eds') }));
+    } catch (err) {
+      if (!(err instanceof DumpQueryError)) throw err;
+      send(res, 404, `${err.message}\n`);
+    }
+  },
   '/listeners': (c, _req, res, q) => {
-    if (q.get('format') === 'json') json(res, { listener_statuses: listenersText(c.ctx.table, c.runtime()).trim().split('\n').map((l) => ({ name: l.split('::')[0], local_address: l.split('::')[1] })) });
-    else send(res, 200, listenersText(c.ctx.table, c.runtime()));
+    if (q.get('format') === 'json') json(res, listenersJson(c.ctx.table));
+    else send(res, 200, listenersText(c.ctx.table));
   },
   '/clusters': (c, _req, res) => send(res, 200, clustersText(c.ctx.table, c.ctx.stats)),
   '/stats': (c, _req, res, q) => send(res, 200, c.ctx.stats.text(q.get('filter') ?? undefined)),

@@ -41,11 +41,9 @@ export interface MeshSettings {
   /** Mesh `outboundTrafficPolicy.mode`; a Sidecar's own policy overrides it. Default ALLOW_ANY. */
   outboundTrafficPolicy: { mode: OutboundMode };
   /**
-   * Mesh `protocolDetectionTimeout`, in ms: how long an undeclared port waits for the client's
-   * first bytes before the connection is taken as plain TCP. 0 waits forever, as Istio >= 1.8
-   * does by default; absent, this proxy uses 5000 (the value Istio 1.7 shipped) so that
-   * server-first protocols on undeclared ports show the delay instead of hanging. Accepts a number
-   * of ms or an Istio duration string (`"100ms"`, `"5s"`).
+   * Mesh `protocolDetectionTimeout`, in ms: how long a listener that sniffs waits for the client's
+   * first bytes before taking the connection as plain TCP. Istio's default is 0: no timeout, so a
+   * server-first protocol on a sniffed port waits forever. A number of ms or a duration string.
    */
   protocolDetectionTimeoutMs: number;
   /** Mesh `connectTimeout` for upstream connections, in ms (or a duration string). Default 10000. */
@@ -54,7 +52,7 @@ export interface MeshSettings {
   httpRetryAttempts: number;
   /** Per-route timeout for HTTP, ms; 0 (Istio's default) means none. */
   routeTimeoutMs: number;
-  /** Mesh `accessLogFile`: `/dev/stdout` (default here) logs every request/connection; `""` none. */
+  /** Mesh `accessLogFile`: `""` (Istio's default profile) logs nothing; `/dev/stdout` (the demo profile) every request/connection. */
   accessLogFile: '' | '/dev/stdout';
 }
 
@@ -94,7 +92,7 @@ export type Resolution = 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN';
 export interface ServiceEntryPort {
   number: number;
   name: string;
-  /** The ServiceEntry's `protocol` (HTTP, TCP, TLS, …); when absent the name prefix decides. */
+  /** The ServiceEntry's `protocol` (HTTP, TCP, TLS, …); absent means undeclared (sniffed): Istio ignores the name here. */
   protocol?: string;
   targetPort?: number;
   istioProtocol: IstioProtocol;
@@ -142,7 +140,7 @@ export interface InboundPort {
   istioProtocol: IstioProtocol;
 }
 
-export const DEFAULT_PROTOCOL_DETECTION_TIMEOUT_MS = 5000;
+export const DEFAULT_PROTOCOL_DETECTION_TIMEOUT_MS = 0;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_HTTP_RETRY_ATTEMPTS = 2;
 
@@ -168,7 +166,7 @@ function readMesh(r: Reader | undefined): MeshSettings {
     if (ms === undefined) r?.fail(key, `not a duration (ms number or "5s"/"100ms"): ${JSON.stringify(v)}`);
     return ms ?? fallback;
   };
-  const accessLogFile = r?.optString('accessLogFile') ?? '/dev/stdout';
+  const accessLogFile = r?.optString('accessLogFile') ?? '';
   if (accessLogFile !== '' && accessLogFile !== '/dev/stdout') {
     r?.fail('accessLogFile', 'only "/dev/stdout" or "" (off) are supported');
   }
@@ -209,7 +207,7 @@ function readServicePort(r: Reader): ServicePort {
     targetPort: r.optInt('targetPort', 1, 65535) ?? port,
     protocol,
     ...(appProtocol === undefined ? {} : { appProtocol }),
-    istioProtocol: portProtocol(name, appProtocol, protocol),
+    istioProtocol: portProtocol(port, name, appProtocol, protocol),
   };
 }
 
@@ -268,7 +266,7 @@ function readServiceEntry(r: Reader): ServiceEntryConfig {
       name,
       ...(protocol === undefined ? {} : { protocol }),
       ...(targetPort === undefined ? {} : { targetPort }),
-      istioProtocol: protocol !== undefined ? parseProtocol(protocol) : portProtocol(name),
+      istioProtocol: parseProtocol(protocol ?? ''),
     };
   });
   uniquePorts(r, 'ports', ports.map((p) => String(p.number)));
@@ -350,13 +348,14 @@ function readInboundPort(r: Reader): InboundPort {
   const appProtocol = r.optString('appProtocol');
   const protocol = r.optEnum('protocol', L4) ?? 'TCP';
   const service = r.optString('service');
+  const port = r.int('port', 1, 65535);
   return {
-    port: r.int('port', 1, 65535),
+    port,
     name,
     ...(appProtocol === undefined ? {} : { appProtocol }),
     protocol,
     ...(service === undefined ? {} : { service }),
-    istioProtocol: portProtocol(name, appProtocol, protocol),
+    istioProtocol: portProtocol(port, name, appProtocol, protocol),
   };
 }
 

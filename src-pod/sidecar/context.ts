@@ -55,6 +55,12 @@ export class ProxyContext {
     this.agent = new Agent({ keepAlive: true, noDelay: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo' });
   }
 
+  /** Mesh `accessLogFile`: Istio's default profile has none. */
+  private accessLogOn(): boolean {
+    const file = this.table?.config.mesh.accessLogFile;
+    return file !== undefined && file !== '';
+  }
+
   nextConnectionId(): number {
     return ++this.connectionIds;
   }
@@ -62,7 +68,7 @@ export class ProxyContext {
   /** Finishes a request: access log line, Istio metrics, flow event. */
   requestDone(info: StreamInfo): void {
     info.durationMs ??= since(info);
-    if (this.table?.config.mesh.accessLogFile !== '') this.accessLog.push(formatAccessLog(info));
+    if (this.accessLogOn()) this.accessLog.push(formatAccessLog(info));
     this.metrics.recordRequest(info);
     this.flows.record('request', info);
   }
@@ -72,11 +78,14 @@ export class ProxyContext {
     this.flows.record('connection.open', info, sniffing ? 'sniffing' : undefined);
   }
 
-  /** A downstream connection ended; TCP connections also get their access log line. */
-  connectionClosed(info: StreamInfo): void {
+  /**
+   * A downstream connection ended; TCP connections also get their access log line (`log` false:
+   * a listener without an access log, as the bootstrap's).
+   */
+  connectionClosed(info: StreamInfo, log = true): void {
     info.durationMs ??= since(info);
     if (info.kind === 'tcp') {
-      if (this.table?.config.mesh.accessLogFile !== '') this.accessLog.push(formatAccessLog(info));
+      if (log && this.accessLogOn()) this.accessLog.push(formatAccessLog(info));
       this.metrics.recordTcpClose(info);
     }
     this.flows.record('connection.close', info);

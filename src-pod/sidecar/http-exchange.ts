@@ -2,10 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { INBOUND_SOURCE_ADDRESS, type ProxyContext } from './context';
+import type { ProxyContext } from './context';
 import type { HttpConnection } from './http-proxy';
+import { NO_HEALTHY_UPSTREAM, RETRIABLE_STATUS, RetryBody, retryDelayMs } from './http/route-policy';
+import { PEER_METADATA, PEER_METADATA_ID, requestHeaderPairs } from './http/header-policy';
 import { formatAddress, plainIp } from './net-util';
-import { pickEndpoint, type Cluster } from './routing';
+import { pickEndpoint, type Cluster, type RouteEntry } from './routing';
 import { countUpstreamRequest } from './stats';
 import { addFlag, since, type StreamInfo } from './stream-info';
 import {
@@ -18,28 +20,8 @@ import {
 
 // Hop-by-hop headers (RFC 9110 7.6.1) never cross the proxy; Node sets its own framing.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'upgrade', 'trailer', 'http2-settings']);
-// Bodies up to this size are kept so a failed attempt can be retried (Envoy buffers too).
-export const RETRY_BUFFER_LIMIT = 64 * 1024;
-
-/** The request body kept for a retry, up to RETRY_BUFFER_LIMIT; past it the request cannot be retried. */
-export class RetryBody {
-  chunks: Buffer[] = [];
-  overflow = false;
-  private bytes = 0;
-
-  add(chunk: Buffer): void {
-    if (this.overflow) return;
-    this.bytes += chunk.length;
-    if (this.bytes > RETRY_BUFFER_LIMIT) {
-      this.overflow = true;
-      this.chunks = [];
-    } else this.chunks.push(chunk);
-  }
-}
-export const RETRY_BASE_MS = 25;
-
-/** Writes an Envoy local reply (text/plain, `server: envoy`). */
-export function localReply(res: ServerResponse, info: StreamInfo, code: number, body: string): void {
+/** Writes an Envoy local reply (text/plain, the HCM's server name). */
+export function localReply(res: ServerResponse, info: StreamInfo, code: number, body: string, server: string): void {
   info.responseCode = code;
   if (res.headersSent) {
     res.destroy();
@@ -51,7 +33,7 @@ export function localReply(res: ServerResponse, info: StreamInfo, code: number, 
     'content-length': bytes,
     ...(bytes > 0 ? { 'content-type': 'text/plain' } : {}),
     date: new Date().toUTCString(),
-    server: 'envoy',
+    server,
   });
   res.end(body);
 }
@@ -67,7 +49,7 @@ function forwardHeaders(raw: string[], skip: ReadonlySet<string>, extra: string[
   return out;
 }
 
-const REQUEST_SKIP = new Set(['x-envoy-attempt-count']);
+const REQUEST_SKIP = new Set(['x-envoy-attempt-count', PEER_METADATA, PEER_METADATA_ID]);
 // Node frames the response itself (chunked when there is no content-length).
 const RESPONSE_SKIP = new Set(['server', 'x-envoy-upstream-service-time', 'transfer-encoding']);
 
@@ -89,12 +71,11 @@ export class Exchange {
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly info: StreamInfo,
+    private readonly route: RouteEntry,
     private readonly cluster: Cluster,
-    private readonly decorator: string | undefined,
   ) {
-    const outbound = conn.direction === 'outbound';
-    this.retries = outbound && cluster.retries ? (ctx.table?.config.mesh.httpRetryAttempts ?? 2) : 0;
-    this.bind = outbound ? undefined : INBOUND_SOURCE_ADDRESS;
+    this.retries = route.retries;
+    this.bind = cluster.bind;
     info.cluster = cluster.name;
     info.service = cluster.service;
   }
@@ -136,22 +117,22 @@ export class Exchange {
     if (!ep) {
       addFlag(info, 'UH');
       cs.upstream_cx_none_healthy++;
-      info.responseCodeDetails = 'no_healthy_upstream';
-      localReply(this.res, info, 503, 'no healthy upstream');
+      info.responseCodeDetails = NO_HEALTHY_UPSTREAM.details;
+      localReply(this.res, info, NO_HEALTHY_UPSTREAM.code, NO_HEALTHY_UPSTREAM.body, this.conn.headers.server);
       this.req.resume();
       return;
     }
     const host = formatAddress(ep.address, ep.port);
     info.upstreamHost = host;
     const hs = countUpstreamRequest(cs, host);
-    const extra = ['x-forwarded-proto', 'http'];
-    if (this.req.headers['x-request-id'] === undefined) extra.push('x-request-id', info.requestId ?? randomUUID());
-    if (this.conn.direction === 'outbound') {
-      extra.push('x-envoy-attempt-count', String(this.attempt));
-      if (this.decorator !== undefined) extra.push('x-envoy-decorator-operation', this.decorator);
-    }
-    // A sidecar (use_remote_address false) keeps the client's x-forwarded-proto and adds one only when absent.
-    const headers = forwardHeaders(this.req.rawHeaders, REQUEST_SKIP, this.req.headers['x-forwarded-proto'] === undefined ? extra : extra.slice(2));
+    const extra = requestHeaderPairs(this.conn.headers, {
+      hasForwardedProto: this.req.headers['x-forwarded-proto'] !== undefined,
+      hasRequestId: this.req.headers['x-request-id'] !== undefined,
+      requestId: info.requestId ?? randomUUID(),
+      attempt: this.attempt,
+      ...(this.route.decorator !== undefined ? { decorator: this.route.decorator } : {}),
+    });
+    const headers = forwardHeaders(this.req.rawHeaders, REQUEST_SKIP, extra);
     const sentAt = performance.now();
     const options: RequestOptions = {
       host: ep.address,
@@ -174,7 +155,7 @@ export class Exchange {
       hs.rq_active--;
     };
     let timer: NodeJS.Timeout | undefined;
-    const routeTimeout = ctx.table?.config.mesh.routeTimeoutMs ?? 0;
+    const routeTimeout = this.route.timeoutMs;
     if (routeTimeout > 0) {
       timer = setTimeout(() => {
         if (responded) return;
@@ -185,7 +166,7 @@ export class Exchange {
         hs.rq_timeout++;
         info.responseCodeDetails = 'response_timeout';
         up.destroy();
-        localReply(this.res, info, 504, 'upstream request timeout');
+        localReply(this.res, info, 504, 'upstream request timeout', this.conn.headers.server);
       }, routeTimeout);
     }
     up.on('socket', (s: Socket) => {
@@ -227,7 +208,7 @@ export class Exchange {
       if (code >= 500) hs.rq_error++;
       else hs.rq_success++;
       // Istio's default policy retries a 503 (retriable-status-codes) like a connect failure.
-      if (code === 503 && this.retries > 0) {
+      if (code === RETRIABLE_STATUS && this.retries > 0) {
         if (this.canRetry() && this.bodyComplete) {
           upRes.resume();
           this.retry();
@@ -285,9 +266,7 @@ export class Exchange {
     const cs = this.ctx.stats.cluster(this.cluster.name);
     cs.upstream_rq_retry++;
     this.streamTo = undefined;
-    // Envoy's backoff: uniform in [0, (2^n - 1) * 25ms] for retry n.
-    const delay = Math.random() * ((2 ** this.attempt - 1) * RETRY_BASE_MS);
-    setTimeout(() => this.whenBodyReady(() => (this.res.destroyed ? undefined : this.send())), delay);
+    setTimeout(() => this.whenBodyReady(() => (this.res.destroyed ? undefined : this.send())), retryDelayMs(this.attempt));
   }
 
   private fail(f: UpstreamFailure): void {
@@ -299,7 +278,7 @@ export class Exchange {
     }
     info.responseCodeDetails = resetDetails(f);
     if (f.transport !== undefined) info.upstreamTransportFailureReason = f.transport;
-    localReply(this.res, info, 503, resetBody(f, retried));
+    localReply(this.res, info, 503, resetBody(f, retried), this.conn.headers.server);
     this.req.resume();
   }
 
@@ -310,7 +289,7 @@ export class Exchange {
     info.upstreamServiceTimeMs = now - sentAt;
     info.responseCode = upRes.statusCode ?? 502;
     info.responseCodeDetails = 'via_upstream';
-    const extra = ['x-envoy-upstream-service-time', String(Math.floor(now - sentAt)), 'server', 'envoy'];
+    const extra = ['x-envoy-upstream-service-time', String(Math.floor(now - sentAt)), 'server', this.conn.headers.server];
     const headers = forwardHeaders(upRes.rawHeaders, RESPONSE_SKIP, extra);
     res.sendDate = false;
     res.writeHead(info.responseCode, upRes.statusMessage, headers);

@@ -3,9 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ProxyContext } from './context';
-import { Http1Connection } from './fast-connection';
+import { Http1Connection } from './h1-connection';
 import { Exchange, localReply } from './http-exchange';
-import { routeOutboundHttp, type Address, type Cluster, type ListenerMatch } from './routing';
+import type { HeaderPolicy } from './http/header-policy';
+import { routeTarget } from './http/route-policy';
+import { findRoute, type Address, type FilterChain, type RouteEntry } from './routing';
 import type { HttpStats } from './stats';
 import { addFlag, newStreamInfo, since, type StreamInfo } from './stream-info';
 import { proxyUpgrade } from './upgrade';
@@ -13,14 +15,18 @@ import { proxyUpgrade } from './upgrade';
 /** Per downstream connection: what the listener decided before HTTP parsing began. */
 export interface HttpConnection {
   direction: 'outbound' | 'inbound';
+  /** The listener that took the connection (`0.0.0.0_80`, `virtualInbound`). */
   listener: string;
-  match: ListenerMatch;
+  /** Its filter chain: an HTTP connection manager with its routes. */
+  chain: FilterChain;
   dst: Address;
   connectionId: number;
   downstreamRemote: string;
   downstreamLocal: string;
   listenerAddress: string;
   stats: HttpStats;
+  /** Server name and added request headers (http/header-policy.ts). */
+  headers: HeaderPolicy;
 }
 
 const kConn = Symbol('sidecar.httpConnection');
@@ -45,7 +51,7 @@ export class HttpProxy {
 
   /**
    * Takes a downstream connection (with any sniffed bytes): plain HTTP/1.1 requests go the fast
-   * path (fast-connection.ts), which hands the socket to Node's server for anything else.
+   * path (h1-connection.ts), which hands the socket to Node's server for anything else.
    */
   attach(socket: Socket, conn: HttpConnection, head?: Buffer): void {
     (socket as WithConn)[kConn] = conn;
@@ -77,7 +83,7 @@ export class HttpProxy {
       addFlag(info, 'DPE');
       this.ctx.requestDone(info);
       if (socket.writable) {
-        socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 11\r\ncontent-type: text/plain\r\nserver: envoy\r\nconnection: close\r\n\r\nBad Request');
+        socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-length: 11\r\ncontent-type: text/plain\r\nserver: ${conn.headers.server}\r\nconnection: close\r\n\r\nBad Request`);
         return;
       }
     }
@@ -89,7 +95,7 @@ export class HttpProxy {
       kind: 'http',
       direction: conn.direction,
       listener: conn.listener,
-      filterChain: conn.match.filterChain,
+      filterChain: conn.chain.name,
       connectionId: conn.connectionId,
       downstreamRemote: conn.downstreamRemote,
       downstreamLocal: conn.downstreamLocal,
@@ -97,18 +103,14 @@ export class HttpProxy {
     });
   }
 
-  /** The route: outbound by Host through the port's route table; inbound always `default`. */
-  routeFor(conn: HttpConnection, req: IncomingMessage): { routeName: string; cluster?: Cluster; decorator?: string } {
+  /** The chain's route for this Host (undefined: no route, Envoy's 404 NR). */
+  routeFor(conn: HttpConnection, req: IncomingMessage): RouteEntry | undefined {
     return this.routeForHost(conn, req.headers.host);
   }
 
-  routeForHost(conn: HttpConnection, host: string | undefined): { routeName: string; cluster?: Cluster; decorator?: string } {
-    if (conn.direction === 'inbound') return { routeName: 'default', cluster: conn.match.cluster };
-    const table = this.ctx.table;
-    if (!table) return { routeName: 'block_all' };
-    const r = routeOutboundHttp(table, conn.match, host ?? '');
-    // A plain literal: object spread with extra properties is a slow path in V8, once per request here.
-    return { routeName: r.routeName, cluster: r.cluster, decorator: r.vhost?.decorator };
+  routeForHost(conn: HttpConnection, host: string | undefined): RouteEntry | undefined {
+    const routes = conn.chain.routes;
+    return routes ? findRoute(routes, host ?? '') : undefined;
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -133,7 +135,7 @@ export class HttpProxy {
     conn.stats.downstream_rq_active++;
 
     const route = this.routeFor(conn, req);
-    info.routeName = route.routeName;
+    info.routeName = route?.name;
     let finished = false;
     const finish = (): void => {
       if (finished) return;
@@ -158,14 +160,16 @@ export class HttpProxy {
     });
     if (ctx.draining) res.shouldKeepAlive = false;
 
-    if (!route.cluster) {
-      // block_all: a direct response, no cluster (REGISTRY_ONLY and an unknown destination).
-      info.responseCodeDetails = 'direct_response';
-      localReply(res, info, 502, '');
+    const target = routeTarget(route);
+    if ('reply' in target) {
+      // No upstream: no route (NR), block_all's direct response, or a cluster this proxy lacks.
+      info.responseCodeDetails = target.reply.details;
+      if (target.reply.flag) addFlag(info, target.reply.flag);
+      localReply(res, info, target.reply.code, target.reply.body, conn.headers.server);
       req.resume();
       return;
     }
-    new Exchange(ctx, conn, req, res, info, route.cluster, route.decorator).start();
+    new Exchange(ctx, conn, req, res, info, route as RouteEntry, target.cluster).start();
   }
 }
 

@@ -41,6 +41,8 @@ const READ = 0;
 const REQUEST_HEADERS = new Map<string, number>([
   ['connection', DROP], ['keep-alive', DROP], ['proxy-connection', DROP], ['te', DROP], ['upgrade', DROP],
   ['trailer', DROP], ['http2-settings', DROP], ['x-envoy-attempt-count', DROP], ['x-forwarded-proto', READ],
+  // Istio's metadata exchange replaces these outbound and removes them inbound.
+  ['x-envoy-peer-metadata', DROP], ['x-envoy-peer-metadata-id', DROP],
   ['host', READ], ['user-agent', READ], ['x-request-id', READ], ['x-forwarded-for', READ],
   ['x-envoy-original-path', READ], ['content-length', READ], ['transfer-encoding', READ], ['expect', READ],
 ]);

@@ -1,16 +1,19 @@
-// The accept path shared by virtualOutbound and virtualInbound: original dst -> chain -> TCP or HTTP.
+// The accept path of virtualOutbound and virtualInbound: original dst, hand-off, inspectors, filter chain, then TCP or HTTP.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ProxyContext } from './context';
-import { INBOUND_SOURCE_ADDRESS } from './context';
+import { headerPolicy } from './http/header-policy';
 import { HttpProxy } from './http-proxy';
-import { formatAddress, isLoopback, plainIp } from './net-util';
-import { matchInbound, matchOutbound, type Address, type ListenerMatch, type RouteTable } from './routing';
+import { closeUnread, formatAddress, plainIp } from './net-util';
+import { handOff, inspects, selectChain, type Address, type FilterChain, type ListenerRuntime } from './routing';
 import { sniff } from './sniff';
-import { newStreamInfo, type StreamInfo } from './stream-info';
+import { addFlag, newStreamInfo, type StreamInfo } from './stream-info';
 import { proxyTcp, type TcpProxyOptions } from './tcp-proxy';
 
 /** Where a redirected connection was going; thin wrapper over SO_ORIGINAL_DST in production. */
 export type OriginalDstResolver = (socket: Socket) => Address | undefined;
+
+/** The proxy's own HTTP servers that bootstrap listeners hand connections to (15090, 15021). */
+export type LocalServers = Record<'prometheus' | 'health', Server>;
 
 export interface ListenerOptions {
   direction: 'outbound' | 'inbound';
@@ -20,6 +23,7 @@ export interface ListenerOptions {
   resolveDst: OriginalDstResolver;
   /** TPROXY: set IP_TRANSPARENT on each listening socket once bound. */
   makeTransparent?: (server: Server) => void;
+  local?: LocalServers;
 }
 
 // Codes that mean "no IPv6 here"; the IPv4 listener is enough then.
@@ -42,10 +46,6 @@ export class Listener {
   /** The port actually bound (port 0 resolves to the one the kernel picked). */
   get port(): number {
     return this.boundPort;
-  }
-
-  get statName(): string {
-    return `0.0.0.0_${this.boundPort}`;
   }
 
   async start(): Promise<void> {
@@ -74,94 +74,121 @@ export class Listener {
     return Promise.resolve();
   }
 
-  private isSelf(dst: Address, socket: Socket, table: RouteTable): boolean {
-    if (dst.port !== this.boundPort) return false;
-    const local = plainIp(socket.localAddress ?? '');
-    return isLoopback(dst.address) || dst.address === local || dst.address === table.config.pod.ip;
-  }
-
   private accept(socket: Socket): void {
     const { ctx } = this;
     ctx.downstreams.add(socket);
     // Errors are handled by whoever takes the socket; this keeps an early reset from throwing.
     socket.on('error', () => undefined);
-    const ls = ctx.stats.listener(this.statName);
-    ls.downstream_cx_total++;
-    ls.downstream_cx_active++;
-    socket.once('close', () => {
-      ctx.downstreams.delete(socket);
-      ls.downstream_cx_active--;
-      ls.downstream_cx_destroy++;
-    });
+    socket.once('close', () => ctx.downstreams.delete(socket));
     const table = ctx.table;
     if (!table) {
       // No config yet: Envoy would not have this listener at all.
       socket.destroy();
       return;
     }
-    const listenerAddress = formatAddress(plainIp(socket.localAddress ?? ''), socket.localPort ?? 0);
     let dst: Address | undefined;
     try {
       dst = this.opts.resolveDst(socket);
     } catch (err) {
       ctx.log.error('listener', `${this.name}: original destination: ${(err as Error).message}`);
     }
-    const outbound = this.opts.direction === 'outbound';
-    let match: ListenerMatch;
-    if (dst === undefined || this.isSelf(dst, socket, table)) {
-      // Istio's `virtualOutbound-blackhole` / `virtualInbound-blackhole`: never loop into ourselves.
-      dst ??= { address: plainIp(socket.localAddress ?? ''), port: socket.localPort ?? 0 };
-      match = { filterChain: `${this.name}-blackhole`, handling: 'tcp', protocol: 'TCP', cluster: table.blackhole };
-    } else {
-      match = outbound ? matchOutbound(table, dst) : matchInbound(table, dst);
-    }
-    const target = dst;
+    // Without an original destination the connection is for this listener's own address.
+    const target = dst ?? { address: plainIp(socket.localAddress ?? ''), port: this.opts.port === 0 ? (socket.localPort ?? 0) : this.opts.port };
+    const listener = this.opts.direction === 'outbound' ? handOff(table, target) : table.virtualInbound;
+    const ls = ctx.stats.listener(listener.statName);
+    ls.downstream_cx_total++;
+    ls.downstream_cx_active++;
+    socket.once('close', () => {
+      ls.downstream_cx_active--;
+      ls.downstream_cx_destroy++;
+    });
     const info = newStreamInfo({
-      kind: match.handling === 'http' ? 'http' : 'tcp',
+      kind: 'tcp',
       direction: this.opts.direction,
-      listener: this.name,
-      filterChain: match.filterChain,
+      listener: listener.name,
+      filterChain: '',
       connectionId: ctx.nextConnectionId(),
       downstreamRemote: formatAddress(plainIp(socket.remoteAddress ?? ''), socket.remotePort ?? 0),
       downstreamLocal: formatAddress(target.address, target.port),
-      listenerAddress,
+      listenerAddress: formatAddress(plainIp(socket.localAddress ?? ''), socket.localPort ?? 0),
     });
-    info.cluster = match.cluster.name;
-    ctx.connectionOpened(info, match.handling === 'auto');
-    ctx.log.debug('conn_handler', () => `[C${info.connectionId}] ${this.name} ${info.downstreamRemote} -> ${info.downstreamLocal} chain ${match.filterChain}`);
-
-    if (match.handling === 'http') {
-      this.toHttp(socket, info, match, target);
+    if (!inspects(listener, target)) {
+      const chain = selectChain(listener, target);
+      this.opened(info, chain, false);
+      this.dispatch(socket, info, listener, chain, target);
       return;
     }
-    if (match.handling === 'tcp') {
-      this.toTcp(socket, info, match, target);
-      return;
-    }
+    ctx.connectionOpened(info, true);
     void sniff(socket, table.config.mesh.protocolDetectionTimeoutMs).then((r) => {
       if (r.closed && r.head.length === 0) {
         ctx.connectionClosed(info);
         socket.destroy();
         return;
       }
-      ctx.log.debug('conn_handler', () => `[C${info.connectionId}] detected ${r.protocol}${r.timedOut ? ' (detection timeout)' : ''}`);
-      if (r.protocol === 'http1') {
-        info.kind = 'http';
-        this.toHttp(socket, info, match, target, r.head);
-      } else {
-        this.toTcp(socket, info, match, target, r.head);
+      ctx.log.debug('conn_handler', () => `[C${info.connectionId}] ${listener.name}: detected ${r.protocol}${r.timedOut ? ' (listener filter timeout)' : ''}`);
+      const transport = r.protocol === 'tls' ? 'tls' : 'raw_buffer';
+      const alpn = r.protocol === 'tls' || r.protocol === 'tcp' ? undefined : r.protocol;
+      let chain = selectChain(listener, target, transport, alpn);
+      if (chain?.kind === 'http' && alpn !== 'http/1.1' && alpn !== 'http/1.0') {
+        // No HTTP/2 codec here: h2c goes where undetected bytes would.
+        chain = selectChain(listener, target, transport);
       }
+      this.opened(info, chain, true);
+      this.dispatch(socket, info, listener, chain, target, r.head);
     });
   }
 
-  private toTcp(socket: Socket, info: StreamInfo, match: ListenerMatch, dst: Address, head?: Buffer): void {
-    const opts: TcpProxyOptions = { cluster: match.cluster, dst };
-    if (head) opts.head = head;
-    if (this.opts.direction === 'inbound') opts.localAddress = INBOUND_SOURCE_ADDRESS;
-    proxyTcp(this.ctx, socket, info, opts);
+  private opened(info: StreamInfo, chain: FilterChain | undefined, announced: boolean): void {
+    info.filterChain = chain?.name ?? '';
+    if (chain?.kind === 'http' || chain?.kind === 'local') info.kind = 'http';
+    if (chain?.cluster) info.cluster = chain.cluster.name;
+    if (!announced) this.ctx.connectionOpened(info, false);
   }
 
-  private toHttp(socket: Socket, info: StreamInfo, match: ListenerMatch, dst: Address, head?: Buffer): void {
+  private dispatch(socket: Socket, info: StreamInfo, listener: ListenerRuntime, chain: FilterChain | undefined, dst: Address, head?: Buffer): void {
+    const { ctx } = this;
+    ctx.log.debug('conn_handler', () => `[C${info.connectionId}] ${listener.name} ${info.downstreamRemote} -> ${info.downstreamLocal} chain ${chain?.name || chain?.kind || 'none'}`);
+    if (!chain) {
+      // Envoy: no filter chain matched; the connection is closed, and the listener's access log says NR.
+      info.kind = 'tcp';
+      addFlag(info, 'NR');
+      info.responseCodeDetails = 'filter_chain_not_found';
+      ctx.connectionClosed(info, true);
+      closeUnread(socket, head);
+      return;
+    }
+    if (chain.kind === 'local') {
+      this.toLocal(socket, info, chain, head);
+      return;
+    }
+    if (chain.kind === 'http') {
+      this.toHttp(socket, info, chain, dst, head);
+      return;
+    }
+    const opts: TcpProxyOptions = { cluster: chain.cluster ?? (ctx.table?.blackhole as NonNullable<FilterChain['cluster']>), dst };
+    if (head) opts.head = head;
+    proxyTcp(ctx, socket, info, opts);
+  }
+
+  /** A bootstrap listener (15090, 15021): the proxy answers itself, as Envoy routes them to its admin and the agent. */
+  private toLocal(socket: Socket, info: StreamInfo, chain: FilterChain, head?: Buffer): void {
+    const server = this.opts.local?.[chain.local ?? 'prometheus'];
+    info.cluster = chain.local === 'health' ? 'agent' : 'prometheus_stats';
+    socket.once('close', () => {
+      info.bytesReceived = socket.bytesRead;
+      info.bytesSent = socket.bytesWritten;
+      this.ctx.connectionClosed(info, false);
+    });
+    if (!server) {
+      socket.destroy();
+      return;
+    }
+    if (head && head.length > 0) socket.unshift(head);
+    server.emit('connection', socket);
+    socket.resume();
+  }
+
+  private toHttp(socket: Socket, info: StreamInfo, chain: FilterChain, dst: Address, head?: Buffer): void {
     const { ctx } = this;
     socket.setNoDelay(true);
     socket.once('close', () => {
@@ -173,14 +200,15 @@ export class Listener {
       socket,
       {
         direction: this.opts.direction,
-        listener: this.name,
-        match,
+        listener: chain.listener,
+        chain,
         dst,
         connectionId: info.connectionId,
         downstreamRemote: info.downstreamRemote,
         downstreamLocal: info.downstreamLocal,
         listenerAddress: info.listenerAddress,
-        stats: ctx.stats.httpPrefix(`${this.opts.direction}_${match.filterChain}`),
+        stats: ctx.stats.httpPrefix(chain.statPrefix),
+        headers: headerPolicy(ctx.table?.config, this.opts.direction, chain.serverName ?? 'envoy'),
       },
       head,
     );

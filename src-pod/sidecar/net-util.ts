@@ -1,5 +1,5 @@
-// Address helpers on the per-connection path: formatting `ip:port` and CIDR membership.
-import { isIP } from 'node:net';
+// Address and socket helpers on the per-connection path: `ip:port`, CIDR membership, closing.
+import { isIP, type Socket } from 'node:net';
 
 /** Strips `::ffff:` from IPv4-mapped addresses so IPv4 peers read (and match) as IPv4. */
 export function plainIp(address: string): string {
@@ -45,4 +45,13 @@ export function ipInCidr(ip: string, cidr: string): boolean {
 /** Loopback (127/8, ::1): a connection to the proxy's own port there is a loop, not a destination. */
 export function isLoopback(ip: string): boolean {
   return ip.startsWith('127.') || ip === '::1';
+}
+
+/**
+ * Closes a downstream Envoy never read from: the kernel still holds the client's bytes, so the
+ * client sees a reset; with nothing sent, an orderly close.
+ */
+export function closeUnread(socket: Socket, head?: Buffer): void {
+  if ((head && head.length > 0) || socket.bytesRead > 0) socket.resetAndDestroy();
+  else socket.destroy();
 }

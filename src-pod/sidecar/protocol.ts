@@ -34,12 +34,15 @@ const BY_NAME: Readonly<Record<string, IstioProtocol>> = {
   udp: 'UDP',
 };
 
-// Kubernetes-standard appProtocol values Istio understands besides its own names.
+// Kubernetes' standard appProtocol values, which Istio maps before reading the name (exact case, as its switch).
 const APP_PROTOCOL_ALIASES: Readonly<Record<string, IstioProtocol>> = {
   'kubernetes.io/h2c': 'HTTP2',
   'kubernetes.io/ws': 'HTTP',
   'kubernetes.io/wss': 'HTTPS',
 };
+
+// Ports Istio never sniffs when their protocol is not declared (pkg/config/kube/conversion.go).
+const WELL_KNOWN_TCP_PORTS = new Set([25, 53, 3306, 27017]);
 
 /** Istio's `protocol.Parse`: case-insensitive, UNSUPPORTED for anything it does not know. */
 export function parseProtocol(value: string): IstioProtocol {
@@ -47,37 +50,48 @@ export function parseProtocol(value: string): IstioProtocol {
 }
 
 /**
- * Istio's `ConvertProtocol`: UDP stays UDP; a known `appProtocol` wins; otherwise the port
- * name up to the first `-` (`http`, `http-web`, `grpc-x`, `tcp-db`; `httpx` is not HTTP).
+ * Istio's `kube.ConvertProtocol` for a Service port: UDP stays UDP; a set `appProtocol` is read
+ * instead of the name (an unknown one is not rescued by the name); then the text up to the first
+ * `-` (`http-web`, `grpc-x`; `grpc-web` whole; `httpx` is not HTTP). Undeclared on 25, 53, 3306
+ * or 27017 is TCP.
  */
 export function portProtocol(
+  port: number,
   name: string | undefined,
   appProtocol?: string,
   l4: 'TCP' | 'UDP' | 'SCTP' = 'TCP',
 ): IstioProtocol {
   if (l4 === 'UDP') return 'UDP';
+  let text = name ?? '';
   if (appProtocol !== undefined && appProtocol !== '') {
-    const alias = APP_PROTOCOL_ALIASES[appProtocol.toLowerCase()];
-    const parsed = alias ?? parseProtocol(appProtocol);
-    if (parsed !== 'UNSUPPORTED') return parsed;
+    const alias = APP_PROTOCOL_ALIASES[appProtocol];
+    if (alias) return alias;
+    text = appProtocol;
   }
-  if (name === undefined || name === '') return 'UNSUPPORTED';
-  const dash = name.indexOf('-');
-  // `grpc-web` is a protocol of its own, not `grpc` with a suffix.
-  if (name.toLowerCase().startsWith('grpc-web')) return 'GRPC-Web';
-  return parseProtocol(dash === -1 ? name : name.slice(0, dash));
+  let p: IstioProtocol;
+  if (text.toLowerCase().startsWith('grpc-web')) p = 'GRPC-Web';
+  else {
+    const dash = text.indexOf('-');
+    p = parseProtocol(dash === -1 ? text : text.slice(0, dash));
+  }
+  return p === 'UNSUPPORTED' && WELL_KNOWN_TCP_PORTS.has(port) ? 'TCP' : p;
 }
 
-/**
- * HTTP/1.1 is proxied per request. HTTP2/gRPC are piped as bytes (this proxy has no h2 codec),
- * as are TLS and the server-first database protocols, which Istio never sniffs.
- */
-export function portHandling(protocol: IstioProtocol): PortHandling {
+/** Istio's `ModelProtocolToListenerProtocol`: an HTTP connection manager, a TCP proxy, both with sniffing, or nothing (UDP). */
+export type ListenerProtocol = 'http' | 'tcp' | 'auto' | 'none';
+
+export function listenerProtocol(protocol: IstioProtocol): ListenerProtocol {
   switch (protocol) {
     case 'HTTP':
+    case 'HTTP2':
+    case 'HTTP_PROXY':
+    case 'GRPC':
+    case 'GRPC-Web':
       return 'http';
     case 'UNSUPPORTED':
       return 'auto';
+    case 'UDP':
+      return 'none';
     default:
       return 'tcp';
   }

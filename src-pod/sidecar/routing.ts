@@ -1,364 +1,321 @@
-// Pure matching: (compiled config, original destination[, Host]) -> listener chain, cluster, route.
-import { isIP } from 'node:net';
-import {
-  parseDefaultEndpoint,
-  type Endpoint,
-  type OutboundMode,
-  type ProxyConfig,
-  type ServiceEntryConfig,
-} from './config';
-import { portHandling, portProtocol, type IstioProtocol, type PortHandling } from './protocol';
+// The pushed xDS snapshot made runnable: listeners by address, filter chain selection, routes by Host, clusters.
+import type { OutboundMode, ProxyConfig } from './config';
 import { ipInCidr } from './net-util';
-import { egressVisibility, type Visibility } from './sidecar-scope';
+import { buildSnapshot, DEFAULT_PORTS, type ProxyPorts } from './xds';
+import { ingressPortOverride } from './xds/clusters';
+import {
+  HCM_FILTER,
+  type Cluster as ClusterResource,
+  type FilterChain as ChainResource,
+  type Listener as ListenerResource,
+  type RouteConfiguration,
+  type XdsSnapshot,
+} from './xds/envoy-types';
+import { BLACKHOLE, INBOUND_PASSTHROUGH, PASSTHROUGH } from './xds/routes';
 
-export const PASSTHROUGH = 'PassthroughCluster';
-export const BLACKHOLE = 'BlackHoleCluster';
-export const INBOUND_PASSTHROUGH = 'InboundPassthroughCluster';
+export { BLACKHOLE, INBOUND_PASSTHROUGH, PASSTHROUGH };
 
 export interface Address {
   address: string;
   port: number;
 }
 
-export type ClusterKind =
-  | 'service'
-  | 'headless'
-  | 'serviceentry'
-  | 'passthrough'
-  | 'blackhole'
-  | 'inbound'
-  | 'inbound-passthrough';
-
-/** An Envoy cluster as this proxy models it. `endpoints` empty + !originalDst means UH. */
+/** An Envoy cluster as the data plane uses it. `endpoints` empty and not ORIGINAL_DST means UH. */
 export interface Cluster {
   name: string;
-  kind: ClusterKind;
   endpoints: Address[];
-  /** The upstream is the connection's original destination (ORIGINAL_DST / NONE resolution). */
+  /** The upstream is the connection's original destination (ORIGINAL_DST). */
   originalDst: boolean;
-  /** Service hostname for metric labels; undefined for passthrough/blackhole. */
+  /** Service hostname for metric labels (cluster metadata); undefined for the passthrough ones. */
   service?: string;
-  /** Outbound HTTP to this cluster is retried (Istio's default retry policy). */
-  retries: boolean;
-  /** With `originalDst`: keep the original address but use this port (Sidecar `0.0.0.0:PORT`). */
+  /** With `originalDst`: keep the original address but use this port (Sidecar ingress `0.0.0.0:PORT`). */
   port?: number;
+  /** `upstream_bind_config`: inbound clusters connect from 127.0.0.6. */
+  bind?: string;
   /** Round-robin cursor; clusters are rebuilt on every push. */
   rr: number;
 }
 
-export interface VirtualHost {
+/** The one route every virtual host here has (prefix `/`): where it goes and with which policy. */
+export interface RouteEntry {
+  /** `%ROUTE_NAME%`: `default`, `allow_any`, `block_all`. */
   name: string;
-  domains: string[];
-  cluster: Cluster;
-  /** `x-envoy-decorator-operation` Istio puts on the route. */
-  decorator: string;
+  cluster?: Cluster;
+  /** The route names a cluster this proxy does not have: Envoy answers 503 NC. */
+  missingCluster?: string;
+  directStatus?: number;
+  timeoutMs: number;
+  retries: number;
+  decorator?: string;
 }
 
-/** One Envoy RouteConfiguration (Istio names outbound ones by port: `"80"`). */
 export interface RouteConfig {
   name: string;
-  virtualHosts: VirtualHost[];
-  exact: Map<string, VirtualHost>;
-  wildcards: { suffix: string; vhost: VirtualHost }[];
+  exact: Map<string, RouteEntry>;
+  suffixes: { suffix: string; route: RouteEntry }[];
+  any?: RouteEntry;
+  ignorePort: boolean;
 }
 
-export interface ListenerMatch {
-  /** The Istio listener / filter chain this connection lands on (`10.96.0.10_80`, `0.0.0.0_80`, …). */
-  filterChain: string;
-  handling: PortHandling;
-  protocol: IstioProtocol;
-  cluster: Cluster;
-  /** Outbound HTTP is routed per request by Host through this table. */
-  routes?: RouteConfig;
-}
-
-export interface HttpRoute {
-  /** `%ROUTE_NAME%`: `default`, `allow_any`, `block_all`. */
-  routeName: string;
-  vhost?: VirtualHost;
-  /** undefined: direct response 502 (block_all). */
+/** One filter chain of a listener, compiled. */
+export interface FilterChain {
+  /** The listener it belongs to (`0.0.0.0_80`, `virtualOutbound`, …). */
+  listener: string;
+  /** Envoy's chain name where Istio gives one (`virtualOutbound-catchall-tcp`, `0.0.0.0_8080`), else `""`. */
+  name: string;
+  port?: number;
+  cidrs?: string[];
+  transport?: string;
+  alpn?: string[];
+  kind: 'http' | 'tcp' | 'local';
+  /** TCP proxy's cluster. */
   cluster?: Cluster;
+  /** HTTP connection manager's routes. */
+  routes?: RouteConfig;
+  statPrefix: string;
+  /** HTTP chains: the connection manager's `server_name` (Envoy's default `envoy`). */
+  serverName?: string;
+  /** Static bootstrap listeners the proxy serves itself (15090, 15021). */
+  local?: 'prometheus' | 'health';
 }
 
-/** The immutable result of compiling a config; swapped whole on every push. */
+export interface ListenerRuntime {
+  name: string;
+  /** Envoy's listener stats prefix: the address, `0.0.0.0_15001`, `10.96.0.10_3306`. */
+  statName: string;
+  chains: FilterChain[];
+  defaultChain?: FilterChain;
+  /** Listener filters that read the first bytes (TLS and HTTP inspectors). */
+  inspect: boolean;
+  /** Ports where the inspectors do not wait for bytes (declared TCP on virtualInbound). */
+  noInspect: Set<number>;
+}
+
 export interface RouteTable {
   config: ProxyConfig;
+  snapshot: XdsSnapshot;
   mode: OutboundMode;
-  visibility: Visibility;
-  /** `ip:port` -> match (Service ClusterIPs, ServiceEntry IPs, headless endpoints). */
-  vips: Map<string, ListenerMatch>;
-  /** ServiceEntry CIDR addresses, checked after exact IPs. */
-  cidrs: { cidr: string; port: number; match: ListenerMatch }[];
-  /** `0.0.0.0_PORT` listeners: HTTP route tables and address-less TCP ServiceEntries. */
-  wildcardPorts: Map<number, ListenerMatch>;
-  routes: Map<number, RouteConfig>;
+  /** Listeners bound to one address (`10.96.0.10_3306`), by `ip:port`. */
+  byAddress: Map<string, ListenerRuntime>;
+  /** Listeners on 0.0.0.0 by port: per-port HTTP listeners, the bootstrap's, virtualOutbound and virtualInbound. */
+  byPort: Map<number, ListenerRuntime>;
+  virtualOutbound: ListenerRuntime;
+  virtualInbound: ListenerRuntime;
   clusters: Map<string, Cluster>;
   passthrough: Cluster;
   blackhole: Cluster;
   inboundPassthrough: Cluster;
-  inbound: Map<number, ListenerMatch>;
 }
 
 const key = (address: string, port: number): string => `${address}:${port}`;
 
-function cluster(name: string, kind: ClusterKind, endpoints: Address[], extra: Partial<Cluster> = {}): Cluster {
-  return { name, kind, endpoints, originalDst: false, retries: false, rr: 0, ...extra };
+/** `"10s"`, `"0.250s"` back to ms. */
+function ms(d: string | undefined): number {
+  return d === undefined ? 0 : Math.round(Number(d.replace(/s$/, '')) * 1000);
 }
 
-function endpointPort(ep: Endpoint, portNumber: number, portName: string, fallback: number): number {
-  return ep.ports?.[String(portNumber)] ?? (portName !== '' ? ep.ports?.[portName] : undefined) ?? fallback;
-}
-
-function newRoutes(name: string): RouteConfig {
-  return { name, virtualHosts: [], exact: new Map(), wildcards: [] };
-}
-
-function addVhost(routes: RouteConfig, vhost: VirtualHost): void {
-  routes.virtualHosts.push(vhost);
-  for (const d of vhost.domains) {
-    if (d.startsWith('*.')) routes.wildcards.push({ suffix: d.slice(1), vhost });
-    else if (!routes.exact.has(d)) routes.exact.set(d, vhost);
-  }
-}
-
-/** The names a client in `podNs` may use for a service, as Istio lists them in a virtual host. */
-function serviceDomains(host: string, name: string, ns: string, podNs: string, ips: string[], port: number): string[] {
-  const names = [host, `${name}.${ns}.svc`, `${name}.${ns}`, ...(ns === podNs ? [name] : []), ...ips];
-  return names.flatMap((n) => {
-    const h = isIP(n) === 6 ? `[${n}]` : n;
-    return [n, `${h}:${port}`];
-  });
-}
-
-/** Compiles a validated config; `ProxyConfig` stays the source of truth for /config_dump. */
-export function compileRoutes(config: ProxyConfig): RouteTable {
-  const visibility = egressVisibility(config);
-  const mode = config.sidecar?.outboundTrafficPolicy?.mode ?? config.mesh.outboundTrafficPolicy.mode;
-  const t: RouteTable = {
-    config,
-    mode,
-    visibility,
-    vips: new Map(),
-    cidrs: [],
-    wildcardPorts: new Map(),
-    routes: new Map(),
-    clusters: new Map(),
-    passthrough: cluster(PASSTHROUGH, 'passthrough', [], { originalDst: true }),
-    blackhole: cluster(BLACKHOLE, 'blackhole', []),
-    inboundPassthrough: cluster(INBOUND_PASSTHROUGH, 'inbound-passthrough', [], { originalDst: true }),
-    inbound: new Map(),
-  };
-  const routesFor = (port: number): RouteConfig => {
-    let r = t.routes.get(port);
-    if (!r) t.routes.set(port, (r = newRoutes(String(port))));
-    return r;
-  };
-  const addCluster = (c: Cluster): Cluster => {
-    const existing = t.clusters.get(c.name);
-    if (existing) return existing;
-    t.clusters.set(c.name, c);
-    return c;
-  };
-
-  for (const svc of config.services) {
-    const headless = svc.clusterIP === 'None';
-    for (const p of svc.ports) {
-      if (p.protocol !== 'TCP' || !visibility.visible(svc.namespace, svc.hostname, p.port)) continue;
-      const handling = portHandling(p.istioProtocol);
-      const name = `outbound|${p.port}||${svc.hostname}`;
-      const endpoints = svc.endpoints.map((ep) => ({
-        address: ep.address,
-        port: endpointPort(ep, p.port, p.name, p.targetPort),
-      }));
-      const c = addCluster(
-        cluster(name, headless ? 'headless' : 'service', endpoints, { service: svc.hostname, retries: true }),
-      );
-      if (handling !== 'tcp') {
-        const ips = headless ? [] : [svc.clusterIP];
-        addVhost(routesFor(p.port), {
-          name: `${svc.hostname}:${p.port}`,
-          domains: serviceDomains(svc.hostname, svc.name, svc.namespace, config.pod.namespace, ips, p.port),
-          cluster: c,
-          decorator: `${svc.hostname}:${p.port}/*`,
-        });
-      }
-      if (!headless) {
-        t.vips.set(key(svc.clusterIP, p.port), {
-          filterChain: `${svc.clusterIP}_${p.port}`,
-          handling,
-          protocol: p.istioProtocol,
-          cluster: c,
-        });
-        continue;
-      }
-      // Headless: one listener per endpoint; the endpoint is the original destination itself.
-      const direct = cluster(name, 'headless', [], { originalDst: true, service: svc.hostname, retries: true });
-      for (const ep of endpoints) {
-        for (const port of new Set([p.port, ep.port])) {
-          t.vips.set(key(ep.address, port), {
-            filterChain: `${ep.address}_${port}`,
-            handling,
-            protocol: p.istioProtocol,
-            cluster: direct,
-          });
-        }
-      }
-    }
-  }
-  for (const se of config.serviceEntries) addServiceEntry(t, se, routesFor, addCluster);
-
-  // HTTP ports get a 0.0.0.0_PORT listener catching every destination on that port (as in Istio).
-  for (const [port, routes] of t.routes) {
-    if (!t.wildcardPorts.has(port)) {
-      t.wildcardPorts.set(port, {
-        filterChain: `0.0.0.0_${port}`,
-        handling: 'auto',
-        protocol: 'UNSUPPORTED',
-        cluster: mode === 'ALLOW_ANY' ? t.passthrough : t.blackhole,
-        routes,
-      });
-    }
-  }
-  for (const m of t.vips.values()) if (m.handling !== 'tcp') m.routes = t.routes.get(portOf(m.filterChain));
-  for (const c of t.cidrs) if (c.match.handling !== 'tcp') c.match.routes = t.routes.get(c.port);
-  compileInbound(t);
-  return t;
-}
-
-function portOf(filterChain: string): number {
-  return Number(filterChain.slice(filterChain.lastIndexOf('_') + 1));
-}
-
-function addServiceEntry(
-  t: RouteTable,
-  se: ServiceEntryConfig,
-  routesFor: (port: number) => RouteConfig,
-  addCluster: (c: Cluster) => Cluster,
-): void {
-  for (const p of se.ports) {
-    const handling = portHandling(p.istioProtocol);
-    for (const host of se.hosts) {
-      if (!t.visibility.visible(se.namespace, host, p.number)) continue;
-      const name = `outbound|${p.number}||${host}`;
-      const port = p.targetPort ?? p.number;
-      let endpoints: Address[] = [];
-      if (se.resolution === 'STATIC' || se.resolution === 'DNS' || se.resolution === 'DNS_ROUND_ROBIN') {
-        endpoints = se.endpoints.map((ep) => ({ address: ep.address, port: endpointPort(ep, p.number, p.name, port) }));
-        if (endpoints.length === 0 && !host.startsWith('*')) endpoints = [{ address: host, port }];
-      }
-      const c = addCluster(
-        cluster(name, 'serviceentry', endpoints, {
-          originalDst: se.resolution === 'NONE',
-          service: host,
-          retries: true,
-        }),
-      );
-      if (handling !== 'tcp') {
-        addVhost(routesFor(p.number), {
-          name: `${host}:${p.number}`,
-          domains: [host, `${host}:${p.number}`, ...se.addresses.filter((a) => !a.includes('/'))],
-          cluster: c,
-          decorator: `${host}:${p.number}/*`,
-        });
-      }
-      const match: ListenerMatch = { filterChain: '', handling, protocol: p.istioProtocol, cluster: c };
-      for (const a of se.addresses) {
-        if (a.includes('/')) t.cidrs.push({ cidr: a, port: p.number, match: { ...match, filterChain: `${a}_${p.number}` } });
-        else if (!t.vips.has(key(a, p.number))) t.vips.set(key(a, p.number), { ...match, filterChain: `${a}_${p.number}` });
-      }
-      // A TCP ServiceEntry without addresses takes the whole port: Istio's 0.0.0.0_PORT gotcha.
-      if (se.addresses.length === 0 && handling === 'tcp' && !t.wildcardPorts.has(p.number)) {
-        t.wildcardPorts.set(p.number, { ...match, filterChain: `0.0.0.0_${p.number}` });
-      }
-    }
-  }
-}
-
-function compileInbound(t: RouteTable): void {
-  const { config } = t;
-  const ingress = config.sidecar?.ingress ?? [];
-  if (ingress.length > 0) {
-    for (const i of ingress) {
-      const ep = parseDefaultEndpoint(i.defaultEndpoint);
-      const protocol = i.port.protocol !== undefined ? portProtocol(i.port.protocol) : portProtocol(i.port.name);
-      const unspecified = ep === undefined || ep.host === '0.0.0.0' || ep.host === '::';
-      t.inbound.set(i.port.number, {
-        filterChain: `0.0.0.0_${i.port.number}`,
-        handling: portHandling(protocol),
-        protocol,
-        // 0.0.0.0:PORT means "the pod IP", i.e. the original destination's address with PORT.
-        cluster: cluster(
-          `inbound|${i.port.number}||`,
-          'inbound',
-          unspecified ? [] : [{ address: ep.host, port: ep.port }],
-          { originalDst: unspecified, port: ep?.port ?? i.port.number },
-        ),
-      });
-    }
-    return;
-  }
-  for (const p of config.inboundPorts) {
-    if (p.protocol !== 'TCP') continue;
-    t.inbound.set(p.port, {
-      filterChain: `0.0.0.0_${p.port}`,
-      handling: portHandling(p.istioProtocol),
-      protocol: p.istioProtocol,
-      cluster: cluster(`inbound|${p.port}||`, 'inbound', [], {
-        originalDst: true,
-        ...(p.service === undefined ? {} : { service: p.service }),
-      }),
-    });
-  }
-}
-
-/** Which listener/filter chain an outbound connection to `dst` lands on. */
-export function matchOutbound(t: RouteTable, dst: Address): ListenerMatch {
-  const exact = t.vips.get(key(dst.address, dst.port));
-  if (exact) return exact;
-  for (const c of t.cidrs) if (c.port === dst.port && ipInCidr(dst.address, c.cidr)) return c.match;
-  const wildcard = t.wildcardPorts.get(dst.port);
-  if (wildcard) return wildcard;
+function compileCluster(c: ClusterResource, eds: Map<string, Address[]>, config: ProxyConfig): Cluster {
+  const la = c.load_assignment;
+  const endpoints =
+    c.type === 'EDS'
+      ? (eds.get(c.name) ?? [])
+      : (la?.endpoints ?? []).flatMap((l) => l.lb_endpoints.map((e) => ({ address: e.endpoint.address.socket_address.address, port: e.endpoint.address.socket_address.port_value })));
+  const inboundPort = /^inbound\|(\d+)\|\|$/.exec(c.name);
+  const port = inboundPort ? ingressPortOverride(config, Number(inboundPort[1])) : undefined;
   return {
-    filterChain: 'PassthroughFilterChain',
-    handling: 'auto',
-    protocol: 'UNSUPPORTED',
-    cluster: t.mode === 'ALLOW_ANY' ? t.passthrough : t.blackhole,
+    name: c.name,
+    endpoints,
+    originalDst: c.type === 'ORIGINAL_DST',
+    rr: 0,
+    ...(c.metadata ? { service: c.metadata.filter_metadata.istio.services[0]?.host } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(c.upstream_bind_config ? { bind: c.upstream_bind_config.source_address.address } : {}),
   };
 }
 
-/** Which inbound chain a connection to `dst` (pod IP:port) lands on. */
-export function matchInbound(t: RouteTable, dst: Address): ListenerMatch {
-  return (
-    t.inbound.get(dst.port) ?? {
-      filterChain: 'InboundPassthroughFilterChain',
-      handling: 'auto',
-      protocol: 'UNSUPPORTED',
-      cluster: t.inboundPassthrough,
+function compileRoutes(r: RouteConfiguration, clusters: Map<string, Cluster>): RouteConfig {
+  const out: RouteConfig = { name: r.name, exact: new Map(), suffixes: [], ignorePort: r.ignore_port_in_host_matching === true };
+  for (const vh of r.virtual_hosts) {
+    const rt = vh.routes[0];
+    if (!rt) continue;
+    const cluster = rt.route ? clusters.get(rt.route.cluster) : undefined;
+    const entry: RouteEntry = {
+      name: rt.name,
+      timeoutMs: ms(rt.route?.timeout),
+      retries: rt.route?.retry_policy?.num_retries ?? 0,
+      ...(cluster ? { cluster } : {}),
+      ...(rt.route && !cluster ? { missingCluster: rt.route.cluster } : {}),
+      ...(rt.direct_response ? { directStatus: rt.direct_response.status } : {}),
+      ...(rt.decorator ? { decorator: rt.decorator.operation } : {}),
+    };
+    for (const d of vh.domains) {
+      const lower = d.toLowerCase();
+      if (lower === '*') out.any ??= entry;
+      else if (lower.startsWith('*')) out.suffixes.push({ suffix: lower.slice(1), route: entry });
+      else if (!out.exact.has(lower)) out.exact.set(lower, entry);
     }
-  );
+  }
+  // Envoy tries the longest wildcard suffix first.
+  out.suffixes.sort((a, b) => b.suffix.length - a.suffix.length);
+  return out;
 }
 
-/** Envoy's virtual host selection: exact domain (with or without port), then `*.suffix`. */
-export function findVirtualHost(routes: RouteConfig, authority: string): VirtualHost | undefined {
-  const host = authority.toLowerCase();
-  const hit = routes.exact.get(host);
-  if (hit) return hit;
-  const bare = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
-  for (const w of routes.wildcards) if (bare.endsWith(w.suffix)) return w.vhost;
-  return undefined;
+const EMPTY_ROUTES = (name: string): RouteConfig => ({ name, exact: new Map(), suffixes: [], ignorePort: true });
+
+function compileChain(
+  listener: string,
+  c: ChainResource,
+  clusters: Map<string, Cluster>,
+  routes: Map<string, RouteConfig>,
+): FilterChain {
+  const m = c.filter_chain_match ?? {};
+  const f = c.filters[0];
+  const chain: FilterChain = { listener, name: c.name ?? '', kind: 'tcp', statPrefix: f.typed_config.stat_prefix };
+  if (m.destination_port !== undefined) chain.port = m.destination_port;
+  if (m.prefix_ranges) chain.cidrs = m.prefix_ranges.map((p) => `${p.address_prefix}/${p.prefix_len}`);
+  if (m.transport_protocol) chain.transport = m.transport_protocol;
+  if (m.application_protocols) chain.alpn = m.application_protocols;
+  if (f.name === HCM_FILTER) {
+    chain.kind = 'http';
+    const hcm = f.typed_config;
+    chain.serverName = hcm.server_name ?? 'envoy';
+    if (hcm.route_config) {
+      const rc = compileRoutes(hcm.route_config, clusters);
+      const cluster = hcm.route_config.virtual_hosts[0]?.routes[0]?.route?.cluster;
+      // The bootstrap's listeners route to local clusters the proxy serves itself.
+      if (cluster === 'prometheus_stats' || cluster === 'agent') {
+        chain.kind = 'local';
+        chain.local = cluster === 'agent' ? 'health' : 'prometheus';
+      }
+      chain.routes = rc;
+    } else {
+      const name = hcm.rds?.route_config_name ?? '';
+      chain.routes = routes.get(name) ?? EMPTY_ROUTES(name);
+    }
+  } else chain.cluster = clusters.get(f.typed_config.cluster) ?? clusters.get(BLACKHOLE);
+  return chain;
+}
+
+function compileListener(l: ListenerResource, clusters: Map<string, Cluster>, routes: Map<string, RouteConfig>): ListenerRuntime {
+  const chains = l.filter_chains.map((c) => compileChain(l.name, c, clusters, routes));
+  const inspect = (l.listener_filters ?? []).some((f) => f.name.endsWith('_inspector'));
+  // The inspectors need no bytes where every chain of the port is a plain TCP proxy (declared TCP).
+  const noInspect = new Set<number>();
+  const ports = new Set(chains.filter((c) => c.port !== undefined).map((c) => c.port as number));
+  for (const p of ports) {
+    const own = chains.filter((c) => c.port === p);
+    if (own.every((c) => c.kind === 'tcp' && c.alpn === undefined)) noInspect.add(p);
+  }
+  const a = l.address.socket_address;
+  return {
+    name: l.name,
+    statName: `${a.address}_${a.port_value}`,
+    chains,
+    ...(l.default_filter_chain ? { defaultChain: compileChain(l.name, l.default_filter_chain, clusters, routes) } : {}),
+    inspect,
+    noInspect,
+  };
+}
+
+/** Builds the snapshot Istio would push for `config` and compiles it; swapped whole on every push. */
+export function compileTable(config: ProxyConfig, ports: ProxyPorts = DEFAULT_PORTS, tproxy = false): RouteTable {
+  const snapshot = buildSnapshot(config, ports, tproxy);
+  const eds = new Map<string, Address[]>();
+  for (const la of snapshot.endpoints) {
+    eds.set(la.cluster_name, la.endpoints.flatMap((l) => l.lb_endpoints.map((e) => ({ address: e.endpoint.address.socket_address.address, port: e.endpoint.address.socket_address.port_value }))));
+  }
+  const clusters = new Map<string, Cluster>();
+  for (const c of [...snapshot.staticClusters, ...snapshot.clusters]) clusters.set(c.name, compileCluster(c, eds, config));
+  const routes = new Map<string, RouteConfig>();
+  for (const r of snapshot.routes) routes.set(r.name, compileRoutes(r, clusters));
+  const byAddress = new Map<string, ListenerRuntime>();
+  const byPort = new Map<number, ListenerRuntime>();
+  let virtualOutbound: ListenerRuntime | undefined;
+  let virtualInbound: ListenerRuntime | undefined;
+  for (const l of [...snapshot.staticListeners, ...snapshot.listeners]) {
+    const rt = compileListener(l, clusters, routes);
+    const { address, port_value: port } = l.address.socket_address;
+    if (address === '0.0.0.0' || address === '::') byPort.set(port, rt);
+    else byAddress.set(key(address, port), rt);
+    if (l.name === 'virtualOutbound') virtualOutbound = rt;
+    if (l.name === 'virtualInbound') virtualInbound = rt;
+  }
+  return {
+    config,
+    snapshot,
+    mode: (config.sidecar?.outboundTrafficPolicy?.mode ?? config.mesh.outboundTrafficPolicy.mode),
+    byAddress,
+    byPort,
+    virtualOutbound: virtualOutbound as ListenerRuntime,
+    virtualInbound: virtualInbound as ListenerRuntime,
+    clusters,
+    passthrough: clusters.get(PASSTHROUGH) as Cluster,
+    blackhole: clusters.get(BLACKHOLE) as Cluster,
+    inboundPassthrough: clusters.get(INBOUND_PASSTHROUGH) as Cluster,
+  };
 }
 
 /**
- * Routes one outbound HTTP request. Unknown Hosts go to the `allow_any` route (PassthroughCluster)
- * or `block_all` (direct 502) by mode, except on a chain bound to one cluster (headless, ServiceEntry
- * address), which keeps its cluster.
+ * `use_original_dst`: the listener bound to the original destination takes the connection (an
+ * exact address first, then 0.0.0.0 on that port, the proxy's own listeners included); else the
+ * listener that accepted it keeps it.
  */
-export function routeOutboundHttp(t: RouteTable, match: ListenerMatch, authority: string): HttpRoute {
-  const vhost = match.routes ? findVirtualHost(match.routes, authority) : undefined;
-  if (vhost) return { routeName: 'default', vhost, cluster: vhost.cluster };
-  const kind = match.cluster.kind;
-  if (kind === 'headless' || kind === 'serviceentry') return { routeName: 'default', cluster: match.cluster };
-  return t.mode === 'ALLOW_ANY' ? { routeName: 'allow_any', cluster: t.passthrough } : { routeName: 'block_all' };
+export function handOff(t: RouteTable, dst: Address): ListenerRuntime {
+  return t.byAddress.get(key(dst.address, dst.port)) ?? t.byPort.get(dst.port) ?? t.virtualOutbound;
+}
+
+/** Whether the listener's inspectors wait for the client's first bytes on this connection. */
+export function inspects(l: ListenerRuntime, dst: Address): boolean {
+  return l.inspect && !l.noInspect.has(dst.port);
+}
+
+function narrowest<T extends FilterChain>(chains: T[], ip: string): T[] {
+  let best = -1;
+  let out: T[] = [];
+  for (const c of chains) {
+    let len = -1;
+    if (c.cidrs === undefined) len = 0;
+    else {
+      for (const cidr of c.cidrs) {
+        if (ipInCidr(ip, cidr)) len = Math.max(len, Number(cidr.split('/')[1]) + 1);
+      }
+    }
+    if (len < 0) continue;
+    if (len > best) {
+      best = len;
+      out = [c];
+    } else if (len === best) out.push(c);
+  }
+  return out;
+}
+
+/**
+ * Envoy's filter chain match: destination port, then the narrowest destination prefix, then
+ * transport protocol, then application protocol. Each step keeps the exact matches if any, else
+ * the chains that do not ask; it never goes back. Nothing left: the default chain, if any.
+ */
+export function selectChain(l: ListenerRuntime, dst: Address, transport = 'raw_buffer', alpn?: string): FilterChain | undefined {
+  let cs = l.chains.filter((c) => c.port === dst.port);
+  if (cs.length === 0) cs = l.chains.filter((c) => c.port === undefined);
+  cs = narrowest(cs, dst.address);
+  const byTransport = cs.filter((c) => c.transport === transport);
+  cs = byTransport.length > 0 ? byTransport : cs.filter((c) => c.transport === undefined);
+  const byAlpn = alpn === undefined ? [] : cs.filter((c) => c.alpn?.includes(alpn));
+  cs = byAlpn.length > 0 ? byAlpn : cs.filter((c) => c.alpn === undefined);
+  return cs[0] ?? l.defaultChain;
+}
+
+/** Envoy's virtual host selection (port ignored when the route says so): exact, longest `*.suffix`, then `*`. */
+export function findRoute(routes: RouteConfig, authority: string): RouteEntry | undefined {
+  let host = authority.toLowerCase();
+  if (routes.ignorePort) {
+    const end = host.startsWith('[') ? host.indexOf(']') + 1 : host.indexOf(':');
+    if (end > 0 && end < host.length) host = host.slice(0, end);
+  }
+  const hit = routes.exact.get(host);
+  if (hit) return hit;
+  for (const w of routes.suffixes) if (host.endsWith(w.suffix)) return w.route;
+  return routes.any;
 }
 
 /** Round-robin endpoint choice; the original destination for ORIGINAL_DST clusters. */

@@ -7,7 +7,7 @@ export interface Visibility {
 }
 
 interface EgressHost {
-  namespace: string; // '*' | exact; '.' already replaced; '~' dropped
+  namespace: string; // '*' | exact; '.' already replaced; '~' (no namespace: imports nothing) dropped
   host: string; // '*' | '*.suffix' | exact
   port?: number;
 }
@@ -22,7 +22,9 @@ export function hostMatches(pattern: string, hostname: string): boolean {
 export function egressVisibility(config: ProxyConfig): Visibility {
   const egress = config.sidecar?.egress ?? [];
   if (egress.length === 0) return { visible: () => true };
-  const ownNs = config.sidecar?.namespace || config.pod.namespace;
+  // Istio resolves `.` with the proxy's config namespace: the workload's own, also for a Sidecar
+  // in the root namespace (the mesh-wide default), never the Sidecar's namespace as such.
+  const ownNs = config.pod.namespace;
   const entries: EgressHost[] = [];
   for (const listener of egress) {
     for (const h of listener.hosts) {

@@ -7,7 +7,8 @@ import type { ProxyConfig } from './config';
 import { ProxyContext } from './context';
 import { Listener, type OriginalDstResolver } from './listener';
 import { Logger } from './logger';
-import { compileRoutes } from './routing';
+import { compileTable } from './routing';
+import type { ProxyPorts } from './xds';
 import { localDst, originalDst, setTransparent } from './original-dst/addon';
 
 export interface SidecarOptions {
@@ -58,13 +59,19 @@ export class Sidecar implements SidecarControl {
     });
     this.mode = opts.interceptionMode ?? 'REDIRECT';
     const hosts = opts.listenerHosts ? { hosts: opts.listenerHosts } : {};
-    // Istio's TPROXY mode only changes inbound capture; outbound stays REDIRECT.
+    const admin = createServer(adminHandler(this));
+    const health = createServer(healthHandler(this));
+    const prom = createServer(prometheusHandler(this));
+    // Outbound connections handed to the bootstrap's 15090 and 15021 listeners are served here.
+    const local = { prometheus: prom, health };
     this.outbound = new Listener(this.ctx, {
       direction: 'outbound',
       port: opts.outboundPort ?? 15001,
       resolveDst: opts.resolveOutboundDst ?? originalDst,
+      local,
       ...hosts,
     });
+    // Istio's TPROXY mode only changes inbound capture; outbound stays REDIRECT.
     this.inbound = new Listener(this.ctx, {
       direction: 'inbound',
       port: opts.inboundPort ?? 15006,
@@ -72,9 +79,6 @@ export class Sidecar implements SidecarControl {
       ...(this.mode === 'TPROXY' ? { makeTransparent: setTransparent } : {}),
       ...hosts,
     });
-    const admin = createServer(adminHandler(this));
-    const health = createServer(healthHandler(this));
-    const prom = createServer(prometheusHandler(this));
     const status = opts.statusAddress ?? '0.0.0.0';
     this.servers.push(
       { server: admin, port: opts.adminPort ?? 15000, host: opts.adminAddress ?? '127.0.0.1', name: 'admin' },
@@ -82,6 +86,21 @@ export class Sidecar implements SidecarControl {
       { server: prom, port: opts.prometheusPort ?? 15090, host: status, name: 'prometheus' },
     );
     if (opts.labSocket) this.labServer = { server: createServer(healthHandler(this)), path: opts.labSocket };
+  }
+
+  /** The proxy's ports as its listeners are named: as configured, or as bound where 0 let the kernel pick (tests). */
+  private declaredPorts(): ProxyPorts {
+    const o = this.opts;
+    const bound = this.listenersUp ? this.ports() : {};
+    const pick = (name: string, configured: number | undefined, fallback: number): number => (configured === 0 ? (bound[name] ?? 0) : (configured ?? fallback));
+    return {
+      outbound: pick('outbound', o.outboundPort, 15001),
+      inbound: pick('inbound', o.inboundPort, 15006),
+      prometheus: pick('prometheus', o.prometheusPort, 15090),
+      health: pick('health', o.healthPort, 15021),
+      admin: pick('admin', o.adminPort, 15000),
+      agent: 15020,
+    };
   }
 
   /** Bound ports by name (`admin`, `health`, `prometheus`, `outbound`, `inbound`). */
@@ -119,6 +138,9 @@ export class Sidecar implements SidecarControl {
     await this.outbound.start();
     await this.inbound.start();
     this.listenersUp = true;
+    // A config applied before the listeners were bound named them by the ports asked for; rename them now.
+    const config = this.ctx.table?.config;
+    if (config) this.ctx.table = compileTable(config, this.declaredPorts(), this.mode === 'TPROXY');
     this.ctx.log.info('sidecar', `listeners up: virtualOutbound ${this.outbound.port}, virtualInbound ${this.inbound.port} (${this.mode})`);
     this.announceReady();
   }
@@ -130,7 +152,7 @@ export class Sidecar implements SidecarControl {
   /** Swaps in a new config; connections already open keep the table they started with. */
   async applyConfig(config: ProxyConfig): Promise<void> {
     const first = this.ctx.table === undefined;
-    this.ctx.table = compileRoutes(config);
+    this.ctx.table = compileTable(config, this.declaredPorts(), this.mode === 'TPROXY');
     this.lastUpdated = new Date();
     this.ctx.log.info('config', `applied config ${config.version === '' ? '(no version)' : config.version}: ${config.services.length} services, ${config.serviceEntries.length} service entries`);
     if (first) this.announceReady();

@@ -1,7 +1,8 @@
 // Protocol detection on undeclared ports: Envoy's http_inspector + tls_inspector, reduced.
 import type { Socket } from 'node:net';
 
-export type Detected = 'http1' | 'h2c' | 'tls' | 'tcp';
+/** What Envoy's inspectors report: the HTTP inspector's ALPN, the TLS inspector's `tls`, or nothing (`tcp`). */
+export type Detected = 'http/1.1' | 'http/1.0' | 'h2c' | 'tls' | 'tcp';
 export type Detection = Detected | 'need-more';
 
 // Methods llhttp (behind Envoy's http_inspector) accepts; anything else is not HTTP/1.
@@ -15,6 +16,7 @@ const MAX_METHOD = 11;
 const MAX_TARGET = 16 * 1024;
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 const VERSION = Buffer.from(' HTTP/1.', 'latin1');
+const MINOR = VERSION.length;
 
 function isPrefixOfMethod(token: string): boolean {
   for (const m of METHODS) if (m.startsWith(token)) return true;
@@ -22,7 +24,7 @@ function isPrefixOfMethod(token: string): boolean {
 }
 
 /**
- * Classifies the first bytes of a connection: `METHOD SP target SP HTTP/1.` is HTTP/1.x; the h2c
+ * Classifies the first bytes of a connection: `METHOD SP target SP HTTP/1.1` (or `1.0`); the h2c
  * preface is h2c; a TLS handshake record is TLS; anything else is TCP. `need-more` while the
  * bytes so far are still a prefix of an HTTP request line.
  */
@@ -50,7 +52,9 @@ export function detectProtocol(buf: Buffer): Detection {
   if (i === buf.length) return 'need-more';
   const rest = Math.min(buf.length - i, VERSION.length);
   if (!buf.subarray(i, i + rest).equals(VERSION.subarray(0, rest))) return 'tcp';
-  return rest === VERSION.length ? 'http1' : 'need-more';
+  if (buf.length <= i + MINOR) return 'need-more';
+  const minor = buf[i + MINOR];
+  return minor === 0x31 ? 'http/1.1' : minor === 0x30 ? 'http/1.0' : 'tcp';
 }
 
 export interface SniffResult {

@@ -17,6 +17,7 @@ export class ClusterStats {
   upstream_cx_connect_fail = 0;
   upstream_cx_destroy = 0;
   upstream_cx_none_healthy = 0;
+  upstream_cx_connect_attempts_exceeded = 0;
   upstream_cx_rx_bytes_total = 0;
   upstream_cx_tx_bytes_total = 0;
   upstream_rq_total = 0;

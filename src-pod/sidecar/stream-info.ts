@@ -1,7 +1,7 @@
 // What one request or TCP connection did: the record behind the access log, flow events and stats.
 
 /** Envoy response flags this proxy sets (short form, as in `%RESPONSE_FLAGS%`). */
-export type ResponseFlag = 'UF' | 'UH' | 'URX' | 'NR' | 'DC' | 'UC' | 'UT' | 'DPE';
+export type ResponseFlag = 'UF' | 'UH' | 'URX' | 'NR' | 'NC' | 'DC' | 'UC' | 'UT' | 'DPE' | 'UPE';
 
 export interface StreamInfo {
   kind: 'tcp' | 'http';
@@ -176,7 +176,7 @@ export function addFlag(info: StreamInfo, flag: ResponseFlag): void {
 }
 
 // Envoy prints flags in this fixed order, comma-separated.
-const FLAG_ORDER: ResponseFlag[] = ['UH', 'UT', 'UF', 'UC', 'NR', 'DC', 'URX', 'DPE'];
+const FLAG_ORDER: ResponseFlag[] = ['UH', 'UT', 'UF', 'UC', 'NR', 'DC', 'URX', 'DPE', 'UPE', 'NC'];
 
 export function formatFlags(flags: readonly ResponseFlag[]): string {
   if (flags.length === 0) return '-';

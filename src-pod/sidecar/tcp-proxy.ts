@@ -1,7 +1,7 @@
 // The TCP proxy filter: one upstream connection per downstream one, piped both ways, half-close aware.
 import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import type { ProxyContext } from './context';
-import { formatAddress, plainIp } from './net-util';
+import { closeUnread, formatAddress, plainIp } from './net-util';
 import { pickEndpoint, type Address, type Cluster } from './routing';
 import { addFlag, since, type StreamInfo } from './stream-info';
 import { connectFailure, connectTimeoutError } from './upstream-errors';
@@ -12,8 +12,6 @@ export interface TcpProxyOptions {
   dst: Address;
   /** Bytes already read from the downstream (protocol sniffing). */
   head?: Buffer;
-  /** Source address to bind (inbound: 127.0.0.6). */
-  localAddress?: string;
 }
 
 /** Proxies `down` to an endpoint of `opts.cluster`; `info` is finished when both sides are closed. */
@@ -38,12 +36,12 @@ export function proxyTcp(ctx: ProxyContext, down: Socket, info: StreamInfo, opts
     done();
   });
 
-  const ep = cluster.kind === 'blackhole' ? undefined : pickEndpoint(cluster, opts.dst);
+  const ep = pickEndpoint(cluster, opts.dst);
   if (!ep) {
     // BlackHoleCluster and clusters without endpoints: Envoy closes at once with UH.
     addFlag(info, 'UH');
     cs.upstream_cx_none_healthy++;
-    down.destroy();
+    closeUnread(down, head);
     return;
   }
   const host = formatAddress(ep.address, ep.port);
@@ -56,7 +54,7 @@ export function proxyTcp(ctx: ProxyContext, down: Socket, info: StreamInfo, opts
   closedUp = false;
 
   const connectOpts: TcpNetConnectOpts = { host: ep.address, port: ep.port, allowHalfOpen: true, noDelay: true };
-  if (opts.localAddress !== undefined) connectOpts.localAddress = opts.localAddress;
+  if (cluster.bind !== undefined) connectOpts.localAddress = cluster.bind;
   const up = connect(connectOpts);
   up.setNoDelay(true);
   down.setNoDelay(true);
@@ -83,12 +81,18 @@ export function proxyTcp(ctx: ProxyContext, down: Socket, info: StreamInfo, opts
   up.on('error', (err: NodeJS.ErrnoException) => {
     clearTimeout(timer);
     if (!connected) {
+      // One connect attempt (max_connect_attempts 1): UF, then URX for the attempts used up.
       const f = connectFailure(err);
       addFlag(info, 'UF');
+      addFlag(info, 'URX');
       if (f.transport !== undefined) info.upstreamTransportFailureReason = f.transport;
       cs.upstream_cx_connect_fail++;
+      cs.upstream_cx_connect_attempts_exceeded++;
       hs.cx_connect_fail++;
       ctx.log.debug('tcp', () => `[C${info.connectionId}] connect to ${host} failed: ${err.message}`);
+      // Envoy had not read the client's bytes yet: they are still unread when it closes.
+      closeUnread(down, head);
+      return;
     }
     down.destroy();
   });

@@ -1,11 +1,12 @@
 // HTTP Upgrade (WebSocket) requests: Envoy's upgrade_configs, i.e. forward the head, then pipe bytes.
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { INBOUND_SOURCE_ADDRESS, type ProxyContext } from './context';
+import type { ProxyContext } from './context';
 import type { HttpConnection } from './http-proxy';
 import { formatAddress, plainIp } from './net-util';
-import { pickEndpoint, type Cluster } from './routing';
+import { routeTarget } from './http/route-policy';
+import { pickEndpoint, type RouteEntry } from './routing';
 import { addFlag, newStreamInfo, since } from './stream-info';
 import { connectFailure } from './upstream-errors';
 
@@ -16,13 +17,13 @@ export function proxyUpgrade(
   req: IncomingMessage,
   down: Socket,
   head: Buffer,
-  route: { routeName: string; cluster?: Cluster },
+  route: RouteEntry | undefined,
 ): void {
   const info = newStreamInfo({
     kind: 'http',
     direction: conn.direction,
     listener: conn.listener,
-    filterChain: conn.match.filterChain,
+    filterChain: conn.chain.name,
     connectionId: conn.connectionId,
     downstreamRemote: conn.downstreamRemote,
     downstreamLocal: conn.downstreamLocal,
@@ -35,23 +36,30 @@ export function proxyUpgrade(
   info.userAgent = req.headers['user-agent'];
   const id = req.headers['x-request-id'];
   info.requestId = typeof id === 'string' ? id : randomUUID();
-  info.routeName = route.routeName;
-  const ep = route.cluster ? pickEndpoint(route.cluster, conn.dst) : undefined;
+  info.routeName = route?.name;
+  const target = routeTarget(route);
+  const cluster = 'cluster' in target ? target.cluster : undefined;
+  const ep = cluster ? pickEndpoint(cluster, conn.dst) : undefined;
   const reply = (code: number, text: string): void => {
     info.responseCode = code;
-    down.end(`HTTP/1.1 ${code} ${text}\r\ncontent-length: 0\r\nserver: envoy\r\nconnection: close\r\n\r\n`);
+    down.end(`HTTP/1.1 ${code} ${text}\r\ncontent-length: 0\r\nserver: ${conn.headers.server}\r\nconnection: close\r\n\r\n`);
     ctx.requestDone(info);
   };
-  if (!route.cluster) return reply(502, 'Bad Gateway');
-  info.cluster = route.cluster.name;
-  info.service = route.cluster.service;
+  if (!cluster) {
+    const r = 'reply' in target ? target.reply : undefined;
+    info.responseCodeDetails = r?.details;
+    if (r?.flag) addFlag(info, r.flag);
+    return reply(r?.code ?? 502, STATUS_CODES[r?.code ?? 502] ?? '');
+  }
+  info.cluster = cluster.name;
+  info.service = cluster.service;
   if (!ep) {
     addFlag(info, 'UH');
     return reply(503, 'Service Unavailable');
   }
   info.upstreamHost = formatAddress(ep.address, ep.port);
   const connectOpts: TcpNetConnectOpts = { host: ep.address, port: ep.port, noDelay: true };
-  if (conn.direction === 'inbound') connectOpts.localAddress = INBOUND_SOURCE_ADDRESS;
+  if (cluster.bind !== undefined) connectOpts.localAddress = cluster.bind;
   const up = connect(connectOpts);
   // A tunnel carries small interactive frames (WebSocket): no Nagle on either side.
   up.setNoDelay(true);

@@ -1,7 +1,7 @@
 // One upstream attempt of the fast path: writes the request, reads the response off a raw socket.
 import type { Socket } from 'node:net';
 import { ChunkedDecoder, chunkHeader, CRLF, LAST_CHUNK } from './chunked';
-import type { FastExchange } from './fast-exchange';
+import type { H1Exchange } from './h1-exchange';
 import { INVALID, NEED_MORE, parseResponseHead, type ResponseHead } from './http1-parser';
 import type { HostStats } from './stats';
 import { since } from './stream-info';
@@ -62,7 +62,7 @@ export class UpstreamAttempt implements UpstreamUser {
   private released = false;
 
   constructor(
-    private readonly ex: FastExchange,
+    private readonly ex: H1Exchange,
     readonly hs: HostStats,
     readonly host: string,
     readonly reusedRetry: boolean,

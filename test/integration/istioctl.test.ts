@@ -51,7 +51,7 @@ describe('istioctl proxy-config on the sleep pod', () => {
   it('log --level debug changes the proxy\'s loggers as curl -X POST localhost:15000/logging?level=debug does', async () => {
     const r = await cliOk(['istioctl', 'proxy-config', 'log', sleep, '--level', 'debug']);
     expect(r.stdout.split('\n')[0]).toBe(`${sleep}.default:`);
-    expect(r.stdout).toMatch(/active loggers:\n(  \S+: debug\n)+/);
+    expect(r.stdout).toMatch(/active loggers:\n( {2}\S+: debug\n)+/);
     const back = await cliOk(['istioctl', 'proxy-config', 'log', sleep, '--level', 'info']);
     expect(back.stdout).not.toContain(': debug');
   });

@@ -115,11 +115,20 @@ describe('sidecar-lab up interception', () => {
     expect(ct.stdout).not.toContain('sport=15001');
   });
 
-  it('has a Kubernetes API stand-in behind 10.96.0.1', async () => {
+  it("serves the lab's Kubernetes API behind 10.96.0.1 to the pods' service-account tokens, read-only", async () => {
     const kubernetes = status.services.find((s) => s.name === 'kubernetes');
     expect(kubernetes?.clusterIP).toBe('10.96.0.1');
-    const r = await cliOk(['exec', 'external', '-n', 'external', '--', 'curl', '-sS', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', 'http://10.96.0.1:443/get']);
-    expect(r.stdout).toBe('200');
+    const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
+    const curl = `curl -sS -m 10 --cacert ${sa}/ca.crt -H "Authorization: Bearer $(cat ${sa}/token)"`;
+    // From outside the mesh and from a meshed pod (through its sidecar), as kubelet-mounted clients do.
+    for (const [name, ns, container] of [['external', 'external', 'httpbin'], ['sleep', 'default', 'sleep']]) {
+      const list = await cliOk(['exec', name, '-n', ns, '-c', container, '--', 'sh', '-c', `${curl} https://kubernetes.default.svc/api/v1/namespaces/$(cat ${sa}/namespace)/pods`]);
+      const pods = JSON.parse(list.stdout) as { kind: string; items: { metadata: { name: string } }[] };
+      expect(pods.kind).toBe('PodList');
+      expect(pods.items.map((p) => p.metadata.name)).toContain(pod(name, ns).name);
+    }
+    const write = await cliOk(['exec', 'external', '-n', 'external', '--', 'sh', '-c', `${curl} -o /dev/null -w '%{http_code}' -X DELETE https://kubernetes.default.svc/api/v1/namespaces/external/pods/${pod('external', 'external').name}`]);
+    expect(write.stdout).toBe('403');
   });
 
   it('keeps the lab on an internal network with no way off the machine', async () => {

@@ -6,7 +6,7 @@ import type { LabPlan, PlannedPod, PlannedService } from '../plan/types';
 export interface ProxyConfigInput {
   version: string;
   pod: { name: string; namespace: string; ip: string; workload: string };
-  mesh: { outboundTrafficPolicy: { mode: string }; protocolDetectionTimeout?: unknown; connectTimeout?: unknown };
+  mesh: { outboundTrafficPolicy: { mode: string }; protocolDetectionTimeout?: unknown; connectTimeout?: unknown; accessLogFile?: string };
   services: {
     name: string;
     namespace: string;
@@ -121,6 +121,8 @@ export function proxyConfigFor(plan: LabPlan, pod: PlannedPod, version: string):
       outboundTrafficPolicy: { mode: plan.mesh.outboundTrafficPolicy.mode },
       ...(mesh['protocolDetectionTimeout'] !== undefined ? { protocolDetectionTimeout: mesh['protocolDetectionTimeout'] } : {}),
       ...(mesh['connectTimeout'] !== undefined ? { connectTimeout: mesh['connectTimeout'] } : {}),
+      // Istio's default profile logs nothing; the demo profile (and the built-in scenarios) set /dev/stdout.
+      ...(typeof mesh['accessLogFile'] === 'string' ? { accessLogFile: mesh['accessLogFile'] } : {}),
     },
     services: plan.services.filter((s) => s.type !== 'ExternalName').map(serviceConfig),
     serviceEntries: plan.serviceEntries.map(serviceEntryConfig),

@@ -6,6 +6,8 @@ import type { NodeConfig } from '../../../src-pod/node-agent/config';
 import { LABELS } from '../docker/engine';
 import type { ImageSet } from '../images/build';
 import { stateDir } from '../paths';
+import { removeApiState } from '../api/host-state';
+import { writePodCredentials } from '../api/pod-credentials';
 import { nodeContainerName } from '../plan/names';
 import { containerLogs, labFilter, removeLabResources, startContainer } from './docker-ops';
 import { labNetworkName as networkName } from '../plan/names';
@@ -93,6 +95,7 @@ async function removeAbandoned(docker: Docker, lab: string, log: (m: string) => 
   }
   log(`lab ${lab}: removing what an earlier, interrupted start left behind`);
   await removeLabResources(docker, lab);
+  await removeApiState(lab);
   return true;
 }
 
@@ -162,6 +165,8 @@ async function startLab(
   await waitForLog(node, 'node-agent: ready', 30_000);
   log(`node ${run.nodeIP}: kube-proxy rules and cluster DNS ready`);
 
+  // Service-account volumes and the terminals' kubeconfig exist before the first container mounts them.
+  await writePodCredentials(run.name, run.pods);
   const starter = new PodStarter(docker, images, labLabels);
   await Promise.all(
     run.pods.map(async (pod) => {
@@ -181,6 +186,10 @@ export async function labDown(
 ): Promise<number> {
   const labs = lab ? [lab] : await labsOnEngine(docker);
   const removed = await removeLabResources(docker, lab, (kind, name) => log(`removed ${kind} ${name}`));
-  for (const name of labs) rmSync(recordPath(name), { force: true });
+  for (const name of labs) {
+    // The lab's Kubernetes API goes with it: its process and its objects.
+    await removeApiState(name);
+    rmSync(recordPath(name), { force: true });
+  }
   return removed;
 }

@@ -5,6 +5,7 @@ import type { ImageSet } from '../images/build';
 import { tarOf } from '../docker/tar';
 import { containerLogs, execIn, runToCompletion, startContainer } from './docker-ops';
 import { containerName } from '../plan/names';
+import { SERVICE_ACCOUNT_MOUNT, TERMINAL_CONFIG_MOUNT, type PodIdentity } from '../api/pod-credentials';
 import { labNetworkName as networkName } from '../plan/names';
 
 export { containerName };
@@ -21,10 +22,8 @@ export interface AppRun {
   ports: number[];
 }
 
-export interface PodRun {
+export interface PodRun extends PodIdentity {
   lab: string;
-  namespace: string;
-  name: string;
   ip: string;
   nodeIP: string;
   resolvConf: string;
@@ -70,6 +69,11 @@ export function cniScript(nodeIP: string, resolvConf: string, etcHosts: string):
     `printf '%s' ${shellQuote(resolvConf)} > /etc/resolv.conf`,
     `printf '%s' ${shellQuote(etcHosts)} > /etc/hosts`,
   ].join('\n');
+}
+
+/** kubelet's service-account volume, read-only in every app container. */
+function serviceAccountBinds(pod: PodRun): string[] {
+  return pod.serviceAccountDir ? [`${pod.serviceAccountDir}:${SERVICE_ACCOUNT_MOUNT}:ro`] : [];
 }
 
 export class PodStarter {
@@ -157,7 +161,7 @@ export class PodStarter {
           ...this.labels(pod, app.name, 'app'),
           ...(app.replacedImage ? { [`${LABELS.container}.replaces`]: app.replacedImage } : {}),
         },
-        HostConfig: this.joined(pod, pause),
+        HostConfig: { ...this.joined(pod, pause), Binds: serviceAccountBinds(pod) },
       });
     }
     if (proxy && !pod.holdApplicationUntilProxyStarts) await proxy();
@@ -169,7 +173,11 @@ export class PodStarter {
         User: '0:0',
         Cmd: PAUSE_CMD,
         Labels: this.labels(pod, 'tap', 'tap'),
-        HostConfig: { ...this.joined(pod, pause), CapAdd: ['NET_ADMIN', 'NET_RAW'] },
+        HostConfig: {
+          ...this.joined(pod, pause),
+          CapAdd: ['NET_ADMIN', 'NET_RAW'],
+          Binds: [...serviceAccountBinds(pod), ...(pod.terminalDir ? [`${pod.terminalDir}:${TERMINAL_CONFIG_MOUNT}:ro`] : [])],
+        },
       });
     }
   }

@@ -69,6 +69,11 @@ export function readMeshConfig(r: Reader, obj: Record<string, unknown>): MeshCon
       }
     }
   }
+  const log = doc.value.accessLogFile;
+  // The sidecar writes its access log to its stdout only; Istio's default profile has none ("").
+  if (log !== undefined && log !== null && log !== '' && log !== '/dev/stdout') {
+    r.problems.add(doc.at('/accessLogFile'), `${what}: accessLogFile must be "/dev/stdout" or "" (the lab logs to the proxy's stdout only), got ${JSON.stringify(log)}`);
+  }
   const dc = readProxyConfig(
     doc.value.defaultConfig,
     (p) => doc.at('/defaultConfig' + p),

@@ -41,5 +41,6 @@ export function overlayScenario(base: Scenario, applied: Scenario): Scenario {
     // As in Istio, new injector values shape pods created afterwards; running pods keep their sidecar.
     ...(applied.injector?.declared ? { injector: applied.injector } : base.injector ? { injector: base.injector } : {}),
     ignored: [...base.ignored, ...applied.ignored],
+    documents: [...base.documents, ...applied.documents],
   };
 }

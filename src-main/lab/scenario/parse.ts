@@ -12,6 +12,7 @@ import type {
   IgnoredItem,
   InjectorConfig,
   IstioObject,
+  RawDocument,
   LabDoc,
   MeshConfig,
   NamespaceSpec,
@@ -36,6 +37,7 @@ interface Parts {
   sidecars: IstioObject[];
   serviceEntries: IstioObject[];
   ignored: IgnoredItem[];
+  documents: RawDocument[];
 }
 
 const emptyParts = (): Parts => ({
@@ -49,6 +51,7 @@ const emptyParts = (): Parts => ({
   sidecars: [],
   serviceEntries: [],
   ignored: [],
+  documents: [],
 });
 
 function readDocument(value: unknown, src: SourceRef, parts: Parts, problems: Problems): void {
@@ -76,6 +79,7 @@ function readDocument(value: unknown, src: SourceRef, parts: Parts, problems: Pr
   if (found.outcome === 'error') return problems.add(at(`/${found.at}`), found.message);
   const id = peekIdentity(value, found.namespaced);
   const label = objectLabel(kind, id.namespace, id.name);
+  if (kind !== 'List') parts.documents.push({ apiVersion, kind, value, source: src });
   if (found.outcome === 'ignore') {
     parts.ignored.push({
       ...at(''),
@@ -284,6 +288,7 @@ function finalize(parts: Parts, problems: Problems): Scenario {
     sidecars: parts.sidecars,
     serviceEntries: parts.serviceEntries,
     ignored: sortByPosition(parts.ignored, parts.files),
+    documents: parts.documents,
   };
 }
 
@@ -336,6 +341,7 @@ export function mergeScenarios(scenarios: Scenario[]): Scenario {
     parts.sidecars.push(...s.sidecars);
     parts.serviceEntries.push(...s.serviceEntries);
     parts.ignored.push(...s.ignored);
+    parts.documents.push(...s.documents);
   }
   const merged = finalize(parts, problems);
   problems.throwIfAny(parts.files);

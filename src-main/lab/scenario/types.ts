@@ -229,6 +229,14 @@ export interface IgnoredItem extends Pos {
   message: string;
 }
 
+/** One object of the manifests as written (a `List`'s items each on their own), for the lab's API to store. */
+export interface RawDocument {
+  apiVersion: string;
+  kind: string;
+  value: Record<string, unknown>;
+  source: SourceRef;
+}
+
 export interface Scenario {
   /** The Lab document's name, else the first file's base name. */
   name: string;
@@ -246,4 +254,6 @@ export interface Scenario {
   sidecars: IstioObject[];
   serviceEntries: IstioObject[];
   ignored: IgnoredItem[];
+  /** Every object read, modelled or ignored, in file and document order. */
+  documents: RawDocument[];
 }

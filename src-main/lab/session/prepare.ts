@@ -11,14 +11,18 @@ import type { LabPlan, PlannedContainer, PlannedPod } from '../plan/types';
 import type { LabRun, ServiceRecord } from '../runtime/lab';
 import type { AppRun, PodRun } from '../runtime/pod';
 import { resolveScenarioArg } from '../scenario/builtin';
+import type { RawDocument } from '../scenario/types';
 import { overlayScenario, parseScenarioFiles } from '../scenario';
 import { proxyConfigFor } from '../mesh/proxy-config';
+import { writtenPodSpec } from '../api/seed-context';
 
 export interface PreparedLab {
   file: string;
   /** Files applied to the running lab since `up`, in order. */
   applied: string[];
   plan: LabPlan;
+  /** Every object of the manifests as written, for the lab's Kubernetes API. */
+  documents: RawDocument[];
   /** Per pod, the istio-init arguments and environment (undefined: no sidecar). */
   init: Map<PlannedPod, { args: string[]; env: Record<string, string> } | undefined>;
 }
@@ -41,7 +45,7 @@ export async function prepareLab(arg: string, applied: string[] = []): Promise<P
     );
     init.set(pod, injected.hasInitContainer ? { args: injected.args, env: injected.env } : undefined);
   }
-  return { file, applied, plan, init };
+  return { file, applied, plan, init, documents: scenario.documents };
 }
 
 /** The lab's own images by short name (`sidecar-lab/demo`, `sidecar-lab/demo:latest`). */
@@ -160,10 +164,14 @@ export async function toLabRun(
     for (const c of pod.containers.filter((x) => x.role === 'app')) {
       apps.push(await appRun(docker, c, images, notes, `${pod.namespace}/${pod.name}`));
     }
+    const written = writtenPodSpec(prepared.documents, pod);
     pods.push({
       lab: plan.lab,
       namespace: pod.namespace,
       name: pod.name,
+      uid: pod.uid,
+      serviceAccount: typeof written.serviceAccountName === 'string' ? written.serviceAccountName : 'default',
+      automountToken: written.automountServiceAccountToken !== false,
       ip: pod.ip,
       nodeIP: plan.node.ip,
       resolvConf: pod.resolvConf,

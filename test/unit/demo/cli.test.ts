@@ -1,8 +1,8 @@
 // The demo command line: flag parsing in-process, and the real entry point run as a child process.
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { parseDemoArgs, usage } from '../../../src-pod/demo/cli';
+import { describe, expect, it, vi } from 'vitest';
+import { parseDemoArgs, startApp, usage } from '../../../src-pod/demo/cli';
 import { FlagError, parseFlags, parsePorts } from '../../../src-pod/demo/flags';
 
 const MAIN = fileURLToPath(new URL('../../../src-pod/demo/main.ts', import.meta.url));
@@ -62,6 +62,7 @@ describe('parseDemoArgs', () => {
     });
     expect(parseDemoArgs(['listen', '--port', '9080'])).toEqual({ app: 'listen', ports: [9080] });
     expect(parseDemoArgs(['httpbin'])).toEqual({ app: 'httpbin', ports: [80] });
+    expect(parseDemoArgs(['httpbin', '--log'])).toEqual({ app: 'httpbin', ports: [80], log: true });
   });
 
   it('knows help', () => {
@@ -75,6 +76,33 @@ describe('parseDemoArgs', () => {
     expect(() => parseDemoArgs(['nginx'])).toThrow('unknown app: nginx');
     expect(() => parseDemoArgs(['echo', '--banner', 'x'])).toThrow('unknown flag: --banner');
     expect(() => parseDemoArgs(['httpbin', '--host='])).toThrow('flag --host needs a value');
+  });
+});
+
+describe('per-request log lines', () => {
+  // A load test through the container log measures dockerd ingesting lines, not the network.
+  it('are printed only with --log', async () => {
+    const lines = async (argv: string[]): Promise<string[]> => {
+      const cmd = parseDemoArgs(argv);
+      if (cmd.app === 'help') throw new Error('help');
+      const app = await startApp(cmd);
+      const written: string[] = [];
+      const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        written.push(String(chunk));
+        return true;
+      });
+      try {
+        const res = await fetch(`http://127.0.0.1:${app.ports[0]}/get`);
+        await res.text();
+      } finally {
+        spy.mockRestore();
+        await app.close();
+      }
+      return written;
+    };
+    expect(await lines(['httpbin', '--port', '0', '--host', '127.0.0.1'])).toEqual([]);
+    const logged = await lines(['httpbin', '--port', '0', '--host', '127.0.0.1', '--log']);
+    expect(logged.join('')).toContain('GET /get');
   });
 });
 
@@ -93,6 +121,9 @@ describe('demo entry point', () => {
       [['bogus'], 'unknown app: bogus'],
       [['httpbin', '--prot', '80'], 'unknown flag: --prot'],
       [['echo', '--port', 'x'], 'invalid port: "x"'],
+      [['fortio', 'load', '-qps', 'x', 'http://h/'], 'invalid value "x" for flag -qps'],
+      [['fortio', 'serve'], 'fortio: unknown command serve'],
+      [['relay', '--route', '80'], 'relay: --route takes PORT=HOST:PORT'],
     ] as const) {
       const run = spawnSync(process.execPath, [...NODE_ARGS, ...args], {
         encoding: 'utf8',

@@ -58,19 +58,24 @@ describe('admin endpoints', () => {
     const dump = JSON.parse((await call(h.ports.admin, '/config_dump')).body) as { configs: { '@type': string }[] };
     expect(dump.configs.map((c) => c['@type'].split('.').pop())).toEqual([
       'BootstrapConfigDump',
-      'ListenersConfigDump',
       'ClustersConfigDump',
+      'ListenersConfigDump',
+      'ScopedRoutesConfigDump',
       'RoutesConfigDump',
+      'SecretsConfigDump',
     ]);
     const text = JSON.stringify(dump);
     expect(text).toContain('"name":"virtualOutbound"');
     expect(text).toContain('"name":"outbound|9080||reviews.default.svc.cluster.local"');
     expect(text).toContain('"name":"9080"');
-    expect(text).toContain('"domains":["reviews.default.svc.cluster.local","reviews.default.svc.cluster.local:9080"');
+    // Current Istio lists each name once and sets ignore_port_in_host_matching.
+    expect(text).toContain('"domains":["reviews.default.svc.cluster.local","reviews","reviews.default.svc","reviews.default","10.96.0.20"]');
+    expect(text).toContain('"@type":"type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"');
 
     const listeners = (await call(h.ports.admin, '/listeners')).body;
     expect(listeners).toContain(`virtualOutbound::0.0.0.0:${h.ports.outbound}\n`);
-    expect(listeners).toContain(`${VIP}_9080::${VIP}:9080\n`);
+    // An HTTP port is one 0.0.0.0_PORT listener in Istio, not one per VIP.
+    expect(listeners).not.toContain(`${VIP}_9080`);
     expect(listeners).toContain('0.0.0.0_9080::0.0.0.0:9080\n');
 
     const clusters = (await call(h.ports.admin, '/clusters')).body;
@@ -78,7 +83,8 @@ describe('admin endpoints', () => {
     expect(clusters).toContain(`outbound|9080||reviews.default.svc.cluster.local::127.0.0.1:${upstreamPort}::health_flags::healthy\n`);
 
     const stats = (await call(h.ports.admin, '/stats')).body;
-    expect(stats).toContain(`listener.0.0.0.0_${h.ports.outbound}.downstream_cx_total: 1\n`);
+    // The connection was handed to the 0.0.0.0_9080 listener (use_original_dst): its stats count it.
+    expect(stats).toContain('listener.0.0.0.0_9080.downstream_cx_total: 1\n');
     expect(stats).toContain('cluster.outbound|9080||reviews.default.svc.cluster.local.upstream_rq_total: 1\n');
     expect(stats).toContain('cluster.outbound|9080||reviews.default.svc.cluster.local.upstream_rq_2xx: 1\n');
     const filtered = (await call(h.ports.admin, '/stats?filter=upstream_rq_2xx')).body;
@@ -136,8 +142,8 @@ describe('/lab/flows', () => {
     const req = backlog.find((e) => e.type === 'request');
     expect(req).toMatchObject({
       direction: 'outbound',
-      listener: 'virtualOutbound',
-      filterChain: `${VIP}_9080`,
+      listener: '0.0.0.0_9080',
+      filterChain: '',
       protocol: 'http',
       originalDst: { address: VIP, port: 9080 },
       cluster: 'outbound|9080||reviews.default.svc.cluster.local',

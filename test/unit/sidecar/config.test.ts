@@ -1,7 +1,7 @@
 // Config validation: defaults, derived protocols, and errors that name the field.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, validateConfig } from '../../../src-pod/sidecar/config';
-import { portHandling, portProtocol } from '../../../src-pod/sidecar/protocol';
+import { listenerProtocol, portProtocol } from '../../../src-pod/sidecar/protocol';
 import { baseConfig } from './helpers';
 
 describe('validateConfig', () => {
@@ -20,11 +20,12 @@ describe('validateConfig', () => {
     });
     expect(c.mesh).toEqual({
       outboundTrafficPolicy: { mode: 'ALLOW_ANY' },
-      protocolDetectionTimeoutMs: 5000,
+      // Istio's defaults: no detection timeout (0) and no access log (the default profile).
+      protocolDetectionTimeoutMs: 0,
       connectTimeoutMs: 10000,
       httpRetryAttempts: 2,
       routeTimeoutMs: 0,
-      accessLogFile: '/dev/stdout',
+      accessLogFile: '',
     });
     expect(c.pod.workload).toBe('sleep');
     const svc = c.services[0];
@@ -85,27 +86,38 @@ describe('validateConfig', () => {
 
 describe('port protocol (Istio rules)', () => {
   it('reads the name prefix up to the first dash and prefers appProtocol', () => {
-    expect(portProtocol('http')).toBe('HTTP');
-    expect(portProtocol('http-web')).toBe('HTTP');
-    expect(portProtocol('HTTP2-x')).toBe('HTTP2');
-    expect(portProtocol('grpc-api')).toBe('GRPC');
-    expect(portProtocol('grpc-web')).toBe('GRPC-Web');
-    expect(portProtocol('tcp-db')).toBe('TCP');
-    expect(portProtocol('tls-x')).toBe('TLS');
-    expect(portProtocol('mysql')).toBe('MySQL');
-    expect(portProtocol('httpx')).toBe('UNSUPPORTED');
-    expect(portProtocol('')).toBe('UNSUPPORTED');
-    expect(portProtocol('web', 'http')).toBe('HTTP');
-    expect(portProtocol('http', 'tcp')).toBe('TCP');
-    expect(portProtocol('x', 'kubernetes.io/h2c')).toBe('HTTP2');
-    expect(portProtocol('http', undefined, 'UDP')).toBe('UDP');
+    expect(portProtocol(8080, 'http')).toBe('HTTP');
+    expect(portProtocol(8080, 'http-web')).toBe('HTTP');
+    expect(portProtocol(8080, 'HTTP2-x')).toBe('HTTP2');
+    expect(portProtocol(8080, 'grpc-api')).toBe('GRPC');
+    expect(portProtocol(8080, 'grpc-web')).toBe('GRPC-Web');
+    expect(portProtocol(8080, 'tcp-db')).toBe('TCP');
+    expect(portProtocol(8080, 'tls-x')).toBe('TLS');
+    expect(portProtocol(8080, 'mysql')).toBe('MySQL');
+    expect(portProtocol(8080, 'httpx')).toBe('UNSUPPORTED');
+    expect(portProtocol(8080, '')).toBe('UNSUPPORTED');
+    expect(portProtocol(8080, 'web', 'http')).toBe('HTTP');
+    expect(portProtocol(8080, 'http', 'tcp')).toBe('TCP');
+    expect(portProtocol(8080, 'x', 'kubernetes.io/h2c')).toBe('HTTP2');
+    expect(portProtocol(8080, 'http', undefined, 'UDP')).toBe('UDP');
+    // kube.ConvertProtocol: an unknown appProtocol is not rescued by the name; undeclared 25/53/3306/27017 are TCP.
+    expect(portProtocol(8080, 'http', 'custom')).toBe('UNSUPPORTED');
+    for (const p of [25, 53, 3306, 27017]) expect(portProtocol(p, ''), String(p)).toBe('TCP');
+    expect(portProtocol(25, 'http')).toBe('HTTP');
+    expect(portProtocol(3307, '')).toBe('UNSUPPORTED');
+  });
+
+  it('reads a ServiceEntry port by its protocol field only', () => {
+    const c = validateConfig(baseConfig({ serviceEntries: [{ name: 'e', namespace: 'n', hosts: ['a.com'], ports: [{ number: 80, name: 'http' }, { number: 81, name: 'x', protocol: 'HTTP' }] }] }));
+    expect(c.serviceEntries[0].ports.map((p) => p.istioProtocol)).toEqual(['UNSUPPORTED', 'HTTP']);
   });
 
   it('maps protocols to proxy handling', () => {
-    expect(portHandling('HTTP')).toBe('http');
-    expect(portHandling('UNSUPPORTED')).toBe('auto');
-    expect(portHandling('TCP')).toBe('tcp');
-    expect(portHandling('MySQL')).toBe('tcp');
-    expect(portHandling('GRPC')).toBe('tcp');
+    expect(listenerProtocol('HTTP')).toBe('http');
+    expect(listenerProtocol('UNSUPPORTED')).toBe('auto');
+    expect(listenerProtocol('TCP')).toBe('tcp');
+    expect(listenerProtocol('MySQL')).toBe('tcp');
+    expect(listenerProtocol('GRPC')).toBe('http');
+    expect(listenerProtocol('UDP')).toBe('none');
   });
 });

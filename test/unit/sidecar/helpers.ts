@@ -212,10 +212,26 @@ export function baseConfig(over: Record<string, unknown> = {}): Record<string, u
   return {
     version: 't1',
     pod: { name: 'sleep-1', namespace: 'default', ip: '127.0.0.1' },
-    mesh: { outboundTrafficPolicy: { mode: 'ALLOW_ANY' }, protocolDetectionTimeout: '300ms' },
+    mesh: { outboundTrafficPolicy: { mode: 'ALLOW_ANY' }, protocolDetectionTimeout: '300ms', accessLogFile: '/dev/stdout' },
     services: [],
     serviceEntries: [],
     inboundPorts: [],
     ...over,
+  };
+}
+
+/**
+ * Declares `ports` as HTTP through a ServiceEntry without addresses, so the proxy has a
+ * `0.0.0.0_PORT` listener there (Istio's HCM with allow_any). Without it an undeclared port is
+ * only the catch-all TCP byte pipe, as in Istio.
+ */
+export function withHttpPorts(config: Record<string, unknown>, ...ports: number[]): Record<string, unknown> {
+  const entries = (config['serviceEntries'] as unknown[] | undefined) ?? [];
+  return {
+    ...config,
+    serviceEntries: [
+      ...entries,
+      ...ports.map((p) => ({ name: `http-${p}`, namespace: 'default', hosts: [`http-${p}.test.example`], ports: [{ number: p, name: 'http', protocol: 'HTTP' }], resolution: 'NONE' })),
+    ],
   };
 }

@@ -1,9 +1,11 @@
 // The per-request fast paths: cached timestamps, lazy flow events, cached metric labels, TCP_NODELAY.
 import { Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { validateConfig } from '../../../src-pod/sidecar/config';
 import { ProxyContext } from '../../../src-pod/sidecar/context';
 import { FlowLog, flowEvent, toFlowEvent, type FlowEvent } from '../../../src-pod/sidecar/flow-events';
 import { IstioMetrics } from '../../../src-pod/sidecar/prometheus';
+import { compileTable } from '../../../src-pod/sidecar/routing';
 import { EnvoyStats } from '../../../src-pod/sidecar/stats';
 import { isoTime, newStreamInfo, snapshotStreamInfo, type StreamInfo } from '../../../src-pod/sidecar/stream-info';
 import { baseConfig, closeServer, httpVia, listenHttp, listenTcp, readUntil, startSidecar, tcpVia, waitFor } from './helpers';
@@ -233,6 +235,8 @@ describe('ProxyContext', () => {
   it('writes the access log line with the cached timestamp', async () => {
     const lines: string[] = [];
     const ctx = new ProxyContext({ accessLogWrite: (t) => lines.push(t) });
+    // The mesh's accessLogFile turns the log on (Istio's default profile has none).
+    ctx.table = compileTable(validateConfig(baseConfig()));
     ctx.requestDone(finished());
     await ctx.flushLogs();
     expect(lines).toHaveLength(1);

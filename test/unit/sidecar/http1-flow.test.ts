@@ -20,7 +20,7 @@ const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 describe('framing', () => {
   it('answers pipelined requests in order', async () => {
     const up = await upstream((t, s) => s.write(ok(/^\w+ (\S+)/.exec(t)?.[1] ?? '?')));
-    const h = await sidecar();
+    const h = await sidecar(baseConfig(), up.port);
     const c = await client(h, up.port);
     c.write('GET /1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /2 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhiGET /3 HTTP/1.1\r\nHost: x\r\n\r\n');
     const text = await readResponses(c, 3);
@@ -48,7 +48,7 @@ describe('framing', () => {
   it('reuses upstream connections, except after Connection: close or a keep-alive hint of a second', async () => {
     const replies = ['HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', 'HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 0\r\n\r\n', 'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'];
     const up = await upstream((t, s) => s.write(replies[Number(/^GET \/(\d)/.exec(t)?.[1])]));
-    const h = await sidecar();
+    const h = await sidecar(baseConfig(), up.port);
     const c = await client(h, up.port);
     for (const path of ['/0', '/0', '/1', '/0', '/2', '/0']) {
       c.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
@@ -59,7 +59,7 @@ describe('framing', () => {
 
   it('takes a head split across reads and a body in many small writes', async () => {
     const up = await upstream((t, s) => s.write(ok(t.slice(t.indexOf('\r\n\r\n') + 4))));
-    const h = await sidecar();
+    const h = await sidecar(baseConfig(), up.port);
     const c = await client(h, up.port);
     const body = 'abcdefghijklmnopqrstuvwxyz'.repeat(4);
     const req = `POST /split HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nUser-Agent: slow\r\n\r\n${body}`;
@@ -74,7 +74,7 @@ describe('framing', () => {
 
   it('takes a chunked request split at every byte', async () => {
     const up = await upstream((t, s) => s.write(ok(String(t.length))));
-    const h = await sidecar();
+    const h = await sidecar(baseConfig(), up.port);
     const c = await client(h, up.port);
     const req = 'PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1;a=b\r\n!\r\n0\r\nx: y\r\n\r\n';
     for (const ch of req) {
@@ -97,7 +97,7 @@ describe('failures', () => {
       s.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc');
       setTimeout(() => s.destroy(), 30);
     });
-    const h = await sidecar();
+    const h = await sidecar(baseConfig(), up.port);
     const c = await client(h, up.port);
     c.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     expect((await readUntil(c, () => false)).endsWith('\r\n\r\nabc')).toBe(true);
@@ -107,7 +107,7 @@ describe('failures', () => {
 
   it('flags DC when the client goes away mid-request, and counts what it sent', async () => {
     const up = await upstream(() => undefined);
-    const h = await sidecar();
+    const h = await sidecar(baseConfig(), up.port);
     const c = await client(h, up.port);
     c.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc');
     await waitFor(() => up.got.length === 1 && up.got[0].endsWith('abc'));
@@ -122,7 +122,7 @@ describe('failures', () => {
 
   it('flags DC when the client half-closes before the response (Node closes too)', async () => {
     const up = await upstream((_t, s) => setTimeout(() => s.write(ok('late')), 50));
-    const h = await sidecar();
+    const h = await sidecar(baseConfig(), up.port);
     const c = await client(h, up.port);
     c.end('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(await readUntil(c, () => false)).toBe('');
@@ -136,7 +136,7 @@ describe('failures', () => {
       else if (t.startsWith('GET /big')) s.write(`HTTP/1.1 200 OK\r\nX: ${'y'.repeat(20_000)}\r\nContent-Length: 0\r\n\r\n`);
       else s.write('garbage\r\n\r\n');
     });
-    const h = await sidecar();
+    const h = await sidecar(baseConfig(), up.port);
     const reply = 'upstream connect error or disconnect/reset before headers. reset reason: connection termination';
     for (const path of ['/close', '/garbage', '/big']) {
       const c = await client(h, up.port);
@@ -221,7 +221,7 @@ describe('flow control', () => {
       });
     });
     later(() => closeServer(upstreamServer as HttpServer));
-    const h = await sidecar();
+    const h = await sidecar(baseConfig(), port);
     const body = Buffer.alloc(size);
     for (let i = 0; i < size; i++) body[i] = i % 251;
     let held = 0;

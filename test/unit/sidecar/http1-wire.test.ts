@@ -1,9 +1,9 @@
 // HTTP/1.1 through the proxy, byte for byte on both sides: what Node's http path has always put
-// on the wire, which the fast path (fast-connection.ts) must reproduce.
+// on the wire, which the fast path (h1-connection.ts) must reproduce.
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseConfig, closeServer, readUntil, startSidecar, waitFor, type Harness } from './helpers';
-import { masked, rawClient, rawUpstream, readResponses, type RawUpstream } from './wire';
+import { baseConfig, closeServer, readUntil, startSidecar, waitFor, withHttpPorts, type Harness } from './helpers';
+import { masked, PEER, rawClient, rawUpstream, readResponses, type RawUpstream } from './wire';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -14,7 +14,7 @@ afterEach(async () => {
 async function setup(onRequest: (text: string, s: Socket, conn: number) => void, config = baseConfig()): Promise<{ h: Harness; up: RawUpstream; client: () => Promise<Socket> }> {
   const up = await rawUpstream(onRequest);
   cleanup.push(() => closeServer(up.server));
-  const h = await startSidecar(config);
+  const h = await startSidecar(withHttpPorts(config, up.port));
   cleanup.push(() => h.close());
   const client = async (): Promise<Socket> => {
     const s = await rawClient(h, h.ports.outbound, { address: '127.0.0.1', port: up.port });
@@ -36,7 +36,7 @@ describe('request and response heads', () => {
     );
     expect(masked(up.got[0])).toBe(
       'GET /a?b=1 HTTP/1.1\r\nHost: x.example\r\nUser-Agent: t\r\nX-Dup: 1\r\nx-dup: 2\r\n' +
-        'x-forwarded-proto: http\r\nx-request-id: <id>\r\nx-envoy-attempt-count: 1\r\nConnection: keep-alive\r\n\r\n',
+        'x-forwarded-proto: http\r\nx-request-id: <id>\r\nx-envoy-attempt-count: 1\r\n' + PEER + 'Connection: keep-alive\r\n\r\n',
     );
     await waitFor(() => h.logs.length === 1);
     expect(h.logs[0]).toMatch(/"GET \/a\?b=1 HTTP\/1\.1" 200 - via_upstream - "-" 0 2 \d+ \d+ "-" "t" "[0-9a-f-]{36}" "x\.example" /);
@@ -47,7 +47,7 @@ describe('request and response heads', () => {
     const c = await client();
     c.write('GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\nx-request-id: rid\r\n\r\n');
     expect(masked(await readResponses(c, 1))).toBe(`HTTP/1.1 200 \r\nContent-Length: 1\r\nx-envoy-upstream-service-time: <t>\r\nserver: envoy\r\n${KA}\r\nx`);
-    expect(up.got[0]).toBe('GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\nx-request-id: rid\r\nx-envoy-attempt-count: 1\r\nConnection: keep-alive\r\n\r\n');
+    expect(masked(up.got[0])).toBe('GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\nx-request-id: rid\r\nx-envoy-attempt-count: 1\r\n' + PEER + 'Connection: keep-alive\r\n\r\n');
   });
 
   it('forwards a content-length body and frames a body-less POST as chunked, as Node did', async () => {
@@ -57,8 +57,8 @@ describe('request and response heads', () => {
     expect(masked(await readResponses(c, 2))).toBe(`HTTP/1.1 201 Created\r\ncontent-length: 0\r\nx-envoy-upstream-service-time: <t>\r\nserver: envoy\r\n${KA}\r\n`.repeat(2));
     // Node's path sent pipelined requests on parallel connections, the fast path one after another.
     expect(masked(up.got.join(''))).toBe(
-      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nx-forwarded-proto: http\r\nx-request-id: <id>\r\nx-envoy-attempt-count: 1\r\nConnection: keep-alive\r\n\r\nabc' +
-        'POST /e HTTP/1.1\r\nHost: x\r\nx-forwarded-proto: http\r\nx-request-id: <id>\r\nx-envoy-attempt-count: 1\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nx-forwarded-proto: http\r\nx-request-id: <id>\r\nx-envoy-attempt-count: 1\r\n' + PEER + 'Connection: keep-alive\r\n\r\nabc' +
+        'POST /e HTTP/1.1\r\nHost: x\r\nx-forwarded-proto: http\r\nx-request-id: <id>\r\nx-envoy-attempt-count: 1\r\n' + PEER + 'Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
     );
   });
 
@@ -70,7 +70,7 @@ describe('request and response heads', () => {
       new RegExp(`^HTTP/1\\.1 200 OK\\r\\nx-envoy-upstream-service-time: <t>\\r\\nserver: envoy\\r\\n${KA}Transfer-Encoding: chunked\\r\\n\\r\\n(2\\r\\nhi\\r\\n3\\r\\n th\\r\\n|5\\r\\nhi th\\r\\n)0\\r\\n\\r\\n$`),
     );
     expect(masked(up.got[0])).toBe(
-      'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nx-forwarded-proto: http\r\nx-request-id: <id>\r\nx-envoy-attempt-count: 1\r\nConnection: keep-alive\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+      'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nx-forwarded-proto: http\r\nx-request-id: <id>\r\nx-envoy-attempt-count: 1\r\n' + PEER + 'Connection: keep-alive\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
     );
     await waitFor(() => h.logs.length === 1);
     expect(h.logs[0]).toContain('"POST / HTTP/1.1" 200 - via_upstream - "-" 3 5 ');
@@ -123,7 +123,7 @@ describe('local replies', () => {
   it('writes 503 no healthy upstream and 502 block_all as before, keep-alive then close', async () => {
     const config = baseConfig({
       services: [{ name: 'a', namespace: 'default', clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80 }], endpoints: [] }],
-      mesh: { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } },
+      mesh: { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' }, accessLogFile: '/dev/stdout' },
     });
     const h = await startSidecar(config);
     cleanup.push(() => h.close());
@@ -133,11 +133,12 @@ describe('local replies', () => {
     const reply503 = (conn: string): string =>
       `HTTP/1.1 503 Service Unavailable\r\ncontent-length: 19\r\ncontent-type: text/plain\r\ndate: <date>\r\nserver: envoy\r\n${conn}\r\nno healthy upstream`;
     expect(masked(await readUntil(uh, () => false))).toBe(reply503(KA) + reply503('Connection: close\r\n'));
-    const blocked = await rawClient(h, h.ports.outbound, { address: '127.0.0.1', port: 1 });
-    blocked.write(two);
+    // block_all is a route of the per-port listener: another address on a declared HTTP port, another Host.
+    const blocked = await rawClient(h, h.ports.outbound, { address: '127.0.0.1', port: 80 });
+    blocked.write(two.replaceAll('a.default.svc.cluster.local', 'elsewhere.example'));
     const reply502 = (conn: string): string => `HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\ndate: <date>\r\nserver: envoy\r\n${conn}\r\n`;
     expect(masked(await readUntil(blocked, () => false))).toBe(reply502(KA) + reply502('Connection: close\r\n'));
-    await waitFor(() => h.logs.length === 4);
+    await waitFor(() => h.logs.length === 4).catch((e: Error) => { throw new Error(`${e.message}: ${h.logs.join('\n')}`); });
     expect(h.logs[0]).toContain('"POST / HTTP/1.1" 503 UH no_healthy_upstream - "-" 3 19 ');
     // block_all reads the body but never counts it.
     expect(h.logs[2]).toContain('"POST / HTTP/1.1" 502 - direct_response - "-" 0 0 ');

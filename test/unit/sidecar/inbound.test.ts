@@ -42,7 +42,8 @@ describe('inbound', () => {
     const h = await sidecar({ inboundPorts: [{ port: app.port, name: 'http-web', service: 'httpbin.default.svc.cluster.local' }] });
     const r = await httpVia(h, h.ports.inbound, { address: POD_IP, port: app.port }, { host: 'httpbin:8000', headers: { 'x-request-id': 'abc' } });
     expect(r.status).toBe(200);
-    expect(r.headers.server).toBe('envoy');
+    // Istio's inbound connection manager names itself istio-envoy.
+    expect(r.headers.server).toBe('istio-envoy');
     expect(app.seen[0].remoteAddress).toBe('127.0.0.6');
     expect(app.seen[0].headers['x-request-id']).toBe('abc');
     expect(app.seen[0].headers['x-envoy-attempt-count']).toBeUndefined();

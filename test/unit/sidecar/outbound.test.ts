@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   baseConfig,
+  withHttpPorts,
   closeServer,
   httpVia,
   listenHttp,
@@ -133,8 +134,8 @@ describe('outbound HTTP to a Service', () => {
   it('routes by Host: an unknown Host on a service port goes to PassthroughCluster (allow_any)', async () => {
     const up = track(await listenHttp());
     const other = track(await listenHttp());
-    const h = await sidecar(baseConfig({ services: [httpbin([up.port])] }));
-    // Same port 80, an unknown IP and Host: the 0.0.0.0_80 route's allow_any virtual host.
+    const h = await sidecar(withHttpPorts(baseConfig({ services: [httpbin([up.port])] }), other.port));
+    // A declared HTTP port, an unknown IP and Host: the 0.0.0.0_PORT route's allow_any virtual host.
     const r = await httpVia(h, h.ports.outbound, { address: '127.0.0.1', port: other.port }, { host: 'example.com' });
     expect(r.status).toBe(200);
     expect(other.seen).toHaveLength(1);
@@ -144,30 +145,36 @@ describe('outbound HTTP to a Service', () => {
 });
 
 describe('outbound to unknown destinations', () => {
-  it('passes HTTP through under ALLOW_ANY', async () => {
+  it('pipes HTTP to an undeclared port untouched to PassthroughCluster under ALLOW_ANY (no HTTP on the catch-all)', async () => {
     const up = track(await listenHttp());
     const h = await sidecar(baseConfig());
     const r = await httpVia(h, h.ports.outbound, { address: '127.0.0.1', port: up.port }, { host: 'example.org' });
     expect(r.status).toBe(200);
-    expect(r.headers.server).toBe('envoy');
+    // Istio's virtualOutbound catch-all is a TCP proxy: the upstream's own headers, no envoy ones.
+    expect(r.headers.server).toBe('upstream');
+    expect(r.headers['x-envoy-upstream-service-time']).toBeUndefined();
     await waitFor(() => h.logs.length === 1);
-    expect(h.logs[0]).toMatch(/"127\.0\.0\.1:\d+" PassthroughCluster 127\.0\.0\.1:\d+ 127\.0\.0\.1:\d+ .* allow_any$/);
+    expect(h.logs[0]).toMatch(/"- - -" 0 - - - "-" \d+ \d+ \d+ - "-" "-" "-" "-" "127\.0\.0\.1:\d+" PassthroughCluster 127\.0\.0\.1:\d+ 127\.0\.0\.1:\d+ .* - -$/);
   });
 
-  it('answers HTTP with 502 block_all and closes TCP at once under REGISTRY_ONLY', async () => {
+  it('REGISTRY_ONLY: 502 block_all on a declared HTTP port; elsewhere BlackHoleCluster closes the connection (UH)', async () => {
     const up = track(await listenHttp());
-    const h = await sidecar(baseConfig({ mesh: { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' }, protocolDetectionTimeout: '300ms' } }));
-    const r = await httpVia(h, h.ports.outbound, { address: '127.0.0.1', port: up.port }, { host: 'example.org' });
+    const declared = track(await listenHttp());
+    const h = await sidecar(withHttpPorts(baseConfig({ mesh: { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' }, protocolDetectionTimeout: '300ms', accessLogFile: '/dev/stdout' } }), declared.port));
+    const r = await httpVia(h, h.ports.outbound, { address: '127.0.0.1', port: declared.port }, { host: 'example.org' });
     expect(r.status).toBe(502);
-    expect(up.seen).toHaveLength(0);
+    expect(declared.seen).toHaveLength(0);
+    // The catch-all has no HTTP routes: the client sees its connection closed, not a 502.
+    await expect(httpVia(h, h.ports.outbound, { address: '127.0.0.1', port: up.port }, { host: 'example.org' })).rejects.toThrow(/socket hang up|ECONNRESET/);
     const s = await tcpVia(h, h.ports.outbound, { address: '127.0.0.1', port: up.port });
     s.write('\x00\x01binary');
     const started = Date.now();
     await readUntil(s, () => false);
     expect(Date.now() - started).toBeLessThan(250);
-    await waitFor(() => h.logs.length === 2);
+    expect(up.seen).toHaveLength(0);
+    await waitFor(() => h.logs.length === 3);
     expect(h.logs[0]).toMatch(/"GET \/ HTTP\/1\.1" 502 - direct_response - "-" 0 0 \d+ - .* "example\.org" "-" - - 127\.0\.0\.1:\d+ .* block_all$/);
-    expect(h.logs[1]).toMatch(/^\[[^\]]+\] "- - -" 0 UH - - "-" 8 0 \d+ - "-" "-" "-" "-" "-" BlackHoleCluster - 127\.0\.0\.1:\d+ 127\.0\.\d+\.\d+:\d+ - -$/);
+    for (const l of h.logs.slice(1)) expect(l).toMatch(/^\[[^\]]+\] "- - -" 0 UH - - "-" \d+ 0 \d+ - "-" "-" "-" "-" "-" BlackHoleCluster - 127\.0\.0\.1:\d+ 127\.0\.\d+\.\d+:\d+ - -$/);
   });
 
   it('pipes TCP both ways with half-close to the original destination', async () => {
@@ -197,16 +204,22 @@ describe('protocol detection', () => {
       s.on('data', () => s.end('221 bye\r\n'));
     });
 
-  it('holds a server-first banner for the detection timeout on an undeclared port', async () => {
+  it('holds a server-first banner for the detection timeout on an undeclared port, but not on unnamed 25 (TCP to Istio)', async () => {
     const b = track(await banner());
-    const h = await sidecar(baseConfig({ services: [{ ...httpbin([b.port], 'db'), ports: [{ name: 'db', port: 25, targetPort: b.port }] }] }));
-    const started = Date.now();
-    const s = await tcpVia(h, h.ports.outbound, { address: VIP, port: 25 });
+    const h = await sidecar(baseConfig({ services: [{ ...httpbin([b.port], 'db'), ports: [{ name: 'db', port: 2525, targetPort: b.port }, { name: 'db25', port: 25, targetPort: b.port }] }] }));
+    let started = Date.now();
+    const s = await tcpVia(h, h.ports.outbound, { address: VIP, port: 2525 });
     expect(await readUntil(s, (t) => t.includes('\n'))).toBe('220 banner\r\n');
     const waited = Date.now() - started;
     expect(waited).toBeGreaterThanOrEqual(280);
     expect(waited).toBeLessThan(2000);
     s.destroy();
+    // kube.ConvertProtocol: an undeclared protocol on 25, 53, 3306 or 27017 is TCP, so no sniffing there.
+    started = Date.now();
+    const smtp = await tcpVia(h, h.ports.outbound, { address: VIP, port: 25 });
+    expect(await readUntil(smtp, (t) => t.includes('\n'))).toBe('220 banner\r\n');
+    expect(Date.now() - started).toBeLessThan(200);
+    smtp.destroy();
   });
 
   it('delivers the banner at once when the port is declared tcp-', async () => {

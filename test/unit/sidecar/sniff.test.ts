@@ -6,10 +6,10 @@ import { detectProtocol, sniff } from '../../../src-pod/sidecar/sniff';
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
 describe('detectProtocol', () => {
-  it('recognises HTTP/1.x request lines, also split across reads', () => {
-    expect(detectProtocol(b('GET / HTTP/1.1\r\nHost: x\r\n\r\n'))).toBe('http1');
-    expect(detectProtocol(b('POST /a?b=c HTTP/1.0\r\n'))).toBe('http1');
-    expect(detectProtocol(b('M-SEARCH * HTTP/1.1'))).toBe('http1');
+  it('recognises HTTP/1.x request lines as the HTTP inspector names them (ALPN http/1.1, http/1.0), also split across reads', () => {
+    expect(detectProtocol(b('GET / HTTP/1.1\r\nHost: x\r\n\r\n'))).toBe('http/1.1');
+    expect(detectProtocol(b('POST /a?b=c HTTP/1.0\r\n'))).toBe('http/1.0');
+    expect(detectProtocol(b('M-SEARCH * HTTP/1.1'))).toBe('http/1.1');
     for (const partial of ['G', 'GE', 'GET', 'GET ', 'GET /', 'GET / ', 'GET / HTTP/', 'OPTIO']) {
       expect(detectProtocol(b(partial)), partial).toBe('need-more');
     }
@@ -53,7 +53,7 @@ describe('sniff', () => {
     await new Promise((r) => setTimeout(r, 20));
     client.write('TP/1.1\r\nHost: a\r\n\r\n');
     const r = await result;
-    expect(r).toMatchObject({ protocol: 'http1', timedOut: false, closed: false });
+    expect(r).toMatchObject({ protocol: 'http/1.1', timedOut: false, closed: false });
     expect(r.head.toString()).toContain('GET / HTTP/1.1');
   });
 

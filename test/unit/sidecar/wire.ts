@@ -1,7 +1,7 @@
 // Raw-socket plumbing for the byte-exact HTTP/1.1 tests: scripted upstreams and clients.
 import { connect, type Server, type Socket } from 'node:net';
 import { afterEach } from 'vitest';
-import { baseConfig, closeServer, listenTcp, readUntil, startSidecar, type Harness } from './helpers';
+import { baseConfig, closeServer, listenTcp, readUntil, startSidecar, withHttpPorts, type Harness } from './helpers';
 import type { Address } from '../../../src-pod/sidecar/routing';
 
 export interface RawUpstream {
@@ -99,8 +99,12 @@ export function masked(text: string): string {
   return text
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/g, '<id>')
     .replace(/x-envoy-upstream-service-time: \d+/g, 'x-envoy-upstream-service-time: <t>')
-    .replace(/date: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT/g, 'date: <date>');
+    .replace(/date: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT/g, 'date: <date>')
+    .replace(/x-envoy-peer-metadata: [A-Za-z0-9+/=]+/g, 'x-envoy-peer-metadata: <meta>');
 }
+
+/** Istio's metadata exchange headers on an outbound request from baseConfig()'s pod (the value masked). */
+export const PEER = 'x-envoy-peer-metadata-id: sidecar~127.0.0.1~sleep-1.default~default.svc.cluster.local\r\nx-envoy-peer-metadata: <meta>\r\n';
 
 /**
  * Per-test sidecars, raw upstreams and raw clients, each closed after its test (call once at the
@@ -117,8 +121,9 @@ export function rawHarness() {
     later(fn: () => Promise<void>): void {
       cleanup.push(fn);
     },
-    async sidecar(config: unknown = baseConfig()): Promise<Harness> {
-      const h = await startSidecar(config);
+    /** A sidecar with `config`, plus `httpPorts` declared HTTP (a `0.0.0.0_PORT` listener each). */
+    async sidecar(config: Record<string, unknown> = baseConfig(), ...httpPorts: number[]): Promise<Harness> {
+      const h = await startSidecar(withHttpPorts(config, ...httpPorts));
       cleanup.push(() => h.close());
       return h;
     },

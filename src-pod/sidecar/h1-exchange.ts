@@ -1,12 +1,13 @@
 // The fast path's router for one request: the same attempts, retries and local replies as
 // http-exchange.ts, over pooled raw upstream sockets instead of http.request.
 import { randomUUID } from 'node:crypto';
-import { INBOUND_SOURCE_ADDRESS, type ProxyContext } from './context';
-import { RETRY_BASE_MS, RetryBody } from './http-exchange';
+import type { ProxyContext } from './context';
 import type { HttpConnection } from './http-proxy';
+import { NO_HEALTHY_UPSTREAM, RETRIABLE_STATUS, RetryBody, retryDelayMs } from './http/route-policy';
+import { requestHeaderLines } from './http/header-policy';
 import { writeKept, type RequestHead, type ResponseHead } from './http1-parser';
 import { formatAddress } from './net-util';
-import { pickEndpoint, type Cluster } from './routing';
+import { pickEndpoint, type Cluster, type RouteEntry } from './routing';
 import { countUpstreamRequest, type ClusterStats } from './stats';
 import { addFlag, since, type StreamInfo } from './stream-info';
 import { UpstreamAttempt } from './upstream-attempt';
@@ -46,7 +47,7 @@ const DETACHED: Downstream = {
 };
 
 /** One downstream request and its upstream attempts. */
-export class FastExchange {
+export class H1Exchange {
   private attempt = 0;
   private readonly retryBody = new RetryBody();
   bodyComplete = false;
@@ -67,12 +68,11 @@ export class FastExchange {
     readonly req: RequestHead,
     public down: Downstream,
     readonly info: StreamInfo,
+    private readonly route: RouteEntry,
     private readonly cluster: Cluster,
-    private readonly decorator: string | undefined,
   ) {
-    const outbound = conn.direction === 'outbound';
-    this.retries = outbound && cluster.retries ? (ctx.table?.config.mesh.httpRetryAttempts ?? 2) : 0;
-    this.bind = outbound ? undefined : INBOUND_SOURCE_ADDRESS;
+    this.retries = route.retries;
+    this.bind = cluster.bind;
     this.cs = ctx.stats.cluster(cluster.name);
     info.cluster = cluster.name;
     info.service = cluster.service;
@@ -127,12 +127,13 @@ export class FastExchange {
   /** The upstream request head for this attempt: the client's, minus hop-by-hop, plus Envoy's. */
   private requestHead(): Buffer {
     const { req, info } = this;
-    let extra = req.hasForwardedProto ? '' : 'x-forwarded-proto: http\r\n';
-    if (req.requestId === undefined) extra += `x-request-id: ${info.requestId ?? randomUUID()}\r\n`;
-    if (this.conn.direction === 'outbound') {
-      extra += `x-envoy-attempt-count: ${this.attempt}\r\n`;
-      if (this.decorator !== undefined) extra += `x-envoy-decorator-operation: ${this.decorator}\r\n`;
-    }
+    let extra = requestHeaderLines(this.conn.headers, {
+      hasForwardedProto: req.hasForwardedProto,
+      hasRequestId: req.requestId !== undefined,
+      requestId: info.requestId ?? randomUUID(),
+      attempt: this.attempt,
+      ...(this.route.decorator !== undefined ? { decorator: this.route.decorator } : {}),
+    });
     // Node's ClientRequest: `Connection: keep-alive` (pooled), then chunked framing if none was given.
     extra += req.defaultChunked ? `${KEEP_ALIVE}${CHUNKED}\r\n` : `${KEEP_ALIVE}\r\n`;
     const lineBytes = req.lineEnd + 11;
@@ -151,8 +152,8 @@ export class FastExchange {
     if (!ep) {
       addFlag(info, 'UH');
       cs.upstream_cx_none_healthy++;
-      info.responseCodeDetails = 'no_healthy_upstream';
-      this.down.localReply(503, 'no healthy upstream');
+      info.responseCodeDetails = NO_HEALTHY_UPSTREAM.details;
+      this.down.localReply(NO_HEALTHY_UPSTREAM.code, NO_HEALTHY_UPSTREAM.body);
       return;
     }
     const host = formatAddress(ep.address, ep.port);
@@ -160,7 +161,7 @@ export class FastExchange {
     const hs = countUpstreamRequest(cs, host);
     const a = new UpstreamAttempt(this, hs, host, reusedRetry);
     a.connect(ep.address, ep.port, ctx.table?.config.mesh.connectTimeoutMs ?? 10_000);
-    const routeTimeout = ctx.table?.config.mesh.routeTimeoutMs ?? 0;
+    const routeTimeout = this.route.timeoutMs;
     if (routeTimeout > 0) a.startTimer(routeTimeout);
     a.writeHead(this.requestHead(), this.req.chunked || this.req.defaultChunked);
     this.current = a;
@@ -181,9 +182,7 @@ export class FastExchange {
   private retry(): void {
     this.cs.upstream_rq_retry++;
     this.streamTo = undefined;
-    // Envoy's backoff: uniform in [0, (2^n - 1) * 25ms] for retry n.
-    const delay = Math.random() * ((2 ** this.attempt - 1) * RETRY_BASE_MS);
-    setTimeout(() => this.whenBodyReady(() => (this.down.destroyed ? undefined : this.send(false))), delay);
+    setTimeout(() => this.whenBodyReady(() => (this.down.destroyed ? undefined : this.send(false))), retryDelayMs(this.attempt));
   }
 
   /** The route timeout fired before a response. */
@@ -232,7 +231,7 @@ export class FastExchange {
     if (code >= 500) a.hs.rq_error++;
     else a.hs.rq_success++;
     // Istio's default policy retries a 503 (retriable-status-codes) like a connect failure.
-    if (code === 503 && this.retries > 0) {
+    if (code === RETRIABLE_STATUS && this.retries > 0) {
       if (this.canRetry() && this.bodyComplete) {
         this.retry();
         return false;

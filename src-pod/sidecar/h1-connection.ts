@@ -5,10 +5,12 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { ChunkedDecoder, chunkHeader, CRLF, LAST_CHUNK } from './chunked';
 import type { ProxyContext } from './context';
-import { FastExchange, type Downstream } from './fast-exchange';
+import { H1Exchange, type Downstream } from './h1-exchange';
 import { FALLBACK, NEED_MORE, parseRequestHead, type RequestHead, type ResponseHead } from './http1-parser';
 import type { HttpConnection, HttpProxy } from './http-proxy';
+import { routeTarget } from './http/route-policy';
 import { KEEP_ALIVE_MS, localReplyMessage, proxiedResponseHead } from './response-heads';
+import type { RouteEntry } from './routing';
 import { addFlag, since, type StreamInfo } from './stream-info';
 import { writeAll } from './upstream-attempt';
 
@@ -23,7 +25,7 @@ const EMPTY = Buffer.alloc(0);
 export class Http1Connection implements Downstream {
   private buf: Buffer | undefined;
   private info: StreamInfo | undefined;
-  private exchange: FastExchange | undefined;
+  private exchange: H1Exchange | undefined;
   /** The request body is still arriving. */
   private reading = false;
   private remaining = 0;
@@ -129,7 +131,7 @@ export class Http1Connection implements Downstream {
     conn.stats.downstream_rq_total++;
     conn.stats.downstream_rq_active++;
     const route = this.proxy.routeForHost(conn, h.host);
-    info.routeName = route.routeName;
+    info.routeName = route?.name;
     this.info = info;
     this.headersSent = false;
     this.ended = false;
@@ -139,13 +141,15 @@ export class Http1Connection implements Downstream {
     this.reading = h.chunked || h.contentLength > 0;
     this.remaining = h.contentLength;
     this.decoder = h.chunked ? new ChunkedDecoder() : undefined;
-    if (!route.cluster) {
-      // block_all: a direct response, no cluster; the body is read and dropped, uncounted.
+    const target = routeTarget(route);
+    if ('reply' in target) {
+      // No upstream (no route, a direct response, no such cluster): the body is read and dropped, uncounted.
       this.exchange = undefined;
-      info.responseCodeDetails = 'direct_response';
-      this.localReply(502, '');
+      info.responseCodeDetails = target.reply.details;
+      if (target.reply.flag) addFlag(info, target.reply.flag);
+      this.localReply(target.reply.code, target.reply.body);
     } else {
-      this.exchange = new FastExchange(ctx, conn, h, this, info, route.cluster, route.decorator);
+      this.exchange = new H1Exchange(ctx, conn, h, this, info, route as RouteEntry, target.cluster);
       this.exchange.start();
     }
     if (!this.reading) this.exchange?.onBodyEnd();
@@ -197,7 +201,7 @@ export class Http1Connection implements Downstream {
     if (this.headersSent) return;
     this.headersSent = true;
     this.chunkedOut = !noBody && h.contentLength === -1;
-    this.push(proxiedResponseHead(h, serviceTimeMs, this.keepAlive, this.chunkedOut));
+    this.push(proxiedResponseHead(h, serviceTimeMs, this.keepAlive, this.chunkedOut, this.conn.headers.server));
   }
 
   body(chunk: Buffer): void {
@@ -245,7 +249,7 @@ export class Http1Connection implements Downstream {
     const bytes = Buffer.byteLength(body);
     info.bytesSent = bytes;
     this.headersSent = true;
-    this.push(localReplyMessage(code, body, this.keepAlive));
+    this.push(localReplyMessage(code, body, this.keepAlive, this.conn.headers.server));
     this.end();
   }
 

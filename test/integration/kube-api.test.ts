@@ -1,0 +1,259 @@
+// Debian's real kubectl against the lab's Kubernetes API: the document's commands as written, tables, watch, logs, errors, and the API surviving its process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { request } from 'node:https';
+import * as pty from 'node-pty';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { cliOk, runCli } from './helpers/cli';
+
+const KUBECTL = '/usr/bin/kubectl';
+let env: NodeJS.ProcessEnv;
+let sleepPod = '';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function kubectl(args: string[], input?: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(KUBECTL, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+async function kubectlOk(args: string[]): Promise<string> {
+  const r = await kubectl(args);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** A long-running kubectl (watch, follow) whose output is collected until `until` matches it. */
+function kubectlUntil(args: string[], until: RegExp, timeoutMs = 30_000): { child: ChildProcess; seen: Promise<string> } {
+  const child = spawn(KUBECTL, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const seen = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`kubectl ${args.join(' ')} never printed ${until}:\n${out}`)), timeoutMs);
+    const check = (d: Buffer): void => {
+      out += d.toString();
+      if (until.test(out)) {
+        clearTimeout(timer);
+        resolve(out);
+      }
+    };
+    child.stdout!.on('data', check);
+    child.stderr!.on('data', check);
+  });
+  return { child, seen };
+}
+
+beforeAll(async () => {
+  await runCli(['down', '--all']);
+  await cliOk(['up', 'interception']);
+  const printed = (await cliOk(['kubeconfig'])).stdout.trim();
+  expect(printed).toMatch(/^export KUBECONFIG=\S+\/labs\/interception\/kubeconfig$/);
+  env = { ...process.env, KUBECONFIG: printed.replace('export KUBECONFIG=', '') };
+}, 600_000);
+
+afterAll(async () => {
+  await runCli(['down', '--all']);
+});
+
+describe("the document's kubectl commands, as written", () => {
+  it('finds the pod by label and shows the injected containers', async () => {
+    sleepPod = await kubectlOk(['get', 'pod', '-l', 'app=sleep', '-o', 'jsonpath={.items[0].metadata.name}']);
+    expect(sleepPod).toMatch(/^sleep-[a-z0-9]+-[a-z0-9]{5}$/);
+    expect(await kubectlOk(['get', 'pod', sleepPod, '-o', 'jsonpath={.spec.containers[*].name}'])).toBe('sleep istio-proxy');
+    expect(await kubectlOk(['get', 'pod', sleepPod, '-o', 'jsonpath={.spec.initContainers[*].name}'])).toBe('istio-init');
+    const status = JSON.parse(await kubectlOk(['get', 'pod', sleepPod, '-o', "jsonpath={.metadata.annotations['sidecar\\.istio\\.io/status']}"])) as { containers: string[] };
+    expect(status.containers).toEqual(['istio-proxy']);
+  });
+
+  it('labels a namespace for injection', async () => {
+    expect(await kubectlOk(['label', 'namespace', 'external', 'istio-injection=enabled'])).toContain('namespace/external labeled');
+    expect(await kubectlOk(['get', 'namespace', 'external', '-o', 'jsonpath={.metadata.labels.istio-injection}'])).toBe('enabled');
+  });
+
+  it('reads the mesh config from the istio ConfigMap', async () => {
+    const mesh = await kubectlOk(['get', 'configmap', 'istio', '-n', 'istio-system', '-o', 'jsonpath={.data.mesh}']);
+    const lines = mesh.split('\n').filter((l) => l.includes('outboundTrafficPolicy'));
+    expect(lines.length).toBe(1);
+  });
+
+  it("shows the proxy's log", async () => {
+    const log = await kubectlOk(['logs', sleepPod, '-c', 'istio-proxy']);
+    expect(log).toContain('Envoy proxy is ready');
+    const last = await kubectlOk(['logs', sleepPod, '-c', 'istio-proxy', '--tail', '1', '--timestamps']);
+    expect(last.trim().split('\n')).toHaveLength(1);
+    expect(last).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z /);
+  });
+});
+
+/** kubectl under a terminal, as a user types `kubectl exec -it`. */
+function kubectlInPty(args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const term = pty.spawn(KUBECTL, args, { name: 'xterm', cols: 120, rows: 30, env: env as Record<string, string> });
+    let output = '';
+    term.onData((d) => (output += d));
+    term.onExit((e) => resolve({ code: e.exitCode, output }));
+  });
+}
+
+describe('exec and port-forward', () => {
+  it("iptables in istio-proxy is refused as on Istio (uid 1337, no NET_ADMIN); the tap has the rules", async () => {
+    const proxy = await kubectlInPty(['exec', '-it', sleepPod, '-c', 'istio-proxy', '--', 'iptables', '-t', 'nat', '-S']);
+    expect(proxy.code).not.toBe(0);
+    expect(proxy.output).toMatch(/Permission denied|you must be root/);
+    const tap = await kubectlOk(['exec', sleepPod, '-c', 'tap', '--', 'iptables', '-t', 'nat', '-S']);
+    expect(tap).toContain('-A ISTIO_OUTPUT');
+    expect(tap).toContain('-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001');
+  });
+
+  it("the document's POST to the proxy's admin port, under a terminal", async () => {
+    const r = await kubectlInPty(['exec', '-it', sleepPod, '-c', 'istio-proxy', '--', 'curl', '-s', '-X', 'POST', 'localhost:15000/logging?level=debug']);
+    expect(r.code).toBe(0);
+    expect(r.output).toMatch(/debug/);
+  });
+
+  it("the tap's kubectl reaches the API in-cluster, as the window's terminals use it", async () => {
+    const r = await cliOk(['exec', sleepPod, '-c', 'tap', '--', 'env', 'KUBECONFIG=/var/run/sidecar-lab/kubeconfig', 'kubectl', 'get', 'pods', '-o', 'name']);
+    expect(r.stdout).toContain(`pod/${sleepPod}`);
+  });
+
+  it('passes stdin through and returns the exit code', async () => {
+    const cat = await kubectl(['exec', '-i', sleepPod, '-c', 'sleep', '--', 'cat'], 'through the pod\n');
+    expect(cat.stdout).toBe('through the pod\n');
+    const failed = await kubectl(['exec', sleepPod, '-c', 'sleep', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    expect(failed.code).toBe(3);
+    expect(failed.stdout).toBe('out\n');
+    expect(failed.stderr).toContain('err');
+  });
+
+  it("port-forward reaches Envoy's admin port on the pod's loopback", async () => {
+    const forward = kubectlUntil(['port-forward', `pod/${sleepPod}`, ':15000'], /Forwarding from 127\.0\.0\.1:(\d+) -> 15000/);
+    try {
+      const port = Number(/127\.0\.0\.1:(\d+) -> 15000/.exec(await forward.seen)![1]);
+      const body = await new Promise<string>((resolve, reject) => {
+        httpGet(`http://127.0.0.1:${port}/ready`, (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve(`${res.statusCode} ${text}`));
+        }).on('error', reject);
+      });
+      expect(body).toMatch(/^200 LIVE/);
+    } finally {
+      forward.child.kill();
+    }
+  });
+});
+
+describe('tables as a cluster prints them', () => {
+  it('get pods, -o wide, svc, deploy, cm, serviceentries', async () => {
+    const pods = await kubectlOk(['get', 'pods']);
+    expect(pods.split('\n')[0]).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/);
+    expect(pods).toMatch(new RegExp(`${sleepPod}\\s+2/2\\s+Running\\s+0\\s+\\d+s`));
+    const wide = await kubectlOk(['get', 'pods', '-A', '-o', 'wide']);
+    expect(wide).toMatch(/kube-apiserver\s+1\/1\s+Running\s+0\s+\S+\s+10\.244\.0\.\d+\s+node/);
+    expect(await kubectlOk(['get', 'svc'])).toMatch(/httpbin\s+ClusterIP\s+10\.96\.0\.100\s+<none>\s+80\/TCP/);
+    expect(await kubectlOk(['get', 'deploy'])).toMatch(/sleep\s+1\/1\s+1\s+1/);
+    expect(await kubectlOk(['get', 'cm', '-n', 'istio-system'])).toMatch(/^istio\s+2\s+/m);
+    const entries = await kubectl(['get', 'serviceentries', '-A']);
+    expect(entries.code).toBe(0);
+    expect(entries.stdout + entries.stderr).toMatch(/No resources found|NAME\s+HOSTS/);
+  });
+
+  it('reports events of the pods it started', async () => {
+    const events = await kubectlOk(['get', 'events', '--field-selector', `involvedObject.name=${sleepPod}`, '-o', 'jsonpath={.items[*].reason}']);
+    expect(events.split(' ')).toEqual(expect.arrayContaining(['Scheduled', 'Started']));
+  });
+});
+
+describe('watch and follow', () => {
+  it('get -w sees a change', async () => {
+    const watch = kubectlUntil(['get', 'pod', sleepPod, '-w', '-o', 'jsonpath={.metadata.labels.tier}{"\\n"}'], /^backend$/m);
+    await new Promise((r) => setTimeout(r, 1000));
+    await kubectlOk(['label', 'pod', sleepPod, 'tier=backend']);
+    await watch.seen.finally(() => watch.child.kill());
+  });
+
+  it('logs -f follows the access log as traffic flows', async () => {
+    const follow = kubectlUntil(['logs', '-f', sleepPod, '-c', 'istio-proxy', '--tail', '0'], /"GET \/headers HTTP\/1\.1" 200/);
+    await new Promise((r) => setTimeout(r, 1000));
+    await cliOk(['exec', sleepPod, '-c', 'sleep', '--', 'curl', '-s', '-o', '/dev/null', 'http://httpbin.default/headers']);
+    await follow.seen.finally(() => follow.child.kill());
+  });
+});
+
+describe('errors are Kubernetes Status objects', () => {
+  it('404 for a pod that does not exist', async () => {
+    const r = await kubectl(['get', 'pod', 'nope']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Error from server (NotFound): pods "nope" not found');
+  });
+
+  it('422 names the field at fault', async () => {
+    const r = await kubectl(['patch', 'namespace', 'external', '--type', 'merge', '-p', '{"metadata":{"labels":{"team":"-bad-"}}}']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Namespace "external" is invalid: metadata.labels: Invalid value: "-bad-"');
+  });
+
+  it('405 for a change the running lab does not follow, naming what does', async () => {
+    const r = await kubectl(['scale', 'deployment', 'sleep', '--replicas=2']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('MethodNotAllowed');
+    expect(r.stderr).toContain('sidecar-lab apply');
+    expect(await kubectlOk(['get', 'deploy', 'sleep', '-o', 'jsonpath={.spec.replicas}'])).toBe('1');
+  });
+
+  it('a resource the lab does not model is named', async () => {
+    const r = await kubectl(['get', 'statefulsets']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('statefulsets');
+  });
+
+  it('401 without the token', async () => {
+    const config = parse(readFileSync(env.KUBECONFIG!, 'utf8')) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[] };
+    const { server, 'certificate-authority-data': ca } = config.clusters[0].cluster;
+    const { code, body } = await new Promise<{ code: number; body: string }>((resolve, reject) => {
+      const req = request(`${server}/api/v1/pods`, { ca: Buffer.from(ca, 'base64') }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(code).toBe(401);
+    expect(JSON.parse(body)).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+  });
+});
+
+describe('the API outlives its process', () => {
+  it('`up` on the running lab resumes it with the objects kept', async () => {
+    const endpoint = JSON.parse(readFileSync(env.KUBECONFIG!.replace(/kubeconfig$/, 'api.json'), 'utf8')) as { pid: number };
+    process.kill(endpoint.pid, 'SIGKILL');
+    const refused = await kubectl(['get', 'pods', '--request-timeout=5s']);
+    expect(refused.code).toBe(1);
+    const up = await cliOk(['up', 'interception']);
+    expect(up.stderr).toContain('lab interception is already up');
+    expect(up.stderr).toMatch(/Kubernetes API resumed at https:\/\/127\.0\.0\.1:\d+/);
+    // The label set before the process died is still there; the pods' status is read again.
+    expect(await kubectlOk(['get', 'namespace', 'external', '-o', 'jsonpath={.metadata.labels.istio-injection}'])).toBe('enabled');
+    expect(await kubectlOk(['get', 'pods'])).toMatch(new RegExp(`${sleepPod}\\s+2/2\\s+Running`));
+  });
+
+  it('`down` stops it', async () => {
+    const endpoint = JSON.parse(readFileSync(env.KUBECONFIG!.replace(/kubeconfig$/, 'api.json'), 'utf8')) as { pid: number };
+    await cliOk(['down']);
+    expect(() => process.kill(endpoint.pid, 0)).toThrow();
+  });
+});
