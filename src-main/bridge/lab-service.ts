@@ -72,7 +72,7 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
 
   async function status(): Promise<LabStatusInfo | null> {
     const lab = await currentLab();
-    return lab ? labStatus(await connectEngine(), lab) : null;
+    return lab ? { ...(await labStatus(await connectEngine(), lab)), startedHere: lab === started } : null;
   }
 
   async function refreshStatus(): Promise<void> {

@@ -54,6 +54,11 @@ export interface LabStatusInfo {
   node?: { ip: string; state: string };
   pods: PodInfo[];
   services: ServiceInfo[];
+  /**
+   * Set by the window's lab service: true when it started this lab, so quitting the app (or
+   * stopping `serve`) removes it; false when it was started elsewhere and is left up.
+   */
+  startedHere?: boolean;
 }
 
 /** One line while a lab starts: image builds (`step`, `detail`), the runtime's log (`log`), the rest (`info`). */
