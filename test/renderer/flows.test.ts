@@ -76,6 +76,12 @@ describe("the proxy's own connections", () => {
     await fireEvent.click(ownRow);
     const details = screen.getByRole('region', { name: 'Flow details' });
     expect(within(details).getByText(/istio-proxy itself/)).toBeTruthy();
+    // Its path starts at the proxy, not at the app, and says so.
+    expect(shownIn('Outbound')).toMatch(/the proxy's own/);
+    const steps = diagramFor('outbound', own).steps;
+    expect(steps[0]).toMatchObject({ from: 3, to: 1 });
+    expect(steps[1].label).toMatch(/the proxy’s own/);
+    expect(diagramFor('outbound', bypass).steps[0]).toMatchObject({ from: 0, to: 1 });
   });
 
   it('titles the detail with the names as they are, not title-cased', async () => {
