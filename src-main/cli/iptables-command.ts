@@ -16,8 +16,16 @@ import {
   withIdentityDefaults,
 } from '../../src-pod/istio-iptables';
 import type { ExtraFlag } from '../../src-pod/istio-iptables';
-import { InjectionError, formatArgsLine, injectorArgs, podTemplateOf } from '../lab/injection';
-import type { InjectorResult, WorkloadPod } from '../lab/injection';
+import {
+  InjectionError,
+  formatArgsLine,
+  injectorArgs,
+  meshDefaultsFromValues,
+  podTemplateOf,
+} from '../lab/injection';
+import { ScenarioError } from '../lab/scenario';
+import { injectorValuesInText } from '../lab/scenario/injector-values';
+import type { InjectorResult, InjectorValues, WorkloadPod } from '../lab/injection';
 
 export interface IptablesCommandIO {
   out: (s: string) => void;
@@ -28,7 +36,7 @@ const EXTRA_FLAGS: ExtraFlag[] = [
   {
     long: 'pod',
     kind: 'string',
-    help: 'FILE: YAML with a Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet or Job; its flags come first',
+    help: 'FILE: YAML with a Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet or Job (and optionally ConfigMap istio-system/istio-sidecar-injector, whose data.values apply); its flags come first',
   },
   {
     long: 'print-flags',
@@ -69,6 +77,8 @@ interface PodFile {
   workload: WorkloadPod;
   doc: Document;
   lines: LineCounter;
+  /** The injector's values from a ConfigMap istio-sidecar-injector beside the pod, else Istio's defaults. */
+  values: InjectorValues;
 }
 
 function readPodFile(file: string): PodFile {
@@ -88,12 +98,19 @@ function readPodFile(file: string): PodFile {
         `iptables: ${file}:${position(lines, e.pos[0])}: invalid YAML: ${e.message.split('\n')[0]}`,
       );
   }
+  let values: InjectorValues;
+  try {
+    values = injectorValuesInText(text, file);
+  } catch (e) {
+    if (e instanceof ScenarioError) throw new CommandError(`iptables: ${e.message}`);
+    throw e;
+  }
   const found: PodFile[] = [];
   for (const doc of all) {
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
     try {
-      found.push({ workload: podTemplateOf(value), doc, lines });
+      found.push({ workload: podTemplateOf(value), doc, lines, values });
     } catch {
       // Services, ConfigMaps and other documents in the same file are skipped.
     }
@@ -121,7 +138,7 @@ function annotationPosition(p: PodFile, annotation: string): string | null {
 function podInjection(file: string): { result: InjectorResult; pod: PodFile } {
   const pod = readPodFile(file);
   try {
-    return { result: injectorArgs(pod.workload.pod), pod };
+    return { result: injectorArgs(pod.workload.pod, meshDefaultsFromValues(pod.values)), pod };
   } catch (e) {
     if (e instanceof InjectionError) {
       const at = e.annotation ? annotationPosition(pod, e.annotation) : null;

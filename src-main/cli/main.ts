@@ -29,6 +29,7 @@ Usage:
   sidecar-lab scenarios                               the built-in scenarios
   sidecar-lab iptables [FLAGS] | --pod FILE [--print-flags]
                                                       what istio-iptables writes for flags or a pod (dry run)
+  sidecar-lab istioctl proxy-config|analyze|version …  istioctl's commands, with istioctl's output
 
 Environment: SIDECAR_LAB_OFFLINE=1 never contacts a registry; DOCKER_HOST picks the engine.`;
 
@@ -60,6 +61,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       return scenariosCommand(io);
     case 'iptables':
       return iptablesCommand(rest, { out: io.out, err: io.err });
+    case 'istioctl':
+      return (await import('../istioctl/cli-entry')).runIstioctl(rest);
     case 'images': {
       const args = parseArgs(rest, [{ name: 'offline' }, { name: 'verbose', short: 'v' }], 'images');
       const [sub, ...positionals] = args.positionals;

@@ -103,6 +103,11 @@ function loggers(c: SidecarControl): string {
 
 const ADMIN_POST: Record<string, Handler> = {
   '/logging': (c, _req, res, q) => {
+    // No parameters only lists the loggers, as Envoy does (istioctl proxy-config log asks that first).
+    if ([...q.keys()].length === 0) {
+      send(res, 200, loggers(c));
+      return;
+    }
     // `level=debug` sets every logger, like Envoy; `NAME=level` does the same here (one level).
     const value = q.get('level') ?? [...q.values()][0];
     if (value === undefined || !isLevel(value)) {

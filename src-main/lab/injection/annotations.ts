@@ -134,6 +134,12 @@ const CHECKS: Record<string, Check> = {
   [ANNOTATIONS.excludeInterfaces]: interfacesProblem,
 };
 
+/** The problem with one annotation's value, or null (null too for an annotation that is not checked). */
+export function checkAnnotationValue(name: string, value: string): string | null {
+  const check = CHECKS[name];
+  return check ? check(value) : null;
+}
+
 /** validateAnnotations: throws for the first bad value, naming the annotation and the value. */
 export function validateAnnotations(annotations: Record<string, string>): void {
   for (const [name, check] of Object.entries(CHECKS)) {

@@ -1,5 +1,6 @@
 // From a pod to the istio-iptables arguments and environment Istio's injector gives its istio-init container.
 import { parse as parseYaml } from 'yaml';
+import type { InjectorValues } from './values';
 import {
   ANNOTATIONS,
   InjectionError,
@@ -56,6 +57,21 @@ export interface InjectorResult {
   env: Record<string, string>;
   /** For an already-injected pod: its istio-init args exactly as written. */
   containerArgs?: string[];
+}
+
+/** Where the injection template reads `.Values.global.proxy` and `.Values.global.logging` for istio-init. */
+export function meshDefaultsFromValues(values: InjectorValues): MeshDefaults {
+  const p = values.global.proxy;
+  return {
+    includeIPRanges: p.includeIPRanges,
+    excludeIPRanges: p.excludeIPRanges,
+    includeInboundPorts: p.includeInboundPorts,
+    excludeInboundPorts: p.excludeInboundPorts,
+    includeOutboundPorts: p.includeOutboundPorts,
+    excludeOutboundPorts: p.excludeOutboundPorts,
+    statusPort: String(p.statusPort),
+    logLevel: values.global.logging.level,
+  };
 }
 
 const DEFAULTS: Required<Omit<MeshDefaults, 'interceptionMode' | 'proxyMetadata'>> = {

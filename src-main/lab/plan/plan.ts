@@ -27,6 +27,7 @@ import {
   SERVICE_CIDR,
 } from './network';
 import { planServices } from './services';
+import { defaultInjectorValues } from '../injection/values';
 import { sidecarPlan } from './sidecar';
 import type { ContainerRole, LabPlan, PlannedContainer, PlannedPod, PlannedService } from './types';
 
@@ -130,6 +131,7 @@ export function planLab(scenario: Scenario): LabPlan {
   const problems = new Problems();
   const lab = scenario.name;
   const drafts = expandWorkloads(scenario);
+  const injectorValues = scenario.injector?.values ?? defaultInjectorValues();
 
   const seen = new Map<string, PodDraft>();
   for (const d of drafts) {
@@ -233,7 +235,7 @@ export function planLab(scenario: Scenario): LabPlan {
     if (domain) pod.domain = domain;
     if (d.workload) pod.workload = d.workload;
     if (d.inject || d.spec.alreadyInjected)
-      pod.sidecar = sidecarPlan(scenario.mesh, d.annotations, d.spec);
+      pod.sidecar = sidecarPlan(scenario.mesh, d.annotations, d.spec, injectorValues);
     return pod;
   });
 
@@ -268,6 +270,7 @@ export function planLab(scenario: Scenario): LabPlan {
     pods,
     services,
     mesh: scenario.mesh,
+    injectorValues,
     sidecars: scenario.sidecars,
     serviceEntries: scenario.serviceEntries,
     ignored,

@@ -5,6 +5,7 @@ import {
   proxyConfigFromAnnotation,
   PROXY_CONFIG,
 } from '../scenario/annotations';
+import { defaultInjectorValues, type InjectorValues } from '../injection/values';
 import type { InterceptionMode, MeshConfig, PodSpec } from '../scenario/types';
 import { isRecord } from '../scenario/validate';
 import type { SidecarPlan } from './types';
@@ -40,11 +41,14 @@ function injectedProxyConfig(spec: PodSpec): Record<string, unknown> | undefined
  * Istio's precedence: mesh `defaultConfig`, then the pod's `proxy.istio.io/config` (top-level keys
  * replace, `proxyMetadata` merges key by key); the interception mode annotation wins over both.
  * For an already injected pod, its istio-init arguments and PROXY_CONFIG are what was decided.
+ * The injector's values add `global.proxy.holdApplicationUntilProxyStarts` (the template ORs it
+ * with the ProxyConfig's) and `global.proxy.privileged`.
  */
 export function sidecarPlan(
   mesh: MeshConfig,
   annotations: Record<string, string>,
   spec: PodSpec,
+  values: InjectorValues = defaultInjectorValues(),
 ): SidecarPlan {
   const pod = proxyConfigFromAnnotation(annotations[PROXY_CONFIG]);
   const injected = spec.alreadyInjected ? injectedProxyConfig(spec) : undefined;
@@ -70,7 +74,11 @@ export function sidecarPlan(
   const plan: SidecarPlan = {
     interceptionMode: mode,
     holdApplicationUntilProxyStarts:
-      typeof hold === 'boolean' ? hold : mesh.defaultConfig.holdApplicationUntilProxyStarts,
+      (typeof hold === 'boolean' ? hold : mesh.defaultConfig.holdApplicationUntilProxyStarts) ||
+      (!spec.alreadyInjected && values.global.proxy.holdApplicationUntilProxyStarts),
+    privileged: spec.alreadyInjected
+      ? spec.injectedProxy?.privileged === true
+      : values.global.proxy.privileged,
     proxyMetadata,
     proxyConfig,
   };

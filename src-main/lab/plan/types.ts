@@ -1,4 +1,5 @@
 // The cluster plan the runtime builds: network, node, pods with IPs, services with endpoints, DNS.
+import type { InjectorValues } from '../injection/values';
 import type {
   ContainerSpec,
   IgnoredItem,
@@ -56,6 +57,8 @@ export interface SidecarPlan {
   proxyMetadata: Record<string, string>;
   /** The merged ProxyConfig as written (mesh defaultConfig, then the pod's keys). */
   proxyConfig: Record<string, unknown>;
+  /** values.global.proxy.privileged: istio-proxy runs privileged (with privilege escalation allowed). */
+  privileged: boolean;
   /** Arguments of `istio-init` when the pod arrived already injected (used verbatim). */
   initArgs?: string[];
 }
@@ -165,6 +168,8 @@ export interface LabPlan {
   /** Declared services in document order, then the lab's own (kube-dns, implicit kubernetes). */
   services: PlannedService[];
   mesh: MeshConfig;
+  /** The injector's values (ConfigMap istio-sidecar-injector, else Istio's defaults). */
+  injectorValues: InjectorValues;
   sidecars: IstioObject[];
   serviceEntries: IstioObject[];
   labDoc?: LabDoc;

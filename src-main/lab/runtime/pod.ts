@@ -35,6 +35,8 @@ export interface PodRun {
   /** The istio-init arguments and environment; undefined without a sidecar or with interceptionMode NONE. */
   init?: { args: string[]; env: Record<string, string> };
   holdApplicationUntilProxyStarts: boolean;
+  /** values.global.proxy.privileged: istio-proxy privileged, privilege escalation allowed (else no-new-privileges). */
+  proxyPrivileged?: boolean;
   /** The sidecar's first configuration (JSON), as the control plane computed it. */
   proxyConfig?: string;
   interceptionMode?: string;
@@ -186,7 +188,10 @@ export class PodStarter {
         pod.interceptionMode ?? 'REDIRECT',
       ],
       Labels: this.labels(pod, 'istio-proxy', 'istio-proxy'),
-      HostConfig: this.joined(pod, pause),
+      // Istio's securityContext: privileged and allowPrivilegeEscalation both follow the value.
+      HostConfig: pod.proxyPrivileged
+        ? { ...this.joined(pod, pause), Privileged: true }
+        : { ...this.joined(pod, pause), SecurityOpt: ['no-new-privileges'] },
     });
     // The first configuration is in place before the proxy starts, as Envoy's bootstrap is.
     await container.putArchive(tarOf(new Map([[PROXY_CONFIG_FILE, Buffer.from(pod.proxyConfig ?? '{}')]])), {

@@ -23,7 +23,7 @@ export function overlayScenario(base: Scenario, applied: Scenario): Scenario {
     throw new ScenarioError(
       workload.source,
       `${workload.kind} ${workload.namespace}/${workload.name}: a running lab's pods cannot change; ` +
-        '`apply` takes Services, ServiceEntries, Sidecars and the istio mesh ConfigMap (for pods: down, then up)',
+        '`apply` takes Services, ServiceEntries, Sidecars and the istio and istio-sidecar-injector ConfigMaps (for pods: down, then up)',
     );
   }
   const namespaces = [...base.namespaces];
@@ -38,6 +38,8 @@ export function overlayScenario(base: Scenario, applied: Scenario): Scenario {
     sidecars: replaceByName(base.sidecars, applied.sidecars),
     serviceEntries: replaceByName(base.serviceEntries, applied.serviceEntries),
     mesh: applied.mesh.declared ? applied.mesh : base.mesh,
+    // As in Istio, new injector values shape pods created afterwards; running pods keep their sidecar.
+    ...(applied.injector?.declared ? { injector: applied.injector } : base.injector ? { injector: base.injector } : {}),
     ignored: [...base.ignored, ...applied.ignored],
   };
 }

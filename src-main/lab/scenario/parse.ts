@@ -4,11 +4,13 @@ import { basename, extname } from 'node:path';
 import { posAt, Problems, ScenarioError } from './errors';
 import { decideInjection } from './inject';
 import { lookupKind } from './kinds';
+import { isInjectorConfigMap, readInjectorConfig } from './injector-values';
 import { defaultMeshConfig, isMeshConfigMap, readMeshConfig } from './mesh-config';
 import { objectLabel, peekIdentity, readMeta, TOP_FIELDS } from './meta';
 import { readService } from './services';
 import type {
   IgnoredItem,
+  InjectorConfig,
   IstioObject,
   LabDoc,
   MeshConfig,
@@ -30,6 +32,7 @@ interface Parts {
   workloads: Workload[];
   services: ServiceSpec[];
   meshes: MeshConfig[];
+  injectors: InjectorConfig[];
   sidecars: IstioObject[];
   serviceEntries: IstioObject[];
   ignored: IgnoredItem[];
@@ -42,12 +45,11 @@ const emptyParts = (): Parts => ({
   workloads: [],
   services: [],
   meshes: [],
+  injectors: [],
   sidecars: [],
   serviceEntries: [],
   ignored: [],
 });
-
-const INJECTOR_CONFIGMAP = 'istio-sidecar-injector';
 
 function readDocument(value: unknown, src: SourceRef, parts: Parts, problems: Problems): void {
   const at = (path: string) => posAt(src, path);
@@ -129,10 +131,12 @@ function readDocument(value: unknown, src: SourceRef, parts: Parts, problems: Pr
         parts.meshes.push(readMeshConfig(r, value));
         return;
       }
+      if (isInjectorConfigMap(meta)) {
+        parts.injectors.push(readInjectorConfig(r, value));
+        return;
+      }
       const reason =
-        meta.name === INJECTOR_CONFIGMAP
-          ? "the lab's injector uses its built-in template"
-          : 'the lab reads only the mesh config (ConfigMap istio in istio-system)';
+        'the lab reads only the mesh config (ConfigMap istio) and the injector values (ConfigMap istio-sidecar-injector) in istio-system';
       parts.ignored.push({
         ...at(''),
         object: label,
@@ -231,6 +235,12 @@ function finalize(parts: Parts, problems: Problems): Scenario {
     problems,
   );
   checkUnique(
+    parts.injectors,
+    () => 'injector',
+    () => 'ConfigMap istio-system/istio-sidecar-injector',
+    problems,
+  );
+  checkUnique(
     parts.labs,
     () => 'lab',
     () => 'Lab document (a scenario has one)',
@@ -246,6 +256,7 @@ function finalize(parts: Parts, problems: Problems): Scenario {
     ...parts.sidecars.map((s) => s.namespace),
     ...parts.serviceEntries.map((s) => s.namespace),
     ...parts.meshes.map(() => 'istio-system'),
+    ...parts.injectors.map(() => 'istio-system'),
   ];
   for (const name of referenced) {
     if (!namespaces.has(name))
@@ -269,6 +280,7 @@ function finalize(parts: Parts, problems: Problems): Scenario {
     workloads,
     services: parts.services,
     mesh: parts.meshes[0] ?? defaultMeshConfig(),
+    ...(parts.injectors[0] ? { injector: parts.injectors[0] } : {}),
     sidecars: parts.sidecars,
     serviceEntries: parts.serviceEntries,
     ignored: sortByPosition(parts.ignored, parts.files),
@@ -320,6 +332,7 @@ export function mergeScenarios(scenarios: Scenario[]): Scenario {
     parts.workloads.push(...s.workloads);
     parts.services.push(...s.services);
     if (s.mesh.declared) parts.meshes.push(s.mesh);
+    if (s.injector?.declared) parts.injectors.push(s.injector);
     parts.sidecars.push(...s.sidecars);
     parts.serviceEntries.push(...s.serviceEntries);
     parts.ignored.push(...s.ignored);

@@ -142,7 +142,7 @@ function readSecurityContext(
   value: unknown,
   path: string,
   report: boolean,
-): { runAsUser?: number; runAsGroup?: number } {
+): { runAsUser?: number; runAsGroup?: number; privileged?: boolean } {
   const sc = r.map(value, path, 'securityContext');
   if (!sc) return {};
   if (report) {
@@ -153,6 +153,8 @@ function readSecurityContext(
   return {
     runAsUser: r.int(sc.runAsUser, `${path}/runAsUser`, 'runAsUser', 0, 2 ** 31 - 1),
     runAsGroup: r.int(sc.runAsGroup, `${path}/runAsGroup`, 'runAsGroup', 0, 2 ** 31 - 1),
+    // Kept for an injected istio-proxy (values.global.proxy.privileged at its injection).
+    ...(sc.privileged === true ? { privileged: true } : {}),
   };
 }
 
@@ -250,6 +252,7 @@ function readContainer(
   if (sc.runAsUser !== undefined) spec.runAsUser = sc.runAsUser;
   if (sc.runAsGroup !== undefined) spec.runAsGroup = sc.runAsGroup;
   if (restart === 'Always') spec.restartAlways = true;
+  if (name === PROXY && sc.privileged) spec.privileged = true;
   return spec;
 }
 

@@ -1,4 +1,5 @@
 // The typed model of a scenario: what the Kubernetes manifests say, validated, with source positions.
+import type { InjectorValues } from '../injection/values';
 
 /** A 1-based position in a scenario file. */
 export interface Pos {
@@ -65,6 +66,8 @@ export interface ContainerSpec {
   runAsGroup?: number;
   /** `restartPolicy: Always` on an init container: a Kubernetes native sidecar. */
   restartAlways?: boolean;
+  /** securityContext.privileged of an injected istio-proxy. */
+  privileged?: boolean;
   /** JSON pointer of this container inside its object, for error positions. */
   path: string;
 }
@@ -191,6 +194,13 @@ export interface MeshConfig {
   source?: SourceRef;
 }
 
+/** ConfigMap `istio-sidecar-injector` in `istio-system`: its `data.values` over Istio's defaults. */
+export interface InjectorConfig {
+  values: InjectorValues;
+  declared: boolean;
+  source?: SourceRef;
+}
+
 /** An Istio resource kept loosely typed for the control plane. */
 export interface IstioObject extends ObjectMeta {
   kind: 'Sidecar' | 'ServiceEntry';
@@ -231,6 +241,8 @@ export interface Scenario {
   workloads: Workload[];
   services: ServiceSpec[];
   mesh: MeshConfig;
+  /** The injector's values; absent means Istio's defaults. */
+  injector?: InjectorConfig;
   sidecars: IstioObject[];
   serviceEntries: IstioObject[];
   ignored: IgnoredItem[];

@@ -5,7 +5,7 @@ import type { DnsRecordSet } from '../../../src-pod/node-agent/dns';
 import { imageExists } from '../images/base-image';
 import type { ImageSet } from '../images/build';
 import { IMAGE_REPO_PREFIX, type ImageName } from '../images/definitions';
-import { injectorArgs } from '../injection';
+import { injectorArgs, meshDefaultsFromValues } from '../injection';
 import { planLab } from '../plan';
 import type { LabPlan, PlannedContainer, PlannedPod } from '../plan/types';
 import type { LabRun, ServiceRecord } from '../runtime/lab';
@@ -34,6 +34,7 @@ export async function prepareLab(arg: string, applied: string[] = []): Promise<P
     const injected = injectorArgs(
       { annotations: pod.annotations, spec: { injectedInit: pod.spec.injectedInit } },
       {
+        ...meshDefaultsFromValues(plan.injectorValues),
         interceptionMode: plan.mesh.defaultConfig.interceptionMode,
         proxyMetadata: pod.sidecar.proxyMetadata,
       },
@@ -171,6 +172,7 @@ export async function toLabRun(
       sidecar: Boolean(pod.sidecar),
       init: prepared.init.get(pod),
       holdApplicationUntilProxyStarts: pod.sidecar?.holdApplicationUntilProxyStarts ?? false,
+      proxyPrivileged: pod.sidecar?.privileged ?? false,
       ...(pod.sidecar
         ? {
             proxyConfig: JSON.stringify(proxyConfigFor(plan, pod, configVersion(prepared))),

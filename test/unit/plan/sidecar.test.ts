@@ -44,6 +44,7 @@ describe('sidecar plan', () => {
     expect(sc).toEqual({
       interceptionMode: 'REDIRECT',
       holdApplicationUntilProxyStarts: false,
+      privileged: false,
       proxyMetadata: { A: 'mesh', B: 'pod', C: 'pod' },
       proxyConfig: {
         holdApplicationUntilProxyStarts: false,

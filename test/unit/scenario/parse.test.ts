@@ -75,7 +75,7 @@ describe('the realistic manifest', async () => {
       '101:3 field spec.type of Service shop/httpbin ignored: treated as ClusterIP: nothing is published outside the lab',
       '109:1 PodDisruptionBudget shop/httpbin ignored: pods are never evicted in the lab',
       "120:1 DestinationRule shop/httpbin ignored: the lab's control plane reads Sidecar, ServiceEntry and the mesh config only",
-      '131:5 ConfigMap shop/httpbin-settings ignored: the lab reads only the mesh config (ConfigMap istio in istio-system)',
+      '131:5 ConfigMap shop/httpbin-settings ignored: the lab reads only the mesh config (ConfigMap istio) and the injector values (ConfigMap istio-sidecar-injector) in istio-system',
       '138:5 ServiceMonitor shop/httpbin ignored: the lab does not model custom resources of monitoring.coreos.com',
     ]);
     expect(s.ignored.every((i) => i.file === file)).toBe(true);

@@ -96,6 +96,8 @@ describe('admin endpoints', () => {
     let quit = 0;
     const h = await startSidecar(baseConfig(), { debugLines: debug, onQuit: () => quit++ });
     cleanup.push(() => h.close());
+    const list = await call(h.ports.admin, '/logging', 'POST');
+    expect([list.status, list.body.split('\n')[0]]).toEqual([200, 'active loggers:']);
     const r = await call(h.ports.admin, '/logging?level=debug', 'POST');
     expect(r.status).toBe(200);
     expect(r.body).toContain('router: debug');

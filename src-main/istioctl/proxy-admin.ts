@@ -1,0 +1,29 @@
+// How istioctl reaches a pod's Envoy admin port (15000): an interface the Kubernetes API's port-forward can implement later.
+
+/** A pod as istioctl names it: `name[.namespace]`, or `pod/name[.namespace]`. */
+export interface PodRef {
+  name: string;
+  namespace: string;
+}
+
+export interface ProxyAdmin {
+  /** The body of a request to the pod's Envoy admin endpoint, e.g. GET `config_dump` or POST `logging?level=debug`. */
+  request(pod: PodRef, method: 'GET' | 'POST', path: string): Promise<string>;
+}
+
+/** istioctl's pod argument: `[<type>/]<name>[.<namespace>]`; only the pod type is served here. */
+export function parsePodRef(arg: string, defaultNamespace: string): PodRef {
+  let rest = arg;
+  const slash = rest.indexOf('/');
+  if (slash >= 0) {
+    const kind = rest.slice(0, slash).toLowerCase();
+    // istioctl also takes a Deployment (its first pod); the lab finds a Deployment's pod by name alone.
+    if (!['pod', 'pods', 'po', 'deployment', 'deployments', 'deploy'].includes(kind)) {
+      throw new Error(`resource type ${rest.slice(0, slash)} is not implemented by the lab's istioctl: name a pod or a deployment`);
+    }
+    rest = rest.slice(slash + 1);
+  }
+  const dot = rest.indexOf('.');
+  if (dot < 0) return { name: rest, namespace: defaultNamespace };
+  return { name: rest.slice(0, dot), namespace: rest.slice(dot + 1) };
+}

@@ -1,0 +1,64 @@
+// `sidecar-lab istioctl proxy-config` and the terminals' `istioctl` wrapper against a real interception lab's sleep proxy.
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LabStatus } from '../../src-main/lab/runtime/status';
+import { cliOk, repoRoot, runCli, type CliResult } from './helpers/cli';
+
+let sleep: string;
+
+beforeAll(async () => {
+  await runCli(['down', '--all']);
+  await cliOk(['up', 'interception']);
+  const status = JSON.parse((await cliOk(['status', '--json'])).stdout) as LabStatus;
+  const pod = status.pods.find((p) => p.namespace === 'default' && p.name.startsWith('sleep-'));
+  if (!pod) throw new Error('no sleep pod');
+  sleep = pod.name;
+});
+
+afterAll(async () => {
+  await runCli(['down', '--all']);
+});
+
+/** The wrapper script the window's terminals put on PATH, run as a shell would. */
+function wrapper(args: string[]): Promise<CliResult> {
+  return new Promise((done, reject) => {
+    const child = spawn(resolve(repoRoot, 'resources/bin/istioctl'), args, { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe('istioctl proxy-config on the sleep pod', () => {
+  it('listener: istioctl columns, with the 15001 and 15006 virtual listeners', async () => {
+    const r = await wrapper(['proxy-config', 'listener', `${sleep}.default`]);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ADDRESSES +PORT +MATCH +DESTINATION$/);
+    expect(lines.some((l) => /^0\.0\.0\.0 +15001 /.test(l))).toBe(true);
+    expect(lines.some((l) => /^0\.0\.0\.0 +15006 /.test(l))).toBe(true);
+  });
+
+  it('the deployment name finds its pod; --port filters', async () => {
+    const r = await cliOk(['istioctl', 'pc', 'listeners', 'sleep', '--port', '15006', '--verbose=false']);
+    expect(r.stdout).toMatch(/^ADDRESSES +PORT +TYPE\n0\.0\.0\.0 +15006 +\S+\n$/);
+  });
+
+  it('log --level debug changes the proxy\'s loggers as curl -X POST localhost:15000/logging?level=debug does', async () => {
+    const r = await cliOk(['istioctl', 'proxy-config', 'log', sleep, '--level', 'debug']);
+    expect(r.stdout.split('\n')[0]).toBe(`${sleep}.default:`);
+    expect(r.stdout).toMatch(/active loggers:\n(  \S+: debug\n)+/);
+    const back = await cliOk(['istioctl', 'proxy-config', 'log', sleep, '--level', 'info']);
+    expect(back.stdout).not.toContain(': debug');
+  });
+
+  it('a pod that is not there is named', async () => {
+    const r = await runCli(['istioctl', 'pc', 'cluster', 'nosuchpod']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^Error: failed to execute command on nosuchpod\.default sidecar: pod nosuchpod in namespace default not found/);
+  });
+});
