@@ -13,6 +13,7 @@ import type { AppRun, PodRun } from '../runtime/pod';
 import { resolveScenarioArg } from '../scenario/builtin';
 import { overlayScenario, parseScenarioFiles } from '../scenario';
 import { proxyConfigFor } from '../mesh/proxy-config';
+import { chooseStandin } from '../standins/choose';
 
 export interface PreparedLab {
   file: string;
@@ -66,23 +67,10 @@ async function appRun(
   if (await imageExists(docker, c.spec.image)) {
     return { ...base, image: c.spec.image, entrypoint: c.command, cmd: c.args };
   }
-  // Not on this machine and nothing may be pulled: the demo image stands in.
-  if (c.command) {
-    notes.push(`${podName}/${c.name}: image ${c.spec.image} is not on this machine; its command runs in the demo image`);
-    return { ...base, image: images.demo, replacedImage: c.spec.image, entrypoint: c.command, cmd: c.args ?? [] };
-  }
-  const portList = ports.join(',');
-  notes.push(
-    `${podName}/${c.name}: image ${c.spec.image} is not on this machine; the demo image stands in` +
-      (ports.length ? ` (demo listen on ${portList})` : ' (sleeps: no command and no containerPort)'),
-  );
-  return {
-    ...base,
-    image: images.demo,
-    replacedImage: c.spec.image,
-    entrypoint: ports.length ? ['demo'] : ['sleep'],
-    cmd: ports.length ? ['listen', '--port', portList, '--name', podName] : ['infinity'],
-  };
+  // Not on this machine and nothing may be pulled: a stand-in in the demo image plays it.
+  const choice = chooseStandin({ image: c.spec.image, command: c.command, args: c.args, env, ports: c.spec.ports });
+  notes.push(`${podName}/${c.name}: image ${c.spec.image} is not on this machine; stand-in (${choice.mode}) in the demo image: ${choice.reason}`);
+  return { ...base, image: images.demo, replacedImage: c.spec.image, entrypoint: choice.entrypoint, cmd: choice.cmd };
 }
 
 /** The version the sidecars report for this push: how many files have been applied on top. */
