@@ -4,6 +4,7 @@ import { LABELS } from '../docker/engine';
 import type { ImageSet } from '../images/build';
 import { tarOf } from '../docker/tar';
 import { containerLogs, execIn, runToCompletion, startContainer } from './docker-ops';
+import { runInitContainers } from './init-containers';
 import { containerName } from '../plan/names';
 import { labNetworkName as networkName } from '../plan/names';
 
@@ -18,6 +19,8 @@ export interface AppRun {
   cmd?: string[];
   env: Record<string, string>;
   user?: string;
+  /** Supplementary groups (the pod's fsGroup and supplementalGroups). */
+  groupAdd?: string[];
   ports: number[];
 }
 
@@ -39,13 +42,23 @@ export interface PodRun {
   proxyConfig?: string;
   interceptionMode?: string;
   apps: AppRun[];
+  /** The app's init containers, in order; each runs to completion before the next. */
+  inits: AppRun[];
+  /** A native sidecar pod: istio-init, istio-proxy, then these; else these, then istio-init. */
+  initsAfterProxy: boolean;
+}
+
+/** Why a pod stopped in its init phase, as `kubectl get pod` shows it. */
+export interface InitStuck {
+  container: string;
+  exitCode: number;
 }
 
 const PROXY_CONFIG_DIR = '/etc/sidecar-lab';
 const PROXY_CONFIG_FILE = 'proxy-config.json';
 const PROXY_READY_URL = 'http://127.0.0.1:15021/healthz/ready';
 
-export type PodContainerRole = 'pause' | 'cni' | 'istio-init' | 'istio-proxy' | 'app' | 'tap';
+export type PodContainerRole = 'pause' | 'cni' | 'init' | 'istio-init' | 'istio-proxy' | 'app' | 'tap';
 
 /** The pause loop: PID 1 that holds the namespace and exits promptly on SIGTERM. */
 const PAUSE_CMD = ['sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];
@@ -91,7 +104,8 @@ export class PodStarter {
     return { NetworkMode: `container:${pause}` };
   }
 
-  async start(pod: PodRun, log: (message: string) => void): Promise<void> {
+  /** Starts the pod; an init container that keeps failing stops it there, as kubelet does. */
+  async start(pod: PodRun, log: (message: string) => void): Promise<InitStuck | undefined> {
     const name = (c: string): string => containerName(pod.lab, pod.namespace, pod.name, c);
     const pause = name('pause');
     await startContainer(this.docker, {
@@ -124,6 +138,31 @@ export class PodStarter {
       await cni.remove({ force: true });
     }
 
+    const stuck = await this.startContainers(pod, pause, log);
+    // The lab's instrument joins even a pod stuck in its init phase: its rules are there to see.
+    if (pod.sidecar) {
+      await startContainer(this.docker, {
+        name: name('tap'),
+        Image: this.images.tap,
+        User: '0:0',
+        Cmd: PAUSE_CMD,
+        Labels: this.labels(pod, 'tap', 'tap'),
+        HostConfig: { ...this.joined(pod, pause), CapAdd: ['NET_ADMIN', 'NET_RAW'] },
+      });
+    }
+    return stuck;
+  }
+
+  /** Init containers, istio-init, istio-proxy and the apps, in the order Istio's injection gives them. */
+  private async startContainers(pod: PodRun, pause: string, log: (message: string) => void): Promise<InitStuck | undefined> {
+    const name = (c: string): string => containerName(pod.lab, pod.namespace, pod.name, c);
+    const inits = (): Promise<InitStuck | undefined> =>
+      runInitContainers(pod.inits, (app) => this.createApp(pod, pause, app, 'init'), `${pod.namespace}/${pod.name}`, log);
+    if (!pod.initsAfterProxy) {
+      const stuck = await inits();
+      if (stuck) return stuck;
+    }
+
     if (pod.init) {
       const init = await startContainer(this.docker, {
         name: name('istio-init'),
@@ -140,36 +179,37 @@ export class PodStarter {
     }
 
     const proxy = pod.sidecar ? () => this.startProxy(pod, pause) : undefined;
+    // A native sidecar starts (and is ready) before the next init container, as kubelet does.
     // holdApplicationUntilProxyStarts: the apps wait for the proxy's readiness, as in Istio.
-    if (proxy && pod.holdApplicationUntilProxyStarts) await proxy();
+    const proxyFirst = pod.initsAfterProxy || pod.holdApplicationUntilProxyStarts;
+    if (proxy && proxyFirst) await proxy();
+    if (pod.initsAfterProxy) {
+      const stuck = await inits();
+      if (stuck) return stuck;
+    }
 
     for (const app of pod.apps) {
-      await startContainer(this.docker, {
-        name: name(app.name),
-        Image: app.image,
-        Entrypoint: app.entrypoint,
-        Cmd: app.cmd,
-        Env: Object.entries(app.env).map(([k, v]) => `${k}=${v}`),
-        User: app.user,
-        Labels: {
-          ...this.labels(pod, app.name, 'app'),
-          ...(app.replacedImage ? { [`${LABELS.container}.replaces`]: app.replacedImage } : {}),
-        },
-        HostConfig: this.joined(pod, pause),
-      });
+      const container = await this.createApp(pod, pause, app, 'app');
+      await container.start();
     }
-    if (proxy && !pod.holdApplicationUntilProxyStarts) await proxy();
+    if (proxy && !proxyFirst) await proxy();
+    return undefined;
+  }
 
-    if (pod.sidecar) {
-      await startContainer(this.docker, {
-        name: name('tap'),
-        Image: this.images.tap,
-        User: '0:0',
-        Cmd: PAUSE_CMD,
-        Labels: this.labels(pod, 'tap', 'tap'),
-        HostConfig: { ...this.joined(pod, pause), CapAdd: ['NET_ADMIN', 'NET_RAW'] },
-      });
-    }
+  private createApp(pod: PodRun, pause: string, app: AppRun, role: 'app' | 'init'): Promise<Docker.Container> {
+    return this.docker.createContainer({
+      name: containerName(pod.lab, pod.namespace, pod.name, app.name),
+      Image: app.image,
+      Entrypoint: app.entrypoint,
+      Cmd: app.cmd,
+      Env: Object.entries(app.env).map(([k, v]) => `${k}=${v}`),
+      User: app.user,
+      Labels: {
+        ...this.labels(pod, app.name, role),
+        ...(app.replacedImage ? { [`${LABELS.container}.replaces`]: app.replacedImage } : {}),
+      },
+      HostConfig: { ...this.joined(pod, pause), ...(app.groupAdd ? { GroupAdd: app.groupAdd } : {}) },
+    });
   }
 
   private async startProxy(pod: PodRun, pause: string): Promise<void> {

@@ -14,6 +14,7 @@ const NO_SCHEDULING = 'the lab has one node and does no scheduling';
 const NO_SA = 'the lab has no service accounts';
 const OWN_NS = 'every lab pod gets its own network, PID and IPC namespaces';
 const ONLY_USER = 'only runAsUser and runAsGroup are honoured';
+const ONLY_POD_USER = 'only runAsUser, runAsGroup, fsGroup and supplementalGroups are honoured';
 const NO_LIMITS = 'the lab sets no resource limits';
 const NO_PROBES = 'the lab does not run probes';
 const PROXY = 'istio-proxy';
@@ -120,6 +121,15 @@ const SECURITY_CONTEXT_FIELDS: Record<string, FieldRule> = {
   runAsGroup: 'model',
 };
 
+/** The pod's securityContext adds the groups every container gets (no volumes: nothing is chowned). */
+const POD_SECURITY_CONTEXT_FIELDS: Record<string, FieldRule> = {
+  ...SECURITY_CONTEXT_FIELDS,
+  fsGroup: 'model',
+  supplementalGroups: 'model',
+};
+
+const MAX_ID = 2 ** 31 - 1;
+
 const PORT_FIELDS: Record<string, FieldRule> = {
   containerPort: 'model',
   name: 'model',
@@ -137,23 +147,32 @@ export function readProtocol(r: Reader, v: unknown, path: string): Protocol {
   return 'TCP';
 }
 
-function readSecurityContext(
-  r: Reader,
-  value: unknown,
-  path: string,
-  report: boolean,
-): { runAsUser?: number; runAsGroup?: number } {
+interface SecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  fsGroup?: number;
+  supplementalGroups?: number[];
+}
+
+function readSecurityContext(r: Reader, value: unknown, path: string, report: boolean, pod = false): SecurityContext {
   const sc = r.map(value, path, 'securityContext');
   if (!sc) return {};
   if (report) {
-    const rules: Record<string, FieldRule> = { ...SECURITY_CONTEXT_FIELDS };
-    for (const k of Object.keys(sc)) rules[k] ??= unlessEmpty(ONLY_USER);
+    const rules: Record<string, FieldRule> = { ...(pod ? POD_SECURITY_CONTEXT_FIELDS : SECURITY_CONTEXT_FIELDS) };
+    for (const k of Object.keys(sc)) rules[k] ??= unlessEmpty(pod ? ONLY_POD_USER : ONLY_USER);
     r.fields(sc, path, rules);
   }
-  return {
-    runAsUser: r.int(sc.runAsUser, `${path}/runAsUser`, 'runAsUser', 0, 2 ** 31 - 1),
-    runAsGroup: r.int(sc.runAsGroup, `${path}/runAsGroup`, 'runAsGroup', 0, 2 ** 31 - 1),
+  const out: SecurityContext = {
+    runAsUser: r.int(sc.runAsUser, `${path}/runAsUser`, 'runAsUser', 0, MAX_ID),
+    runAsGroup: r.int(sc.runAsGroup, `${path}/runAsGroup`, 'runAsGroup', 0, MAX_ID),
   };
+  if (!pod) return out;
+  out.fsGroup = r.int(sc.fsGroup, `${path}/fsGroup`, 'fsGroup', 0, MAX_ID);
+  const groups = r.list(sc.supplementalGroups, `${path}/supplementalGroups`, 'supplementalGroups');
+  out.supplementalGroups = groups
+    .map((g, i) => r.int(g, `${path}/supplementalGroups/${i}`, 'supplementalGroups', 0, MAX_ID))
+    .filter((g): g is number => g !== undefined);
+  return out;
 }
 
 function readEnv(r: Reader, value: unknown, path: string, report: boolean): EnvVar[] {
@@ -294,7 +313,7 @@ export function readPodSpec(r: Reader, value: unknown, path: string): PodSpec | 
     if (seen.has(c.name)) r.error(`${c.path}/name`, `duplicate container name "${c.name}"`);
     seen.set(c.name, c.path);
   }
-  const sc = readSecurityContext(r, spec.securityContext, `${path}/securityContext`, true);
+  const sc = readSecurityContext(r, spec.securityContext, `${path}/securityContext`, true, true);
   const hostname = r.string(spec.hostname, `${path}/hostname`, 'hostname');
   const subdomain = r.string(spec.subdomain, `${path}/subdomain`, 'subdomain');
   for (const [k, v] of [
@@ -333,6 +352,8 @@ export function readPodSpec(r: Reader, value: unknown, path: string): PodSpec | 
   if (subdomain) out.subdomain = subdomain;
   if (sc.runAsUser !== undefined) out.runAsUser = sc.runAsUser;
   if (sc.runAsGroup !== undefined) out.runAsGroup = sc.runAsGroup;
+  if (sc.fsGroup !== undefined) out.fsGroup = sc.fsGroup;
+  if (sc.supplementalGroups?.length) out.supplementalGroups = sc.supplementalGroups;
   if (out.hostNetwork) r.ignore(`${path}/hostNetwork`, OWN_NS);
   return out;
 }

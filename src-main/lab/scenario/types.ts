@@ -91,8 +91,12 @@ export interface PodSpec {
   hostNetwork: boolean;
   /** kubelet's `<SVC>_SERVICE_HOST`-style variables (default true). */
   enableServiceLinks: boolean;
+  /** Pod-level securityContext: the defaults of every container's (see plan/security.ts). */
   runAsUser?: number;
   runAsGroup?: number;
+  /** Pod-level only: a supplementary group of every container's first process. */
+  fsGroup?: number;
+  supplementalGroups?: number[];
 }
 
 export interface InjectDecision {

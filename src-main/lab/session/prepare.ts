@@ -14,6 +14,7 @@ import { resolveScenarioArg } from '../scenario/builtin';
 import { overlayScenario, parseScenarioFiles } from '../scenario';
 import { proxyConfigFor } from '../mesh/proxy-config';
 import { chooseStandin } from '../standins/choose';
+import { dockerUser, effectiveSecurity } from '../plan/security';
 
 export interface PreparedLab {
   file: string;
@@ -51,26 +52,36 @@ function labImage(image: string, images: ImageSet): string | undefined {
   return name in images ? images[name] : undefined;
 }
 
-async function appRun(
+/** The user the image runs as (`USER` of its Dockerfile), for a runAsGroup without runAsUser. */
+async function imageUser(docker: Docker, image: string): Promise<string> {
+  const info = (await docker.getImage(image).inspect()) as { Config?: { User?: string } };
+  return info.Config?.User ?? '';
+}
+
+/** How one app or init container runs: its image (or a stand-in's), command, user and groups. */
+async function containerRun(
   docker: Docker,
+  pod: PlannedPod,
   c: PlannedContainer,
   images: ImageSet,
   notes: string[],
-  podName: string,
 ): Promise<AppRun> {
+  const podName = `${pod.namespace}/${pod.name}`;
   const env = Object.fromEntries(c.env.map((e) => [e.name, e.value]));
-  const ports = c.spec.ports.filter((p) => p.protocol === 'TCP').map((p) => p.containerPort);
-  const user = c.spec.runAsUser !== undefined ? `${c.spec.runAsUser}${c.spec.runAsGroup !== undefined ? `:${c.spec.runAsGroup}` : ''}` : undefined;
-  const base = { name: c.name, env, user, ports };
-  const own = labImage(c.spec.image, images);
-  if (own) return { ...base, image: own, entrypoint: c.command, cmd: c.args };
-  if (await imageExists(docker, c.spec.image)) {
-    return { ...base, image: c.spec.image, entrypoint: c.command, cmd: c.args };
-  }
+  const ports = c.role === 'init' ? [] : c.spec.ports.filter((p) => p.protocol === 'TCP').map((p) => p.containerPort);
+  const sec = effectiveSecurity(pod.spec, c.spec);
+  const groupAdd = sec.groups.map(String);
+  const withUser = async (image: string): Promise<{ user?: string; groupAdd?: string[] }> => {
+    const user = dockerUser(sec, sec.runAsUser === undefined && sec.runAsGroup !== undefined ? await imageUser(docker, image) : '');
+    return { ...(user !== undefined ? { user } : {}), ...(groupAdd.length ? { groupAdd } : {}) };
+  };
+  const base = { name: c.name, env, ports };
+  const own = labImage(c.spec.image, images) ?? ((await imageExists(docker, c.spec.image)) ? c.spec.image : undefined);
+  if (own) return { ...base, ...(await withUser(own)), image: own, entrypoint: c.command, cmd: c.args };
   // Not on this machine and nothing may be pulled: a stand-in in the demo image plays it.
-  const choice = chooseStandin({ image: c.spec.image, command: c.command, args: c.args, env, ports: c.spec.ports });
+  const choice = chooseStandin({ image: c.spec.image, command: c.command, args: c.args, env, ports: c.spec.ports, init: c.role === 'init' });
   notes.push(`${podName}/${c.name}: image ${c.spec.image} is not on this machine; stand-in (${choice.mode}) in the demo image: ${choice.reason}`);
-  return { ...base, image: images.demo, replacedImage: c.spec.image, entrypoint: choice.entrypoint, cmd: choice.cmd };
+  return { ...base, ...(await withUser(images.demo)), image: images.demo, replacedImage: c.spec.image, entrypoint: choice.entrypoint, cmd: choice.cmd };
 }
 
 /** The version the sidecars report for this push: how many files have been applied on top. */
@@ -144,8 +155,10 @@ export async function toLabRun(
   const pods: PodRun[] = [];
   for (const pod of plan.pods) {
     const apps: AppRun[] = [];
-    for (const c of pod.containers.filter((x) => x.role === 'app')) {
-      apps.push(await appRun(docker, c, images, notes, `${pod.namespace}/${pod.name}`));
+    const inits: AppRun[] = [];
+    for (const c of pod.containers) {
+      if (c.role === 'app') apps.push(await containerRun(docker, pod, c, images, notes));
+      if (c.role === 'init') inits.push(await containerRun(docker, pod, c, images, notes));
     }
     pods.push({
       lab: plan.lab,
@@ -166,6 +179,10 @@ export async function toLabRun(
           }
         : {}),
       apps,
+      inits,
+      // Istio's injector puts a native sidecar (istio-proxy as an init container) before the
+      // app's init containers, so they are in the mesh; otherwise istio-init goes last.
+      initsAfterProxy: pod.spec.injectedProxy?.restartAlways === true,
     });
   }
   for (const text of notes) note(`replaced: ${text}`);

@@ -18,14 +18,16 @@ export interface StandinInput {
   args?: string[];
   env: Record<string, string>;
   ports: ContainerPort[];
+  /** An init container: runs to its end, so it never serves; it calls out or runs its command. */
+  init?: boolean;
 }
 
 /** What runs in the demo image instead: its entrypoint and command, and one line saying why. */
 export interface StandinChoice {
   entrypoint: string[];
   cmd: string[];
-  /** `serve`: plays a server; `run`: runs the container's command; `idle`: sleeps. */
-  mode: 'serve' | 'run' | 'idle';
+  /** `serve`: plays a server; `call`: calls out once and exits; `run`: runs the command; `idle`: sleeps. */
+  mode: 'serve' | 'call' | 'run' | 'idle';
   /** The listeners a `serve` stand-in opens. */
   listens: ListenSpec[];
   reason: string;
@@ -38,6 +40,19 @@ const DEMO_TOOLS = new Set([
 ]);
 
 const IDLE = ['sleep', 'infinity'];
+
+/** URLs in a command that the stand-in can call as the program would (`--db mysql://orders-db:3306`). */
+const CALL_URL = /^(?:[a-z-]+=)?((?:http|grpc|mysql|postgres|postgresql|redis|tcp):\/\/[^\s'"]+)/i;
+
+function callUrls(tokens: string[]): string[] {
+  const urls: string[] = [];
+  for (const t of tokens) {
+    const m = CALL_URL.exec(t);
+    // Credentials are the app's business: the call needs host and port.
+    if (m) urls.push(m[1].replace(/^postgresql:/i, 'postgres:').replace(/^[a-z]+/i, (x) => x.toLowerCase()).replace(/\/\/[^@/]*@/, '//'));
+  }
+  return urls;
+}
 
 /** Istio's port naming rule: `<protocol>[-<suffix>]`. */
 function protocolOfPortName(name: string | undefined): StandinProtocol | undefined {
@@ -107,6 +122,11 @@ function describeListens(listens: ListenSpec[]): string {
   return listens.map(formatListen).join(', ');
 }
 
+/** An init container's command in the demo image, once: kubelet's restarts are the pod starter's. */
+function runOnce(what: string, command: string[], program: string): StandinChoice {
+  return { entrypoint: [command[0]], cmd: command.slice(1), mode: 'run', listens: [], reason: `${what}; an init container: its command runs in the demo image (${program})` };
+}
+
 /** Chooses the stand-in for a container whose image is absent. Pure: the same input, the same choice. */
 export function chooseStandin(input: StandinInput): StandinChoice {
   const entry = findEntry(input.image);
@@ -121,6 +141,15 @@ export function chooseStandin(input: StandinInput): StandinChoice {
     listens: [],
     reason: `${what}; ${why}`,
   });
+  if (input.init) {
+    if (program && DEMO_TOOLS.has(program)) return runOnce(what, command, program);
+    const urls = callUrls(tokens);
+    if (urls.length > 0) {
+      const cmd = ['--name', input.image, ...urls.flatMap((u) => ['--call', u]), '--restart', 'never'];
+      return { entrypoint: ['standin'], cmd, mode: 'call', listens: [], reason: `${what}; an init container: calls ${urls.join(', ')} once and exits 0 if it answers` };
+    }
+    return { entrypoint: ['true'], cmd: [], mode: 'run', listens: [], reason: `${what}; an init container with nothing the stand-in can play: it exits 0` };
+  }
   if (entry?.kind === 'client') {
     if (input.command) return runCommand(`its command runs in the demo image (${program})`);
     return { entrypoint: IDLE.slice(0, 1), cmd: IDLE.slice(1), mode: 'idle', listens: [], reason: `${what}; no command: it idles` };

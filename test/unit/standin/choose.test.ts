@@ -127,3 +127,23 @@ describe('chooseStandin', () => {
     expect(specOf({ image: 'redis:7' }).protectedMode).toBe(false);
   });
 });
+
+describe('chooseStandin for an init container', () => {
+  it('runs its shell command once in the demo image', () => {
+    const c = chooseStandin(input({ image: 'busybox:1.36', command: ['sh', '-c', 'until nc -z orders-db 3306; do sleep 2; done'], init: true }));
+    expect(c).toMatchObject({ mode: 'run', entrypoint: ['sh'], cmd: ['-c', 'until nc -z orders-db 3306; do sleep 2; done'] });
+  });
+
+  it("calls the URLs its own program would call, once, credentials left out", () => {
+    const c = chooseStandin(
+      input({ image: 'acme/migrations:1.2', command: ['/app/migrate'], args: ['--db=postgresql://app:pw@orders-pg:5432/orders', 'up'], init: true }),
+    );
+    expect(c.mode).toBe('call');
+    expect(parseStandinArgs(c.cmd)).toMatchObject({ calls: [{ scheme: 'postgres', host: 'orders-pg', port: 5432 }], restart: 'never', listens: [] });
+  });
+
+  it('exits 0 when there is nothing to play, and never serves', () => {
+    const c = chooseStandin(input({ image: 'mysql:8', init: true }));
+    expect(c).toMatchObject({ mode: 'run', entrypoint: ['true'], cmd: [] });
+  });
+});
