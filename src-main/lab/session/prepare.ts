@@ -13,7 +13,9 @@ import type { AppRun, PodRun } from '../runtime/pod';
 import { resolveScenarioArg } from '../scenario/builtin';
 import { overlayScenario, parseScenarioFiles } from '../scenario';
 import { proxyConfigFor } from '../mesh/proxy-config';
-import { chooseStandin } from '../standins/choose';
+import { chooseStandin, STANDIN_ANNOTATION_PREFIX, standinOverride } from '../standins/choose';
+import { FlagError } from '../../../src-pod/demo/flags';
+import { pointer, posAt } from '../scenario/errors';
 import { dockerUser, effectiveSecurity } from '../plan/security';
 
 export interface PreparedLab {
@@ -30,6 +32,7 @@ export async function prepareLab(arg: string, applied: string[] = []): Promise<P
   let scenario = await parseScenarioFiles([file]);
   for (const extra of applied) scenario = overlayScenario(scenario, await parseScenarioFiles([extra]));
   const plan = planLab(scenario);
+  checkStandinAnnotations(plan);
   const init = new Map<PlannedPod, { args: string[]; env: Record<string, string> } | undefined>();
   for (const pod of plan.pods) {
     if (!pod.sidecar) continue;
@@ -43,6 +46,27 @@ export async function prepareLab(arg: string, applied: string[] = []): Promise<P
     init.set(pod, injected.hasInitContainer ? { args: injected.args, env: injected.env } : undefined);
   }
   return { file, applied, plan, init };
+}
+
+/** Stand-in annotations name a container of their pod and hold flags the stand-in takes, or `up` stops here. */
+function checkStandinAnnotations(plan: LabPlan): void {
+  for (const pod of plan.pods) {
+    for (const [key, value] of Object.entries(pod.annotations)) {
+      if (!key.startsWith(STANDIN_ANNOTATION_PREFIX)) continue;
+      // A Deployment's pods carry the template's annotations: point at whichever the file has.
+      const paths = [pointer('metadata', 'annotations', key), pointer('spec', 'template', 'metadata', 'annotations', key)];
+      const at = posAt(pod.source, paths.find((p) => pod.source.paths[p]) ?? paths[0]);
+      const where = `${at.file}:${at.line}:${at.col}: annotation ${key} of pod ${pod.namespace}/${pod.name}`;
+      const container = pod.containers.find((c) => c.name === key.slice(STANDIN_ANNOTATION_PREFIX.length));
+      if (!container) throw new Error(`${where}: the pod has no container ${key.slice(STANDIN_ANNOTATION_PREFIX.length)}`);
+      try {
+        standinOverride(container.spec.image, value);
+      } catch (e) {
+        if (e instanceof FlagError) throw new Error(`${where}: ${e.message}`, { cause: e });
+        throw e;
+      }
+    }
+  }
 }
 
 /** The lab's own images by short name (`sidecar-lab/demo`, `sidecar-lab/demo:latest`). */
@@ -79,7 +103,8 @@ async function containerRun(
   const own = labImage(c.spec.image, images) ?? ((await imageExists(docker, c.spec.image)) ? c.spec.image : undefined);
   if (own) return { ...base, ...(await withUser(own)), image: own, entrypoint: c.command, cmd: c.args };
   // Not on this machine and nothing may be pulled: a stand-in in the demo image plays it.
-  const choice = chooseStandin({ image: c.spec.image, command: c.command, args: c.args, env, ports: c.spec.ports, init: c.role === 'init' });
+  const override = pod.annotations[`${STANDIN_ANNOTATION_PREFIX}${c.name}`];
+  const choice = override !== undefined ? standinOverride(c.spec.image, override) : chooseStandin({ image: c.spec.image, command: c.command, args: c.args, env, ports: c.spec.ports, init: c.role === 'init' });
   notes.push(`${podName}/${c.name}: image ${c.spec.image} is not on this machine; stand-in (${choice.mode}) in the demo image: ${choice.reason}`);
   return { ...base, ...(await withUser(images.demo)), image: images.demo, replacedImage: c.spec.image, entrypoint: choice.entrypoint, cmd: choice.cmd };
 }

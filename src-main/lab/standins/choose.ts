@@ -1,7 +1,9 @@
 // Picks what stands in for a container whose image is not on the machine, and says why.
 import { basename } from 'node:path';
+import { FlagError } from '../../../src-pod/demo/flags';
 import {
   formatListen,
+  parseStandinArgs,
   standinArgs,
   type ListenSpec,
   type PostgresAuth,
@@ -120,6 +122,27 @@ function serverSpec(input: StandinInput, entry: CatalogueEntry | undefined, list
 
 function describeListens(listens: ListenSpec[]): string {
   return listens.map(formatListen).join(', ');
+}
+
+/** `standin.sidecarlab.dev/<container>`: the stand-in's own flags for that container, over the catalogue. */
+export const STANDIN_ANNOTATION_PREFIX = 'standin.sidecarlab.dev/';
+
+/**
+ * Reads the override annotation's value (standin flags, split on spaces); throws a FlagError
+ * naming the flag at fault. `--name` defaults to the image.
+ */
+export function standinOverride(image: string, value: string): StandinChoice {
+  const argv = value.trim().split(/\s+/).filter((t) => t !== '');
+  const full = argv.includes('--name') || argv.some((a) => a.startsWith('--name=')) ? argv : ['--name', image, ...argv];
+  const spec = parseStandinArgs(full);
+  if (spec === 'help') throw new FlagError('--help is not a stand-in to play');
+  return {
+    entrypoint: ['standin'],
+    cmd: standinArgs(spec),
+    mode: spec.listens.length > 0 ? 'serve' : 'call',
+    listens: spec.listens,
+    reason: `annotation ${STANDIN_ANNOTATION_PREFIX}…: ${argv.join(' ')}`,
+  };
 }
 
 /** An init container's command in the demo image, once: kubelet's restarts are the pod starter's. */

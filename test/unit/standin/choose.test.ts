@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseStandinArgs, type StandinSpec } from '../../../src-pod/standin/spec';
 import { findEntry, parseImageName, versionOfTag } from '../../../src-main/lab/standins/catalogue';
-import { chooseStandin, type StandinInput } from '../../../src-main/lab/standins/choose';
+import { chooseStandin, standinOverride, type StandinInput } from '../../../src-main/lab/standins/choose';
 import { readAddressValue, readListenHint } from '../../../src-main/lab/standins/listen-flags';
 
 const input = (over: Partial<StandinInput>): StandinInput => ({ image: 'acme/thing:1.0', env: {}, ports: [], ...over });
@@ -145,5 +145,19 @@ describe('chooseStandin for an init container', () => {
   it('exits 0 when there is nothing to play, and never serves', () => {
     const c = chooseStandin(input({ image: 'mysql:8', init: true }));
     expect(c).toMatchObject({ mode: 'run', entrypoint: ['true'], cmd: [] });
+  });
+});
+
+describe('standinOverride (annotation standin.sidecarlab.dev/CONTAINER)', () => {
+  it("takes the stand-in's own flags over the catalogue, named after the image", () => {
+    const c = standinOverride('acme/legacy-mailer:3', ' --listen smtp/127.0.0.1:2525  --version 2.1 ');
+    expect(c).toMatchObject({ mode: 'serve', listens: [{ protocol: 'smtp', host: '127.0.0.1', port: 2525 }] });
+    expect(parseStandinArgs(c.cmd)).toMatchObject({ name: 'acme/legacy-mailer:3', version: '2.1' });
+    expect(standinOverride('x', '--call mysql://db:3306').mode).toBe('call');
+  });
+
+  it('names the flag at fault', () => {
+    expect(() => standinOverride('x', '--listen mysql/99999')).toThrow(/port must be 1-65535, got "99999"/);
+    expect(() => standinOverride('x', '')).toThrow(/nothing to do/);
   });
 });
