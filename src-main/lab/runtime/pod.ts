@@ -46,6 +46,8 @@ export interface PodRun {
   inits: AppRun[];
   /** A native sidecar pod: istio-init, istio-proxy, then these; else these, then istio-init. */
   initsAfterProxy: boolean;
+  /** Istio CNI mode: the rules (`init`) are written before the first init container, and no istio-init is left. */
+  rulesBeforeInits?: boolean;
 }
 
 /** Why a pod stopped in its init phase, as `kubectl get pod` shows it. */
@@ -155,28 +157,14 @@ export class PodStarter {
 
   /** Init containers, istio-init, istio-proxy and the apps, in the order Istio's injection gives them. */
   private async startContainers(pod: PodRun, pause: string, log: (message: string) => void): Promise<InitStuck | undefined> {
-    const name = (c: string): string => containerName(pod.lab, pod.namespace, pod.name, c);
     const inits = (): Promise<InitStuck | undefined> =>
       runInitContainers(pod.inits, (app) => this.createApp(pod, pause, app, 'init'), `${pod.namespace}/${pod.name}`, log);
+    if (pod.init && pod.rulesBeforeInits) await this.applyRules(pod, pause, 'cni', log);
     if (!pod.initsAfterProxy) {
       const stuck = await inits();
       if (stuck) return stuck;
     }
-
-    if (pod.init) {
-      const init = await startContainer(this.docker, {
-        name: name('istio-init'),
-        Image: this.images.proxy,
-        User: '0:0',
-        Cmd: ['istio-iptables', ...pod.init.args],
-        Env: Object.entries(pod.init.env).map(([k, v]) => `${k}=${v}`),
-        Labels: this.labels(pod, 'istio-init', 'istio-init'),
-        HostConfig: { ...this.joined(pod, pause), CapAdd: ['NET_ADMIN', 'NET_RAW'] },
-      });
-      // Kubernetes keeps a finished init container; so does the lab, for its logs.
-      await runToCompletion(init, `istio-init of pod ${pod.namespace}/${pod.name}`);
-      log(`${pod.namespace}/${pod.name}: istio-init applied the rules`);
-    }
+    if (pod.init && !pod.rulesBeforeInits) await this.applyRules(pod, pause, 'istio-init', log);
 
     const proxy = pod.sidecar ? () => this.startProxy(pod, pause) : undefined;
     // A native sidecar starts (and is ready) before the next init container, as kubelet does.
@@ -194,6 +182,32 @@ export class PodStarter {
     }
     if (proxy && !proxyFirst) await proxy();
     return undefined;
+  }
+
+  /**
+   * istio-iptables with the pod's arguments: as the istio-init container (kept, for its log), or
+   * as istio-cni does it from the node, leaving no container in the pod.
+   */
+  private async applyRules(pod: PodRun, pause: string, as: 'istio-init' | 'cni', log: (message: string) => void): Promise<void> {
+    if (!pod.init) return;
+    const dockerName = containerName(pod.lab, pod.namespace, pod.name, as === 'cni' ? 'istio-cni' : 'istio-init');
+    const container = await startContainer(this.docker, {
+      name: dockerName,
+      Image: this.images.proxy,
+      User: '0:0',
+      Cmd: ['istio-iptables', ...pod.init.args],
+      Env: Object.entries(pod.init.env).map(([k, v]) => `${k}=${v}`),
+      Labels: this.labels(pod, as === 'cni' ? 'istio-cni' : 'istio-init', as),
+      HostConfig: { ...this.joined(pod, pause), CapAdd: ['NET_ADMIN', 'NET_RAW'] },
+    });
+    const what = as === 'cni' ? 'istio-cni' : 'istio-init';
+    try {
+      // Kubernetes keeps a finished init container; so does the lab, for its logs.
+      await runToCompletion(container, `${what} of pod ${pod.namespace}/${pod.name}`);
+    } finally {
+      if (as === 'cni') await container.remove({ force: true });
+    }
+    log(`${pod.namespace}/${pod.name}: ${what} applied the rules${as === 'cni' ? ' before the init containers' : ''}`);
   }
 
   private createApp(pod: PodRun, pause: string, app: AppRun, role: 'app' | 'init'): Promise<Docker.Container> {

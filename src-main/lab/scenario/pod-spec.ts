@@ -334,10 +334,11 @@ export function readPodSpec(r: Reader, value: unknown, path: string): PodSpec | 
   // sidecar (an init container with restartPolicy Always) since Istio 1.19.
   const proxy = all.find((c) => c.name === PROXY) ?? initList.find((c) => c.name === PROXY);
   const init = proxy ? initList.find((c) => c.name === INIT) : undefined;
-  // Istio CNI's istio-validation only checks the CNI plugin's rules; the lab has no CNI plugin.
+  // Istio CNI's istio-validation only checks the rules the CNI plugin wrote before any init
+  // container ran; the lab writes the same rules at that moment instead.
   const validation = proxy ? initList.find((c) => c.name === 'istio-validation') : undefined;
   if (validation)
-    r.ignore(validation.path, 'the lab does not run Istio CNI; istio-init rules are used');
+    r.ignore(validation.path, 'not run: the lab applies the rules before the init containers, as istio-cni does');
   const out: PodSpec = {
     containers: proxy ? all.filter((c) => c !== proxy) : all,
     initContainers: initList.filter((c) => c !== proxy && c !== init && c !== validation),
@@ -348,6 +349,7 @@ export function readPodSpec(r: Reader, value: unknown, path: string): PodSpec | 
   };
   if (proxy) out.injectedProxy = proxy;
   if (init) out.injectedInit = init;
+  if (validation && !init) out.cni = true;
   if (hostname) out.hostname = hostname;
   if (subdomain) out.subdomain = subdomain;
   if (sc.runAsUser !== undefined) out.runAsUser = sc.runAsUser;

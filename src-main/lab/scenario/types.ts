@@ -83,6 +83,8 @@ export interface PodSpec {
   alreadyInjected: boolean;
   /** `istio-init` of an already injected pod; its arguments are used verbatim. */
   injectedInit?: ContainerSpec;
+  /** Injected in Istio's CNI mode (istio-validation, no istio-init): the rules exist before any init container. */
+  cni?: boolean;
   /** `istio-proxy` of an already injected pod. */
   injectedProxy?: ContainerSpec;
   hostname?: string;

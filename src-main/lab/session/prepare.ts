@@ -208,6 +208,7 @@ export async function toLabRun(
       // Istio's injector puts a native sidecar (istio-proxy as an init container) before the
       // app's init containers, so they are in the mesh; otherwise istio-init goes last.
       initsAfterProxy: pod.spec.injectedProxy?.restartAlways === true,
+      rulesBeforeInits: pod.spec.cni === true,
     });
   }
   for (const text of notes) note(`replaced: ${text}`);
