@@ -6,7 +6,7 @@ export interface ScenarioInfo {
   file: string;
 }
 
-export type ContainerRole = 'pause' | 'cni' | 'istio-init' | 'istio-proxy' | 'app' | 'tap';
+export type ContainerRole = 'pause' | 'cni' | 'init' | 'istio-init' | 'istio-proxy' | 'app' | 'tap';
 
 export interface ContainerInfo {
   name: string;
