@@ -24,15 +24,39 @@ interface Recorded {
   ip?: string;
   sysctls: Record<string, string>;
   oneShot: boolean;
+  /** The engine's start time (nanoseconds in RFC 3339): the order the lab started them in. */
+  startedAt: string;
+}
+
+/**
+ * The order to `docker run` the copy in: as the lab started them (the pod's pause before its
+ * istio-init), and a container that joins another's network namespace after that one in any case.
+ * The engine's creation times count whole seconds, so they cannot order a pod's containers.
+ */
+export function inStartOrder<T extends Pick<Recorded, 'name' | 'networkMode' | 'startedAt'>>(containers: T[]): T[] {
+  const byStart = [...containers].sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));
+  const byName = new Map(byStart.map((c) => [c.name, c]));
+  const out: T[] = [];
+  const placed = new Set<string>();
+  const place = (c: T, path: Set<string>): void => {
+    if (placed.has(c.name)) return;
+    if (path.has(c.name)) throw new Error(`network namespaces form a loop at ${c.name}`);
+    path.add(c.name);
+    const owner = c.networkMode.startsWith('container:') ? byName.get(c.networkMode.slice('container:'.length)) : undefined;
+    if (owner) place(owner, path);
+    placed.add(c.name);
+    out.push(c);
+  };
+  for (const c of byStart) place(c, new Set());
+  return out;
 }
 
 async function recordLab(docker: Docker, lab: string): Promise<Recorded[]> {
   const list = await docker.listContainers({ all: true, filters: { label: [`${LABELS.lab}=${lab}`] } });
-  const byCreated = list.sort((a, b) => a.Created - b.Created);
   const out: Recorded[] = [];
   // The engine reports `container:<id>` for a shared namespace; the plain run needs names.
-  const nameOf = new Map(byCreated.map((c) => [c.Id, c.Names[0]?.replace(/^\//, '') ?? c.Id]));
-  for (const c of byCreated) {
+  const nameOf = new Map(list.map((c) => [c.Id, c.Names[0]?.replace(/^\//, '') ?? c.Id]));
+  for (const c of list) {
     const info = await docker.getContainer(c.Id).inspect();
     const net = Object.values(info.NetworkSettings.Networks)[0] as { IPAMConfig?: { IPv4Address?: string } } | undefined;
     out.push({
@@ -50,9 +74,10 @@ async function recordLab(docker: Docker, lab: string): Promise<Recorded[]> {
       ip: net?.IPAMConfig?.IPv4Address,
       sysctls: (info.HostConfig as { Sysctls?: Record<string, string> }).Sysctls ?? {},
       oneShot: c.State === 'exited',
+      startedAt: info.State.StartedAt,
     });
   }
-  return out;
+  return inStartOrder(out);
 }
 
 function plainDockerUp(containers: Recorded[], lab: string): number {

@@ -55,6 +55,8 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
   const flows = new Map<string, Flow>();
   let started: string | undefined;
   let starting = false;
+  /** The lab being started here, by name once its plan is known: the window shows it as its own while it starts. */
+  let startingLab: string | undefined;
 
   const progress = (kind: ProgressLine['kind'], message: string, image?: string) =>
     hub.emit('lab.progress', '', { time: new Date().toISOString(), kind, message, ...(image ? { image } : {}) });
@@ -73,7 +75,7 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
 
   async function status(): Promise<LabStatusInfo | null> {
     const lab = await currentLab();
-    return lab ? labStatus(await connectEngine(), lab) : null;
+    return lab ? { ...(await labStatus(await connectEngine(), lab)), startedHere: lab === started || lab === startingLab } : null;
   }
 
   async function refreshStatus(): Promise<void> {
@@ -167,7 +169,10 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
           offline: opts.offline ?? process.env['SIDECAR_LAB_OFFLINE'] === '1',
           progress: buildProgress,
           log: (m) => progress('log', m),
-          onPrepared: (p) => progress('info', `scenario ${p.plan.lab}: ${p.plan.pods.length} pods`),
+          onPrepared: (p) => {
+            startingLab = p.plan.lab;
+            progress('info', `scenario ${p.plan.lab}: ${p.plan.pods.length} pods`);
+          },
         });
         started = lab;
         progress('done', `lab ${lab} is up`);
@@ -178,6 +183,7 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
         throw err;
       } finally {
         starting = false;
+        startingLab = undefined;
       }
     },
     async 'lab.stop'() {

@@ -51,6 +51,7 @@ export function toContractFlow(pod: CapturedPod, f: CapturedFlow): Flow {
     pod: pod.pod,
     namespace: pod.namespace,
     verdict: f.verdict,
+    ...(f.proxyOwn ? { proxyOwn: true } : {}),
     source: `${f.client.address}:${f.client.port}`,
     destination: `${f.destination.address}:${f.destination.port}`,
     protocol: f.http ? 'http' : f.proto,

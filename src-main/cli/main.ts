@@ -8,6 +8,7 @@ import { ScenarioError } from '../lab/scenario/errors';
 import { parseArgs, flagString, UsageError } from './args';
 import { imagesCommand, isOffline } from './images-command';
 import { iptablesCommand } from './iptables-command';
+import { diffCommand, importCommand } from './dump-command';
 import { applyCommand, logsCommand } from './apply-command';
 import { serveCommand } from './serve-command';
 import { perfCommand } from './perf-command';
@@ -35,6 +36,9 @@ Usage:
   sidecar-lab iptables [FLAGS] | --pod FILE [--print-flags]
                                                       what istio-iptables writes for flags or a pod (dry run)
   sidecar-lab istioctl proxy-config|kube-inject|analyze|version …  istioctl's commands, with istioctl's output
+  sidecar-lab import PATH [-o FILE]                   a customer's dump (file or folder of kubectl YAML) as a scenario
+  sidecar-lab diff PATH [--pod NAME] [--rules FILE]   the lab's rules for the dump's injected pod against its
+                                                      iptables-save or istio-init log (exit 1 when they differ)
 
 Environment: SIDECAR_LAB_OFFLINE=1 never contacts a registry; DOCKER_HOST picks the engine.`;
 
@@ -197,6 +201,18 @@ async function run(argv: string[], io: CliIO, given?: CliIO): Promise<number> {
     }
     case 'perf':
       return perfCommand(rest, io, (named) => pickLab(io, named));
+    case 'import': {
+      const args = parseArgs(rest, [{ name: 'output', short: 'o', takesValue: true }], 'import');
+      const [path, ...more] = args.positionals;
+      if (!path || more.length > 0) throw new UsageError('import: usage: sidecar-lab import PATH [-o FILE]');
+      return importCommand(path, flagString(args, 'output'), io);
+    }
+    case 'diff': {
+      const args = parseArgs(rest, [{ name: 'pod', takesValue: true }, { name: 'rules', takesValue: true }], 'diff');
+      const [path, ...more] = args.positionals;
+      if (!path || more.length > 0) throw new UsageError('diff: usage: sidecar-lab diff PATH [--pod NAME] [--rules FILE]');
+      return diffCommand(path, { pod: flagString(args, 'pod'), rules: flagString(args, 'rules') }, io);
+    }
     case 'down': {
       const args = parseArgs(rest, [{ name: 'all' }, { name: 'lab', takesValue: true }], 'down');
       const docker = await connectEngine();

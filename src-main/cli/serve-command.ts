@@ -3,15 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBridge } from '../bridge';
-import { createLabService } from '../bridge/lab-service';
-import { followLabCapture } from '../bridge/live-capture';
+import { createLiveLab } from '../bridge/live-lab';
 import { connectEngine } from '../lab/docker/engine';
 import { repoRoot } from '../lab/paths';
-import { capturePackets } from '../lab/runtime/pcap';
 import type { CliIO } from './output';
-
-/** How long an on-demand capture listens. */
-const PCAP_SECONDS = 5;
 
 /** The newest modification time of any file under `dir` (0 when it does not exist). */
 function newestMtime(dir: string): number {
@@ -41,22 +36,23 @@ function ensureRenderer(io: CliIO): string {
 }
 
 export async function serveCommand(port: number, offline: boolean, io: CliIO): Promise<number> {
-  const docker = await connectEngine();
+  // Fails early, with the engine's own message, when there is none.
+  await connectEngine();
   const staticDir = ensureRenderer(io);
-  const service = createLabService({
-    offline,
-    pcap: ({ tap }) => capturePackets(docker, tap, PCAP_SECONDS),
-  });
-  const bridge = await startBridge({ service, port, staticDir });
+  const live = createLiveLab({ offline, log: (m) => io.err(`serve: ${m}`) });
+  const bridge = await startBridge({ service: live.service, port, staticDir });
   // The URL first, alone on its line: scripts and tests read it.
   io.out(bridge.url);
-  const capture = followLabCapture(docker, () => service.currentLab(), (flow) => service.ingest(flow), (m) => io.err(`serve: ${m}`));
-  io.err(`serve: open ${bridge.url} (Ctrl-C stops)`);
+  io.err(`serve: open ${bridge.url} (Ctrl-C stops; a lab started from the window goes with it)`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await capture.stop();
+  const removed = await live.quit().catch((err: unknown) => {
+    io.err(`serve: could not remove the lab: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  });
+  if (removed) io.err(`serve: removed lab ${removed}, which the window started`);
   await bridge.close();
   return 0;
 }

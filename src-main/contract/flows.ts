@@ -6,6 +6,8 @@ export function flowMatches(flow: Flow, filter: FlowFilter): boolean {
   if (filter.namespace && flow.namespace !== filter.namespace) return false;
   if (filter.direction && flow.direction !== filter.direction) return false;
   if (filter.verdict && flow.verdict !== filter.verdict) return false;
+  // The proxy's own connections pass the redirect as the proxy's; "bypassed" means an app's traffic skipped it.
+  if (filter.verdict === 'bypassed' && flow.proxyOwn) return false;
   if (filter.cluster && !(flow.cluster ?? '').includes(filter.cluster)) return false;
   if (filter.responseFlag) {
     // Envoy joins several flags with commas (`UF,URX`); `-` means none.

@@ -6,7 +6,7 @@ export interface ScenarioInfo {
   file: string;
 }
 
-export type ContainerRole = 'pause' | 'cni' | 'istio-init' | 'istio-proxy' | 'app' | 'tap';
+export type ContainerRole = 'pause' | 'cni' | 'init' | 'istio-init' | 'istio-proxy' | 'app' | 'tap';
 
 export interface ContainerInfo {
   name: string;
@@ -54,6 +54,11 @@ export interface LabStatusInfo {
   node?: { ip: string; state: string };
   pods: PodInfo[];
   services: ServiceInfo[];
+  /**
+   * Set by the window's lab service: true when it started this lab, so quitting the app (or
+   * stopping `serve`) removes it; false when it was started elsewhere and is left up.
+   */
+  startedHere?: boolean;
 }
 
 /** One line while a lab starts: image builds (`step`, `detail`), the runtime's log (`log`), the rest (`info`). */
@@ -150,6 +155,11 @@ export interface Flow {
   pod: string;
   namespace: string;
   verdict: FlowVerdict;
+  /**
+   * The pod's istio-proxy opened this connection for itself (uid 1337, past the redirect by Istio's
+   * owner rule), e.g. to the control plane: the proxy's flow, not the app's bypass.
+   */
+  proxyOwn?: boolean;
   /** `10.244.0.3:41234`: who opened it. */
   source?: string;
   /** `10.96.0.20:8000`: where it was going (the original destination). */

@@ -3,14 +3,15 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, Menu, type WebContents } from 'electron';
 import { openConnection, type LabConnection } from '../bridge/connection';
-import { createLabService } from '../bridge/lab-service';
+import { createLiveLab } from '../bridge/live-lab';
 import { COMMAND_NAMES, isStreamName } from '../contract/commands';
 import { packError } from '../contract/errors';
 import type { ExportedFile } from '../contract/types';
 import { IPC, type IpcReply, type StreamEvent } from '../contract/wire';
 import { readSettings, writeSettings, type Settings } from './settings';
 
-const service = createLabService();
+const live = createLiveLab({ log: (m) => console.error(`sidecar-lab: ${m}`) });
+const service = live.service;
 const connections = new Map<number, LabConnection>();
 const settingsFile = () => join(app.getPath('userData'), 'settings.json');
 let settings: Settings = {};
@@ -171,17 +172,17 @@ app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
 });
 
-// The lab this window started goes with it: containers left running would hold the lab's name and addresses.
-let tornDown = false;
+// The capture stops with the app, and the lab this window started goes with it: containers left
+// running would hold the lab's name and addresses. A lab started elsewhere is left up.
+let quitting = false;
 app.on('before-quit', (event) => {
-  if (tornDown) return;
+  if (quitting) return;
+  quitting = true;
+  event.preventDefault();
   for (const connection of connections.values()) connection.close();
   connections.clear();
-  service.dispose?.();
-  if (!service.startedLab()) return;
-  event.preventDefault();
-  tornDown = true;
-  service['lab.stop']({})
+  live
+    .quit()
     .catch((err: unknown) => console.error(`sidecar-lab: could not remove the lab on quit: ${String(err)}`))
     .finally(() => app.quit());
 });

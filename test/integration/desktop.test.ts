@@ -72,7 +72,12 @@ describe('the window, against a real lab', () => {
   });
 
   it('shows a request made in the terminal as a flow, with its rule and cluster', async () => {
+    await page.getByText(/Started from this window: quitting the app removes it/).waitFor({ timeout: 10_000 });
     await page.getByRole('tab', { name: /Terminal/ }).click();
+    // The hint names the scenario's own Service at the port it listens on (httpbin: 80), not a hard-coded :8000.
+    const hint = page.getByText(/No terminal open/);
+    await expect(hint.textContent()).resolves.toContain('curl -s httpbin.default/');
+    await page.screenshot({ path: resolve(shots, 'terminal-empty.png') });
     const podSelect = page.getByLabel('Pod').filter({ visible: true });
     const sleepPod = await podSelect.locator('option', { hasText: 'default/sleep-' }).getAttribute('value');
     await podSelect.selectOption(sleepPod!);
@@ -80,16 +85,38 @@ describe('the window, against a real lab', () => {
     await page.getByRole('button', { name: 'New shell' }).click();
     await page.locator('[aria-label="Terminal"]:not(.hidden) .xterm').first().waitFor();
     await page.waitForTimeout(1500); // the shell's prompt
+    // Typed straight after "New shell", without a click: the keys go to the shell, not to the button.
+    await page.keyboard.type('echo typed-into-the-shell');
+    await page.keyboard.press('Enter');
+    await page.locator('[aria-label="Terminal"]:not(.hidden) .xterm-rows').getByText('typed-into-the-shell').nth(1).waitFor({ timeout: 10_000 });
+    await expect(page.getByRole('tab', { name: /· tap/ }).count()).resolves.toBe(1);
+    const tabBox = await page.getByRole('tab', { name: /· tap/ }).boundingBox();
+    expect(tabBox!.height).toBeLessThan(30); // one line
+    await page.screenshot({ path: resolve(shots, 'terminal.png') });
     await typeInTerminal('curl -s -o /dev/null -w "%{http_code}\\n" http://httpbin.default/get');
     await page.getByRole('tab', { name: /Flows/ }).click();
     const flow = page.getByRole('option').filter({ hasText: 'outbound|80||httpbin.default.svc.cluster.local' }).filter({ hasText: 'intercepted' });
     await flow.first().waitFor({ timeout: 30_000 });
     await flow.first().click();
     await expect(page.getByText('ISTIO_REDIRECT').first().isVisible()).resolves.toBe(true);
+    // The title as rendered (innerText applies CSS): the pod's name as it is, not title-cased.
+    const title = await page.getByRole('region', { name: 'Flow details' }).getByRole('heading', { level: 3 }).innerText();
+    expect(title).toMatch(/^Outbound flow default\/sleep-/);
+    // The proxy's upstream connection for this request is never the app's bypass: no bypassed :80 row before any rule changes.
+    await page.waitForTimeout(3000);
+    await expect(page.getByRole('option').filter({ hasText: 'bypassed' }).filter({ hasText: ':80' }).count()).resolves.toBe(0);
+    await page.screenshot({ path: resolve(shots, 'flows.png') });
+    // A connection the proxy opens for itself (uid 1337, as istio-proxy's own container runs) is listed as the proxy's.
+    await runCli(['exec', 'sleep', '-c', 'istio-proxy', '--', 'curl', '-s', '-o', '/dev/null', 'http://httpbin.default/headers']);
+    const own = page.getByRole('option').filter({ hasText: 'istio-proxy' }).filter({ hasText: ':80' });
+    await own.first().waitFor({ timeout: 30_000 });
+    await expect(own.first().innerText()).resolves.not.toMatch(/bypassed|no proxy/);
+    await own.first().click();
+    await page.getByText(/istio-proxy itself/).waitFor();
     // The diagrams drawn whole: their packets have arrived and every arrow has lit up.
     // Polled from here: the page's CSP refuses the string evaluation waitForFunction does in the page.
     await expect.poll(() => page.evaluate<boolean>('document.getAnimations().every((a) => a.playState !== "running")'), { timeout: 10_000 }).toBe(true).catch(() => undefined);
-    await page.screenshot({ path: resolve(shots, 'flows.png') });
+    await page.screenshot({ path: resolve(shots, 'flows-proxy-own.png') });
   });
 
   it('refuses a WebSocket without the token, and exports a pcap that holds the pod\'s packets', async () => {

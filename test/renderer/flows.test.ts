@@ -52,6 +52,47 @@ describe('flow list', () => {
   });
 });
 
+describe("the proxy's own connections", () => {
+  const base = fakeFlows()[0];
+  const own = {
+    ...base, id: 'default/sleep-6c7b9f8d4-x2k9p#31', verdict: 'bypassed' as const, proxyOwn: true, source: '10.244.0.10:51000', destination: '10.96.0.5:15012',
+    listener: undefined, cluster: undefined, upstream: undefined, responseCode: undefined, responseFlags: undefined, accessLog: undefined,
+    legs: [{ from: 'proxy 10.244.0.10:51000', to: 'destination 10.96.0.5:15012', table: 'nat', chain: 'ISTIO_OUTPUT', ruleNumber: 4, ruleText: '-A ISTIO_OUTPUT -m owner --uid-owner 1337 -j RETURN' }],
+  };
+  const bypass = {
+    ...own, id: 'default/sleep-6c7b9f8d4-x2k9p#32', proxyOwn: undefined, destination: '10.96.0.20:3306',
+    legs: [{ from: 'app 10.244.0.10:51010', to: 'destination 10.96.0.20:3306', table: 'nat', chain: 'ISTIO_OUTPUT', ruleNumber: 2, ruleText: '-A ISTIO_OUTPUT -p tcp --dport 3306 -j RETURN' }],
+  };
+
+  it("lists a connection the proxy opened for itself as the proxy's, and a real bypass as the app's", async () => {
+    flowState.flows = [own, bypass];
+    render(FlowsView);
+    const ownRow = within(list()).getByRole('option', { name: /15012/ });
+    expect(ownRow.textContent).toContain('istio-proxy');
+    expect(ownRow.textContent).not.toMatch(/bypassed|no proxy/);
+    const bypassRow = within(list()).getByRole('option', { name: /3306/ });
+    expect(bypassRow.textContent).toMatch(/bypassed/);
+    expect(bypassRow.textContent).not.toContain('istio-proxy');
+    await fireEvent.click(ownRow);
+    const details = screen.getByRole('region', { name: 'Flow details' });
+    expect(within(details).getByText(/istio-proxy itself/)).toBeTruthy();
+    // Its path starts at the proxy, not at the app, and says so.
+    expect(shownIn('Outbound')).toMatch(/the proxy's own/);
+    const steps = diagramFor('outbound', own).steps;
+    expect(steps[0]).toMatchObject({ from: 3, to: 1 });
+    expect(steps[1].label).toMatch(/the proxy’s own/);
+    expect(diagramFor('outbound', bypass).steps[0]).toMatchObject({ from: 0, to: 1 });
+  });
+
+  it('titles the detail with the names as they are, not title-cased', async () => {
+    flowState.flows = [own];
+    render(FlowsView);
+    await fireEvent.click(within(list()).getByRole('option'));
+    const title = within(screen.getByRole('region', { name: 'Flow details' })).getByRole('heading', { level: 3 });
+    expect(title.textContent?.replace(/\s+/g, ' ').trim()).toMatch(/^Outbound flow default\/sleep-6c7b9f8d4-x2k9p#31 · /);
+  });
+});
+
 describe('flow details and diagram', () => {
   it('clicking a blocked flow shows its legs, rules, access log and where it ended', async () => {
     flowState.flows = fakeFlows().reverse();

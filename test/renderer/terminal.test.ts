@@ -3,6 +3,7 @@ import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { labState } from '../../src-renderer/src/lab-state.svelte';
 import TerminalView from '../../src-renderer/src/terminal/TerminalView.svelte';
+import { terminalState } from '../../src-renderer/src/terminal/terminal-state.svelte';
 import { fakeStatus } from '../unit/bridge/fake-lab-service';
 import { answer, emit, labMock } from './setup';
 
@@ -19,7 +20,16 @@ vi.mock('@xterm/xterm', () => ({
     loadAddon(addon: { activate?: (t: unknown) => void }) {
       addon.activate?.(this);
     }
-    open() {}
+    private area: HTMLTextAreaElement | undefined;
+    /** Like xterm: a hidden textarea in the host takes the keys. */
+    open(host: HTMLElement) {
+      this.area = document.createElement('textarea');
+      this.area.setAttribute('aria-label', 'Terminal input');
+      host.appendChild(this.area);
+    }
+    focus() {
+      this.area?.focus();
+    }
     write(data: string, done?: () => void) {
       this.state.written.push(data);
       done?.();
@@ -44,6 +54,9 @@ vi.mock('@xterm/xterm', () => ({
 vi.mock('@xterm/addon-fit', () => ({ FitAddon: class { fit() {} } }));
 
 beforeEach(() => {
+  // Tabs are module state: each test starts with none.
+  terminalState.tabs = [];
+  terminalState.activeId = null;
   labState.status = fakeStatus();
   labState.selectedPod = null;
   terminals.length = 0;
@@ -55,7 +68,7 @@ describe('terminal tabs', () => {
     render(TerminalView);
     await fireEvent.click(screen.getByRole('button', { name: 'New shell' }));
     expect(labMock().invoke).toHaveBeenCalledWith('terminal.open', { pod: 'sleep-6c7b9f8d4-x2k9p', namespace: 'default', container: 'tap' });
-    const tab = await screen.findByRole('tab', { name: 'sleep-6c7b9f8d4-x2k9p' });
+    const tab = await screen.findByRole('tab', { name: 'sleep-6c7b9f8d4-x2k9p · tap' });
     expect(tab.getAttribute('aria-selected')).toBe('true');
     expect(terminals).toHaveLength(1);
 
@@ -69,7 +82,7 @@ describe('terminal tabs', () => {
     emit('terminal.exit', 'term-1', { exitCode: 0 });
     expect(await screen.findByRole('tab', { name: /\(exited\)/ })).toBeTruthy();
 
-    await fireEvent.click(screen.getByRole('button', { name: 'Close sleep-6c7b9f8d4-x2k9p' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Close sleep-6c7b9f8d4-x2k9p · tap' }));
     expect(labMock().invoke).toHaveBeenCalledWith('terminal.close', { id: 'term-1' });
     expect(screen.queryByRole('tab')).toBeNull();
     expect(terminals[0].disposed).toBe(true);
@@ -85,9 +98,42 @@ describe('terminal tabs', () => {
     await fireEvent.change(screen.getByRole('combobox', { name: 'Container' }), { target: { value: 'tap' } });
     await fireEvent.click(screen.getByRole('button', { name: 'New shell' }));
     const tabs = within(screen.getByRole('tablist', { name: 'Terminals' })).getAllByRole('tab');
-    expect(tabs.map((t) => t.textContent?.trim())).toEqual(['sleep-6c7b9f8d4-x2k9p · istio-proxy', 'httpbin-5d8f7c6b9-q7wzr']);
+    expect(tabs.map((t) => t.getAttribute('aria-label'))).toEqual(['sleep-6c7b9f8d4-x2k9p · istio-proxy', 'httpbin-5d8f7c6b9-q7wzr · tap']);
     expect(tabs[1].getAttribute('aria-selected')).toBe('true');
     await fireEvent.click(tabs[0]);
     expect(tabs[0].getAttribute('aria-selected')).toBe('true');
+  });
+
+  it('gives the new shell the keyboard, so the next Enter goes to it and not to "New shell"', async () => {
+    let n = 0;
+    answer('terminal.open', () => ({ id: `term-${++n}` }));
+    render(TerminalView);
+    const button = screen.getByRole('button', { name: 'New shell' });
+    button.focus();
+    await fireEvent.click(button);
+    await screen.findByRole('tab', { name: 'sleep-6c7b9f8d4-x2k9p · tap' });
+    await vi.waitFor(() => expect(document.activeElement?.getAttribute('aria-label')).toBe('Terminal input'));
+    expect(document.activeElement?.closest('[role="tabpanel"]')).toBeTruthy();
+  });
+
+  it('shows pod and container on one tab line, a long pod name shortened in the middle with the full name on hover', async () => {
+    answer('terminal.open', () => ({ id: 'term-1' }));
+    render(TerminalView);
+    await fireEvent.click(screen.getByRole('button', { name: 'New shell' }));
+    const tab = await screen.findByRole('tab', { name: 'sleep-6c7b9f8d4-x2k9p · tap' });
+    expect(tab.textContent?.trim()).toBe('sleep-6c7b…8d4-x2k9p · tap');
+    expect(tab.getAttribute('title')).toBe('default/sleep-6c7b9f8d4-x2k9p · tap');
+  });
+
+  it("suggests requests to the running scenario's own Services at the ports they listen on", async () => {
+    const status = fakeStatus();
+    // As in the interception scenario: httpbin's Service listens on port 80.
+    status.services = status.services.map((s) => (s.name === 'httpbin' ? { ...s, ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 80 }] } : s));
+    labState.status = status;
+    render(TerminalView);
+    const hint = screen.getByText(/No terminal open/);
+    const codes = within(hint).getAllByText((_, el) => el?.tagName === 'CODE').map((c) => c.textContent);
+    expect(codes).toEqual(['tap', 'iptables -t nat -S', 'curl -s httpbin.default/', 'curl -s external.external/']);
+    expect(hint.textContent).not.toContain(':8000');
   });
 });

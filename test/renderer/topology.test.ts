@@ -1,8 +1,9 @@
 // The topology view: pods with their containers' states, Services, and starting/stopping a lab with progress.
-import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it } from 'vitest';
 import App from '../../src-renderer/src/App.svelte';
 import { labState } from '../../src-renderer/src/lab-state.svelte';
+import { createFakeLabService } from '../unit/bridge/fake-lab-service';
 import { answer, emit, labMock } from './setup';
 
 beforeEach(() => {
@@ -114,5 +115,21 @@ describe('topology', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Start lab' }));
     expect(labMock().invoke).toHaveBeenCalledWith('lab.start', { scenario: 'registry-only' });
     expect(labMock().invoke).not.toHaveBeenCalledWith('lab.start', { scenario: '/tmp/x.yaml' });
+  });
+
+  it('says whether quitting the app removes the lab: only when this window started it', async () => {
+    const fake = createFakeLabService();
+    const status = await fake['lab.status']({});
+    labState.status = null;
+    answer('lab.status', () => ({ ...status, startedHere: true }));
+    render(App);
+    const controls = await screen.findByRole('region', { name: 'Lab controls' });
+    expect((await within(controls).findByRole('note')).textContent).toMatch(/started from this window: quitting the app removes it/i);
+    cleanup();
+    labState.status = null;
+    answer('lab.status', () => ({ ...status, startedHere: false }));
+    render(App);
+    const again = await screen.findByRole('region', { name: 'Lab controls' });
+    expect((await within(again).findByRole('note')).textContent).toMatch(/started outside this window: quitting the app leaves it running/i);
   });
 });

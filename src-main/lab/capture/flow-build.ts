@@ -19,6 +19,7 @@ export function blankFlow(
     connectionId: null,
     proto: 'tcp',
     proxySeen: false,
+    proxyOwn: false,
     state: 'open',
     listener: null,
     cluster: null,

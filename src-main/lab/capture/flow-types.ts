@@ -52,6 +52,12 @@ export interface Flow {
   verdict: FlowVerdict;
   /** The proxy reported this connection (a redirected SYN the proxy never reported stays false). */
   proxySeen: boolean;
+  /**
+   * The proxy opened this connection for itself (its uid/gid 1337, or the inbound source 127.0.0.6)
+   * and no flow it serves claimed it as an upstream leg: the proxy's own, e.g. to the control plane,
+   * not the app's. Netfilter let it past the redirect, as Istio's owner rules do for the proxy.
+   */
+  proxyOwn: boolean;
   state: 'open' | 'closed';
   /** Who opened it (the SYN's source). */
   client: HostPort;

@@ -214,11 +214,17 @@ export class FlowJoiner {
     );
   }
 
-  /** Emits a flow the proxy never reported: bypassed, blocked by a rule, or redirected to a silent proxy. */
+  /**
+   * Emits a flow the proxy never reported: bypassed, blocked by a rule, or redirected to a silent
+   * proxy. A SYN of the proxy's own that no flow claimed is the proxy's connection, not the app's.
+   */
   private traceOnly(path: PacketPath, now: number): void {
     const p = path.packet;
     const { leg, inbound, verdict } = tracedLeg(p, path.hits);
+    const proxyOwn = !inbound && leg.outcome !== 'redirected' && this.fromProxy(path);
+    if (proxyOwn) leg.from = { ...leg.from, role: 'proxy' };
     const flow = this.newFlow(now, {
+      proxyOwn,
       direction: inbound ? 'inbound' : 'outbound',
       proto: p.proto,
       verdict,

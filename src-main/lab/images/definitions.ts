@@ -28,6 +28,7 @@ const program = (name: string, entry: string): PodProgram => ({
 export const POD_PROGRAMS = {
   istioIptables: program('istio-iptables', 'istio-iptables/main.ts'),
   demo: program('demo', 'demo/main.ts'),
+  standin: program('standin', 'standin/main.ts'),
   nodeAgent: program('node-agent', 'node-agent/main.ts'),
   sidecar: program('sidecar', 'sidecar/main.ts'),
 } as const;
@@ -50,8 +51,8 @@ export const IMAGES: readonly ImageDefinition[] = [
   {
     name: 'demo',
     parent: 'runtime',
-    programs: [POD_PROGRAMS.demo],
-    description: 'demo apps: httpbin, echo, banner, listen; sleep/curl client',
+    programs: [POD_PROGRAMS.demo, POD_PROGRAMS.standin],
+    description: 'demo apps: httpbin, echo, banner, listen; sleep/curl client; stand-ins for absent images',
   },
   {
     name: 'tap',

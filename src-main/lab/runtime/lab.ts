@@ -170,7 +170,11 @@ async function startLab(
   const starter = new PodStarter(docker, images, labLabels);
   await Promise.all(
     run.pods.map(async (pod) => {
-      await starter.start(pod, log);
+      const stuck = await starter.start(pod, log);
+      if (stuck) {
+        log(`pod ${pod.namespace}/${pod.name} not ready: Init:CrashLoopBackOff (${stuck.container} exited ${stuck.exitCode})`);
+        return;
+      }
       await starter.waitReady(pod, 60_000);
       const sidecar = pod.sidecar ? 'with sidecar' : 'no sidecar';
       log(`pod ${pod.namespace}/${pod.name} ready (${pod.ip}, ${sidecar})`);

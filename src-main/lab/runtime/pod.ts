@@ -4,6 +4,7 @@ import { LABELS } from '../docker/engine';
 import type { ImageSet } from '../images/build';
 import { tarOf } from '../docker/tar';
 import { containerLogs, execIn, runToCompletion, startContainer } from './docker-ops';
+import { runInitContainers } from './init-containers';
 import { containerName } from '../plan/names';
 import { SERVICE_ACCOUNT_MOUNT, TERMINAL_CONFIG_MOUNT, type PodIdentity } from '../api/pod-credentials';
 import { labNetworkName as networkName } from '../plan/names';
@@ -19,6 +20,8 @@ export interface AppRun {
   cmd?: string[];
   env: Record<string, string>;
   user?: string;
+  /** Supplementary groups (the pod's fsGroup and supplementalGroups). */
+  groupAdd?: string[];
   ports: number[];
 }
 
@@ -40,13 +43,25 @@ export interface PodRun extends PodIdentity {
   proxyConfig?: string;
   interceptionMode?: string;
   apps: AppRun[];
+  /** The app's init containers, in order; each runs to completion before the next. */
+  inits: AppRun[];
+  /** A native sidecar pod: istio-init, istio-proxy, then these; else these, then istio-init. */
+  initsAfterProxy: boolean;
+  /** Istio CNI mode: the rules (`init`) are written before the first init container, and no istio-init is left. */
+  rulesBeforeInits?: boolean;
+}
+
+/** Why a pod stopped in its init phase, as `kubectl get pod` shows it. */
+export interface InitStuck {
+  container: string;
+  exitCode: number;
 }
 
 const PROXY_CONFIG_DIR = '/etc/sidecar-lab';
 const PROXY_CONFIG_FILE = 'proxy-config.json';
 const PROXY_READY_URL = 'http://127.0.0.1:15021/healthz/ready';
 
-export type PodContainerRole = 'pause' | 'cni' | 'istio-init' | 'istio-proxy' | 'app' | 'tap';
+export type PodContainerRole = 'pause' | 'cni' | 'init' | 'istio-init' | 'istio-proxy' | 'app' | 'tap';
 
 /** The pause loop: PID 1 that holds the namespace and exits promptly on SIGTERM. */
 const PAUSE_CMD = ['sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];
@@ -97,7 +112,8 @@ export class PodStarter {
     return { NetworkMode: `container:${pause}` };
   }
 
-  async start(pod: PodRun, log: (message: string) => void): Promise<void> {
+  /** Starts the pod; an init container that keeps failing stops it there, as kubelet does. */
+  async start(pod: PodRun, log: (message: string) => void): Promise<InitStuck | undefined> {
     const name = (c: string): string => containerName(pod.lab, pod.namespace, pod.name, c);
     const pause = name('pause');
     await startContainer(this.docker, {
@@ -130,42 +146,8 @@ export class PodStarter {
       await cni.remove({ force: true });
     }
 
-    if (pod.init) {
-      const init = await startContainer(this.docker, {
-        name: name('istio-init'),
-        Image: this.images.proxy,
-        User: '0:0',
-        Cmd: ['istio-iptables', ...pod.init.args],
-        Env: Object.entries(pod.init.env).map(([k, v]) => `${k}=${v}`),
-        Labels: this.labels(pod, 'istio-init', 'istio-init'),
-        HostConfig: { ...this.joined(pod, pause), CapAdd: ['NET_ADMIN', 'NET_RAW'] },
-      });
-      // Kubernetes keeps a finished init container; so does the lab, for its logs.
-      await runToCompletion(init, `istio-init of pod ${pod.namespace}/${pod.name}`);
-      log(`${pod.namespace}/${pod.name}: istio-init applied the rules`);
-    }
-
-    const proxy = pod.sidecar ? () => this.startProxy(pod, pause) : undefined;
-    // holdApplicationUntilProxyStarts: the apps wait for the proxy's readiness, as in Istio.
-    if (proxy && pod.holdApplicationUntilProxyStarts) await proxy();
-
-    for (const app of pod.apps) {
-      await startContainer(this.docker, {
-        name: name(app.name),
-        Image: app.image,
-        Entrypoint: app.entrypoint,
-        Cmd: app.cmd,
-        Env: Object.entries(app.env).map(([k, v]) => `${k}=${v}`),
-        User: app.user,
-        Labels: {
-          ...this.labels(pod, app.name, 'app'),
-          ...(app.replacedImage ? { [`${LABELS.container}.replaces`]: app.replacedImage } : {}),
-        },
-        HostConfig: { ...this.joined(pod, pause), Binds: serviceAccountBinds(pod) },
-      });
-    }
-    if (proxy && !pod.holdApplicationUntilProxyStarts) await proxy();
-
+    const stuck = await this.startContainers(pod, pause, log);
+    // The lab's instrument joins even a pod stuck in its init phase: its rules are there to see.
     if (pod.sidecar) {
       await startContainer(this.docker, {
         name: name('tap'),
@@ -180,6 +162,78 @@ export class PodStarter {
         },
       });
     }
+    return stuck;
+  }
+
+  /** Init containers, istio-init, istio-proxy and the apps, in the order Istio's injection gives them. */
+  private async startContainers(pod: PodRun, pause: string, log: (message: string) => void): Promise<InitStuck | undefined> {
+    const inits = (): Promise<InitStuck | undefined> =>
+      runInitContainers(pod.inits, (app) => this.createApp(pod, pause, app, 'init'), `${pod.namespace}/${pod.name}`, log);
+    if (pod.init && pod.rulesBeforeInits) await this.applyRules(pod, pause, 'cni', log);
+    if (!pod.initsAfterProxy) {
+      const stuck = await inits();
+      if (stuck) return stuck;
+    }
+    if (pod.init && !pod.rulesBeforeInits) await this.applyRules(pod, pause, 'istio-init', log);
+
+    const proxy = pod.sidecar ? () => this.startProxy(pod, pause) : undefined;
+    // A native sidecar starts (and is ready) before the next init container, as kubelet does.
+    // holdApplicationUntilProxyStarts: the apps wait for the proxy's readiness, as in Istio.
+    const proxyFirst = pod.initsAfterProxy || pod.holdApplicationUntilProxyStarts;
+    if (proxy && proxyFirst) await proxy();
+    if (pod.initsAfterProxy) {
+      const stuck = await inits();
+      if (stuck) return stuck;
+    }
+
+    for (const app of pod.apps) {
+      const container = await this.createApp(pod, pause, app, 'app');
+      await container.start();
+    }
+    if (proxy && !proxyFirst) await proxy();
+    return undefined;
+  }
+
+  /**
+   * istio-iptables with the pod's arguments: as the istio-init container (kept, for its log), or
+   * as istio-cni does it from the node, leaving no container in the pod.
+   */
+  private async applyRules(pod: PodRun, pause: string, as: 'istio-init' | 'cni', log: (message: string) => void): Promise<void> {
+    if (!pod.init) return;
+    const dockerName = containerName(pod.lab, pod.namespace, pod.name, as === 'cni' ? 'istio-cni' : 'istio-init');
+    const container = await startContainer(this.docker, {
+      name: dockerName,
+      Image: this.images.proxy,
+      User: '0:0',
+      Cmd: ['istio-iptables', ...pod.init.args],
+      Env: Object.entries(pod.init.env).map(([k, v]) => `${k}=${v}`),
+      Labels: this.labels(pod, as === 'cni' ? 'istio-cni' : 'istio-init', as),
+      HostConfig: { ...this.joined(pod, pause), CapAdd: ['NET_ADMIN', 'NET_RAW'] },
+    });
+    const what = as === 'cni' ? 'istio-cni' : 'istio-init';
+    try {
+      // Kubernetes keeps a finished init container; so does the lab, for its logs.
+      await runToCompletion(container, `${what} of pod ${pod.namespace}/${pod.name}`);
+    } finally {
+      if (as === 'cni') await container.remove({ force: true });
+    }
+    log(`${pod.namespace}/${pod.name}: ${what} applied the rules${as === 'cni' ? ' before the init containers' : ''}`);
+  }
+
+  private createApp(pod: PodRun, pause: string, app: AppRun, role: 'app' | 'init'): Promise<Docker.Container> {
+    return this.docker.createContainer({
+      name: containerName(pod.lab, pod.namespace, pod.name, app.name),
+      Image: app.image,
+      Entrypoint: app.entrypoint,
+      Cmd: app.cmd,
+      Env: Object.entries(app.env).map(([k, v]) => `${k}=${v}`),
+      User: app.user,
+      Labels: {
+        ...this.labels(pod, app.name, role),
+        ...(app.replacedImage ? { [`${LABELS.container}.replaces`]: app.replacedImage } : {}),
+      },
+      HostConfig: { ...this.joined(pod, pause), Binds: serviceAccountBinds(pod), ...(app.groupAdd ? { GroupAdd: app.groupAdd } : {}) },
+    });
   }
 
   private async startProxy(pod: PodRun, pause: string): Promise<void> {

@@ -37,10 +37,10 @@ export interface LabStatus {
   services: ServiceRecord[];
 }
 
-const ROLE_ORDER: PodContainerRole[] = ['pause', 'istio-init', 'istio-proxy', 'app', 'tap'];
+const ROLE_ORDER: PodContainerRole[] = ['pause', 'init', 'istio-init', 'istio-proxy', 'app', 'tap'];
 
 function containerReady(c: ContainerStatus): boolean {
-  if (c.role === 'istio-init') return c.state === 'exited' && c.exitCode === 0;
+  if (c.role === 'istio-init' || c.role === 'init') return c.state === 'exited' && c.exitCode === 0;
   return c.state === 'running';
 }
 

@@ -14,6 +14,7 @@ const NO_SCHEDULING = 'the lab has one node and does no scheduling';
 const NO_SA = 'the lab has no service accounts';
 const OWN_NS = 'every lab pod gets its own network, PID and IPC namespaces';
 const ONLY_USER = 'only runAsUser and runAsGroup are honoured';
+const ONLY_POD_USER = 'only runAsUser, runAsGroup, fsGroup and supplementalGroups are honoured';
 const NO_LIMITS = 'the lab sets no resource limits';
 const NO_PROBES = 'the lab does not run probes';
 const PROXY = 'istio-proxy';
@@ -120,6 +121,15 @@ const SECURITY_CONTEXT_FIELDS: Record<string, FieldRule> = {
   runAsGroup: 'model',
 };
 
+/** The pod's securityContext adds the groups every container gets (no volumes: nothing is chowned). */
+const POD_SECURITY_CONTEXT_FIELDS: Record<string, FieldRule> = {
+  ...SECURITY_CONTEXT_FIELDS,
+  fsGroup: 'model',
+  supplementalGroups: 'model',
+};
+
+const MAX_ID = 2 ** 31 - 1;
+
 const PORT_FIELDS: Record<string, FieldRule> = {
   containerPort: 'model',
   name: 'model',
@@ -137,25 +147,35 @@ export function readProtocol(r: Reader, v: unknown, path: string): Protocol {
   return 'TCP';
 }
 
-function readSecurityContext(
-  r: Reader,
-  value: unknown,
-  path: string,
-  report: boolean,
-): { runAsUser?: number; runAsGroup?: number; privileged?: boolean } {
+interface SecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  /** Kept for an injected istio-proxy (values.global.proxy.privileged at its injection). */
+  privileged?: boolean;
+  fsGroup?: number;
+  supplementalGroups?: number[];
+}
+
+function readSecurityContext(r: Reader, value: unknown, path: string, report: boolean, pod = false): SecurityContext {
   const sc = r.map(value, path, 'securityContext');
   if (!sc) return {};
   if (report) {
-    const rules: Record<string, FieldRule> = { ...SECURITY_CONTEXT_FIELDS };
-    for (const k of Object.keys(sc)) rules[k] ??= unlessEmpty(ONLY_USER);
+    const rules: Record<string, FieldRule> = { ...(pod ? POD_SECURITY_CONTEXT_FIELDS : SECURITY_CONTEXT_FIELDS) };
+    for (const k of Object.keys(sc)) rules[k] ??= unlessEmpty(pod ? ONLY_POD_USER : ONLY_USER);
     r.fields(sc, path, rules);
   }
-  return {
-    runAsUser: r.int(sc.runAsUser, `${path}/runAsUser`, 'runAsUser', 0, 2 ** 31 - 1),
-    runAsGroup: r.int(sc.runAsGroup, `${path}/runAsGroup`, 'runAsGroup', 0, 2 ** 31 - 1),
-    // Kept for an injected istio-proxy (values.global.proxy.privileged at its injection).
+  const out: SecurityContext = {
+    runAsUser: r.int(sc.runAsUser, `${path}/runAsUser`, 'runAsUser', 0, MAX_ID),
+    runAsGroup: r.int(sc.runAsGroup, `${path}/runAsGroup`, 'runAsGroup', 0, MAX_ID),
     ...(sc.privileged === true ? { privileged: true } : {}),
   };
+  if (!pod) return out;
+  out.fsGroup = r.int(sc.fsGroup, `${path}/fsGroup`, 'fsGroup', 0, MAX_ID);
+  const groups = r.list(sc.supplementalGroups, `${path}/supplementalGroups`, 'supplementalGroups');
+  out.supplementalGroups = groups
+    .map((g, i) => r.int(g, `${path}/supplementalGroups/${i}`, 'supplementalGroups', 0, MAX_ID))
+    .filter((g): g is number => g !== undefined);
+  return out;
 }
 
 function readEnv(r: Reader, value: unknown, path: string, report: boolean): EnvVar[] {
@@ -297,7 +317,7 @@ export function readPodSpec(r: Reader, value: unknown, path: string): PodSpec | 
     if (seen.has(c.name)) r.error(`${c.path}/name`, `duplicate container name "${c.name}"`);
     seen.set(c.name, c.path);
   }
-  const sc = readSecurityContext(r, spec.securityContext, `${path}/securityContext`, true);
+  const sc = readSecurityContext(r, spec.securityContext, `${path}/securityContext`, true, true);
   const hostname = r.string(spec.hostname, `${path}/hostname`, 'hostname');
   const subdomain = r.string(spec.subdomain, `${path}/subdomain`, 'subdomain');
   for (const [k, v] of [
@@ -318,10 +338,11 @@ export function readPodSpec(r: Reader, value: unknown, path: string): PodSpec | 
   // sidecar (an init container with restartPolicy Always) since Istio 1.19.
   const proxy = all.find((c) => c.name === PROXY) ?? initList.find((c) => c.name === PROXY);
   const init = proxy ? initList.find((c) => c.name === INIT) : undefined;
-  // Istio CNI's istio-validation only checks the CNI plugin's rules; the lab has no CNI plugin.
+  // Istio CNI's istio-validation only checks the rules the CNI plugin wrote before any init
+  // container ran; the lab writes the same rules at that moment instead.
   const validation = proxy ? initList.find((c) => c.name === 'istio-validation') : undefined;
   if (validation)
-    r.ignore(validation.path, 'the lab does not run Istio CNI; istio-init rules are used');
+    r.ignore(validation.path, 'not run: the lab applies the rules before the init containers, as istio-cni does');
   const out: PodSpec = {
     containers: proxy ? all.filter((c) => c !== proxy) : all,
     initContainers: initList.filter((c) => c !== proxy && c !== init && c !== validation),
@@ -332,10 +353,13 @@ export function readPodSpec(r: Reader, value: unknown, path: string): PodSpec | 
   };
   if (proxy) out.injectedProxy = proxy;
   if (init) out.injectedInit = init;
+  if (validation && !init) out.cni = true;
   if (hostname) out.hostname = hostname;
   if (subdomain) out.subdomain = subdomain;
   if (sc.runAsUser !== undefined) out.runAsUser = sc.runAsUser;
   if (sc.runAsGroup !== undefined) out.runAsGroup = sc.runAsGroup;
+  if (sc.fsGroup !== undefined) out.fsGroup = sc.fsGroup;
+  if (sc.supplementalGroups?.length) out.supplementalGroups = sc.supplementalGroups;
   if (out.hostNetwork) r.ignore(`${path}/hostNetwork`, OWN_NS);
   return out;
 }

@@ -86,6 +86,8 @@ export interface PodSpec {
   alreadyInjected: boolean;
   /** `istio-init` of an already injected pod; its arguments are used verbatim. */
   injectedInit?: ContainerSpec;
+  /** Injected in Istio's CNI mode (istio-validation, no istio-init): the rules exist before any init container. */
+  cni?: boolean;
   /** `istio-proxy` of an already injected pod. */
   injectedProxy?: ContainerSpec;
   hostname?: string;
@@ -94,8 +96,12 @@ export interface PodSpec {
   hostNetwork: boolean;
   /** kubelet's `<SVC>_SERVICE_HOST`-style variables (default true). */
   enableServiceLinks: boolean;
+  /** Pod-level securityContext: the defaults of every container's (see plan/security.ts). */
   runAsUser?: number;
   runAsGroup?: number;
+  /** Pod-level only: a supplementary group of every container's first process. */
+  fsGroup?: number;
+  supplementalGroups?: number[];
 }
 
 export interface InjectDecision {

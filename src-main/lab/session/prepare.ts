@@ -15,6 +15,10 @@ import type { RawDocument } from '../scenario/types';
 import { overlayScenario, parseScenarioFiles } from '../scenario';
 import { proxyConfigFor } from '../mesh/proxy-config';
 import { writtenPodSpec } from '../api/seed-context';
+import { chooseStandin, STANDIN_ANNOTATION_PREFIX, standinOverride } from '../standins/choose';
+import { FlagError } from '../../../src-pod/demo/flags';
+import { pointer, posAt } from '../scenario/errors';
+import { dockerUser, effectiveSecurity } from '../plan/security';
 
 export interface PreparedLab {
   file: string;
@@ -32,6 +36,7 @@ export async function prepareLab(arg: string, applied: string[] = []): Promise<P
   let scenario = await parseScenarioFiles([file]);
   for (const extra of applied) scenario = overlayScenario(scenario, await parseScenarioFiles([extra]));
   const plan = planLab(scenario);
+  checkStandinAnnotations(plan);
   const init = new Map<PlannedPod, { args: string[]; env: Record<string, string> } | undefined>();
   for (const pod of plan.pods) {
     if (!pod.sidecar) continue;
@@ -48,6 +53,27 @@ export async function prepareLab(arg: string, applied: string[] = []): Promise<P
   return { file, applied, plan, init, documents: scenario.documents };
 }
 
+/** Stand-in annotations name a container of their pod and hold flags the stand-in takes, or `up` stops here. */
+function checkStandinAnnotations(plan: LabPlan): void {
+  for (const pod of plan.pods) {
+    for (const [key, value] of Object.entries(pod.annotations)) {
+      if (!key.startsWith(STANDIN_ANNOTATION_PREFIX)) continue;
+      // A Deployment's pods carry the template's annotations: point at whichever the file has.
+      const paths = [pointer('metadata', 'annotations', key), pointer('spec', 'template', 'metadata', 'annotations', key)];
+      const at = posAt(pod.source, paths.find((p) => pod.source.paths[p]) ?? paths[0]);
+      const where = `${at.file}:${at.line}:${at.col}: annotation ${key} of pod ${pod.namespace}/${pod.name}`;
+      const container = pod.containers.find((c) => c.name === key.slice(STANDIN_ANNOTATION_PREFIX.length));
+      if (!container) throw new Error(`${where}: the pod has no container ${key.slice(STANDIN_ANNOTATION_PREFIX.length)}`);
+      try {
+        standinOverride(container.spec.image, value);
+      } catch (e) {
+        if (e instanceof FlagError) throw new Error(`${where}: ${e.message}`, { cause: e });
+        throw e;
+      }
+    }
+  }
+}
+
 /** The lab's own images by short name (`sidecar-lab/demo`, `sidecar-lab/demo:latest`). */
 function labImage(image: string, images: ImageSet): string | undefined {
   if (!image.startsWith(IMAGE_REPO_PREFIX)) return undefined;
@@ -55,39 +81,37 @@ function labImage(image: string, images: ImageSet): string | undefined {
   return name in images ? images[name] : undefined;
 }
 
-async function appRun(
+/** The user the image runs as (`USER` of its Dockerfile), for a runAsGroup without runAsUser. */
+async function imageUser(docker: Docker, image: string): Promise<string> {
+  const info = (await docker.getImage(image).inspect()) as { Config?: { User?: string } };
+  return info.Config?.User ?? '';
+}
+
+/** How one app or init container runs: its image (or a stand-in's), command, user and groups. */
+async function containerRun(
   docker: Docker,
+  pod: PlannedPod,
   c: PlannedContainer,
   images: ImageSet,
   notes: string[],
-  podName: string,
 ): Promise<AppRun> {
+  const podName = `${pod.namespace}/${pod.name}`;
   const env = Object.fromEntries(c.env.map((e) => [e.name, e.value]));
-  const ports = c.spec.ports.filter((p) => p.protocol === 'TCP').map((p) => p.containerPort);
-  const user = c.spec.runAsUser !== undefined ? `${c.spec.runAsUser}${c.spec.runAsGroup !== undefined ? `:${c.spec.runAsGroup}` : ''}` : undefined;
-  const base = { name: c.name, env, user, ports };
-  const own = labImage(c.spec.image, images);
-  if (own) return { ...base, image: own, entrypoint: c.command, cmd: c.args };
-  if (await imageExists(docker, c.spec.image)) {
-    return { ...base, image: c.spec.image, entrypoint: c.command, cmd: c.args };
-  }
-  // Not on this machine and nothing may be pulled: the demo image stands in.
-  if (c.command) {
-    notes.push(`${podName}/${c.name}: image ${c.spec.image} is not on this machine; its command runs in the demo image`);
-    return { ...base, image: images.demo, replacedImage: c.spec.image, entrypoint: c.command, cmd: c.args ?? [] };
-  }
-  const portList = ports.join(',');
-  notes.push(
-    `${podName}/${c.name}: image ${c.spec.image} is not on this machine; the demo image stands in` +
-      (ports.length ? ` (demo listen on ${portList})` : ' (sleeps: no command and no containerPort)'),
-  );
-  return {
-    ...base,
-    image: images.demo,
-    replacedImage: c.spec.image,
-    entrypoint: ports.length ? ['demo'] : ['sleep'],
-    cmd: ports.length ? ['listen', '--port', portList, '--name', podName] : ['infinity'],
+  const ports = c.role === 'init' ? [] : c.spec.ports.filter((p) => p.protocol === 'TCP').map((p) => p.containerPort);
+  const sec = effectiveSecurity(pod.spec, c.spec);
+  const groupAdd = sec.groups.map(String);
+  const withUser = async (image: string): Promise<{ user?: string; groupAdd?: string[] }> => {
+    const user = dockerUser(sec, sec.runAsUser === undefined && sec.runAsGroup !== undefined ? await imageUser(docker, image) : '');
+    return { ...(user !== undefined ? { user } : {}), ...(groupAdd.length ? { groupAdd } : {}) };
   };
+  const base = { name: c.name, env, ports };
+  const own = labImage(c.spec.image, images) ?? ((await imageExists(docker, c.spec.image)) ? c.spec.image : undefined);
+  if (own) return { ...base, ...(await withUser(own)), image: own, entrypoint: c.command, cmd: c.args };
+  // Not on this machine and nothing may be pulled: a stand-in in the demo image plays it.
+  const override = pod.annotations[`${STANDIN_ANNOTATION_PREFIX}${c.name}`];
+  const choice = override !== undefined ? standinOverride(c.spec.image, override) : chooseStandin({ image: c.spec.image, command: c.command, args: c.args, env, ports: c.spec.ports, init: c.role === 'init' });
+  notes.push(`${podName}/${c.name}: image ${c.spec.image} is not on this machine; stand-in (${choice.mode}) in the demo image: ${choice.reason}`);
+  return { ...base, ...(await withUser(images.demo)), image: images.demo, replacedImage: c.spec.image, entrypoint: choice.entrypoint, cmd: choice.cmd };
 }
 
 /** The version the sidecars report for this push: how many files have been applied on top. */
@@ -161,8 +185,10 @@ export async function toLabRun(
   const pods: PodRun[] = [];
   for (const pod of plan.pods) {
     const apps: AppRun[] = [];
-    for (const c of pod.containers.filter((x) => x.role === 'app')) {
-      apps.push(await appRun(docker, c, images, notes, `${pod.namespace}/${pod.name}`));
+    const inits: AppRun[] = [];
+    for (const c of pod.containers) {
+      if (c.role === 'app') apps.push(await containerRun(docker, pod, c, images, notes));
+      if (c.role === 'init') inits.push(await containerRun(docker, pod, c, images, notes));
     }
     const written = writtenPodSpec(prepared.documents, pod);
     pods.push({
@@ -188,6 +214,11 @@ export async function toLabRun(
           }
         : {}),
       apps,
+      inits,
+      // Istio's injector puts a native sidecar (istio-proxy as an init container) before the
+      // app's init containers, so they are in the mesh; otherwise istio-init goes last.
+      initsAfterProxy: pod.spec.injectedProxy?.restartAlways === true,
+      rulesBeforeInits: pod.spec.cni === true,
     });
   }
   for (const text of notes) note(`replaced: ${text}`);

@@ -60,6 +60,11 @@ export function diagramFor(direction: FlowDirection, flow?: Flow | null): Diagra
   const first: Step = { from: 0, to: 1, label: dst ? `${opener} → ${dst}` : opener, detail: detail(0) };
   if (direction === 'outbound') {
     const lanes = OUTBOUND_LANES;
+    if (flow?.proxyOwn) {
+      // The proxy's own connection starts at the proxy, and its owner rule lets it past the redirect.
+      const fromProxy: Step = { ...first, from: 3, to: 1 };
+      return { lanes, skipped: [2], steps: [fromProxy, { from: 1, to: 4, label: 'RETURN: the proxy’s own (uid 1337)', detail: detail(1) }] };
+    }
     if (flow?.verdict === 'bypassed') {
       return { lanes, skipped: [2, 3], steps: [first, { from: 1, to: 4, label: 'RETURN: not redirected', detail: detail(1) }] };
     }

@@ -22,7 +22,7 @@ export async function openTerminal(target: TerminalTarget): Promise<void> {
   terminalState.error = null;
   try {
     const { id } = await lab().invoke('terminal.open', target);
-    const title = `${target.pod}${target.container === 'tap' ? '' : ` · ${target.container}`}`;
+    const title = `${target.pod} · ${target.container}`;
     terminalState.tabs = [...terminalState.tabs, { id, title, target, exited: false }];
     terminalState.activeId = id;
     labState.view = 'terminal';

@@ -24,7 +24,7 @@ function leg(from: Leg['from'], to: Leg['to'], rules: RuleHit[]): Leg {
 function flow(verdict: CapturedFlow['verdict'], legs: Leg[], listener: string | null): CapturedFlow {
   return {
     id: 7, kind: 'connection', parentId: null, connectionId: 3, direction: 'outbound', proto: 'tcp', verdict,
-    proxySeen: listener !== null, state: 'closed',
+    proxySeen: listener !== null, proxyOwn: false, state: 'closed',
     client: { address: '10.244.0.2', port: 40000 }, destination: { address: '10.96.0.100', port: 80 },
     listener, cluster: listener ? 'outbound|80||httpbin.default.svc.cluster.local' : null, route: null,
     upstream: listener ? { localAddress: '10.244.0.2', localPort: 41000, remoteAddress: '10.244.0.3', remotePort: 80 } : null,
@@ -58,6 +58,15 @@ describe('flows for the window', () => {
     const legs = contractLegs(flow('bypassed', [leg(app, { role: 'destination', address: '10.96.0.100', port: 80 }, [outputJump, appReturn])], null));
     expect(legs.map((l) => `${l.chain}#${l.ruleNumber}`)).toEqual(['OUTPUT#1', 'ISTIO_OUTPUT#1']);
     expect(legs[1].ruleText).toBe('-A ISTIO_OUTPUT -p tcp --dport 80 -j RETURN');
+    expect(toContractFlow({ namespace: 'default', pod: 'sleep-1' }, flow('bypassed', [], null)).proxyOwn).toBeUndefined();
+  });
+
+  it("marks the proxy's own connection as the proxy's, its hop starting at the proxy", () => {
+    const own = flow('bypassed', [leg({ role: 'proxy', address: '10.244.0.2', port: 41000 }, { role: 'destination', address: '10.96.0.5', port: 15012 }, [outputJump, proxyReturn])], null);
+    own.proxyOwn = true;
+    const c = toContractFlow({ namespace: 'default', pod: 'sleep-1' }, own);
+    expect(c).toMatchObject({ verdict: 'bypassed', proxyOwn: true, pod: 'sleep-1' });
+    expect(c.legs[0].from).toBe('proxy 10.244.0.2:41000');
   });
 });
 

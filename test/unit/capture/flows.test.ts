@@ -80,8 +80,10 @@ function checkRecorded(flows: Flow[]): void {
   expect(out?.legs[1].decidingRule).toMatchObject({ chain: 'ISTIO_OUTPUT', ruleNumber: 4 });
   expect(out?.bytes).toEqual({ received: 36, sent: 59 });
 
+  // The proxy's own connection (uid 1337, claimed by no flow it serves): the proxy's, not the app's.
   const bypass = bySport(flows, 38872);
-  expect(bypass).toMatchObject({ verdict: 'bypassed', proxySeen: false, direction: 'outbound' });
+  expect(bypass).toMatchObject({ verdict: 'bypassed', proxySeen: false, proxyOwn: true, direction: 'outbound' });
+  expect(bypass?.legs[0].from.role).toBe('proxy');
   expect(bypass?.legs[0].decidingRule?.ruleText).toBe(
     '-A ISTIO_OUTPUT -m owner --uid-owner 1337 -j RETURN',
   );
@@ -89,6 +91,7 @@ function checkRecorded(flows: Flow[]): void {
   const dns = flows.find((f) => f.proto === 'udp');
   expect(dns).toMatchObject({
     verdict: 'bypassed',
+    proxyOwn: false,
     destination: { address: '10.96.0.10', port: 53 },
   });
   expect(dns?.legs[0].decidingRule).toMatchObject({
@@ -120,6 +123,8 @@ function checkRecorded(flows: Flow[]): void {
   });
 
   const local = bySport(flows, 38400);
+  // A real bypass (localhost, `! --uid-owner 1337`) stays the app's.
+  expect(local).toMatchObject({ verdict: 'bypassed', proxyOwn: false, legs: [{ from: { role: 'app' } }] });
   expect(local?.legs[0].decidingRule?.ruleText).toBe(
     '-A ISTIO_OUTPUT -o lo -m owner ! --uid-owner 1337 -j RETURN',
   );
@@ -324,7 +329,23 @@ describe('flow join, constructed', () => {
     advance(8000);
     expect(j.flows().find((f) => f.client.port === 43100)).toMatchObject({
       verdict: 'bypassed',
-      legs: [{ outcome: 'returned' }],
+      proxyOwn: true,
+      legs: [{ outcome: 'returned', from: { role: 'proxy' } }],
+    });
+  });
+
+  it("an excluded port's RETURN is the app's bypass, not the proxy's connection", () => {
+    const { j, advance } = setup();
+    j.addProxy(proxy('connection.open', 1, 43500)); // connections open: a proxy SYN would wait
+    const p = packet({ sport: 43600, dport: 3306 });
+    j.addTrace(trace(p, 'OUTPUT', 'JUMP:ISTIO_OUTPUT', '-A OUTPUT -j ISTIO_OUTPUT'));
+    j.addTrace(trace(p, 'ISTIO_OUTPUT', 'RETURN', '-A ISTIO_OUTPUT -p tcp -m multiport --dports 3306 -j RETURN'));
+    j.addTrace(trace(p, 'OUTPUT', 'policy:ACCEPT', null, 'policy'));
+    advance(2500);
+    expect(j.flows().find((f) => f.client.port === 43600)).toMatchObject({
+      verdict: 'bypassed',
+      proxyOwn: false,
+      legs: [{ outcome: 'returned', from: { role: 'app' } }],
     });
   });
 

@@ -12,6 +12,11 @@ describe('flow filters', () => {
     expect(filterFlows(flows, { responseFlag: 'UF' }).map((f) => f.id)).toEqual(['f6']);
     expect(filterFlows(flows, { limit: 2 }).map((f) => f.id)).toEqual(['f6', 'f5']);
   });
+  it("keeps the proxy's own connections out of the app's bypassed flows", () => {
+    const own = { ...flows[3], id: 'own', verdict: 'bypassed' as const, proxyOwn: true };
+    expect(filterFlows([...flows, own], { verdict: 'bypassed' }).map((f) => f.id)).toEqual(['f5', 'f4']);
+    expect(filterFlows([...flows, own], {}).map((f) => f.id)).toContain('own');
+  });
   it('a flag filter matches one of several flags', () => {
     expect(flowMatches({ ...flows[0], responseFlags: 'UF,URX' }, { responseFlag: 'URX' })).toBe(true);
     expect(flowMatches({ ...flows[0], responseFlags: '-' }, { responseFlag: 'UF' })).toBe(false);

@@ -58,7 +58,7 @@ const electron = vi.hoisted(() => {
         getPath: (): string => '',
         whenReady: () => Promise.resolve(),
         on: (event: string, fn: (event: { preventDefault(): void }) => void) => appEvents.set(event, fn),
-        quit: () => undefined,
+        quit: vi.fn(),
         exit: () => undefined,
       },
       BrowserWindow,
@@ -84,6 +84,8 @@ const electron = vi.hoisted(() => {
 });
 
 vi.mock('electron', () => ({ ...electron.module, default: electron.module }));
+// No capture from a unit test: it would follow whatever lab is up on the shared engine.
+vi.mock('../../../src-main/bridge/live-capture', () => ({ followLabCapture: () => ({ stop: () => Promise.resolve() }) }));
 
 beforeAll(async () => {
   electron.module.app.getPath = () => userData;
@@ -141,9 +143,14 @@ describe('Electron main process', () => {
     expect(JSON.parse(readFileSync(join(userData, 'settings.json'), 'utf8'))).toMatchObject({ lastScenario: broken });
   });
 
-  it('lets the app quit at once when it started no lab', () => {
+  it('quits once the capture has stopped, removing no lab when it started none', async () => {
     const preventDefault = vi.fn();
     electron.appEvents.get('before-quit')?.({ preventDefault });
-    expect(preventDefault).not.toHaveBeenCalled();
+    expect(preventDefault).toHaveBeenCalledTimes(1);
+    await vi.waitFor(() => expect(electron.module.app.quit).toHaveBeenCalledTimes(1));
+    // The second before-quit (from app.quit) goes through.
+    const again = vi.fn();
+    electron.appEvents.get('before-quit')?.({ preventDefault: again });
+    expect(again).not.toHaveBeenCalled();
   });
 });

@@ -36,6 +36,7 @@ describe('the realistic manifest', async () => {
       ],
     });
     expect(d.template.spec.runAsUser).toBe(1000);
+    expect(d.template.spec.fsGroup).toBe(2000);
     expect(d.injection).toEqual({
       inject: true,
       reason: 'namespace shop has istio-injection=enabled',
@@ -64,7 +65,6 @@ describe('the realistic manifest', async () => {
       '2:1 ServiceAccount shop/httpbin ignored: the lab has no service accounts or tokens',
       '15:1 Secret shop/httpbin-tls ignored: the lab has no volumes or secrets',
       `51:7 field spec.template.spec.serviceAccountName of ${D} ignored: the lab has no service accounts`,
-      `54:9 field spec.template.spec.securityContext.fsGroup of ${D} ignored: only runAsUser and runAsGroup are honoured`,
       `55:7 field spec.template.spec.nodeSelector of ${D} ignored: the lab has one node and does no scheduling`,
       `57:7 field spec.template.spec.volumes of ${D} ignored: the lab has no volumes`,
       `75:11 field spec.template.spec.containers[0].resources of ${D} ignored: the lab sets no resource limits`,
@@ -79,7 +79,7 @@ describe('the realistic manifest', async () => {
       '138:5 ServiceMonitor shop/httpbin ignored: the lab does not model custom resources of monitoring.coreos.com',
     ]);
     expect(s.ignored.every((i) => i.file === file)).toBe(true);
-    expect(s.ignored[5]).toMatchObject({
+    expect(s.ignored[4]).toMatchObject({
       object: D,
       field: 'spec.template.spec.volumes',
       reason: 'the lab has no volumes',

@@ -1,0 +1,53 @@
+// The live lab both front ends use (Electron's main and `sidecar-lab serve`): the lab service with flow capture, pcap and teardown on quit.
+import { connectEngine } from '../lab/docker/engine';
+import { capturePackets } from '../lab/runtime/pcap';
+import { createLabService, type LabServiceHandle, type LabServiceOptions } from './lab-service';
+import { followLabCapture } from './live-capture';
+
+/** How long an on-demand capture (File › Export pcap) listens. */
+export const PCAP_SECONDS = 5;
+
+export interface LiveLabOptions extends Pick<LabServiceOptions, 'offline'> {
+  /** Where the capture reports what it follows and what fails (stderr for serve, the console for Electron). */
+  log: (message: string) => void;
+}
+
+export interface LiveLab {
+  service: LabServiceHandle;
+  /**
+   * Stops the capture and closes the service's streams; removes the lab only when this service
+   * started it (a lab started from a terminal or another window is left up). Resolves with the lab
+   * it removed, if any; safe to call more than once.
+   */
+  quit(): Promise<string | undefined>;
+}
+
+export function createLiveLab(opts: LiveLabOptions): LiveLab {
+  const service = createLabService({
+    ...(opts.offline !== undefined ? { offline: opts.offline } : {}),
+    pcap: async ({ tap }) => capturePackets(await connectEngine(), tap, PCAP_SECONDS),
+  });
+  // The engine may be missing at start-up: commands then say so themselves; the capture just logs it.
+  const capture = connectEngine().then(
+    (docker) => followLabCapture(docker, () => service.currentLab(), (flow) => service.ingest(flow), opts.log),
+    (err: unknown) => {
+      opts.log(`capture: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    },
+  );
+  let quitting: Promise<string | undefined> | undefined;
+  const quit = async (): Promise<string | undefined> => {
+    await (await capture)?.stop().catch((err: unknown) => opts.log(`capture: ${String(err)}`));
+    const lab = service.startedLab();
+    try {
+      if (lab) await service['lab.stop']({});
+    } finally {
+      service.dispose?.();
+    }
+    return lab;
+  };
+  return {
+    service,
+    quit: () => (quitting ??= quit()),
+  };
+}

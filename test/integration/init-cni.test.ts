@@ -1,0 +1,43 @@
+// Istio CNI mode from a customer's injected pods: the rules precede the app's init container, whose call fails until uid 1337.
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliOk, repoRoot, runCli } from './helpers/cli';
+import { labResources } from './helpers/docker';
+
+const fixture = (name: string): string => resolve(repoRoot, 'test/fixtures/integration', name);
+
+let up = '';
+beforeAll(async () => {
+  await runCli(['down', '--all']);
+  const r = await cliOk(['up', fixture('customer-cni.yaml')]);
+  up = r.stdout + r.stderr;
+}, 600_000);
+
+afterAll(async () => {
+  await runCli(['down', '--all']);
+  expect(await labResources()).toEqual([]);
+});
+
+describe('an init container under Istio CNI', () => {
+  it('runs after the rules, so its call meets no proxy: the pod stays in its init phase, and up still succeeds', async () => {
+    expect(up).toMatch(/default\/shop-broken: istio-cni applied the rules before the init containers/);
+    expect(up).toMatch(/default\/shop-broken: init container fetch-config exited 7 again: Init:CrashLoopBackOff/);
+    const log = (await cliOk(['logs', 'shop-broken', '-c', 'fetch-config'])).stdout + '';
+    const err = (await runCli(['logs', 'shop-broken', '-c', 'fetch-config'])).stderr;
+    expect(log + err).toMatch(/Failed to connect to catalog port 8080|Couldn't connect to server/);
+    const status = JSON.parse((await cliOk(['status', '--json'])).stdout) as {
+      pods: { name: string; ready: boolean; containers: { name: string; role: string }[] }[];
+    };
+    const broken = status.pods.find((p) => p.name === 'shop-broken');
+    expect(broken?.ready).toBe(false);
+    expect(broken?.containers.map((c) => c.name)).not.toContain('shop');
+    expect(broken?.containers.map((c) => c.name)).not.toContain('istio-init');
+  });
+
+  it('succeeds with Istio’s fix: the init container runs as uid 1337, and the pod comes up', async () => {
+    expect(up).toMatch(/default\/shop-fixed: init container fetch-config completed/);
+    expect((await cliOk(['logs', 'shop-fixed', '-c', 'fetch-config'])).stdout).toMatch(/^200$/m);
+    const status = JSON.parse((await cliOk(['status', '--json'])).stdout) as { pods: { name: string; ready: boolean }[] };
+    expect(status.pods.find((p) => p.name === 'shop-fixed')?.ready).toBe(true);
+  });
+});
