@@ -35,7 +35,7 @@ Usage:
   sidecar-lab scenarios                               the built-in scenarios
   sidecar-lab iptables [FLAGS] | --pod FILE [--print-flags]
                                                       what istio-iptables writes for flags or a pod (dry run)
-  sidecar-lab istioctl proxy-config|analyze|version …  istioctl's commands, with istioctl's output
+  sidecar-lab istioctl proxy-config|kube-inject|analyze|version …  istioctl's commands, with istioctl's output
   sidecar-lab import PATH [-o FILE]                   a customer's dump (file or folder of kubectl YAML) as a scenario
   sidecar-lab diff PATH [--pod NAME] [--rules FILE]   the lab's rules for the dump's injected pod against its
                                                       iptables-save or istio-init log (exit 1 when they differ)
@@ -54,7 +54,8 @@ async function pickLab(io: CliIO, named: string | undefined): Promise<string | u
   throw new UsageError(`several labs are up (${labs.join(', ')}): say which with --lab NAME`);
 }
 
-async function run(argv: string[], io: CliIO): Promise<number> {
+/** `given`: the IO a caller passed to main (tests); istioctl then writes its bytes there instead of to stdout/stderr. */
+async function run(argv: string[], io: CliIO, given?: CliIO): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case undefined:
@@ -71,7 +72,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     case 'iptables':
       return iptablesCommand(rest, { out: io.out, err: io.err });
     case 'istioctl':
-      return (await import('../istioctl/cli-entry')).runIstioctl(rest);
+      return (await import('../istioctl/cli-entry')).runIstioctl(rest, given);
     case 'images': {
       const args = parseArgs(rest, [{ name: 'offline' }, { name: 'verbose', short: 'v' }], 'images');
       const [sub, ...positionals] = args.positionals;
@@ -231,9 +232,10 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
-export async function main(argv: string[], io: CliIO = consoleIO()): Promise<number> {
+export async function main(argv: string[], given?: CliIO): Promise<number> {
+  const io = given ?? consoleIO();
   try {
-    return await run(argv, io);
+    return await run(argv, io, given);
   } catch (err) {
     if (err instanceof ScenarioError) io.err(err.formatAll());
     else if (err instanceof UsageError) io.err(err.message);

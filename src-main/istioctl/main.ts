@@ -4,6 +4,7 @@ import { CommandParseError, IstioctlError, NotImplementedError } from './errors'
 import { proxyConfig, type IstioctlContext } from './proxy-config';
 import { versionCommand } from './version';
 import { analyzeCommand } from './analyze/command';
+import { kubeInjectCommand } from './kube-inject/command';
 
 const USAGE = `Istio configuration command line utility, as served by Sidecar Lab.
 
@@ -12,14 +13,15 @@ Usage:
 
 Available Commands (in this lab):
   analyze        Analyze Istio configuration and print validation messages (--use-kube=false FILE…)
+  kube-inject    Inject Istio sidecar into Kubernetes pod resources (-f FILE, or -f - for stdin)
   proxy-config   Retrieve information about proxy configuration from Envoy (a pod, or -f a config dump)
   version        Prints out build version information
 
-Not yet served here: kube-inject, x describe, proxy-status, install and the rest; each says so.
+Not yet served here: x describe, proxy-status, install and the rest; each says so.
 `;
 
 const NOT_YET = new Set([
-  'kube-inject', 'experimental', 'x', 'proxy-status', 'ps', 'install', 'uninstall', 'upgrade', 'manifest', 'profile',
+  'experimental', 'x', 'proxy-status', 'ps', 'install', 'uninstall', 'upgrade', 'manifest', 'profile',
   'operator', 'verify-install', 'validate', 'dashboard', 'dash', 'd', 'bug-report', 'tag', 'waypoint', 'ztunnel-config',
   'admin', 'create-remote-secret', 'remote-clusters', 'precheck', 'completion', 'authz', 'util',
 ]);
@@ -47,9 +49,10 @@ export async function istioctlMain(argv: string[], io: IstioctlIO, admin: Istioc
         return await proxyConfig(rest, ctx);
       case 'analyze':
         return analyzeCommand(rest, ctx);
+      case 'kube-inject':
+        return kubeInjectCommand(rest, ctx);
       default:
         if (NOT_YET.has(command)) {
-          if (command === 'kube-inject') throw new NotImplementedError('kube-inject', "not yet: the lab's injection template renderer is still being written");
           throw new NotImplementedError(`command "${command}"`);
         }
         throw new IstioctlError(`unknown command "${command}" for "istioctl"`);
