@@ -36,6 +36,10 @@ export interface LabServiceOptions {
   maxFlows?: number;
   /** Packet capture of a pod's tap, once the capture pipeline provides one. */
   pcap?: (target: { lab: string; namespace: string; pod: string; tap: string }) => Promise<Buffer>;
+  /** After this service started a lab: the owner's part (its Kubernetes API). A failure is reported, the lab stays. */
+  onStarted?: (lab: string, log: (message: string) => void) => Promise<void>;
+  /** Before a lab is removed through this service. */
+  onStopping?: (lab: string) => Promise<void>;
 }
 
 export interface LabServiceHandle extends LabService {
@@ -175,6 +179,7 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
           },
         });
         started = lab;
+        await opts.onStarted?.(lab, (m) => progress('log', m)).catch((err: unknown) => progress('log', `${lab}: ${err instanceof Error ? err.message : String(err)}`));
         progress('done', `lab ${lab} is up`);
         await refreshStatus();
         return { lab };
@@ -189,6 +194,7 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
     async 'lab.stop'() {
       const lab = await currentLab();
       if (!lab) return { removed: 0 };
+      await opts.onStopping?.(lab);
       const removed = await labDown(await connectEngine(), lab, (m) => progress('log', m));
       started = undefined;
       progress('done', `lab ${lab} removed`);

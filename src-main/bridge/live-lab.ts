@@ -1,4 +1,5 @@
 // The live lab both front ends use (Electron's main and `sidecar-lab serve`): the lab service with flow capture, pcap and teardown on quit.
+import { LabApiHost } from '../lab/api/host';
 import { connectEngine } from '../lab/docker/engine';
 import { capturePackets } from '../lab/runtime/pcap';
 import { createLabService, type LabServiceHandle, type LabServiceOptions } from './lab-service';
@@ -23,8 +24,19 @@ export interface LiveLab {
 }
 
 export function createLiveLab(opts: LiveLabOptions): LiveLab {
+  // The process that starts a lab serves its Kubernetes API, as `up` leaves a host process to.
+  const apiHosts = new Map<string, LabApiHost>();
   const service = createLabService({
     ...(opts.offline !== undefined ? { offline: opts.offline } : {}),
+    onStarted: async (lab, log) => {
+      const host = await LabApiHost.start({ docker: await connectEngine(), lab, log: opts.log });
+      apiHosts.set(lab, host);
+      log(`Kubernetes API at ${host.endpoint}: \`eval $(sidecar-lab kubeconfig)\` points kubectl at it`);
+    },
+    onStopping: async (lab) => {
+      await apiHosts.get(lab)?.close();
+      apiHosts.delete(lab);
+    },
     pcap: async ({ tap }) => capturePackets(await connectEngine(), tap, PCAP_SECONDS),
   });
   // The engine may be missing at start-up: commands then say so themselves; the capture just logs it.

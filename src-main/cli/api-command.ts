@@ -16,7 +16,7 @@ export async function hostCommand(lab: string, io: CliIO): Promise<number> {
     return 1;
   }
   const stamp = (m: string): void => io.err(`${new Date().toISOString()} ${m}`);
-  const host = await LabApiHost.start({ docker: await connectEngine(), lab, log: stamp });
+  const host = await LabApiHost.start({ docker: await connectEngine(), lab, log: stamp, detached: true });
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

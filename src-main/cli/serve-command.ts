@@ -35,7 +35,10 @@ function ensureRenderer(io: CliIO): string {
   return dir;
 }
 
-export async function serveCommand(port: number, offline: boolean, io: CliIO): Promise<number> {
+/** How long Ctrl-C waits for the capture to stop and the window's lab to be removed. */
+const QUIT_DEADLINE_MS = 60_000;
+
+export async function serveCommand(port: number, offline: boolean, io: CliIO, exit: (code: number) => void = (code) => process.exit(code)): Promise<number> {
   // Fails early, with the engine's own message, when there is none.
   await connectEngine();
   const staticDir = ensureRenderer(io);
@@ -48,11 +51,23 @@ export async function serveCommand(port: number, offline: boolean, io: CliIO): P
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  const removed = await live.quit().catch((err: unknown) => {
+  // Bounded: a capture stream the engine never ends must not keep Ctrl-C from stopping serve.
+  const quitting = live.quit().catch((err: unknown) => {
     io.err(`serve: could not remove the lab: ${err instanceof Error ? err.message : String(err)}`);
     return undefined;
   });
+  const removed = await Promise.race([
+    quitting,
+    new Promise<undefined>((resolve) =>
+      setTimeout(() => {
+        io.err(`serve: the capture did not stop within ${QUIT_DEADLINE_MS / 1000} s; stopping anyway`);
+        resolve(undefined);
+      }, QUIT_DEADLINE_MS).unref(),
+    ),
+  ]);
   if (removed) io.err(`serve: removed lab ${removed}, which the window started`);
   await bridge.close();
+  // What is still open now (keep-alive connections to the engine, streams it holds) is not ours to wait for.
+  setTimeout(() => exit(0), 500).unref();
   return 0;
 }

@@ -92,6 +92,9 @@ describe('the window, against a real lab', () => {
     await expect(page.getByRole('tab', { name: /· tap/ }).count()).resolves.toBe(1);
     const tabBox = await page.getByRole('tab', { name: /· tap/ }).boundingBox();
     expect(tabBox!.height).toBeLessThan(30); // one line
+    // The terminal has kubectl, pointed at the lab's API as in-cluster clients reach it.
+    await typeInTerminal('kubectl get pods -o name');
+    await page.locator('[aria-label="Terminal"]:not(.hidden) .xterm-rows').getByText(/^pod\/sleep-/).first().waitFor({ timeout: 20_000 });
     await page.screenshot({ path: resolve(shots, 'terminal.png') });
     await typeInTerminal('curl -s -o /dev/null -w "%{http_code}\\n" http://httpbin.default/get');
     await page.getByRole('tab', { name: /Flows/ }).click();

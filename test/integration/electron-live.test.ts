@@ -1,11 +1,13 @@
 // The Electron main process against a real lab: only the `electron` module is replaced, at its boundary
 // (app, BrowserWindow, ipcMain), so the window's own wiring starts the lab, follows its flows and removes it on quit.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connectEngine } from '../../src-main/lab/docker/engine';
 import { labsOnEngine } from '../../src-main/lab/runtime/lab';
+import { readApiEndpoint } from '../../src-main/lab/api/host-state';
 import type { Flow, LabStatusInfo } from '../../src-main/contract/types';
 import { IPC, type IpcReply, type StreamEvent } from '../../src-main/contract/wire';
 import { cliOk, runCli } from './helpers/cli';
@@ -122,11 +124,21 @@ describe('the Electron main process with a real lab', () => {
     );
   });
 
+  it("serves the lab's Kubernetes API from the main process, for kubectl", async () => {
+    const endpoint = readApiEndpoint('interception');
+    expect(endpoint).toMatchObject({ pid: process.pid, detached: false });
+    const kubeconfig = (await cliOk(['kubeconfig'])).stdout.trim().replace(/^export KUBECONFIG=/, '');
+    const pods = execFileSync('/usr/bin/kubectl', ['get', 'pods', '-o', 'name'], { env: { ...process.env, KUBECONFIG: kubeconfig }, encoding: 'utf8' });
+    expect(pods).toMatch(/^pod\/sleep-/m);
+  });
+
   it('removes the lab it started when the app quits', async () => {
     const preventDefault = vi.fn();
     electron.appEvents.get('before-quit')?.({ preventDefault });
     expect(preventDefault).toHaveBeenCalled();
     await vi.waitFor(() => expect(electron.quit.count).toBe(1), { timeout: 120_000, interval: 500 });
     expect(await labsUp()).toEqual([]);
+    // Its API went with it: nothing serves it, nothing of it is left on disk.
+    expect(readApiEndpoint('interception')).toBeUndefined();
   });
 });

@@ -10,6 +10,8 @@ export interface ApiEndpoint {
   server: string;
   port: number;
   startedAt: string;
+  /** Served by `sidecar-lab host` (stopped by `down`), not by a window or `serve` (which stop it themselves). */
+  detached: boolean;
 }
 
 export function apiStateDir(lab: string): string {
@@ -62,7 +64,8 @@ export function liveApiEndpoint(lab: string): ApiEndpoint | undefined {
 /** Stops the API's host process (not this process) and forgets the lab's API state. */
 export async function removeApiState(lab: string): Promise<void> {
   const endpoint = readApiEndpoint(lab);
-  if (endpoint && endpoint.pid !== process.pid && processAlive(endpoint.pid)) {
+  // Only the detached host is ours to stop: a window serving the API is another program.
+  if (endpoint?.detached && endpoint.pid !== process.pid && processAlive(endpoint.pid)) {
     process.kill(endpoint.pid, 'SIGTERM');
     for (let i = 0; i < 50 && processAlive(endpoint.pid); i++) await new Promise((r) => setTimeout(r, 100));
     if (processAlive(endpoint.pid)) process.kill(endpoint.pid, 'SIGKILL');

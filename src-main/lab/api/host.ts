@@ -27,6 +27,8 @@ export interface ApiHostOptions {
   docker: Docker;
   lab: string;
   log?: (message: string) => void;
+  /** This process is `sidecar-lab host`, left running by `up` until `down`. */
+  detached?: boolean;
 }
 
 export class LabApiHost {
@@ -99,7 +101,7 @@ export class LabApiHost {
     );
     this.endpoint = `https://127.0.0.1:${port}`;
     writeFileSync(paths.kubeconfig, kubeconfigText({ lab, server: this.endpoint, caCert: pki.caCert, token: this.tokens.adminToken }), { mode: 0o600 });
-    writeApiEndpoint(lab, { pid: process.pid, server: this.endpoint, port, startedAt: new Date().toISOString() });
+    writeApiEndpoint(lab, { pid: process.pid, server: this.endpoint, port, startedAt: new Date().toISOString(), detached: this.opts.detached ?? false });
     this.log(`serving the Kubernetes API at ${this.endpoint}`);
   }
 
