@@ -1,6 +1,7 @@
 // The Electron main process against a real lab: only the `electron` module is replaced, at its boundary
 // (app, BrowserWindow, ipcMain), so the window's own wiring starts the lab, follows its flows and removes it on quit.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,8 +129,9 @@ describe('the Electron main process with a real lab', () => {
     const endpoint = readApiEndpoint('interception');
     expect(endpoint).toMatchObject({ pid: process.pid, detached: false });
     const kubeconfig = (await cliOk(['kubeconfig'])).stdout.trim().replace(/^export KUBECONFIG=/, '');
-    const pods = execFileSync('/usr/bin/kubectl', ['get', 'pods', '-o', 'name'], { env: { ...process.env, KUBECONFIG: kubeconfig }, encoding: 'utf8' });
-    expect(pods).toMatch(/^pod\/sleep-/m);
+    // Asynchronously: the API is served by this very process, which must keep running meanwhile.
+    const { stdout } = await promisify(execFile)('/usr/bin/kubectl', ['get', 'pods', '-o', 'name'], { env: { ...process.env, KUBECONFIG: kubeconfig }, encoding: 'utf8' });
+    expect(stdout).toMatch(/^pod\/sleep-/m);
   });
 
   it('removes the lab it started when the app quits', async () => {
