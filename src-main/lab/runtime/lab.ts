@@ -6,7 +6,7 @@ import type { NodeConfig } from '../../../src-pod/node-agent/config';
 import { LABELS } from '../docker/engine';
 import type { ImageSet } from '../images/build';
 import { stateDir } from '../paths';
-import { removeApiState } from '../api/host-state';
+import { processAlive, removeApiState } from '../api/host-state';
 import { writePodCredentials } from '../api/pod-credentials';
 import { nodeContainerName } from '../plan/names';
 import { containerLogs, labFilter, removeLabResources, startContainer } from './docker-ops';
@@ -56,14 +56,6 @@ export function writeLabRecord(record: LabRecord): void {
   writeFileSync(recordPath(record.run.name), JSON.stringify(record, null, 2));
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Names of the labs that have anything on the engine. */
 export async function labsOnEngine(docker: Docker): Promise<string[]> {
