@@ -6,12 +6,12 @@ import { imageExists } from '../images/base-image';
 import type { ImageSet } from '../images/build';
 import { IMAGE_REPO_PREFIX, type ImageName } from '../images/definitions';
 import { injectorArgs, meshDefaultsFromValues } from '../injection';
-import { planLab } from '../plan';
+import { planLab, type PlanOptions } from '../plan';
 import type { LabPlan, PlannedContainer, PlannedPod } from '../plan/types';
 import type { LabRun, ServiceRecord } from '../runtime/lab';
 import type { AppRun, PodRun } from '../runtime/pod';
 import { resolveScenarioArg } from '../scenario/builtin';
-import type { RawDocument } from '../scenario/types';
+import type { RawDocument, Scenario } from '../scenario/types';
 import { overlayScenario, parseScenarioFiles } from '../scenario';
 import { proxyConfigFor } from '../mesh/proxy-config';
 import { writtenPodSpec } from '../api/seed-context';
@@ -35,7 +35,12 @@ export async function prepareLab(arg: string, applied: string[] = []): Promise<P
   const file = resolveScenarioArg(arg);
   let scenario = await parseScenarioFiles([file]);
   for (const extra of applied) scenario = overlayScenario(scenario, await parseScenarioFiles([extra]));
-  const plan = planLab(scenario);
+  return prepareScenario(scenario, file, applied);
+}
+
+/** A parsed scenario planned and checked; `options` pins the addresses of pods already running. */
+export function prepareScenario(scenario: Scenario, file: string, applied: string[] = [], options: PlanOptions = {}): PreparedLab {
+  const plan = planLab(scenario, options);
   checkStandinAnnotations(plan);
   const init = new Map<PlannedPod, { args: string[]; env: Record<string, string> } | undefined>();
   for (const pod of plan.pods) {
