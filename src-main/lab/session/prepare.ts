@@ -179,6 +179,47 @@ export function serviceRecords(plan: LabPlan): ServiceRecord[] {
   }));
 }
 
+/** How the runtime starts one planned pod: its containers, images or stand-ins, and sidecar. */
+export async function podRunOf(docker: Docker, prepared: PreparedLab, pod: PlannedPod, images: ImageSet, notes: string[], version = configVersion(prepared)): Promise<PodRun> {
+  const { plan } = prepared;
+  const apps: AppRun[] = [];
+  const inits: AppRun[] = [];
+  for (const c of pod.containers) {
+    if (c.role === 'app') apps.push(await containerRun(docker, pod, c, images, notes));
+    if (c.role === 'init') inits.push(await containerRun(docker, pod, c, images, notes));
+  }
+  const written = writtenPodSpec(prepared.documents, pod);
+  return {
+    lab: plan.lab,
+    namespace: pod.namespace,
+    name: pod.name,
+    uid: pod.uid,
+    serviceAccount: typeof written.serviceAccountName === 'string' ? written.serviceAccountName : 'default',
+    automountToken: written.automountServiceAccountToken !== false,
+    ip: pod.ip,
+    nodeIP: plan.node.ip,
+    resolvConf: pod.resolvConf,
+    etcHosts: pod.etcHosts,
+    podLabels: pod.labels,
+    sidecar: Boolean(pod.sidecar),
+    init: prepared.init.get(pod),
+    holdApplicationUntilProxyStarts: pod.sidecar?.holdApplicationUntilProxyStarts ?? false,
+    proxyPrivileged: pod.sidecar?.privileged ?? false,
+    ...(pod.sidecar
+      ? {
+          proxyConfig: JSON.stringify(proxyConfigFor(plan, pod, version)),
+          interceptionMode: pod.sidecar.interceptionMode,
+        }
+      : {}),
+    apps,
+    inits,
+    // Istio's injector puts a native sidecar (istio-proxy as an init container) before the
+    // app's init containers, so they are in the mesh; otherwise istio-init goes last.
+    initsAfterProxy: pod.spec.injectedProxy?.restartAlways === true,
+    rulesBeforeInits: pod.spec.cni === true,
+  };
+}
+
 export async function toLabRun(
   docker: Docker,
   prepared: PreparedLab,
@@ -188,44 +229,7 @@ export async function toLabRun(
   const { plan } = prepared;
   const notes: string[] = [];
   const pods: PodRun[] = [];
-  for (const pod of plan.pods) {
-    const apps: AppRun[] = [];
-    const inits: AppRun[] = [];
-    for (const c of pod.containers) {
-      if (c.role === 'app') apps.push(await containerRun(docker, pod, c, images, notes));
-      if (c.role === 'init') inits.push(await containerRun(docker, pod, c, images, notes));
-    }
-    const written = writtenPodSpec(prepared.documents, pod);
-    pods.push({
-      lab: plan.lab,
-      namespace: pod.namespace,
-      name: pod.name,
-      uid: pod.uid,
-      serviceAccount: typeof written.serviceAccountName === 'string' ? written.serviceAccountName : 'default',
-      automountToken: written.automountServiceAccountToken !== false,
-      ip: pod.ip,
-      nodeIP: plan.node.ip,
-      resolvConf: pod.resolvConf,
-      etcHosts: pod.etcHosts,
-      podLabels: pod.labels,
-      sidecar: Boolean(pod.sidecar),
-      init: prepared.init.get(pod),
-      holdApplicationUntilProxyStarts: pod.sidecar?.holdApplicationUntilProxyStarts ?? false,
-      proxyPrivileged: pod.sidecar?.privileged ?? false,
-      ...(pod.sidecar
-        ? {
-            proxyConfig: JSON.stringify(proxyConfigFor(plan, pod, configVersion(prepared))),
-            interceptionMode: pod.sidecar.interceptionMode,
-          }
-        : {}),
-      apps,
-      inits,
-      // Istio's injector puts a native sidecar (istio-proxy as an init container) before the
-      // app's init containers, so they are in the mesh; otherwise istio-init goes last.
-      initsAfterProxy: pod.spec.injectedProxy?.restartAlways === true,
-      rulesBeforeInits: pod.spec.cni === true,
-    });
-  }
+  for (const pod of plan.pods) pods.push(await podRunOf(docker, prepared, pod, images, notes));
   for (const text of notes) note(`replaced: ${text}`);
   return {
     name: plan.lab,
@@ -236,5 +240,6 @@ export async function toLabRun(
     nodeConfig: nodeConfig(plan),
     pods,
     services: serviceRecords(plan),
+    images,
   };
 }
