@@ -1,10 +1,14 @@
 // Pods written with Debian's kubectl run on the lab as on a node: injected at creation as Istio's webhook decides, served by their Services, stopped with their grace period.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliOk, runCli } from './helpers/cli';
-import { labResources } from './helpers/docker';
+import { docker, labResources } from './helpers/docker';
+import { startCapture, type CaptureSession } from '../../src-main/lab/runtime/capture-session';
+import type { Flow } from '../../src-main/lab/capture/flow-types';
 import { kubectlWith } from './helpers/kubectl';
 
 let env: NodeJS.ProcessEnv;
+let capture: CaptureSession | undefined;
+const flows: { pod: string; flow: Flow }[] = [];
 const k = kubectlWith(() => env);
 
 const pod = (name: string, namespace: string, labels: Record<string, string>, grace = 1): string => `
@@ -55,9 +59,11 @@ beforeAll(async () => {
   await runCli(['down', '--all']);
   await cliOk(['up', 'interception']);
   env = { ...process.env, KUBECONFIG: (await cliOk(['kubeconfig'])).stdout.trim().replace('export KUBECONFIG=', '') };
+  capture = await startCapture(docker, 'interception', (pod, flow) => flows.push({ pod: `${pod.namespace}/${pod.pod}`, flow: structuredClone(flow) }));
 }, 600_000);
 
 afterAll(async () => {
+  await capture?.stop();
   await runCli(['down', '--all']);
 });
 
@@ -74,6 +80,18 @@ describe('a pod applied with kubectl', () => {
     const saved = (await cliOk(['exec', 'web', '-c', 'tap', '--', 'iptables-save', '-t', 'nat'])).stdout;
     expect(saved).toContain('-A ISTIO_OUTPUT');
     expect(saved).toContain('-A ISTIO_INBOUND');
+  });
+
+  it("shows the new pod's connections live: the capture follows pods the kubelet starts", async () => {
+    // Started with the lab, before the pod existed.
+    expect(capture!.pods.map((p) => `${p.namespace}/${p.pod}`)).not.toContain('default/web');
+    await capture!.refresh();
+    expect(capture!.pods.map((p) => `${p.namespace}/${p.pod}`)).toContain('default/web');
+    await cliOk(['exec', 'web', '-c', 'web', '--', 'curl', '-s', '-o', '/dev/null', 'http://httpbin.default/status/200']);
+    const deadline = Date.now() + 10_000;
+    const fromWeb = () => flows.filter((f) => f.pod === 'default/web' && f.flow.direction === 'outbound' && f.flow.destination.port === 80);
+    while (fromWeb().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(fromWeb()[0]?.flow.verdict).toBe('intercepted');
   });
 
   it('is not injected where the namespace is not labelled', async () => {
@@ -97,6 +115,8 @@ describe('a pod applied with kubectl', () => {
     expect((await k.run(['get', 'pod', 'web'])).stderr).toContain('pods "web" not found');
     expect((await containerNames()).filter((n) => n.startsWith('interception-default-web-'))).toEqual([]);
     await eventually(['get', 'endpoints', 'web', '-o', 'jsonpath={.subsets}'], /^$/);
+    await capture!.refresh();
+    expect(capture!.pods.map((p) => `${p.namespace}/${p.pod}`)).not.toContain('default/web');
     expect(await curlFromSleep('http://web.default/status/200')).not.toBe('200');
   });
 
