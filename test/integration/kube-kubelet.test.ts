@@ -1,6 +1,7 @@
 // Pods written with Debian's kubectl run on the lab as on a node: injected at creation as Istio's webhook decides, served by their Services, stopped with their grace period.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliOk, runCli } from './helpers/cli';
+import { resolve } from 'node:path';
+import { cliOk, repoRoot, runCli } from './helpers/cli';
 import { docker, labResources } from './helpers/docker';
 import { startCapture, type CaptureSession } from '../../src-main/lab/runtime/capture-session';
 import type { Flow } from '../../src-main/lab/capture/flow-types';
@@ -51,6 +52,8 @@ async function eventually(args: string[], pattern: RegExp, timeoutMs = 60_000): 
 
 const containerNames = async (): Promise<string[]> =>
   (await labResources('interception')).filter((r) => r.startsWith('container /')).map((r) => r.slice('container /'.length));
+
+const fixture = (name: string): string => resolve(repoRoot, 'test/fixtures/integration', name);
 
 const curlFromSleep = async (url: string): Promise<string> =>
   (await runCli(['exec', 'sleep', '--', 'curl', '-s', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', url])).stdout.trim();
@@ -128,5 +131,27 @@ describe('a pod applied with kubectl', () => {
     await k.ok(['apply', '-f', '-'], pod('plain', 'external', { app: 'plain' }));
     // Created after the label: this one is injected.
     await eventually(['get', 'pod', 'plain', '-n', 'external'], /plain\s+2\/2\s+Running/);
+  });
+});
+
+describe('sidecar-lab apply FILE', () => {
+  it('creates a namespace, a pod and its Service through the API, as kubectl apply does', async () => {
+    const applied = await cliOk(['apply', fixture('apply-web.yaml')]);
+    expect(applied.stderr).toContain('namespace/shop created');
+    expect(applied.stderr).toContain('pod/cart created');
+    expect(applied.stderr).toContain('service/cart created');
+    await eventually(['get', 'pod', 'cart', '-n', 'shop'], /cart\s+2\/2\s+Running/);
+    expect(await k.ok(['get', 'pod', 'cart', '-n', 'shop', '-o', "jsonpath={.metadata.annotations['kubectl\\.kubernetes\\.io/last-applied-configuration']}"])).toContain('"name":"cart"');
+    expect(await curlFromSleep('http://cart.shop/status/200')).toBe('200');
+    const again = await cliOk(['apply', fixture('apply-web.yaml')]);
+    expect(again.stderr).toContain('pod/cart unchanged');
+  });
+
+  it('refuses a file the lab would not run, naming the file and the fault, and changes nothing', async () => {
+    const r = await runCli(['apply', fixture('apply-bad-port.yaml')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('apply-bad-port.yaml');
+    expect(r.stderr).toContain('no-such-port');
+    expect((await k.run(['get', 'service', 'broken'])).stderr).toContain('services "broken" not found');
   });
 });

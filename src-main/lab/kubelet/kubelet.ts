@@ -104,6 +104,7 @@ export class Kubelet {
     const { docker, lab, store } = this.opts;
     const record = readLabRecord(lab);
     if (!record?.ready) return;
+    const seen = store.resourceVersion;
     if (this.first) {
       for (const run of record.run.pods) this.runs.set(podKey(run.namespace, run.name), run);
       this.pushedNode = JSON.stringify(record.run.nodeConfig);
@@ -162,7 +163,7 @@ export class Kubelet {
 
     await this.pushChanges(desired, running);
     this.syncEndpoints(desired.plan);
-    writeLabRecord({ ...record, run: { ...record.run, pods: [...this.runs.values()], nodeConfig: nodeConfig(desired.plan), services: serviceRecords(desired.plan) } });
+    writeLabRecord({ ...record, run: { ...record.run, pods: [...this.runs.values()], nodeConfig: nodeConfig(desired.plan), services: serviceRecords(desired.plan), reconciledVersion: seen } });
   }
 
   private assignAddresses(pods: KubeObject[]): void {

@@ -1,5 +1,5 @@
 // A lab's life on the engine: network, node, pods up; status read back from the engine; everything down by label.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import type { NodeConfig } from '../../../src-pod/node-agent/config';
@@ -34,6 +34,8 @@ export interface LabRun {
   services: ServiceRecord[];
   /** The images the lab started with: the kubelet starts later pods from the same. */
   images?: ImageSet;
+  /** The API's resourceVersion the kubelet has brought the containers, node and sidecars to. */
+  reconciledVersion?: number;
 }
 
 export interface LabRecord {
@@ -55,7 +57,10 @@ export function readLabRecord(lab: string): LabRecord | undefined {
 
 export function writeLabRecord(record: LabRecord): void {
   mkdirSync(join(stateDir(), 'labs'), { recursive: true });
-  writeFileSync(recordPath(record.run.name), JSON.stringify(record, null, 2));
+  // Write then rename: the kubelet rewrites the record while other commands read it.
+  const file = recordPath(record.run.name);
+  writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(record, null, 2));
+  renameSync(`${file}.${process.pid}.tmp`, file);
 }
 
 
