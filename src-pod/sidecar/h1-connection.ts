@@ -137,7 +137,7 @@ export class Http1Connection implements Downstream {
     this.ended = false;
     this.finished = false;
     this.chunkedOut = false;
-    this.keepAlive = !h.close && !ctx.draining;
+    this.keepAlive = !h.close && !ctx.draining && !(ctx.inboundDraining && conn.direction === 'inbound');
     this.reading = h.chunked || h.contentLength > 0;
     this.remaining = h.contentLength;
     this.decoder = h.chunked ? new ChunkedDecoder() : undefined;

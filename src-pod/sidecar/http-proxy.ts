@@ -158,7 +158,7 @@ export class HttpProxy {
       }
       finish();
     });
-    if (ctx.draining) res.shouldKeepAlive = false;
+    if (ctx.draining || (ctx.inboundDraining && conn.direction === 'inbound')) res.shouldKeepAlive = false;
 
     const target = routeTarget(route);
     if ('reply' in target) {

@@ -1,6 +1,7 @@
 // `apply` on a running lab: Services and Istio resources laid over it, pushed to the node and every sidecar.
 import { connectEngine } from '../docker/engine';
 import { proxyConfigFor } from '../mesh/proxy-config';
+import { agentEnvFor } from './agent-env';
 import { containerName } from '../plan/names';
 import { readLabRecord, writeLabRecord } from '../runtime/lab';
 import { pushNodeConfig, pushProxyConfig } from '../runtime/push';
@@ -24,7 +25,7 @@ export async function applyToLab(lab: string, file: string, log: (message: strin
   log(`node: ${node.services.length} Services, ${Object.keys(node.dns).length} DNS names`);
   const version = configVersion(prepared);
   for (const pod of prepared.plan.pods.filter((p) => p.sidecar)) {
-    const config = JSON.stringify(proxyConfigFor(prepared.plan, pod, version));
+    const config = JSON.stringify(proxyConfigFor(prepared.plan, pod, version, agentEnvFor(prepared.documents, prepared.plan, pod)));
     await pushProxyConfig(docker, containerName(lab, pod.namespace, pod.name, 'istio-proxy'), config);
     log(`${pod.namespace}/${pod.name}: sidecar configuration ${version}`);
   }

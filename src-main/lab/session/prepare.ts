@@ -14,6 +14,7 @@ import { resolveScenarioArg } from '../scenario/builtin';
 import type { RawDocument } from '../scenario/types';
 import { overlayScenario, parseScenarioFiles } from '../scenario';
 import { proxyConfigFor } from '../mesh/proxy-config';
+import { agentEnvFor } from './agent-env';
 import { writtenPodSpec } from '../api/seed-context';
 import { chooseStandin, STANDIN_ANNOTATION_PREFIX, standinOverride } from '../standins/choose';
 import { FlagError } from '../../../src-pod/demo/flags';
@@ -209,7 +210,7 @@ export async function toLabRun(
       proxyPrivileged: pod.sidecar?.privileged ?? false,
       ...(pod.sidecar
         ? {
-            proxyConfig: JSON.stringify(proxyConfigFor(plan, pod, configVersion(prepared))),
+            proxyConfig: JSON.stringify(proxyConfigFor(plan, pod, configVersion(prepared), agentEnvFor(prepared.documents, plan, pod))),
             interceptionMode: pod.sidecar.interceptionMode,
           }
         : {}),
