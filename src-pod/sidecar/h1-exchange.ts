@@ -2,7 +2,7 @@
 // http-exchange.ts, over pooled raw upstream sockets instead of http.request.
 import { randomUUID } from 'node:crypto';
 import type { ProxyContext } from './context';
-import type { HttpConnection } from './http-proxy';
+import type { HttpConnection } from './http/http-connection';
 import { NO_HEALTHY_UPSTREAM, RETRIABLE_STATUS, RetryBody, retryDelayMs } from './http/route-policy';
 import { requestHeaderLines } from './http/header-policy';
 import { writeKept, type RequestHead, type ResponseHead } from './http1-parser';
