@@ -4,15 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliOk, repoRoot, runCli } from './helpers/cli';
 
 const fixture = resolve(repoRoot, 'test/fixtures/integration/pilot-agent.yaml');
-let pod = '';
 let ip = '';
 
 /**
- * curl from the web pod's app container to its own pod IP, where the kubelet probes (15020 and
- * 15021 are not captured): the HTTP code, the body and the response headers.
+ * curl to the web pod's IP from a pod without a sidecar, as the kubelet probes from the node
+ * (istio-init leaves 15020 and 15021 uncaptured): the HTTP code, the body and the response headers.
  */
 async function probe(port: number, path: string, ...extra: string[]): Promise<{ code: string; body: string; headers: string }> {
-  const r = await runCli(['exec', '--lab', 'pilot-agent', pod, '-n', 'mesh', '-c', 'web', '--', 'bash', '-c',
+  const r = await runCli(['exec', '--lab', 'pilot-agent', 'kubelet', '-n', 'mesh', '--', 'bash', '-c',
     `curl -sS -D /tmp/h -o /tmp/b -w '%{http_code}' --max-time 10 ${extra.join(' ')} 'http://${ip}:${port}${path}'; echo; cat /tmp/h; echo '--body--'; cat /tmp/b; rm -f /tmp/h /tmp/b`]);
   const [head, body = ''] = r.stdout.split('--body--\n');
   const [code, ...headers] = head.split('\n');
@@ -24,7 +23,6 @@ beforeAll(async () => {
   await cliOk(['up', fixture]);
   const status = JSON.parse((await cliOk(['status', '--json', '--lab', 'pilot-agent'])).stdout) as { pods: { name: string; ip: string }[] };
   const web = status.pods.find((p) => p.name.startsWith('web-'));
-  pod = web?.name ?? '';
   ip = web?.ip ?? '';
 });
 
@@ -48,6 +46,9 @@ describe('/app-health: the probes the injector rewrote', () => {
     const seen = JSON.parse(r.body) as { headers: Record<string, string> };
     expect(seen.headers.Host).toBe(`${ip}:80`);
     expect(seen.headers['User-Agent']).toBe('kube-probe/1.30');
+    // From 127.0.0.6 the agent's probe is not redirected to its own inbound listener, which would add these.
+    expect(seen.headers['X-Forwarded-Proto']).toBeUndefined();
+    expect(seen.headers['X-Request-Id']).toBeUndefined();
   });
 
   it("livez: the app's 503 is the probe's 503", async () => {
