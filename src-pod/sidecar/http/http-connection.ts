@@ -1,5 +1,6 @@
 // What an HTTP engine knows of its downstream connection and asks of the connection manager, so the engines do not import the router.
 import type { Socket } from 'node:net';
+import type { ResponseHead } from '../http1-parser';
 import type { Address, FilterChain, RouteEntry } from '../routing';
 import type { HttpStats } from '../stats';
 import type { StreamInfo } from '../stream-info';
@@ -30,4 +31,20 @@ export interface ConnectionManager {
   rejectMalformed(err: NodeJS.ErrnoException, socket: Socket): void;
   /** Hands the connection, and the bytes already read, to Node's HTTP parser. */
   attachNode(socket: Socket, conn: HttpConnection, head?: Buffer): void;
+}
+
+/** What the exchange needs of the downstream side: Node's ServerResponse and req.pause/resume, reduced. */
+export interface Downstream {
+  readonly headersSent: boolean;
+  readonly destroyed: boolean;
+  /** Status line and headers: the upstream's kept ones, then the router's. */
+  head(h: ResponseHead, serviceTimeMs: number, noBody: boolean): void;
+  body(chunk: Buffer): void;
+  end(): void;
+  /** Writes what is pending; false when the socket is backed up ('drain' follows). */
+  flush(): boolean;
+  localReply(code: number, body: string): void;
+  destroy(): void;
+  pauseReading(): void;
+  resumeReading(): void;
 }
