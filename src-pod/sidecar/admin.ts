@@ -4,6 +4,7 @@ import { clustersText, configDump, DumpQueryError, listenersJson, listenersText,
 import { ConfigError, validateConfig, type ProxyConfig } from './config';
 import type { ProxyContext } from './context';
 import { isLevel, LEVELS } from './logger';
+import { connectFailure, resetBody } from './upstream-errors';
 
 /** What the endpoints need from the running sidecar. */
 export interface SidecarControl {
@@ -189,7 +190,7 @@ const agentReady: Handler = (c, req, res) =>
       });
     });
     up.once('error', (err: NodeJS.ErrnoException) => {
-      const body = `upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: ${err.errno === undefined ? 111 : -err.errno}`;
+      const body = resetBody(connectFailure(err), false);
       res.writeHead(503, { 'content-length': Buffer.byteLength(body), 'content-type': 'text/plain', server: 'envoy' });
       res.end(body);
       resolve();

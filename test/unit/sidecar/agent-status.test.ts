@@ -2,6 +2,7 @@
 import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
 import { createServer, request, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { healthHandler } from '../../../src-pod/sidecar/admin';
 import { Logger } from '../../../src-pod/sidecar/logger';
 import { validateConfig } from '../../../src-pod/sidecar/config';
 import { Sidecar, type SidecarOptions } from '../../../src-pod/sidecar/sidecar';
@@ -88,6 +89,23 @@ describe('/healthz/ready on 15020 and on 15021', () => {
     const ok15021 = await get(ports.health, '/healthz/ready');
     expect(ok15021.status).toBe(200);
     expect(ok15021.headers['x-envoy-upstream-service-time']).toMatch(/^\d+$/);
+  });
+
+  it("15021 without the agent behind it is Envoy's 503 for a refused upstream", async () => {
+    const gone = await listenTcp((x) => x.destroy());
+    await closeServer(gone.server);
+    const { s } = await sidecar({});
+    const control = Object.assign(Object.create(s) as Sidecar, { ports: () => ({ ...s.ports(), agent: gone.port }) });
+    const health = createServer(healthHandler(control));
+    await new Promise<void>((r) => health.listen(0, '127.0.0.1', r));
+    cleanup.push(() => closeServer(health));
+    const a = health.address();
+    const r = await get(typeof a === 'object' && a ? a.port : 0, '/healthz/ready');
+    expect(r.status).toBe(503);
+    expect(r.headers.server).toBe('envoy');
+    expect(r.body).toBe(
+      'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused',
+    );
   });
 
   it('answers Go ServeMux 404 on paths it does not serve', async () => {
