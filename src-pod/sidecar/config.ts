@@ -1,7 +1,7 @@
 // The proxy configuration the lab's control plane pushes (its xDS), with validation and defaults.
 import { isIP } from 'node:net';
 import { parseProtocol, portProtocol, type IstioProtocol } from './protocol';
-import { AGENT_ENV_NAMES, AgentEnvError, parseAppProbers, parseScrapeTarget, type AgentEnv } from './agent/agent-env';
+import { readProxyEnv, type AgentEnv } from './agent/agent-env';
 import {
   ConfigError,
   Reader,
@@ -162,22 +162,6 @@ function readPod(r: Reader): PodInfo {
   if (isIP(ip) === 0) r.fail('ip', `not an IP address: ${JSON.stringify(ip)}`);
   const name = r.string('name');
   return { name, namespace: r.string('namespace'), ip, workload: r.optString('workload') ?? name };
-}
-
-function readProxyEnv(r: Reader): AgentEnv {
-  const env: AgentEnv = {};
-  for (const name of AGENT_ENV_NAMES) {
-    const v = r.optString(name);
-    if (v !== undefined) env[name] = v;
-  }
-  try {
-    parseAppProbers(env.ISTIO_KUBE_APP_PROBERS);
-    parseScrapeTarget(env.ISTIO_PROMETHEUS_ANNOTATIONS, -1);
-  } catch (err) {
-    if (!(err instanceof AgentEnvError)) throw err;
-    r.fail(err.message.startsWith('ISTIO_KUBE_APP_PROBERS') ? 'ISTIO_KUBE_APP_PROBERS' : 'ISTIO_PROMETHEUS_ANNOTATIONS', err.message);
-  }
-  return env;
 }
 
 function readMesh(r: Reader | undefined): MeshSettings {

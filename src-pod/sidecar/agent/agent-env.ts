@@ -1,4 +1,5 @@
 // What pilot-agent reads from istio-proxy's environment: the app's probes (ISTIO_KUBE_APP_PROBERS) and its scrape target (ISTIO_PROMETHEUS_ANNOTATIONS).
+import type { Reader } from '../config-reader';
 
 /** The names the agent reads; the lab's config carries only these (see ProxyConfig.proxyEnv). */
 export const AGENT_ENV_NAMES = [
@@ -140,4 +141,21 @@ export function negotiateMetricsFormat(contentType: string | undefined): string 
     if (version === '0.0.1' || version === '') return 'application/openmetrics-text; version=0.0.1; charset=utf-8';
   }
   return 'text/plain; version=0.0.4; charset=utf-8';
+}
+
+/** The config's `proxyEnv`: the names above, each checked as the agent will read it (a ConfigError names the variable). */
+export function readProxyEnv(r: Reader): AgentEnv {
+  const env: AgentEnv = {};
+  for (const name of AGENT_ENV_NAMES) {
+    const v = r.optString(name);
+    if (v !== undefined) env[name] = v;
+  }
+  try {
+    parseAppProbers(env.ISTIO_KUBE_APP_PROBERS);
+    parseScrapeTarget(env.ISTIO_PROMETHEUS_ANNOTATIONS, -1);
+  } catch (err) {
+    if (!(err instanceof AgentEnvError)) throw err;
+    r.fail(err.message.startsWith('ISTIO_KUBE_APP_PROBERS') ? 'ISTIO_KUBE_APP_PROBERS' : 'ISTIO_PROMETHEUS_ANNOTATIONS', err.message);
+  }
+  return env;
 }

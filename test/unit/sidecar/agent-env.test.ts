@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { appProbeHost, negotiateMetricsFormat, parseAppProbers, parseScrapeTarget } from '../../../src-pod/sidecar/agent/agent-env';
 import { goFloat } from '../../../src-pod/sidecar/agent/agent-metrics';
 import { healthStatus } from '../../../src-pod/sidecar/agent/app-probe';
+import { validateConfig } from '../../../src-pod/sidecar/config';
+import { baseConfig } from './helpers';
 
 describe('ISTIO_KUBE_APP_PROBERS', () => {
   it('reads the injector JSON: httpGet, tcpSocket and grpc, with their timeouts', () => {
@@ -79,5 +81,16 @@ describe('grpc.health.v1 HealthCheckResponse', () => {
     expect(healthStatus(frame([0x08, 0x01]))).toBe(1);
     expect(healthStatus(frame([0x08, 0x02]))).toBe(2);
     expect(healthStatus(frame([]))).toBe(0);
+  });
+});
+
+describe("the config's proxyEnv", () => {
+  it('keeps the names the agent reads and refuses a bad value, naming the field', () => {
+    const env = { ISTIO_PROMETHEUS_ANNOTATIONS: '{"port":"9090"}', OTHER: 'x' };
+    expect(validateConfig(baseConfig({ proxyEnv: env })).proxyEnv).toEqual({ ISTIO_PROMETHEUS_ANNOTATIONS: '{"port":"9090"}' });
+    expect(() => validateConfig(baseConfig({ proxyEnv: { ISTIO_KUBE_APP_PROBERS: '{' } }))).toThrow(
+      /^proxyEnv\.ISTIO_KUBE_APP_PROBERS: ISTIO_KUBE_APP_PROBERS: failed to decode app prober/,
+    );
+    expect(() => validateConfig(baseConfig({ proxyEnv: { ISTIO_PROMETHEUS_ANNOTATIONS: 7 } }))).toThrow(/^proxyEnv\.ISTIO_PROMETHEUS_ANNOTATIONS: /);
   });
 });
