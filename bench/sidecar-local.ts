@@ -81,6 +81,7 @@ function runSidecar(bundle: string, dstText: string, configText: string): Promis
     adminPort: 0,
     healthPort: 0,
     prometheusPort: 0,
+    agentPort: 0,
     statusAddress: '127.0.0.1',
     listenerHosts: ['127.0.0.1'],
     resolveOutboundDst: () => dst,

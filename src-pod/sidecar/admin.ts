@@ -1,9 +1,10 @@
 // Admin (15000), health (15021) and Prometheus (15090) HTTP endpoints.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { clustersText, configDump, DumpQueryError, listenersJson, listenersText, serverInfo, type ProxyRuntimeInfo } from './admin-views';
 import { ConfigError, validateConfig, type ProxyConfig } from './config';
 import type { ProxyContext } from './context';
 import { isLevel, LEVELS } from './logger';
+import { connectFailure, resetBody } from './upstream-errors';
 
 /** What the endpoints need from the running sidecar. */
 export interface SidecarControl {
@@ -13,6 +14,8 @@ export interface SidecarControl {
   config(): ProxyConfig | undefined;
   applyConfig(config: ProxyConfig): Promise<void>;
   ready(): boolean;
+  /** Bound ports by name (`agent` among them). */
+  ports(): Record<string, number>;
   quit(): void;
   drainListeners(): Promise<void>;
 }
@@ -171,13 +174,38 @@ export function adminHandler(c: SidecarControl) {
 }
 
 /**
- * pilot-agent's status port: `/healthz/ready` (200 once a config is in and listeners are up).
+ * The bootstrap's 15021 listener: `/healthz/ready` routed to cluster `agent` (pilot-agent's
+ * 127.0.0.1:15020), so its answer is the agent's, with Envoy's response headers; the agent
+ * unreachable is Envoy's 503.
+ */
+const agentReady: Handler = (c, req, res) =>
+  new Promise<void>((resolve) => {
+    const started = Date.now();
+    const up = httpRequest({ host: '127.0.0.1', port: c.ports().agent, path: '/healthz/ready', method: req.method, agent: false }, (r) => {
+      r.resume();
+      r.once('end', () => {
+        res.writeHead(r.statusCode ?? 503, { 'content-length': 0, 'x-envoy-upstream-service-time': Date.now() - started, server: 'envoy' });
+        res.end();
+        resolve();
+      });
+    });
+    up.once('error', (err: NodeJS.ErrnoException) => {
+      const body = resetBody(connectFailure(err), false);
+      res.writeHead(503, { 'content-length': Buffer.byteLength(body), 'content-type': 'text/plain', server: 'envoy' });
+      res.end(body);
+      resolve();
+    });
+    up.end();
+  });
+
+/**
+ * Envoy's 15021 listener (see `agentReady`).
  * The lab endpoints are served here too, since the admin port is loopback-only and the lab's
  * control plane talks to the pod from outside.
  */
 export function healthHandler(c: SidecarControl) {
   const get: Record<string, Handler> = {
-    '/healthz/ready': (s, _req, res) => send(res, s.ready() ? 200 : 503, s.ready() ? '' : 'not ready\n'),
+    '/healthz/ready': agentReady,
     '/lab/config': getConfig,
     '/lab/flows': flows,
     '/lab/config_dump': ADMIN_GET['/config_dump'],

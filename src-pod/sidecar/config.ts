@@ -1,6 +1,7 @@
 // The proxy configuration the lab's control plane pushes (its xDS), with validation and defaults.
 import { isIP } from 'node:net';
 import { parseProtocol, portProtocol, type IstioProtocol } from './protocol';
+import { readProxyEnv, type AgentEnv } from './agent/agent-env';
 import {
   ConfigError,
   Reader,
@@ -26,6 +27,12 @@ export interface ProxyConfig {
   sidecar?: SidecarConfig;
   /** This pod's own ports, from the Services that select it (ignored when `sidecar.ingress` is set). */
   inboundPorts: InboundPort[];
+  /**
+   * istio-proxy's environment as the injector wrote it, the part pilot-agent reads
+   * (ISTIO_KUBE_APP_PROBERS, ISTIO_PROMETHEUS_ANNOTATIONS…): the lab starts the container without
+   * it, so the config carries it; the process environment wins.
+   */
+  proxyEnv?: AgentEnv;
 }
 
 export interface PodInfo {
@@ -363,6 +370,7 @@ function readInboundPort(r: Reader): InboundPort {
 export function validateConfig(input: unknown): ProxyConfig {
   const r = Reader.root(input as Json);
   const sidecar = r.optObject('sidecar');
+  const proxyEnv = r.optObject('proxyEnv');
   const inboundPorts = (r.optArray('inboundPorts') ?? []).map(readInboundPort);
   uniquePorts(r, 'inboundPorts', inboundPorts.map((p) => `${p.port}/${p.protocol}`));
   const config: ProxyConfig = {
@@ -373,6 +381,7 @@ export function validateConfig(input: unknown): ProxyConfig {
     serviceEntries: (r.optArray('serviceEntries') ?? []).map(readServiceEntry),
     ...(sidecar ? { sidecar: readSidecar(sidecar) } : {}),
     inboundPorts,
+    ...(proxyEnv ? { proxyEnv: readProxyEnv(proxyEnv) } : {}),
   };
   const hosts = new Set<string>();
   config.services.forEach((s, i) => {

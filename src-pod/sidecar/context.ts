@@ -35,6 +35,8 @@ export class ProxyContext {
   /** Every downstream socket, for draining and shutdown. */
   readonly downstreams = new Set<Socket>();
   draining = false;
+  /** The agent's /drain: only inbound connections are asked to close. */
+  inboundDraining = false;
   private connectionIds = 0;
   private readonly accessLog: LineBatcher;
   /** Where the access log goes when no writer was given: stdout, without blocking. */

@@ -5,9 +5,9 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { ChunkedDecoder, chunkHeader, CRLF, LAST_CHUNK } from './chunked';
 import type { ProxyContext } from './context';
-import { H1Exchange, type Downstream } from './h1-exchange';
+import { H1Exchange } from './h1-exchange';
 import { FALLBACK, NEED_MORE, parseRequestHead, type RequestHead, type ResponseHead } from './http1-parser';
-import type { HttpConnection, HttpProxy } from './http-proxy';
+import type { ConnectionManager, Downstream, HttpConnection } from './http/http-connection';
 import { routeTarget } from './http/route-policy';
 import { KEEP_ALIVE_MS, localReplyMessage, proxiedResponseHead } from './response-heads';
 import type { RouteEntry } from './routing';
@@ -47,7 +47,7 @@ export class Http1Connection implements Downstream {
   private headersTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly proxy: HttpProxy,
+    private readonly proxy: ConnectionManager,
     private readonly ctx: ProxyContext,
     private readonly socket: Socket,
     private readonly conn: HttpConnection,
@@ -137,7 +137,7 @@ export class Http1Connection implements Downstream {
     this.ended = false;
     this.finished = false;
     this.chunkedOut = false;
-    this.keepAlive = !h.close && !ctx.draining;
+    this.keepAlive = !h.close && !ctx.draining && !(ctx.inboundDraining && conn.direction === 'inbound');
     this.reading = h.chunked || h.contentLength > 0;
     this.remaining = h.contentLength;
     this.decoder = h.chunked ? new ChunkedDecoder() : undefined;

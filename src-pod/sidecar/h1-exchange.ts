@@ -2,7 +2,7 @@
 // http-exchange.ts, over pooled raw upstream sockets instead of http.request.
 import { randomUUID } from 'node:crypto';
 import type { ProxyContext } from './context';
-import type { HttpConnection } from './http-proxy';
+import type { Downstream, HttpConnection } from './http/http-connection';
 import { NO_HEALTHY_UPSTREAM, RETRIABLE_STATUS, RetryBody, retryDelayMs } from './http/route-policy';
 import { requestHeaderLines } from './http/header-policy';
 import { writeKept, type RequestHead, type ResponseHead } from './http1-parser';
@@ -10,27 +10,11 @@ import { formatAddress } from './net-util';
 import { pickEndpoint, type Cluster, type RouteEntry } from './routing';
 import { countUpstreamRequest, type ClusterStats } from './stats';
 import { addFlag, since, type StreamInfo } from './stream-info';
-import { UpstreamAttempt } from './upstream-attempt';
+import { UpstreamAttempt, type AttemptOwner } from './upstream-attempt';
 import { connectFailure, resetBody, resetDetails, type UpstreamFailure } from './upstream-errors';
 
 const KEEP_ALIVE = 'Connection: keep-alive\r\n';
 const CHUNKED = 'Transfer-Encoding: chunked\r\n';
-
-/** What the exchange needs of the downstream side: Node's ServerResponse and req.pause/resume, reduced. */
-export interface Downstream {
-  readonly headersSent: boolean;
-  readonly destroyed: boolean;
-  /** Status line and headers: the upstream's kept ones, then the router's. */
-  head(h: ResponseHead, serviceTimeMs: number, noBody: boolean): void;
-  body(chunk: Buffer): void;
-  end(): void;
-  /** Writes what is pending; false when the socket is backed up ('drain' follows). */
-  flush(): boolean;
-  localReply(code: number, body: string): void;
-  destroy(): void;
-  pauseReading(): void;
-  resumeReading(): void;
-}
 
 /** Where a finished exchange's stray calls go: a response already gone. */
 const DETACHED: Downstream = {
@@ -47,7 +31,7 @@ const DETACHED: Downstream = {
 };
 
 /** One downstream request and its upstream attempts. */
-export class H1Exchange {
+export class H1Exchange implements AttemptOwner {
   private attempt = 0;
   private readonly retryBody = new RetryBody();
   bodyComplete = false;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ProxyContext } from './context';
-import type { HttpConnection } from './http-proxy';
+import type { HttpConnection } from './http/http-connection';
 import { NO_HEALTHY_UPSTREAM, RETRIABLE_STATUS, RetryBody, retryDelayMs } from './http/route-policy';
 import { PEER_METADATA, PEER_METADATA_ID, requestHeaderPairs } from './http/header-policy';
 import { formatAddress, plainIp } from './net-util';

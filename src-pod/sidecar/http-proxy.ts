@@ -5,36 +5,18 @@ import type { Socket } from 'node:net';
 import type { ProxyContext } from './context';
 import { Http1Connection } from './h1-connection';
 import { Exchange, localReply } from './http-exchange';
-import type { HeaderPolicy } from './http/header-policy';
+import type { ConnectionManager, HttpConnection } from './http/http-connection';
 import { routeTarget } from './http/route-policy';
-import { findRoute, type Address, type FilterChain, type RouteEntry } from './routing';
-import type { HttpStats } from './stats';
+import { findRoute, type RouteEntry } from './routing';
 import { addFlag, newStreamInfo, since, type StreamInfo } from './stream-info';
 import { proxyUpgrade } from './upgrade';
-
-/** Per downstream connection: what the listener decided before HTTP parsing began. */
-export interface HttpConnection {
-  direction: 'outbound' | 'inbound';
-  /** The listener that took the connection (`0.0.0.0_80`, `virtualInbound`). */
-  listener: string;
-  /** Its filter chain: an HTTP connection manager with its routes. */
-  chain: FilterChain;
-  dst: Address;
-  connectionId: number;
-  downstreamRemote: string;
-  downstreamLocal: string;
-  listenerAddress: string;
-  stats: HttpStats;
-  /** Server name and added request headers (http/header-policy.ts). */
-  headers: HeaderPolicy;
-}
 
 const kConn = Symbol('sidecar.httpConnection');
 type WithConn = Socket & { [kConn]?: HttpConnection };
 
 
 /** Builds the router; one instance per listener direction, fed sockets by `attach`. */
-export class HttpProxy {
+export class HttpProxy implements ConnectionManager {
   readonly server: Server;
 
   constructor(private readonly ctx: ProxyContext) {
@@ -158,7 +140,7 @@ export class HttpProxy {
       }
       finish();
     });
-    if (ctx.draining) res.shouldKeepAlive = false;
+    if (ctx.draining || (ctx.inboundDraining && conn.direction === 'inbound')) res.shouldKeepAlive = false;
 
     const target = routeTarget(route);
     if ('reply' in target) {

@@ -1,6 +1,7 @@
 // Entry point of the `sidecar` binary in the istio-proxy container: `sidecar [--config FILE] …`.
 import { readFile } from 'node:fs/promises';
 import { FlagError, lastValue, parseFlags, type FlagSpec } from '../demo/flags';
+import { AGENT_ENV_NAMES, type AgentEnv } from './agent/agent-env';
 import { parseConfig } from './config';
 import { isLevel, Logger, LEVELS } from './logger';
 import { loadAddon } from './original-dst/addon';
@@ -16,6 +17,7 @@ const SPEC: FlagSpec = {
   'health-port': 'value',
   'lab-socket': 'value',
   'prometheus-port': 'value',
+  'status-port': 'value',
   'interception-mode': 'value',
   'log-level': 'value',
   'drain-duration': 'value',
@@ -35,13 +37,16 @@ istio-proxy container; the pod's iptables rules send outbound TCP to 15001, inbo
   --health-port N            /healthz/ready (default 15021)
   --lab-socket PATH          the health port's /lab/* endpoints on a unix socket too (default /tmp/sidecar-lab.sock; "" none)
   --prometheus-port N        /stats/prometheus (default 15090)
+  --status-port N            pilot-agent's status port: /healthz/ready, /app-health/…, merged
+                             /stats/prometheus, /quitquitquit, /drain (default 15020)
   --interception-mode MODE   REDIRECT (default) or TPROXY
   --log-level LEVEL          ${LEVELS.join('|')} (default info)
   --drain-duration SECONDS   how long SIGTERM waits for open connections (default 5)
   --help                     this text
 
 Environment: SIDECAR_ORIGINAL_DST_ADDON — path of original_dst.node
-(default /usr/local/lib/sidecar-lab/original_dst.node).
+(default /usr/local/lib/sidecar-lab/original_dst.node); ${AGENT_ENV_NAMES.join(', ')}
+as pilot-agent reads them (else the config's proxyEnv).
 `;
 
 function port(flags: Map<string, string[]>, name: string, fallback: number): number {
@@ -72,6 +77,9 @@ async function main(argv: string[]): Promise<void> {
   if (!Number.isFinite(drain) || drain < 0) throw new FlagError('--drain-duration: seconds, >= 0');
 
   const logger = new Logger(level);
+  const agentEnv: AgentEnv = {};
+  for (const name of AGENT_ENV_NAMES) if (process.env[name] !== undefined) agentEnv[name] = process.env[name];
+  let stop: (signal: NodeJS.Signals | 'quitquitquit') => void = () => undefined;
   const sidecar = new Sidecar({
     adminPort: port(flags, 'admin-port', 15000),
     adminAddress: lastValue(flags, 'admin-address', '127.0.0.1'),
@@ -79,6 +87,8 @@ async function main(argv: string[]): Promise<void> {
     inboundPort: port(flags, 'inbound-port', 15006),
     healthPort: port(flags, 'health-port', 15021),
     prometheusPort: port(flags, 'prometheus-port', 15090),
+    agentPort: port(flags, 'status-port', 15020),
+    agentEnv,
     interceptionMode: mode,
     labSocket: lastValue(flags, 'lab-socket', LAB_SOCKET) || undefined,
     logger,
@@ -90,6 +100,8 @@ async function main(argv: string[]): Promise<void> {
         () => process.exit(0),
       );
     },
+    // The agent's /quitquitquit ends the process as SIGTERM does.
+    onShutdown: () => stop('quitquitquit'),
   });
   try {
     loadAddon();
@@ -106,7 +118,7 @@ async function main(argv: string[]): Promise<void> {
 
   let stopping = false;
   // PID 1 in its container: without handlers, SIGTERM would be ignored.
-  const stop = (signal: NodeJS.Signals): void => {
+  stop = (signal) => {
     if (stopping) return;
     stopping = true;
     logger.info('sidecar', `${signal}: draining for up to ${drain}s`);

@@ -2,6 +2,8 @@
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { adminHandler, healthHandler, prometheusHandler, type SidecarControl } from './admin';
+import type { AgentEnv } from './agent/agent-env';
+import { StatusServer } from './agent/status-server';
 import type { ProxyRuntimeInfo } from './admin-views';
 import type { ProxyConfig } from './config';
 import { ProxyContext } from './context';
@@ -19,7 +21,11 @@ export interface SidecarOptions {
   adminAddress?: string;
   healthPort?: number;
   prometheusPort?: number;
-  /** Address of the health and Prometheus ports (pilot-agent binds every address). */
+  /** pilot-agent's status port (default 15020). */
+  agentPort?: number;
+  /** istio-proxy's environment as pilot-agent reads it; wins over the config's `proxyEnv`. */
+  agentEnv?: AgentEnv;
+  /** Address of the health, Prometheus and agent ports (pilot-agent binds every address). */
   statusAddress?: string;
   /** Listener bind addresses; default 0.0.0.0 and :: (tests: 127.0.0.1). */
   listenerHosts?: string[];
@@ -31,8 +37,10 @@ export interface SidecarOptions {
   accessLogWrite?: (text: string) => void;
   /** How long SIGTERM waits for open connections (Istio's terminationDrainDuration: 5s). */
   drainMs?: number;
-  /** Called on POST /quitquitquit after the reply is sent. */
+  /** Called on POST /quitquitquit (admin) after the reply is sent. */
   onQuit?: () => void;
+  /** Called on the agent's POST /quitquitquit: SIGTERM's path (default: drain, then close). */
+  onShutdown?: () => void;
   /**
    * A unix socket serving what the health port serves (`/lab/flows`, `/lab/config`): the lab's
    * capture reads flow events there, so its own reading is not a TCP connection in the pod.
@@ -51,6 +59,9 @@ export class Sidecar implements SidecarControl {
   private state: ProxyRuntimeInfo['state'] = 'PRE_INITIALIZING';
   private lastUpdated: Date | undefined;
   private readonly mode: 'REDIRECT' | 'TPROXY';
+  readonly agent: StatusServer;
+  /** The agent's /drain ran: a later SIGTERM exits without draining again, as pilot-agent's skipDrain. */
+  private drainedByAgent = false;
 
   constructor(private readonly opts: SidecarOptions = {}) {
     this.ctx = new ProxyContext({
@@ -62,6 +73,16 @@ export class Sidecar implements SidecarControl {
     const admin = createServer(adminHandler(this));
     const health = createServer(healthHandler(this));
     const prom = createServer(prometheusHandler(this));
+    this.agent = new StatusServer({
+      statusPort: () => this.declaredPorts().agent,
+      ready: () => this.ready(),
+      envoyStatsUrl: () => `http://localhost:${this.ports().prometheus}/stats/prometheus`,
+      env: () => ({ ...(this.ctx.table?.config.proxyEnv ?? {}), ...(opts.agentEnv ?? {}) }),
+      podIp: () => this.ctx.table?.config.pod.ip,
+      shutdown: () => (opts.onShutdown ? opts.onShutdown() : void this.drain()),
+      drainInbound: () => this.drainInbound(),
+    });
+    const agent = createServer((req, res) => this.agent.handle(req, res));
     // Outbound connections handed to the bootstrap's 15090 and 15021 listeners are served here.
     const local = { prometheus: prom, health };
     this.outbound = new Listener(this.ctx, {
@@ -84,6 +105,7 @@ export class Sidecar implements SidecarControl {
       { server: admin, port: opts.adminPort ?? 15000, host: opts.adminAddress ?? '127.0.0.1', name: 'admin' },
       { server: health, port: opts.healthPort ?? 15021, host: status, name: 'health' },
       { server: prom, port: opts.prometheusPort ?? 15090, host: status, name: 'prometheus' },
+      { server: agent, port: opts.agentPort ?? 15020, host: status, name: 'agent' },
     );
     if (opts.labSocket) this.labServer = { server: createServer(healthHandler(this)), path: opts.labSocket };
   }
@@ -99,7 +121,7 @@ export class Sidecar implements SidecarControl {
       prometheus: pick('prometheus', o.prometheusPort, 15090),
       health: pick('health', o.healthPort, 15021),
       admin: pick('admin', o.adminPort, 15000),
-      agent: 15020,
+      agent: pick('agent', o.agentPort, 15020),
     };
   }
 
@@ -114,6 +136,8 @@ export class Sidecar implements SidecarControl {
   }
 
   async start(): Promise<void> {
+    // A bad ISTIO_KUBE_APP_PROBERS or ISTIO_PROMETHEUS_ANNOTATIONS stops pilot-agent before it listens.
+    this.agent.current();
     for (const s of this.servers) {
       await new Promise<void>((resolve, reject) => {
         s.server.once('error', reject);
@@ -195,10 +219,28 @@ export class Sidecar implements SidecarControl {
   }
 
   /**
+   * The agent's /drain (Envoy's `drain_listeners?inboundonly&graceful&skip_exit`): inbound HTTP
+   * connections are told to close on their next response, the inbound listener stops accepting
+   * after the drain duration; outbound traffic goes on, and the process does not exit.
+   */
+  drainInbound(): void {
+    if (this.drainedByAgent) return;
+    this.drainedByAgent = true;
+    this.ctx.inboundDraining = true;
+    this.ctx.log.info('sidecar', 'agent: draining inbound listeners');
+    setTimeout(() => void this.inbound.stop(), this.opts.drainMs ?? 5000).unref();
+  }
+
+  /**
    * SIGTERM: not ready, stop accepting, let open connections finish (HTTP gets `connection:
    * close`) for up to `drainMs`, then close everything.
    */
   async drain(): Promise<void> {
+    if (this.drainedByAgent) {
+      this.ctx.log.info('sidecar', 'already drained, exiting immediately');
+      await this.close();
+      return;
+    }
     this.ctx.log.info('sidecar', 'draining listeners');
     await this.drainListeners();
     const deadline = Date.now() + (this.opts.drainMs ?? 5000);

@@ -3,7 +3,7 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { ProxyContext } from './context';
-import type { HttpConnection } from './http-proxy';
+import type { HttpConnection } from './http/http-connection';
 import { formatAddress, plainIp } from './net-util';
 import { routeTarget } from './http/route-policy';
 import { pickEndpoint, type RouteEntry } from './routing';

@@ -1,10 +1,11 @@
 // One upstream attempt of the fast path: writes the request, reads the response off a raw socket.
 import type { Socket } from 'node:net';
 import { ChunkedDecoder, chunkHeader, CRLF, LAST_CHUNK } from './chunked';
-import type { H1Exchange } from './h1-exchange';
-import { INVALID, NEED_MORE, parseResponseHead, type ResponseHead } from './http1-parser';
-import type { HostStats } from './stats';
-import { since } from './stream-info';
+import type { ProxyContext } from './context';
+import type { Downstream } from './http/http-connection';
+import { INVALID, NEED_MORE, parseResponseHead, type RequestHead, type ResponseHead } from './http1-parser';
+import type { ClusterStats, HostStats } from './stats';
+import { since, type StreamInfo } from './stream-info';
 import type { UpstreamConn, UpstreamUser } from './upstream-pool';
 
 // Where the response is: its head, then a body framed by length, chunks or the connection's end.
@@ -23,6 +24,23 @@ function hangUp(): NodeJS.ErrnoException {
 
 function parseError(): NodeJS.ErrnoException {
   return Object.assign(new Error('Parse Error: invalid upstream response'), { code: 'HPE_INVALID_CONSTANT' });
+}
+
+/** What an attempt reports to, and reads from, its exchange (h1-exchange.ts). */
+export interface AttemptOwner {
+  readonly ctx: ProxyContext;
+  readonly req: RequestHead;
+  /** The source address the cluster binds (Istio's inbound 127.0.0.6). */
+  readonly bind: string | undefined;
+  readonly cs: ClusterStats;
+  readonly down: Downstream;
+  readonly info: StreamInfo;
+  onTimeout(a: UpstreamAttempt): void;
+  /** True when the exchange retries. */
+  onAttemptError(a: UpstreamAttempt, err: NodeJS.ErrnoException): boolean;
+  onAborted(): void;
+  /** False: read and drop the body (a 503 about to be retried). */
+  onResponseHead(a: UpstreamAttempt, h: ResponseHead): boolean;
 }
 
 /** Writes `pieces` to `socket` in one write (or one corked batch); returns write()'s answer. */
@@ -62,7 +80,7 @@ export class UpstreamAttempt implements UpstreamUser {
   private released = false;
 
   constructor(
-    private readonly ex: H1Exchange,
+    private readonly ex: AttemptOwner,
     readonly hs: HostStats,
     readonly host: string,
     readonly reusedRetry: boolean,

@@ -40,6 +40,20 @@ function proberOf(
 }
 
 /**
+ * The probe the kubelet gets (Istio's convertAppProber): an HTTP probe keeps its host, scheme and
+ * headers (the kubelet sends them to the agent, which passes them on), HTTPS becomes HTTP (the
+ * agent speaks HTTPS to the app); a TCP or gRPC probe becomes a bare HTTP GET. Go's field order.
+ */
+function rewrittenHttpGet(original: unknown, path: string, statusPort: number): Record<string, unknown> {
+  const out: Record<string, unknown> = { path, port: statusPort };
+  if (!isRecord(original)) return out;
+  if (original.host !== undefined) out.host = original.host;
+  if (original.scheme !== undefined) out.scheme = original.scheme === 'HTTPS' ? 'HTTP' : original.scheme;
+  if (original.httpHeaders !== undefined) out.httpHeaders = cloneJson(original.httpHeaders);
+  return out;
+}
+
+/**
  * Rewrites the HTTP, TCP and gRPC probes of the app containers to `/app-health/<container>/<kind>`
  * on the status port (exec probes stay). Returns the new containers and the probers by path.
  */
@@ -60,7 +74,7 @@ export function rewriteAppProbes(
       const rewritten: Record<string, unknown> = { ...probe };
       delete rewritten.tcpSocket;
       delete rewritten.grpc;
-      rewritten.httpGet = { path, port: statusPort };
+      rewritten.httpGet = rewrittenHttpGet(probe.httpGet, path, statusPort);
       copy[field] = rewritten;
     }
     return copy;

@@ -4,6 +4,7 @@ import { ANNOTATIONS, InjectionError } from './annotations';
 import { injectorArgs, meshDefaultsFromValues } from './injector';
 import { cloneJson, isRecord, stringMap, type KubeContainer, type KubePod } from './kube-types';
 import { probersJson, rewriteAppProbes } from './probes';
+import { applyPrometheusMerge } from './prometheus-merge';
 import {
   initContainer,
   proxyContainer,
@@ -154,20 +155,18 @@ export function renderInjectedPod(pod: KubePod, opts: RenderOptions = {}): KubeP
   out.spec = spec;
 
   const first = apps.find((c) => c.name !== 'istio-proxy')?.name;
-  const annotations: Record<string, string> = { ...a, 'istio.io/rev': revision };
+  let annotations: Record<string, string> = { ...a, 'istio.io/rev': revision };
   if (first) {
     annotations['kubectl.kubernetes.io/default-container'] ??= first;
     annotations['kubectl.kubernetes.io/default-logs-container'] ??= first;
   }
-  // Prometheus merge (mesh enablePrometheusMerge, on by default): scrape the agent, unless the pod says otherwise.
-  if (
-    mesh.enablePrometheusMerge !== false &&
-    statusPort !== 0 &&
-    a['prometheus.io/scrape'] === undefined
-  ) {
-    annotations['prometheus.io/path'] = '/stats/prometheus';
-    annotations['prometheus.io/port'] = String(statusPort);
-    annotations['prometheus.io/scrape'] = 'true';
+  // Prometheus merge (mesh enablePrometheusMerge, on by default): Prometheus scrapes the agent,
+  // which scrapes the app where the pod's own annotations said (ISTIO_PROMETHEUS_ANNOTATIONS).
+  if (statusPort !== 0) {
+    const merged = applyPrometheusMerge(annotations, mesh.enablePrometheusMerge !== false, statusPort);
+    annotations = merged.annotations;
+    if (merged.env !== undefined)
+      proxy.env = [...(proxy.env ?? []), { name: 'ISTIO_PROMETHEUS_ANNOTATIONS', value: merged.env }];
   }
   const initNames = [...init.map((c) => c.name), ...(native ? ['istio-proxy'] : [])];
   annotations[STATUS] = JSON.stringify({

@@ -13,6 +13,7 @@ import type { LabPlan, PlannedPod } from '../plan/types';
 import { readLabRecord, writeLabRecord, type LabRecord } from '../runtime/lab';
 import { PodStarter, type PodRun } from '../runtime/pod';
 import { pushNodeConfig, pushProxyConfig } from '../runtime/push';
+import { agentEnvFor } from '../session/agent-env';
 import { nodeConfig, podRunOf, serviceRecords, type PreparedLab } from '../session/prepare';
 import { desiredLab } from './desired';
 import { podKey, removePod, runningPods, terminatePod } from './pod-runtime';
@@ -252,7 +253,7 @@ export class Kubelet {
     for (const pod of plan.pods) {
       const key = podKey(pod.namespace, pod.name);
       if (!pod.sidecar || !running.has(key) || this.starting.has(key) || this.ending.has(key)) continue;
-      const body = JSON.stringify(proxyConfigFor(plan, pod, 'compare'));
+      const body = JSON.stringify(proxyConfigFor(plan, pod, 'compare', agentEnvFor(desired.documents, plan, pod)));
       if (configBody(body) !== this.pushedProxies.get(key)) proxies.push([pod, body]);
     }
     if (nodeText === this.pushedNode && proxies.length === 0) return;
@@ -264,7 +265,7 @@ export class Kubelet {
     }
     for (const [pod, body] of proxies) {
       const key = podKey(pod.namespace, pod.name);
-      const config = JSON.stringify(proxyConfigFor(plan, pod, `${lab}-${this.version}`));
+      const config = JSON.stringify(proxyConfigFor(plan, pod, `${lab}-${this.version}`, agentEnvFor(desired.documents, plan, pod)));
       try {
         await pushProxyConfig(docker, containerName(lab, pod.namespace, pod.name, 'istio-proxy'), config);
         this.pushedProxies.set(key, configBody(body));

@@ -18,6 +18,8 @@ export interface ProxyConfigInput {
   serviceEntries: Record<string, unknown>[];
   sidecar?: Record<string, unknown>;
   inboundPorts: { port: number; name: string; protocol: string; appProtocol?: string; service: string }[];
+  /** istio-proxy's environment, the part pilot-agent reads (the runtime starts the container without it). */
+  proxyEnv?: Record<string, string>;
 }
 
 const ROOT_NAMESPACE = 'istio-system';
@@ -111,7 +113,7 @@ function sidecarConfig(sidecar: IstioObject): Record<string, unknown> {
 }
 
 /** The configuration of one pod's sidecar, as istiod would compute it from the lab's resources. */
-export function proxyConfigFor(plan: LabPlan, pod: PlannedPod, version: string): ProxyConfigInput {
+export function proxyConfigFor(plan: LabPlan, pod: PlannedPod, version: string, proxyEnv: Record<string, string> = {}): ProxyConfigInput {
   const mesh = plan.mesh.raw;
   const sidecar = sidecarFor(pod, plan.sidecars);
   return {
@@ -128,5 +130,6 @@ export function proxyConfigFor(plan: LabPlan, pod: PlannedPod, version: string):
     serviceEntries: plan.serviceEntries.map(serviceEntryConfig),
     ...(sidecar ? { sidecar: sidecarConfig(sidecar) } : {}),
     inboundPorts: inboundPorts(pod, plan.services),
+    ...(Object.keys(proxyEnv).length > 0 ? { proxyEnv } : {}),
   };
 }

@@ -14,6 +14,7 @@ import { resolveScenarioArg } from '../scenario/builtin';
 import type { RawDocument, Scenario } from '../scenario/types';
 import { overlayScenario, parseScenarioFiles } from '../scenario';
 import { proxyConfigFor } from '../mesh/proxy-config';
+import { agentEnvFor } from './agent-env';
 import { writtenPodSpec } from '../api/seed-context';
 import { chooseStandin, STANDIN_ANNOTATION_PREFIX, standinOverride } from '../standins/choose';
 import { FlagError } from '../../../src-pod/demo/flags';
@@ -207,7 +208,7 @@ export async function podRunOf(docker: Docker, prepared: PreparedLab, pod: Plann
     proxyPrivileged: pod.sidecar?.privileged ?? false,
     ...(pod.sidecar
       ? {
-          proxyConfig: JSON.stringify(proxyConfigFor(plan, pod, version)),
+          proxyConfig: JSON.stringify(proxyConfigFor(plan, pod, version, agentEnvFor(prepared.documents, plan, pod))),
           interceptionMode: pod.sidecar.interceptionMode,
         }
       : {}),

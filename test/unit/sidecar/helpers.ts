@@ -43,6 +43,7 @@ export async function startSidecar(config?: unknown, extra: { debugLines?: strin
     adminPort: 0,
     healthPort: 0,
     prometheusPort: 0,
+    agentPort: 0,
     statusAddress: '127.0.0.1',
     listenerHosts: ['127.0.0.1'],
     resolveOutboundDst: dsts.resolve,
