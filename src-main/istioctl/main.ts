@@ -31,8 +31,8 @@ export interface IstioctlIO {
   err: (text: string) => void;
 }
 
-export async function istioctlMain(argv: string[], io: IstioctlIO, admin: IstioctlContext['admin']): Promise<number> {
-  const ctx: IstioctlContext = { out: io.out, err: io.err, readFile: (p) => readFileSync(p === '-' ? 0 : p, 'utf8'), admin };
+export async function istioctlMain(argv: string[], io: IstioctlIO, cluster: IstioctlContext['cluster']): Promise<number> {
+  const ctx: IstioctlContext = { out: io.out, err: io.err, readFile: (p) => readFileSync(p === '-' ? 0 : p, 'utf8'), cluster };
   try {
     const [command, ...rest] = argv;
     switch (command) {

@@ -14,7 +14,8 @@ async function run(argv: string[], admin?: ProxyAdmin): Promise<{ code: number; 
   let err = '';
   const code = await istioctlMain(argv, { out: (t) => (out += t), err: (t) => (err += t) }, async () => {
     if (!admin) throw new Error('no lab in this test');
-    return admin;
+    const api = { get: () => Promise.reject(new Error('no API in this test')), getOptional: () => Promise.resolve(undefined) };
+    return { namespace: 'default', api, admin };
   });
   return { code, out, err };
 }
