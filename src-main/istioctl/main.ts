@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { CommandParseError, IstioctlError, NotImplementedError } from './errors';
 import { proxyConfig, type IstioctlContext } from './proxy-config';
 import { versionCommand } from './version';
+import { proxyStatus } from './proxy-status';
 import { analyzeCommand } from './analyze/command';
 import { kubeInjectCommand } from './kube-inject/command';
 
@@ -15,13 +16,14 @@ Available Commands (in this lab):
   analyze        Analyze Istio configuration and print validation messages (--use-kube=false FILE…)
   kube-inject    Inject Istio sidecar into Kubernetes pod resources (-f FILE, or -f - for stdin)
   proxy-config   Retrieve information about proxy configuration from Envoy (a pod, or -f a config dump)
+  proxy-status   Retrieves the synchronization status of each Envoy in the mesh
   version        Prints out build version information
 
-Not yet served here: x describe, proxy-status, install and the rest; each says so.
+Not yet served here: install and the rest; each says so.
 `;
 
 const NOT_YET = new Set([
-  'experimental', 'x', 'proxy-status', 'ps', 'install', 'uninstall', 'upgrade', 'manifest', 'profile',
+  'experimental', 'x', 'install', 'uninstall', 'upgrade', 'manifest', 'profile',
   'operator', 'verify-install', 'validate', 'dashboard', 'dash', 'd', 'bug-report', 'tag', 'waypoint', 'ztunnel-config',
   'admin', 'create-remote-secret', 'remote-clusters', 'precheck', 'completion', 'authz', 'util',
 ]);
@@ -47,6 +49,9 @@ export async function istioctlMain(argv: string[], io: IstioctlIO, cluster: Isti
       case 'proxy-config':
       case 'pc':
         return await proxyConfig(rest, ctx);
+      case 'proxy-status':
+      case 'ps':
+        return await proxyStatus(rest, ctx);
       case 'analyze':
         return analyzeCommand(rest, ctx);
       case 'kube-inject':

@@ -63,3 +63,30 @@ describe('istioctl proxy-config on the sleep pod', () => {
     expect(r.stderr).toBe('Error: failed to execute command on nosuchpod.default sidecar: failure running port forward process: error upgrading connection: pods "nosuchpod" not found\n');
   });
 });
+
+describe('istioctl proxy-status against the lab as control plane', () => {
+  it('ps: every sidecar of the lab, SYNCED with what the lab pushed', async () => {
+    const r = await cliOk(['istioctl', 'ps']);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^NAME +CLUSTER +CDS +LDS +EDS +RDS +ECDS +ISTIOD +VERSION$/);
+    const row = lines.find((l) => l.startsWith(`${sleep}.default `));
+    expect(row).toMatch(/^\S+ +Kubernetes +SYNCED +SYNCED +SYNCED +SYNCED +NOT_SENT +sidecar-lab +1\.22\.0$/);
+    // A pod without a sidecar is no proxy.
+    expect(lines.length).toBeGreaterThan(1);
+  });
+
+  it('ps POD: the sidecar holds what the control plane would send now', async () => {
+    const r = await cliOk(['istioctl', 'proxy-status', `${sleep}.default`]);
+    expect(r.stdout).toMatch(/^Clusters Match\nListeners Match\nRoutes Match \(RDS last loaded at \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d UTC\)\n$/);
+  });
+
+  it('--kubeconfig, KUBECONFIG and --context choose the cluster as istioctl does', async () => {
+    const kc = (await cliOk(['kubeconfig'])).stdout.trim().replace(/^export KUBECONFIG=/, '');
+    const viaFlag = await cliOk(['istioctl', 'pc', 'cluster', sleep, '--kubeconfig', kc, '--fqdn', 'BlackHoleCluster']);
+    expect(viaFlag.stdout).toMatch(/^SERVICE FQDN +PORT +SUBSET +DIRECTION +TYPE +DESTINATION RULE\nBlackHoleCluster +- +- +- +STATIC +\n$/);
+    const viaEnv = await runCli(['istioctl', 'pc', 'cluster', sleep, '--fqdn', 'BlackHoleCluster'], { env: { KUBECONFIG: kc } });
+    expect(viaEnv.stdout).toBe(viaFlag.stdout);
+    const bad = await runCli(['istioctl', 'pc', 'cluster', sleep, '--context', 'nope']);
+    expect([bad.code, bad.stderr]).toEqual([1, 'Error: context "nope" does not exist\n']);
+  });
+});
