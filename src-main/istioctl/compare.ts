@@ -29,7 +29,7 @@ function marshal(message: Record<string, unknown[]>): string {
 }
 
 /** configdump.Wrapper's GetDynamicClusterDump(stripVersions=true), marshalled; its error text if the section is missing. */
-function dynamicClusters(dump: ConfigDump): string {
+export function dynamicClusters(dump: ConfigDump): string {
   try {
     const dac = objects(dump.section(SECTION.clusters)['dynamic_active_clusters']);
     const stripped = dac.map((c) => omit(c, 'version_info', 'last_updated')).sort(byName((x) => x['cluster']));
@@ -40,7 +40,7 @@ function dynamicClusters(dump: ConfigDump): string {
 }
 
 /** GetDynamicListenerDump(true): draining states dropped, only listeners with an active state, names blanked. */
-function dynamicListeners(dump: ConfigDump): string {
+export function dynamicListeners(dump: ConfigDump): string {
   try {
     const dal = objects(dump.section(SECTION.listeners)['dynamic_listeners'])
       .filter((l) => isObject(l['active_state']))
@@ -53,7 +53,7 @@ function dynamicListeners(dump: ConfigDump): string {
 }
 
 /** GetDynamicRouteDump(true): route configurations and their virtual hosts in name order. */
-function dynamicRoutes(dump: ConfigDump): string {
+export function dynamicRoutes(dump: ConfigDump): string {
   try {
     const drc = objects(dump.section(SECTION.routes)['dynamic_route_configs'])
       .map((r) => {

@@ -1,7 +1,7 @@
 // `istioctl proxy-status [POD]` (ps): each sidecar's xDS sync state against the lab's control plane, or one sidecar's config diffed with what it would be sent now.
 import { ConfigDump, SECTION } from './configdump/dump';
 import { isObject, type Json } from './configdump/json';
-import { compareDumps } from './compare';
+import { compareDumps, dynamicClusters as dynamicClustersText, dynamicListeners as dynamicListenersText, dynamicRoutes as dynamicRoutesText } from './compare';
 import { IstioctlError, NotImplementedError } from './errors';
 import { flagString, parseFlags, type Parsed } from './flags';
 import { GLOBAL_FLAGS } from './global-flags';
@@ -33,22 +33,30 @@ export interface SyncRow {
 const list = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isObject) : []);
 
 /**
- * What istiod's syncz says of one proxy, from the proxy's own dump: a type the control plane
- * never sent is NOT_SENT, one whose acknowledged version is the control plane's latest is SYNCED,
- * any other is STALE. The lab sends no ECDS (no Wasm or extension configs).
+ * What istiod's syncz says of one proxy: a type the control plane never sent is NOT_SENT; one the
+ * proxy holds as the control plane would send it now is SYNCED; any other is STALE. With the
+ * control plane's dump for this proxy, "as it would send it" is compared as `ps POD` compares
+ * (names sorted, versions and times stripped), so a proxy pushed at another version but with the
+ * same content is SYNCED; without it, the proxy's version against the latest pushed. The lab sends
+ * no ECDS (no Wasm or extension configs).
  */
-export function syncStatus(proxyId: string, dump: ConfigDump, latest: string, istiod: string): SyncRow {
-  const of = (version: unknown): ConfigStatus => (typeof version !== 'string' || version === '' ? 'NOT_SENT' : version === latest ? 'SYNCED' : 'STALE');
+export function syncStatus(proxyId: string, dump: ConfigDump, latest: { version: string; expected?: ConfigDump }, istiod: string): SyncRow {
   const clusters = dump.optionalSection(SECTION.clusters);
   const dynamicClusters = list(clusters?.['dynamic_active_clusters']);
-  const cds = dynamicClusters.length > 0 ? of(clusters?.['version_info']) : 'NOT_SENT';
   const listeners = dump.optionalSection(SECTION.listeners);
-  const lds = list(listeners?.['dynamic_listeners']).length > 0 ? of(listeners?.['version_info']) : 'NOT_SENT';
-  // EDS rides on the clusters that ask for it.
-  const edsClusters = dynamicClusters.filter((c) => isObject(c['cluster']) && c['cluster']['type'] === 'EDS');
-  const eds = edsClusters.length > 0 ? of(edsClusters[0]['version_info'] ?? clusters?.['version_info']) : 'NOT_SENT';
   const routes = list(dump.optionalSection(SECTION.routes)?.['dynamic_route_configs']);
-  const rds = routes.length === 0 ? 'NOT_SENT' : routes.every((r) => of(r['version_info']) === 'SYNCED') ? 'SYNCED' : of(routes.find((r) => r['version_info'] !== latest)?.['version_info']);
+  const expected = latest.expected;
+  const status = (present: boolean, version: unknown, text: (d: ConfigDump) => string): ConfigStatus => {
+    if (!present) return 'NOT_SENT';
+    if (expected) return text(expected) === text(dump) ? 'SYNCED' : 'STALE';
+    return version === latest.version ? 'SYNCED' : 'STALE';
+  };
+  const cds = status(dynamicClusters.length > 0, clusters?.['version_info'], dynamicClustersText);
+  const lds = status(list(listeners?.['dynamic_listeners']).length > 0, listeners?.['version_info'], dynamicListenersText);
+  // EDS rides on the clusters that ask for it.
+  const eds = dynamicClusters.some((c) => isObject(c['cluster']) && c['cluster']['type'] === 'EDS') ? cds : 'NOT_SENT';
+  const routeVersion = routes.every((r) => r['version_info'] === routes[0]?.['version_info']) ? routes[0]?.['version_info'] : undefined;
+  const rds = status(routes.length > 0, routeVersion, dynamicRoutesText);
   return { proxyId, clusterId: CLUSTER_ID, cds, lds, eds, rds, ecds: 'NOT_SENT', istiod, version: ISTIO_VERSION };
 }
 
@@ -85,12 +93,15 @@ async function allProxies(ctx: IstioctlContext, cluster: Cluster, p: Parsed): Pr
   const ns = flagString(p, 'namespace');
   const path = ns ? `/api/v1/namespaces/${encodeURIComponent(ns)}/pods` : '/api/v1/pods';
   const pods = proxyPods((await cluster.api.get<{ items: PodItem[] }>(path)).items);
-  const latest = await control.version();
+  const version = await control.version();
   const rows: SyncRow[] = [];
   for (const pod of pods) {
     const proxyId = `${pod.name}.${pod.namespace}`;
     try {
-      rows.push(syncStatus(proxyId, ConfigDump.parse(await cluster.admin.request(pod, 'GET', 'config_dump')), latest, control.id));
+      const dump = ConfigDump.parse(await cluster.admin.request(pod, 'GET', 'config_dump'));
+      // A pod the lab's plan does not know (none should remain) is judged by its version alone.
+      const expected = await control.expectedDump(pod).then((d) => ConfigDump.parse(JSON.stringify(d)), () => undefined);
+      rows.push(syncStatus(proxyId, dump, { version, ...(expected ? { expected } : {}) }, control.id));
     } catch (err) {
       // istiod would list a proxy it lost; the lab cannot ask a proxy it cannot reach.
       ctx.err(`${proxyId}: ${(err as Error).message}\n`);

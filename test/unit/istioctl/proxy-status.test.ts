@@ -37,10 +37,16 @@ describe('the sync table', () => {
   });
 
   it('SYNCED at the latest version, STALE behind it, NOT_SENT for what was never pushed', () => {
-    expect(syncStatus('a.default', parsed(dump('lab-2')), 'lab-2', 'sidecar-lab')).toMatchObject({ cds: 'SYNCED', lds: 'SYNCED', eds: 'SYNCED', rds: 'SYNCED', ecds: 'NOT_SENT', clusterId: 'Kubernetes' });
-    expect(syncStatus('a.default', parsed(dump('lab-1')), 'lab-2', 'sidecar-lab')).toMatchObject({ cds: 'STALE', lds: 'STALE', eds: 'STALE', rds: 'STALE' });
+    expect(syncStatus('a.default', parsed(dump('lab-2')), { version: 'lab-2' }, 'sidecar-lab')).toMatchObject({ cds: 'SYNCED', lds: 'SYNCED', eds: 'SYNCED', rds: 'SYNCED', ecds: 'NOT_SENT', clusterId: 'Kubernetes' });
+    expect(syncStatus('a.default', parsed(dump('lab-1')), { version: 'lab-2' }, 'sidecar-lab')).toMatchObject({ cds: 'STALE', lds: 'STALE', eds: 'STALE', rds: 'STALE' });
     const bootstrapOnly = { configs: [{ '@type': `${ADMIN}BootstrapConfigDump`, bootstrap: {} }] };
-    expect(syncStatus('a.default', parsed(bootstrapOnly), 'lab-2', 'sidecar-lab')).toMatchObject({ cds: 'NOT_SENT', lds: 'NOT_SENT', eds: 'NOT_SENT', rds: 'NOT_SENT' });
+    expect(syncStatus('a.default', parsed(bootstrapOnly), { version: 'lab-2' }, 'sidecar-lab')).toMatchObject({ cds: 'NOT_SENT', lds: 'NOT_SENT', eds: 'NOT_SENT', rds: 'NOT_SENT' });
+  });
+
+  it("with the control plane's dump, the content decides: another version with the same config is SYNCED, a changed type STALE", () => {
+    const expected = parsed(dump('lab-7', { extraCluster: true }));
+    expect(syncStatus('a.default', parsed(dump('lab-3', { extraCluster: true })), { version: 'lab-7', expected }, 'sidecar-lab')).toMatchObject({ cds: 'SYNCED', lds: 'SYNCED', eds: 'SYNCED', rds: 'SYNCED' });
+    expect(syncStatus('a.default', parsed(dump('lab-7')), { version: 'lab-7', expected }, 'sidecar-lab')).toMatchObject({ cds: 'STALE', lds: 'SYNCED', eds: 'STALE', rds: 'SYNCED' });
   });
 
   it('only running pods with an istio-proxy container (or native sidecar) are proxies', () => {
@@ -110,14 +116,15 @@ describe('istioctl ps through the command line', () => {
     return { code, out, err };
   }
 
-  it('ps: every sidecar, sorted, against the latest push', async () => {
-    const r = await run(['ps'], cluster({ 'web-1': dump('lab-1'), 'sleep-1': dump('lab-2') }));
+  it('ps: every sidecar, sorted, against what the control plane would send now', async () => {
+    // web-1 holds an extra cluster the control plane no longer sends; sleep-1 was pushed earlier with the same content.
+    const r = await run(['ps'], cluster({ 'web-1': dump('lab-2', { extraCluster: true }), 'sleep-1': dump('lab-1') }));
     expect(r.err).toBe('');
     expect(r.out).toBe(
       [
         'NAME                CLUSTER        CDS        LDS        EDS        RDS        ECDS         ISTIOD          VERSION',
         'sleep-1.default     Kubernetes     SYNCED     SYNCED     SYNCED     SYNCED     NOT_SENT     sidecar-lab     1.22.0',
-        'web-1.default       Kubernetes     STALE      STALE      STALE      STALE      NOT_SENT     sidecar-lab     1.22.0',
+        'web-1.default       Kubernetes     STALE      SYNCED     STALE      SYNCED     NOT_SENT     sidecar-lab     1.22.0',
         '',
       ].join('\n'),
     );
