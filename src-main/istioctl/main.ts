@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { CommandParseError, IstioctlError, NotImplementedError } from './errors';
 import { proxyConfig, type IstioctlContext } from './proxy-config';
 import { versionCommand } from './version';
+import { proxyStatus } from './proxy-status';
+import { experimental } from './experimental';
 import { analyzeCommand } from './analyze/command';
 import { kubeInjectCommand } from './kube-inject/command';
 
@@ -12,16 +14,18 @@ Usage:
   istioctl [command]
 
 Available Commands (in this lab):
-  analyze        Analyze Istio configuration and print validation messages (--use-kube=false FILE…)
+  analyze        Analyze Istio configuration and print validation messages (the cluster, or --use-kube=false FILE…)
+  experimental   Experimental commands that may be modified or deprecated (x describe pod)
   kube-inject    Inject Istio sidecar into Kubernetes pod resources (-f FILE, or -f - for stdin)
   proxy-config   Retrieve information about proxy configuration from Envoy (a pod, or -f a config dump)
+  proxy-status   Retrieves the synchronization status of each Envoy in the mesh
   version        Prints out build version information
 
-Not yet served here: x describe, proxy-status, install and the rest; each says so.
+Not yet served here: install and the rest; each says so.
 `;
 
 const NOT_YET = new Set([
-  'experimental', 'x', 'proxy-status', 'ps', 'install', 'uninstall', 'upgrade', 'manifest', 'profile',
+  'install', 'uninstall', 'upgrade', 'manifest', 'profile',
   'operator', 'verify-install', 'validate', 'dashboard', 'dash', 'd', 'bug-report', 'tag', 'waypoint', 'ztunnel-config',
   'admin', 'create-remote-secret', 'remote-clusters', 'precheck', 'completion', 'authz', 'util',
 ]);
@@ -31,8 +35,8 @@ export interface IstioctlIO {
   err: (text: string) => void;
 }
 
-export async function istioctlMain(argv: string[], io: IstioctlIO, admin: IstioctlContext['admin']): Promise<number> {
-  const ctx: IstioctlContext = { out: io.out, err: io.err, readFile: (p) => readFileSync(p === '-' ? 0 : p, 'utf8'), admin };
+export async function istioctlMain(argv: string[], io: IstioctlIO, cluster: IstioctlContext['cluster']): Promise<number> {
+  const ctx: IstioctlContext = { out: io.out, err: io.err, readFile: (p) => readFileSync(p === '-' ? 0 : p, 'utf8'), cluster };
   try {
     const [command, ...rest] = argv;
     switch (command) {
@@ -47,8 +51,15 @@ export async function istioctlMain(argv: string[], io: IstioctlIO, admin: Istioc
       case 'proxy-config':
       case 'pc':
         return await proxyConfig(rest, ctx);
+      case 'proxy-status':
+      case 'ps':
+        return await proxyStatus(rest, ctx);
+      case 'experimental':
+      case 'x':
+      case 'exp':
+        return await experimental(rest, ctx);
       case 'analyze':
-        return analyzeCommand(rest, ctx);
+        return await analyzeCommand(rest, ctx);
       case 'kube-inject':
         return kubeInjectCommand(rest, ctx);
       default:

@@ -11,7 +11,8 @@ import { printFullSummary } from './configdump/all';
 import { formatMessages, formatProtoJson } from './configdump/proto-json';
 import { printEndpointsDump, printEndpointsSummary as printEdsSummary, type EndpointFilter } from './configdump/endpoint';
 import { ClustersStatus, printEndpoints, printEndpointsSummary } from './clusters/endpoints';
-import { parsePodRef, type ProxyAdmin } from './proxy-admin';
+import { parsePodRef } from './proxy-admin';
+import { kubeFlags, resolvePod, type ConnectCluster } from './cluster';
 import { proxyLog } from './proxy-log';
 import { GLOBAL_FLAGS } from './global-flags';
 
@@ -19,8 +20,8 @@ export interface IstioctlContext {
   out: (text: string) => void;
   err: (text: string) => void;
   readFile: (path: string) => string;
-  /** Reaches pods' admin endpoints; only asked for when a command names a pod. */
-  admin: () => Promise<ProxyAdmin>;
+  /** Connects to the cluster the kubeconfig names; only asked for when a command needs it. */
+  cluster: ConnectCluster;
 }
 
 const OUTPUT: FlagSpec = { name: 'output', short: 'o', kind: 'string' };
@@ -98,10 +99,12 @@ async function source(sub: Sub, p: Parsed, ctx: IstioctlContext, path: string): 
       throw new IstioctlError(`open ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
     }
   }
-  const pod = parsePodRef(p.positionals[0], flagString(p, 'namespace', 'default'));
-  const admin = await ctx.admin();
+  const cluster = await ctx.cluster(kubeFlags(p));
+  const ref = parsePodRef(p.positionals[0], flagString(p, 'namespace', cluster.namespace));
+  let pod = ref;
   try {
-    return await admin.request(pod, 'GET', path);
+    pod = await resolvePod(cluster.api, ref);
+    return await cluster.admin.request(pod, 'GET', path);
   } catch (err) {
     throw new IstioctlError(`failed to execute command on ${pod.name}.${pod.namespace} sidecar: ${(err as Error).message}`);
   }

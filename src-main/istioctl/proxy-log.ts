@@ -3,6 +3,7 @@ import { IstioctlError } from './errors';
 import { flagBool, flagString, type Parsed } from './flags';
 import { parsePodRef } from './proxy-admin';
 import type { IstioctlContext } from './proxy-config';
+import { kubeFlags, resolvePod } from './cluster';
 
 const LEVELS: Record<string, string> = {
   trace: 'trace',
@@ -20,8 +21,9 @@ export async function proxyLog(p: Parsed, ctx: IstioctlContext): Promise<number>
   const reset = flagBool(p, 'reset', false);
   const levelArg = flagString(p, 'level');
   if (reset && levelArg !== '') throw new IstioctlError('--level cannot be combined with --reset');
-  const pod = parsePodRef(p.positionals[0], flagString(p, 'namespace', 'default'));
-  const admin = await ctx.admin();
+  const cluster = await ctx.cluster(kubeFlags(p));
+  const pod = await resolvePod(cluster.api, parsePodRef(p.positionals[0], flagString(p, 'namespace', cluster.namespace)));
+  const admin = cluster.admin;
   const post = async (query: string): Promise<string> => {
     try {
       return await admin.request(pod, 'POST', query === '' ? 'logging' : `logging?${query}`);

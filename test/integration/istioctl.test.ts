@@ -43,8 +43,8 @@ describe('istioctl proxy-config on the sleep pod', () => {
     expect(lines.some((l) => /^0\.0\.0\.0 +15006 /.test(l))).toBe(true);
   });
 
-  it('the deployment name finds its pod; --port filters', async () => {
-    const r = await cliOk(['istioctl', 'pc', 'listeners', 'sleep', '--port', '15006', '--verbose=false']);
+  it('deploy/NAME finds its pod; --port filters', async () => {
+    const r = await cliOk(['istioctl', 'pc', 'listeners', 'deploy/sleep', '--port', '15006', '--verbose=false']);
     expect(r.stdout).toMatch(/^ADDRESSES +PORT +TYPE\n0\.0\.0\.0 +15006 +\S+\n$/);
   });
 
@@ -59,6 +59,73 @@ describe('istioctl proxy-config on the sleep pod', () => {
   it('a pod that is not there is named', async () => {
     const r = await runCli(['istioctl', 'pc', 'cluster', 'nosuchpod']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^Error: failed to execute command on nosuchpod\.default sidecar: pod nosuchpod in namespace default not found/);
+    // client-go's port-forward dialer reports the API server's refusal of the upgrade.
+    expect(r.stderr).toBe('Error: failed to execute command on nosuchpod.default sidecar: failure running port forward process: error upgrading connection: pods "nosuchpod" not found\n');
+  });
+});
+
+describe('istioctl proxy-status against the lab as control plane', () => {
+  it('ps: every sidecar of the lab, SYNCED with what the lab pushed', async () => {
+    const r = await cliOk(['istioctl', 'ps']);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^NAME +CLUSTER +CDS +LDS +EDS +RDS +ECDS +ISTIOD +VERSION$/);
+    const row = lines.find((l) => l.startsWith(`${sleep}.default `));
+    expect(row).toMatch(/^\S+ +Kubernetes +SYNCED +SYNCED +SYNCED +SYNCED +NOT_SENT +sidecar-lab +1\.22\.0$/);
+    // A pod without a sidecar is no proxy.
+    expect(lines.length).toBeGreaterThan(1);
+  });
+
+  it('ps POD: the sidecar holds what the control plane would send now', async () => {
+    const r = await cliOk(['istioctl', 'proxy-status', `${sleep}.default`]);
+    expect(r.stdout).toMatch(/^Clusters Match\nListeners Match\nRoutes Match \(RDS last loaded at \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d UTC\)\n$/);
+  });
+
+  it('--kubeconfig, KUBECONFIG and --context choose the cluster as istioctl does', async () => {
+    const kc = (await cliOk(['kubeconfig'])).stdout.trim().replace(/^export KUBECONFIG=/, '');
+    const viaFlag = await cliOk(['istioctl', 'pc', 'cluster', sleep, '--kubeconfig', kc, '--fqdn', 'BlackHoleCluster']);
+    expect(viaFlag.stdout).toMatch(/^SERVICE FQDN +PORT +SUBSET +DIRECTION +TYPE +DESTINATION RULE\nBlackHoleCluster +- +- +- +STATIC +\n$/);
+    const viaEnv = await runCli(['istioctl', 'pc', 'cluster', sleep, '--fqdn', 'BlackHoleCluster'], { env: { KUBECONFIG: kc } });
+    expect(viaEnv.stdout).toBe(viaFlag.stdout);
+    const bad = await runCli(['istioctl', 'pc', 'cluster', sleep, '--context', 'nope']);
+    expect([bad.code, bad.stderr]).toEqual([1, 'Error: context "nope" does not exist\n']);
+  });
+});
+
+describe('istioctl x describe and analyze against the lab', () => {
+  it('x describe pod: the pod, its Service and port protocol, mTLS, gateways, then the Sidecar and interception', async () => {
+    const status = JSON.parse((await cliOk(['status', '--json'])).stdout) as LabStatus;
+    const httpbin = status.pods.find((p) => p.namespace === 'default' && p.name.startsWith('httpbin-'));
+    if (!httpbin) throw new Error('no httpbin pod');
+    const r = await cliOk(['istioctl', 'x', 'describe', 'pod', httpbin.name]);
+    expect(r.stdout).toMatch(new RegExp(`^Pod: ${httpbin.name}\\n   Pod Revision: default\\n   Pod Ports: 80 \\(httpbin\\), 15090 \\(istio-proxy\\)\\n--------------------\\n`));
+    expect(r.stdout).toContain(
+      'Service: httpbin\n   Port: http 80/HTTP targets pod port 80\n--------------------\nEffective PeerAuthentication:\n   Workload mTLS mode: PERMISSIVE\nSkipping Gateway information (no ingress gateway pods)\n--------------------\nSidecar: none (the proxy is given every Service of the mesh)\nTraffic interception (istio-init, REDIRECT):\n',
+    );
+    expect(r.stdout).toMatch(/ {3}Inbound ports: \*, except 15090,15021\S* -> 15006\n/);
+    // sleep has no Service: istioctl's warning, then the rest.
+    const s = await cliOk(['istioctl', 'experimental', 'describe', 'pod', sleep]);
+    expect(s.stdout).toContain(`Warning: No Kubernetes Services select pod ${sleep} (see https://istio.io/docs/setup/kubernetes/additional-setup/requirements/ )\n--------------------\n`);
+  });
+
+  it('x describe pod of a pod without a sidecar: the warning, then the failed port-forward to 15000', async () => {
+    const status = JSON.parse((await cliOk(['status', '--json'])).stdout) as LabStatus;
+    const external = status.pods.find((p) => p.namespace === 'external');
+    if (!external) throw new Error('no external pod');
+    const r = await runCli(['istioctl', 'x', 'describe', 'pod', `${external.name}.external`]);
+    expect(r.stdout).toContain(`WARNING: ${external.name}.external is not part of mesh; no Istio sidecar\n`);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Error: failed to execute command on sidecar: failure running port forward process: Get "http:\/\/localhost:15000\/config_dump": EOF\n$/);
+  });
+
+  it('analyze (the cluster through the API): the namespace without injection; nothing above Info in default', async () => {
+    const r = await runCli(['istioctl', 'analyze', '-A']);
+    expect(r.code).toBe(0);
+    // Pods of a namespace without injection are not expected to have a proxy: no IST0103 for them.
+    expect(r.stdout).toBe(
+      "Info [IST0102] (Namespace external) The namespace is not enabled for Istio injection. Run 'kubectl label namespace external istio-injection=enabled' to enable it, or 'kubectl label namespace external istio-injection=disabled' to explicitly mark it as not needing injection.\n",
+    );
+    // -n keeps the namespace's messages and, as istioctl's filterMessages, those of cluster-scoped objects.
+    const scoped = await runCli(['istioctl', 'analyze', '-n', 'default', '--output-threshold', 'Warning']);
+    expect([scoped.code, scoped.stdout, scoped.stderr]).toEqual([0, '', '\u2714 No validation issues found when analyzing namespace: default.\n']);
   });
 });

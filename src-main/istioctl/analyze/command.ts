@@ -1,11 +1,13 @@
-// `istioctl analyze --use-kube=false FILE…`: reads the files, runs the analyzers, prints istioctl's lines and exit code.
-import { EXIT_ANALYZER_FOUND_ISSUES, IstioctlError, NotImplementedError } from '../errors';
+// `istioctl analyze [FILE…]`: reads the running cluster through its API (unless --use-kube=false) and the files, runs the analyzers, prints istioctl's lines and exit code.
+import { EXIT_ANALYZER_FOUND_ISSUES, IstioctlError } from '../errors';
 import { flagBool, flagString, parseFlags } from '../flags';
 import { GLOBAL_FLAGS } from '../global-flags';
 import type { IstioctlContext } from '../proxy-config';
 import { ISTIO_VERSION } from '../version';
 import { analyze } from './analyzers';
-import { levelRank, messageString, messageText, sortedDeduped, type Level } from './messages';
+import { friendlyName, levelRank, messageString, messageText, reference, sortedDeduped, type Level } from './messages';
+import { liveResources } from './live';
+import { kubeFlags } from '../cluster';
 import { parseResources, type Resource } from './resources';
 
 function threshold(text: string, flag: string): Level {
@@ -16,7 +18,7 @@ function threshold(text: string, flag: string): Level {
   throw new IstioctlError(`invalid argument "${text}" for "--${flag}" flag: valid options are Info, Warning, Error`);
 }
 
-export function analyzeCommand(args: string[], ctx: IstioctlContext): number {
+export async function analyzeCommand(args: string[], ctx: IstioctlContext): Promise<number> {
   const p = parseFlags(args, [
     ...GLOBAL_FLAGS,
     { name: 'use-kube', kind: 'bool' },
@@ -33,18 +35,17 @@ export function analyzeCommand(args: string[], ctx: IstioctlContext): number {
     { name: 'timeout', kind: 'string', unimplemented: true },
     { name: 'revision', kind: 'string', unimplemented: true },
   ]);
-  if (flagBool(p, 'use-kube', true)) {
-    throw new NotImplementedError('analyze of the running lab (--use-kube=true, the default)', 'analyze files with --use-kube=false FILE…');
-  }
-  if (p.positionals.length === 0) throw new IstioctlError('no files to analyze: give FILE… with --use-kube=false');
+  const useKube = flagBool(p, 'use-kube', true);
+  if (!useKube && p.positionals.length === 0) throw new IstioctlError('no files to analyze: give FILE… with --use-kube=false');
   const format = flagString(p, 'output', 'log');
   if (format !== 'log' && format !== 'json') throw new IstioctlError(`invalid output format "${format}": the lab's istioctl prints log or json`);
   const failAt = threshold(flagString(p, 'failure-threshold', 'Error'), 'failure-threshold');
   const showAt = threshold(flagString(p, 'output-threshold', 'Info'), 'output-threshold');
   const allNamespaces = flagBool(p, 'all-namespaces', false);
-  const namespace = flagString(p, 'namespace', 'default');
-
-  const resources: Resource[] = [];
+  // The cluster's objects (and the files laid over them), or the files alone.
+  const cluster = useKube ? await ctx.cluster(kubeFlags(p)) : undefined;
+  const namespace = flagString(p, 'namespace', cluster?.namespace ?? 'default');
+  const resources: Resource[] = cluster ? await liveResources(cluster.api) : [];
   for (const file of p.positionals) {
     let text: string;
     try {
@@ -65,8 +66,8 @@ export function analyzeCommand(args: string[], ctx: IstioctlContext): number {
       documentationUrl: `https://istio.io/v${ISTIO_VERSION.split('.').slice(0, 2).join('.')}/docs/reference/config/analysis/${m.type.code.toLowerCase()}/`,
       level: m.type.level,
       message: messageText(m),
-      origin: messageString(m).slice(messageString(m).indexOf('(') + 1).split(' ').slice(0, 2).join(' '),
-      reference: `${m.resource.file}:${m.line ?? m.resource.line}`,
+      origin: friendlyName(m.resource),
+      ...(reference(m) ? { reference: reference(m) } : {}),
     }));
     ctx.out(`${JSON.stringify(rows, null, '\t')}\n`);
   } else if (shown.length === 0) {

@@ -49,8 +49,13 @@ function format(template: string, params: (string | number)[]): string {
 }
 
 /** `Kind name.namespace` (istioctl's convention), or `Kind name` for cluster-scoped objects. */
-function friendlyName(r: Resource): string {
+export function friendlyName(r: Resource): string {
   return r.namespace === '' ? `${r.kind} ${r.name}` : `${r.kind} ${r.name}.${r.namespace}`;
+}
+
+/** `file:line` of a resource read from a file; '' for one read from the cluster. */
+export function reference(m: Message): string {
+  return m.resource.file === '' ? '' : `${m.resource.file}:${m.line ?? m.resource.line}`;
 }
 
 export function messageText(m: Message): string {
@@ -58,7 +63,8 @@ export function messageText(m: Message): string {
 }
 
 export function messageString(m: Message): string {
-  const origin = ` (${friendlyName(m.resource)} ${m.resource.file}:${m.line ?? m.resource.line})`;
+  // A resource read from the cluster has no file position: its origin is the name alone.
+  const origin = ` (${friendlyName(m.resource)}${reference(m) ? ` ${reference(m)}` : ''})`;
   return `${m.type.level} [${m.type.code}]${origin} ${messageText(m)}`;
 }
 

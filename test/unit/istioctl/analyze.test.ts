@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { istioctlMain } from '../../../src-main/istioctl/main';
 import { protocolUnsupported } from '../../../src-main/istioctl/analyze/analyzers';
+import type { Cluster } from '../../../src-main/istioctl/cluster';
 
 const FILE = join(__dirname, '../../fixtures/istioctl/analyze/interception.yaml');
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+async function run(argv: string[], cluster?: Cluster): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await istioctlMain(argv, { out: (t) => (out += t), err: (t) => (err += t) }, () => Promise.reject(new Error('no lab')));
+  const code = await istioctlMain(argv, { out: (t) => (out += t), err: (t) => (err += t) }, () => (cluster ? Promise.resolve(cluster) : Promise.reject(new Error('no lab'))));
   return { code, out, err };
 }
 
@@ -49,12 +50,12 @@ describe('analyze --use-kube=false FILE', () => {
     expect(r).toEqual({ code: 0, out: '', err: '\u2714 No validation issues found when analyzing namespace: default.\n' });
   });
 
-  it('bad YAML names the file and line; the live lab is refused by name', async () => {
+  it('bad YAML names the file and line; without --use-kube=false the cluster is read', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'analyze-'));
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'kind: Service\nmetadata:\n  name: x\n  labels: [a\n');
     expect((await run(['analyze', '--use-kube=false', bad])).err).toMatch(new RegExp(`^Error: ${bad}:\\d+: `));
-    expect((await run(['analyze', FILE])).err).toContain('--use-kube=true');
+    expect((await run(['analyze', FILE])).err).toBe('Error: no lab\n');
   });
 });
 
@@ -88,5 +89,51 @@ describe('IST0101 destination hosts', () => {
     );
     const r = await run(['analyze', '--use-kube=false', '-A', f]);
     expect(r.out).toBe(`Error [IST0101] (VirtualService r.other ${f}:35) Referenced host not found: "reviews"\n`);
+  });
+});
+
+describe('analyze of the cluster (the API)', () => {
+  const lists: Record<string, unknown> = {
+    '/api/v1/namespaces': { items: [{ metadata: { name: 'default' } }, { metadata: { name: 'shop', labels: { 'istio-injection': 'enabled' } } }] },
+    '/api/v1/pods': {
+      items: [
+        { metadata: { name: 'legacy-1', namespace: 'shop', labels: { app: 'legacy' } }, spec: { containers: [{ name: 'app' }] } },
+        { metadata: { name: 'web-1', namespace: 'shop' }, spec: { containers: [{ name: 'web', securityContext: { runAsUser: 1337 } }, { name: 'istio-proxy' }] } },
+      ],
+    },
+    '/api/v1/services': { items: [{ metadata: { name: 'web', namespace: 'shop' }, spec: { ports: [{ name: 'web', port: 80, targetPort: 8080 }] } }] },
+  };
+  const cluster: Cluster = {
+    namespace: 'default',
+    api: { get: (p) => Promise.reject(new Error(p)), getOptional: (p) => Promise.resolve(lists[p] as never) },
+    admin: { request: () => Promise.reject(new Error('no admin')) },
+  };
+
+  it('messages name their resources as kube origins do: no file or line', async () => {
+    const r = await run(['analyze', '-n', 'shop'], cluster);
+    expect(r.out).toBe(
+      [
+        'Warning [IST0103] (Pod legacy-1.shop) The pod shop/legacy-1 is missing the Istio proxy. This can often be resolved by restarting or redeploying the workload.',
+        'Warning [IST0144] (Pod web-1.shop) User ID (UID) 1337 is reserved for the sidecar proxy.',
+        // A cluster-scoped origin has no namespace: istioctl keeps its messages whatever -n says.
+        "Info [IST0102] (Namespace default) The namespace is not enabled for Istio injection. Run 'kubectl label namespace default istio-injection=enabled' to enable it, or 'kubectl label namespace default istio-injection=disabled' to explicitly mark it as not needing injection.",
+        "Info [IST0118] (Service web.shop) Port name web (port: 80, targetPort: 8080) doesn't follow the naming convention of Istio port.",
+        '',
+      ].join('\n'),
+    );
+    expect(r.code).toBe(0);
+    const json = JSON.parse((await run(['analyze', '-n', 'shop', '-o', 'json'], cluster)).out) as Record<string, string>[];
+    expect(json[0]).toEqual({
+      code: 'IST0103',
+      documentationUrl: 'https://istio.io/v1.22/docs/reference/config/analysis/ist0103/',
+      level: 'Warning',
+      message: 'The pod shop/legacy-1 is missing the Istio proxy. This can often be resolved by restarting or redeploying the workload.',
+      origin: 'Pod legacy-1.shop',
+    });
+  });
+
+  it("the kubeconfig context's namespace is the default; its Namespace object is analyzed too", async () => {
+    const r = await run(['analyze'], cluster);
+    expect(r.out).toMatch(/^Info \[IST0102\] \(Namespace default\) The namespace is not enabled for Istio injection/);
   });
 });
