@@ -4,6 +4,10 @@ import { validateConfig } from '../../src-pod/sidecar/config';
 import { configDump } from '../../src-pod/sidecar/admin-views';
 import { DEFAULT_PORTS } from '../../src-pod/sidecar/xds';
 import { proxyConfigFor } from '../lab/mesh/proxy-config';
+import { existsSync } from 'node:fs';
+import { apiPaths } from '../lab/api/host-state';
+import { ObjectStore } from '../lab/api/store';
+import { desiredLab } from '../lab/kubelet/desired';
 import { readLabRecord } from '../lab/runtime/lab';
 import { configVersion, prepareLab, type PreparedLab } from '../lab/session/prepare';
 import type { ControlPlane } from './cluster';
@@ -17,14 +21,18 @@ export function labControlPlane(lab: string): ControlPlane {
   const prepare = (): Promise<PreparedLab> => {
     const record = readLabRecord(lab);
     if (!record?.ready) return Promise.reject(new IstioctlError(`lab ${lab} is not up: no control plane to ask`));
-    // The scenario and every file applied since `up`, planned again: what `apply` would push now.
-    prepared ??= prepareLab(record.run.scenario, record.run.applied ?? []);
+    // The lab as its API's objects describe it now, planned as the kubelet plans it: what it would push.
+    const objects = apiPaths(lab).objects;
+    prepared ??= existsSync(objects)
+      ? Promise.resolve(desiredLab(new ObjectStore(objects), lab, record.run.scenario))
+      : prepareLab(record.run.scenario, record.run.applied ?? []);
     return prepared;
   };
   return {
     id: LAB_CONTROL_PLANE,
     async version() {
-      return configVersion(await prepare());
+      // The version the kubelet last pushed, once it has pushed one.
+      return readLabRecord(lab)?.run.configVersion ?? configVersion(await prepare());
     },
     async expectedDump(ref) {
       const p = await prepare();

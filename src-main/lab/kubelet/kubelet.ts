@@ -109,6 +109,8 @@ export class Kubelet {
     if (this.first) {
       for (const run of record.run.pods) this.runs.set(podKey(run.namespace, run.name), run);
       this.pushedNode = JSON.stringify(record.run.nodeConfig);
+      // A host started again goes on from the version the sidecars hold.
+      this.version = Math.max(this.version, Number(/-(\d+)$/.exec(record.run.configVersion ?? '')?.[1] ?? 1));
       for (const run of record.run.pods) if (run.proxyConfig) this.pushedProxies.set(podKey(run.namespace, run.name), configBody(run.proxyConfig));
     }
     const running = await runningPods(docker, lab);
@@ -164,7 +166,7 @@ export class Kubelet {
 
     await this.pushChanges(desired, running);
     this.syncEndpoints(desired.plan);
-    writeLabRecord({ ...record, run: { ...record.run, pods: [...this.runs.values()], nodeConfig: nodeConfig(desired.plan), services: serviceRecords(desired.plan), reconciledVersion: seen } });
+    writeLabRecord({ ...record, run: { ...record.run, pods: [...this.runs.values()], nodeConfig: nodeConfig(desired.plan), services: serviceRecords(desired.plan), reconciledVersion: seen, configVersion: `${lab}-${this.version}` } });
   }
 
   private assignAddresses(pods: KubeObject[]): void {

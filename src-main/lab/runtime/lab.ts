@@ -36,6 +36,8 @@ export interface LabRun {
   images?: ImageSet;
   /** The API's resourceVersion the kubelet has brought the containers, node and sidecars to. */
   reconciledVersion?: number;
+  /** The version of the sidecars' configuration the kubelet last pushed (`<lab>-<n>`). */
+  configVersion?: string;
 }
 
 export interface LabRecord {
