@@ -3,6 +3,7 @@ import { K, kindByApiVersion } from '../kinds';
 import type { KubeObject, OwnerReference } from '../objects';
 import type { ObjectStore } from '../store';
 import type { ControllerLog, PodClient } from './types';
+import { withoutOwner } from './util';
 
 /** Whether the owner a reference names still exists: same name and same uid (a recreated owner is another object). */
 function ownerExists(store: ObjectStore, dependent: KubeObject, ref: OwnerReference): boolean {
@@ -48,7 +49,7 @@ export function orphanDependents(store: ObjectStore, owner: KubeObject): void {
     for (const obj of store.list(kind, owner.metadata.namespace)) {
       const refs = obj.metadata.ownerReferences ?? [];
       if (!refs.some((r) => r.uid === owner.metadata.uid)) continue;
-      store.update(kind, { ...obj, metadata: { ...obj.metadata, ownerReferences: refs.filter((r) => r.uid !== owner.metadata.uid) } });
+      store.update(kind, withoutOwner(obj, owner.metadata.uid));
     }
   }
 }

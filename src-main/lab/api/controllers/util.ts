@@ -50,6 +50,13 @@ export const ownedBy = (obj: KubeObject, owner: KubeObject): boolean => {
   return ref !== undefined && ref.uid === owner.metadata.uid;
 };
 
+/** The object without its references to one owner; no `ownerReferences` at all when none is left (omitempty). */
+export function withoutOwner(obj: KubeObject, uid: string | undefined): KubeObject {
+  const { ownerReferences, ...meta } = obj.metadata;
+  const left = (ownerReferences ?? []).filter((r) => r.uid !== uid);
+  return { ...obj, metadata: { ...meta, ...(left.length ? { ownerReferences: left } : {}) } as KubeObject['metadata'] };
+}
+
 /**
  * ControllerRefManager.Claim: the objects this owner controls. An orphan that matches the selector
  * is adopted, one it controls that no longer matches is released, as Kubernetes does; nothing is
@@ -67,8 +74,7 @@ export function claim(store: ObjectStore, kind: KindDescriptor, owner: KubeObjec
         continue;
       }
       if (obj.metadata.deletionTimestamp) continue;
-      const refs = (obj.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata.uid);
-      store.update(kind, { ...obj, metadata: { ...obj.metadata, ownerReferences: refs } });
+      store.update(kind, withoutOwner(obj, owner.metadata.uid));
       continue;
     }
     if (!matches || obj.metadata.deletionTimestamp || owner.metadata.deletionTimestamp) continue;

@@ -23,6 +23,18 @@ function templateCells(obj: KubeObject): string[] {
   return [containers, images, formatLabelSelector(spec(obj).selector)];
 }
 
+/**
+ * apps/v1 SetDefaults_Deployment: one replica, RollingUpdate with 25% surge and unavailability,
+ * ten old ReplicaSets kept, a 600 s progress deadline. (The pod template's own defaults are the
+ * pods' business, not defaulted here.)
+ */
+function deploymentDefaults(obj: KubeObject): void {
+  const s = rec(obj.spec);
+  const strategy: Record<string, unknown> = { type: 'RollingUpdate', ...rec(s.strategy) };
+  if (strategy.type === 'RollingUpdate') strategy.rollingUpdate = { maxUnavailable: '25%', maxSurge: '25%', ...rec(strategy.rollingUpdate) };
+  obj.spec = { replicas: 1, revisionHistoryLimit: 10, progressDeadlineSeconds: 600, ...s, strategy };
+}
+
 export const deployments: KindDescriptor = {
   group: 'apps',
   resource: 'deployments',
@@ -35,7 +47,8 @@ export const deployments: KindDescriptor = {
   verbs: ALL_VERBS,
   subresources: {
     status: { kind: 'Deployment', verbs: ['get', 'patch', 'update'] },
-    scale: { kind: 'Scale', verbs: ['get', 'patch', 'update'] },
+    // Served in another group's kind, which discovery names as kube-apiserver does.
+    scale: { kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] },
   },
   printer: {
     columns: [
@@ -56,6 +69,7 @@ export const deployments: KindDescriptor = {
     ],
   },
   specOf: (o) => o.spec,
+  defaults: deploymentDefaults,
 };
 
 export const replicasets: KindDescriptor = {
@@ -70,7 +84,8 @@ export const replicasets: KindDescriptor = {
   verbs: ALL_VERBS,
   subresources: {
     status: { kind: 'ReplicaSet', verbs: ['get', 'patch', 'update'] },
-    scale: { kind: 'Scale', verbs: ['get', 'patch', 'update'] },
+    // Served in another group's kind, which discovery names as kube-apiserver does.
+    scale: { kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] },
   },
   printer: {
     columns: [
@@ -91,6 +106,9 @@ export const replicasets: KindDescriptor = {
     ],
   },
   specOf: (o) => o.spec,
+  defaults(obj) {
+    obj.spec = { replicas: 1, ...rec(obj.spec) };
+  },
 };
 
 export const endpointslices: KindDescriptor = {
