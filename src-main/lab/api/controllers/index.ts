@@ -63,6 +63,9 @@ export function startWorkloadControllers(store: ObjectStore, pods: PodClient, lo
 
   const drain = async () => {
     while (!stopped && queue.size) {
+      // One reconcile per turn of the event loop: the API keeps answering while the queue drains.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (stopped || queue.size === 0) break;
       const key = queue.values().next().value as string;
       queue.delete(key);
       try {
