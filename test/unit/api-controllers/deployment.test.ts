@@ -45,6 +45,12 @@ function rolloutStatus(d: KubeObject): string {
   return `deployment "${d.metadata.name}" successfully rolled out`;
 }
 
+const eventsOf = (store: ObjectStore, kind: string, name: string): string[] =>
+  store
+    .list(K.events)
+    .filter((e) => (e.involvedObject as { kind: string; name: string }).kind === kind && (e.involvedObject as { name: string }).name === name)
+    .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion))
+    .map((e) => `${(e.source as { component: string }).component} ${String(e.reason)} ${String(e.message)}`);
 const condition = (d: KubeObject, type: string) => statusOf(d).conditions?.find((c) => c.type === type);
 const activePods = (store: ObjectStore) => store.list(K.pods).filter((p) => !p.metadata.deletionTimestamp);
 
@@ -87,6 +93,9 @@ describe('Deployment → ReplicaSet → pods', () => {
     expect(progressing).toEqual(['NewReplicaSetCreated', 'ReplicaSetUpdated']);
     expect(condition(d, 'Progressing')).toMatchObject({ status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${rs.metadata.name}" is progressing.` });
     expect(rolloutStatus(d)).toBe('Waiting for deployment "web" rollout to finish: 0 of 3 updated replicas are available...');
+    // What `kubectl describe` lists under Events.
+    expect(eventsOf(store, 'Deployment', 'web')).toEqual([`deployment-controller ScalingReplicaSet Scaled up replica set ${rs.metadata.name} from 0 to 3`]);
+    expect(eventsOf(store, 'ReplicaSet', rs.metadata.name).sort()).toEqual(pods.map((p) => `replicaset-controller SuccessfulCreate Created pod: ${p.metadata.name}`).sort());
   });
 
   it('reports readiness as pods turn Ready, up to Available and NewReplicaSetAvailable, in the order Kubernetes leaves the conditions', async () => {
@@ -147,6 +156,10 @@ describe('Deployment → ReplicaSet → pods', () => {
     // The two new, still Pending pods go; the Ready ones stay.
     expect(store.list(K.pods).map((p) => p.metadata.name).sort()).toEqual([...ready].sort());
     expect(pods.deleted).toHaveLength(2);
+    expect(eventsOf(store, 'Deployment', 'web').slice(1)).toEqual([
+      `deployment-controller ScalingReplicaSet Scaled up replica set ${rs.metadata.name} to 4 from 2`,
+      `deployment-controller ScalingReplicaSet Scaled down replica set ${rs.metadata.name} to 2 from 4`,
+    ]);
     expect(setsOf(store, 'web')).toHaveLength(1);
     expect(statusOf(getDep(store, 'web'))).toMatchObject({ replicas: 2, updatedReplicas: 2, availableReplicas: 2 });
     editSpec(store, 'web', (s) => (s.replicas = 0));

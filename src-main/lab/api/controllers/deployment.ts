@@ -27,8 +27,11 @@ import {
   sumStatus,
   writtenStatus,
 } from './deployment-util';
+import { recordEvent } from './events';
 import type { ControllerLog } from './types';
 import { byCreation, claim, computeHash, equalIgnoreHash, int, POD_TEMPLATE_HASH, podActive, rec, replicasOf, sameJson, specOf, statusOf } from './util';
+
+const COMPONENT = 'deployment-controller';
 
 /** One sync's view: the Deployment as last written, and the store to write through. */
 interface Sync {
@@ -49,7 +52,11 @@ function scaleReplicaSet(s: Sync, rs: KubeObject, size: number): { scaled: boole
   if (!sizeChanged && !annotationsChanged) return { scaled: false, rs };
   copy.spec = { ...specOf(copy), replicas: size };
   const updated = s.store.update(K.replicasets, copy, { specChanged: sizeChanged });
-  if (sizeChanged) s.log(`deployment ${s.d.metadata.namespace}/${s.d.metadata.name}: scaled ${size > replicasOf(rs) ? 'up' : 'down'} replica set ${rs.metadata.name} to ${size}`);
+  if (sizeChanged) {
+    const message = `Scaled ${size > replicasOf(rs) ? 'up' : 'down'} replica set ${rs.metadata.name} to ${size} from ${replicasOf(rs)}`;
+    recordEvent(s.store, s.d, COMPONENT, 'ScalingReplicaSet', message);
+    s.log(`deployment ${s.d.metadata.namespace}/${s.d.metadata.name}: ${message}`);
+  }
   return { scaled: sizeChanged, rs: updated };
 }
 
@@ -94,6 +101,7 @@ function createNewReplicaSet(s: Sync, oldSets: KubeObject[], revision: number): 
     throw new Error(`replica set ${rs.metadata.name} already exists with another template: collision count now ${int(collisionCount) + 1}`);
   }
   const created = s.store.create(K.replicasets, rs);
+  if (replicasOf(created) > 0) recordEvent(s.store, d, COMPONENT, 'ScalingReplicaSet', `Scaled up replica set ${created.metadata.name} from 0 to ${replicasOf(created)}`);
   s.log(`deployment ${d.metadata.namespace}/${d.metadata.name}: created replica set ${created.metadata.name} (revision ${revision}) with ${replicasOf(created)} replica(s)`);
   return { rs: created, created: true };
 }

@@ -2,8 +2,11 @@
 import { K } from '../kinds';
 import { clone, controllerOf, isRecord, ownerRef, type KubeObject } from '../objects';
 import type { ObjectStore } from '../store';
+import { recordEvent } from './events';
 import type { ControllerLog, PodClient } from './types';
 import { claim, generatedName, int, omitZero, podActive, podAvailable, podReady, podReadySince, rec, replicasOf, sameJson, specOf, statusOf } from './util';
+
+const COMPONENT = 'replicaset-controller';
 
 /** ReplicaSetController's burstReplicas: at most this many creations or deletions per sync. */
 const BURST_REPLICAS = 500;
@@ -127,11 +130,15 @@ export async function syncReplicaSet(store: ObjectStore, pods: PodClient, log: C
       taken.add(podName);
       // Kubernetes stops a burst at the first failure (slowStartBatch); the next sync tries again.
       await pods.create(podFromTemplate(rs, podName));
+      recordEvent(store, rs, COMPONENT, 'SuccessfulCreate', `Created pod: ${podName}`);
     }
     log(`replicaset ${namespace}/${name}: created ${Math.min(-diff, BURST_REPLICAS)} pod(s)`);
   } else if (diff > 0) {
     const doomed = podsToDelete(active, relatedPods(store, rs, active), Math.min(diff, BURST_REPLICAS));
-    for (const pod of doomed) await pods.delete(namespace, pod.metadata.name);
+    for (const pod of doomed) {
+      await pods.delete(namespace, pod.metadata.name);
+      recordEvent(store, rs, COMPONENT, 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
+    }
     log(`replicaset ${namespace}/${name}: deleted ${doomed.map((p) => p.metadata.name).join(', ')}`);
   }
   const now = store.get(K.replicasets, namespace, name);
