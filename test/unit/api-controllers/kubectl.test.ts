@@ -155,6 +155,17 @@ describe('kubectl and the workload controllers', () => {
     expect((await kubectl(['rollout', 'status', 'deployment/web', '--watch=false'])).stdout).toBe('deployment "web" successfully rolled out\n');
   });
 
+  it('rollout undo brings the first ReplicaSet back as revision 3, the restarted one scaled to 0', async () => {
+    expect(await kubectlOk(['rollout', 'undo', 'deployment/web'])).toBe('deployment.apps/web rolled back\n');
+    for (let i = 0; i < 10; i++) {
+      markReady(store);
+      await controllers.settle();
+    }
+    const sets = await kubectlOk(['get', 'rs', '-o', 'jsonpath={range .items[*]}{.spec.replicas}/{.metadata.annotations.deployment\\.kubernetes\\.io/revision}{"\\n"}{end}']);
+    expect(sets.trim().split('\n').sort()).toEqual(['0/2', '3/3']);
+    expect(await kubectlOk(['get', 'deployment', 'web', '-o', 'jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}'])).toBe('3');
+  });
+
   it('delete deployment → its ReplicaSets and pods go', async () => {
     expect(await kubectlOk(['delete', 'deployment', 'web'])).toBe('deployment.apps "web" deleted\n');
     const r = await kubectl(['get', 'rs,pods']);
