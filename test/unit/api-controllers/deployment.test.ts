@@ -181,6 +181,33 @@ describe('Deployment → ReplicaSet → pods', () => {
   });
 });
 
+describe('failures', () => {
+  it('a pod the API refuses: ReplicaFailure and a Warning event on the ReplicaSet, cleared once a retry succeeds', async () => {
+    const store = new ObjectStore();
+    store.create(K.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+    const inner = storePods(store);
+    let refusals = 1;
+    const pods = {
+      ...inner,
+      create: (pod: KubeObject) => (refusals-- > 0 ? Promise.reject(new Error('admission webhook "sidecar-injector.istio.io" denied the request')) : inner.create(pod)),
+    };
+    const seen: unknown[] = [];
+    store.subscribe((e) => {
+      if (e.resource === 'apps/replicasets') seen.push(...((e.object.status as { conditions?: unknown[] } | undefined)?.conditions ?? []));
+    });
+    const controllers = startWorkloadControllers(store, pods, () => undefined);
+    running.push(controllers);
+    store.create(K.deployments, deployment('web', 1));
+    await controllers.settle();
+    const [rs] = setsOf(store, 'web');
+    expect(seen[0]).toMatchObject({ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'admission webhook "sidecar-injector.istio.io" denied the request' });
+    const warning = store.list(K.events).find((e) => e.reason === 'FailedCreate')!;
+    expect([warning.type, warning.message]).toEqual(['Warning', 'Error creating: admission webhook "sidecar-injector.istio.io" denied the request']);
+    expect(podsOf(store, rs)).toHaveLength(1);
+    expect(statusOf(rs).conditions).toBeUndefined();
+  });
+});
+
 describe('rollouts', () => {
   it('a template change rolls onto a new ReplicaSet within maxSurge and maxUnavailable (25%/25% of 4: 1 and 1), old scaled to 0', async () => {
     const { store, settle } = lab();

@@ -4,8 +4,8 @@ import { K } from '../kinds';
 import { kubeTime, type KubeObject } from '../objects';
 import type { ObjectStore } from '../store';
 
-/** A Normal event from `component` (deployment-controller, replicaset-controller) on `obj`. */
-export function recordEvent(store: ObjectStore, obj: KubeObject, component: string, reason: string, message: string): void {
+/** An event from `component` (deployment-controller, replicaset-controller) on `obj`. */
+export function recordEvent(store: ObjectStore, obj: KubeObject, component: string, reason: string, message: string, type: 'Normal' | 'Warning' = 'Normal'): void {
   const now = kubeTime();
   const namespace = obj.metadata.namespace ?? 'default';
   store.create(K.events, {
@@ -26,7 +26,7 @@ export function recordEvent(store: ObjectStore, obj: KubeObject, component: stri
     firstTimestamp: now,
     lastTimestamp: now,
     count: 1,
-    type: 'Normal',
+    type,
     eventTime: null,
     reportingComponent: component,
     reportingInstance: '',

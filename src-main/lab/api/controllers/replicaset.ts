@@ -1,6 +1,6 @@
 // The ReplicaSet controller (kubernetes/pkg/controller/replicaset): keeps spec.replicas active pods from the template, and writes the status.
 import { K } from '../kinds';
-import { clone, controllerOf, isRecord, ownerRef, type KubeObject } from '../objects';
+import { clone, controllerOf, isRecord, kubeTime, ownerRef, type KubeObject } from '../objects';
 import type { ObjectStore } from '../store';
 import { recordEvent } from './events';
 import type { ControllerLog, PodClient } from './types';
@@ -76,13 +76,22 @@ export function podsToDelete(pods: KubeObject[], related: KubeObject[], count: n
   return sorted.slice(0, count);
 }
 
-/** calculateStatus: counts over the active pods the ReplicaSet controls. */
-export function replicaSetStatus(rs: KubeObject, pods: KubeObject[]): Record<string, unknown> {
+/** Why the last sync could not create or delete pods (the ReplicaFailure condition); null: it could. */
+export type ManageFailure = { reason: 'FailedCreate' | 'FailedDelete'; message: string } | null;
+
+/**
+ * calculateStatus: counts over the active pods the ReplicaSet controls, and ReplicaFailure set by
+ * a failed sync, cleared by a successful one (`failure` undefined: conditions left as they are).
+ */
+export function replicaSetStatus(rs: KubeObject, pods: KubeObject[], failure?: ManageFailure): Record<string, unknown> {
   const active = pods.filter(podActive);
   const templateLabels = rec(rec(specOf(rs).template).metadata).labels;
   const wanted = isRecord(templateLabels) ? Object.entries(templateLabels) : [];
   const fullyLabeled = active.filter((p) => wanted.every(([k, v]) => p.metadata.labels?.[k] === v)).length;
-  const previous = statusOf(rs);
+  let conditions = Array.isArray(statusOf(rs).conditions) ? (statusOf(rs).conditions as Record<string, unknown>[]) : [];
+  const failed = conditions.some((c) => c.type === 'ReplicaFailure');
+  if (failure && !failed) conditions = [...conditions, { type: 'ReplicaFailure', status: 'True', lastTransitionTime: kubeTime(), ...failure }];
+  else if (failure === null && failed) conditions = conditions.filter((c) => c.type !== 'ReplicaFailure');
   // `replicas` has no omitempty in apps/v1 ReplicaSetStatus; the other counters do.
   return omitZero(
     {
@@ -91,15 +100,15 @@ export function replicaSetStatus(rs: KubeObject, pods: KubeObject[]): Record<str
       readyReplicas: active.filter(podReady).length,
       availableReplicas: active.filter(podAvailable).length,
       observedGeneration: rs.metadata.generation ?? 1,
-      ...(Array.isArray(previous.conditions) && previous.conditions.length ? { conditions: previous.conditions } : {}),
+      conditions,
     },
     ['replicas'],
   );
 }
 
 /** Writes the status when it changed: an unchanged status is no write, so no event, so no loop. */
-export function writeReplicaSetStatus(store: ObjectStore, rs: KubeObject, pods: KubeObject[]): KubeObject {
-  const status = replicaSetStatus(rs, pods);
+export function writeReplicaSetStatus(store: ObjectStore, rs: KubeObject, pods: KubeObject[], failure?: ManageFailure): KubeObject {
+  const status = replicaSetStatus(rs, pods, failure);
   if (sameJson(status, rs.status)) return rs;
   return store.update(K.replicasets, { ...rs, status });
 }
@@ -123,6 +132,25 @@ export async function syncReplicaSet(store: ObjectStore, pods: PodClient, log: C
   if (!rs) return; // Gone: the garbage collector takes its pods.
   const active = claimPods(store, rs).filter(podActive);
   const diff = active.length - replicasOf(rs);
+  let failure: ManageFailure = null;
+  let error: unknown;
+  try {
+    await manageReplicas(store, pods, log, rs, active, diff);
+  } catch (err) {
+    error = err;
+    const message = err instanceof Error ? err.message : String(err);
+    failure = { reason: diff < 0 ? 'FailedCreate' : 'FailedDelete', message };
+    recordEvent(store, rs, COMPONENT, failure.reason, `Error ${diff < 0 ? 'creating' : 'deleting'}: ${message}`, 'Warning');
+  }
+  const now = store.get(K.replicasets, namespace, name);
+  if (now) writeReplicaSetStatus(store, now, store.list(K.pods, namespace).filter((p) => controllerOf(p)?.uid === now.metadata.uid), failure);
+  // The driver tries again later, as the controller requeues a failed sync.
+  if (error !== undefined) throw error;
+}
+
+/** manageReplicas: pods created from the template up to the count, or the surplus deleted in Kubernetes' order. */
+async function manageReplicas(store: ObjectStore, pods: PodClient, log: ControllerLog, rs: KubeObject, active: KubeObject[], diff: number): Promise<void> {
+  const { namespace = 'default', name } = rs.metadata;
   if (diff < 0) {
     const taken = new Set(store.list(K.pods, namespace).map((p) => p.metadata.name));
     for (let i = 0; i < Math.min(-diff, BURST_REPLICAS); i++) {
@@ -141,8 +169,4 @@ export async function syncReplicaSet(store: ObjectStore, pods: PodClient, log: C
     }
     log(`replicaset ${namespace}/${name}: deleted ${doomed.map((p) => p.metadata.name).join(', ')}`);
   }
-  const now = store.get(K.replicasets, namespace, name);
-  if (!now) return;
-  const owned = store.list(K.pods, namespace).filter((p) => controllerOf(p)?.uid === now.metadata.uid);
-  writeReplicaSetStatus(store, now, owned);
 }
