@@ -208,6 +208,24 @@ describe('failures', () => {
   });
 });
 
+describe('progress deadline', () => {
+  it('pods that never turn Ready: Progressing False ProgressDeadlineExceeded once progressDeadlineSeconds pass', { timeout: 10_000 }, async () => {
+    const { store, settle } = lab();
+    store.create(K.deployments, deployment('web', 1, { progressDeadlineSeconds: 1 }));
+    await settle();
+    expect(condition(getDep(store, 'web'), 'Progressing')?.status).toBe('True');
+    let timedOut: ReturnType<typeof condition>;
+    for (let i = 0; i < 60 && !timedOut; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      await settle();
+      const c = condition(getDep(store, 'web'), 'Progressing');
+      if (c?.status === 'False') timedOut = c;
+    }
+    const [rs] = setsOf(store, 'web');
+    expect(timedOut).toMatchObject({ reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${rs.metadata.name}" has timed out progressing.` });
+  });
+});
+
 describe('rollouts', () => {
   it('a template change rolls onto a new ReplicaSet within maxSurge and maxUnavailable (25%/25% of 4: 1 and 1), old scaled to 0', async () => {
     const { store, settle } = lab();

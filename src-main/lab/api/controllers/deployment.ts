@@ -38,6 +38,8 @@ interface Sync {
   store: ObjectStore;
   log: ControllerLog;
   d: KubeObject;
+  /** Set when the rollout shows no progress: look again then, to notice the progress deadline. */
+  requeueAfterMs?: number;
 }
 
 function writeDeployment(s: Sync, next: KubeObject): void {
@@ -166,12 +168,39 @@ function syncStatus(s: Sync, all: KubeObject[], newRS: KubeObject | undefined, r
         if (current?.status === 'True') condition.lastTransitionTime = current.lastTransitionTime;
         removeCondition(status, 'Progressing');
         setCondition(status, condition);
+      } else if (deploymentTimedOut(d, status)) {
+        setCondition(status, newCondition('Progressing', 'False', 'ProgressDeadlineExceeded', `${what} has timed out progressing.`));
       }
     }
   }
   const written = writtenStatus(status);
-  if (sameJson(written, d.status)) return;
+  if (sameJson(written, d.status)) {
+    s.requeueAfterMs = stuckFor(d, status);
+    return;
+  }
   writeDeployment(s, { ...d, status: written });
+}
+
+const deadlineMs = (d: KubeObject): number => int(specOf(d).progressDeadlineSeconds, 600) * 1000;
+const progressingSince = (status: Record<string, unknown>): number | undefined => {
+  const c = conditionsOf(status).find((x) => x.type === 'Progressing');
+  return c ? Date.parse(c.lastUpdateTime) : undefined;
+};
+
+/** DeploymentTimedOut: no progress recorded for progressDeadlineSeconds. */
+function deploymentTimedOut(d: KubeObject, status: Record<string, unknown>): boolean {
+  const c = conditionsOf(status).find((x) => x.type === 'Progressing');
+  if (!c || c.reason === 'NewReplicaSetAvailable') return false;
+  if (c.reason === 'ProgressDeadlineExceeded') return true;
+  return Date.parse(c.lastUpdateTime) + deadlineMs(d) < Date.now();
+}
+
+/** requeueStuckDeployment: when to look again at a rollout that shows no progress, so the deadline is noticed. */
+function stuckFor(d: KubeObject, status: Record<string, unknown>): number | undefined {
+  const current = conditionsOf(statusOf(d)).find((c) => c.type === 'Progressing');
+  if (!hasProgressDeadline(d) || !current || current.reason === 'ProgressDeadlineExceeded' || deploymentComplete(d, status)) return undefined;
+  const after = progressingSince(statusOf(d))! + deadlineMs(d) - Date.now();
+  return Math.max(after, 0) + 1000;
 }
 
 /** scale: a replica change spread over the ReplicaSets, proportionally while a rollout is under way. */
@@ -329,17 +358,18 @@ function pausedConditions(s: Sync): void {
   writeDeployment(s, { ...s.d, status });
 }
 
-/** syncDeployment: one Deployment brought to its spec through its ReplicaSets. */
-export function syncDeployment(store: ObjectStore, log: ControllerLog, namespace: string, name: string): void {
+/** syncDeployment: one Deployment brought to its spec through its ReplicaSets; returns when to look again, if the rollout is stuck. */
+export function syncDeployment(store: ObjectStore, log: ControllerLog, namespace: string, name: string): number | undefined {
   const d = store.get(K.deployments, namespace, name);
-  if (!d) return; // Gone: the garbage collector takes its ReplicaSets.
+  if (!d) return undefined; // Gone: the garbage collector takes its ReplicaSets.
   const s: Sync = { store, log, d };
-  if (!isRecord(specOf(d).selector)) return; // apps/v1 requires one; nothing to select without it.
+  if (!isRecord(specOf(d).selector)) return undefined; // apps/v1 requires one; nothing to select without it.
   const sets = claim(store, K.replicasets, d, store.list(K.replicasets, namespace));
   pausedConditions(s);
-  if (specOf(s.d).paused === true || isScalingEvent(s.d, sets)) return syncScaling(s, sets);
-  if (isRollingUpdate(s.d)) rolloutRolling(s, sets);
+  if (specOf(s.d).paused === true || isScalingEvent(s.d, sets)) syncScaling(s, sets);
+  else if (isRollingUpdate(s.d)) rolloutRolling(s, sets);
   else rolloutRecreate(s, sets);
+  return s.requeueAfterMs;
 }
 
 /**

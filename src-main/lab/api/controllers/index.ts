@@ -53,12 +53,26 @@ export function startWorkloadControllers(store: ObjectStore, pods: PodClient, lo
     }
   };
 
+  /** Deadline checks: one pending look per key, not waited for by settle() (they are minutes away). */
+  const deadlines = new Map<string, NodeJS.Timeout>();
+  const later = (key: string, ms: number) => {
+    clearTimeout(deadlines.get(key));
+    const timer = setTimeout(() => {
+      deadlines.delete(key);
+      enqueue(key);
+    }, ms);
+    timer.unref?.();
+    deadlines.set(key, timer);
+  };
+
   const reconcile = async (key: string): Promise<void> => {
     if (key === GC) return collectGarbage(store, pods, log);
     const [kind, ref] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
     const [namespace, name] = ref.split('/');
-    if (kind === 'deployment') syncDeployment(store, log, namespace, name);
-    else await syncReplicaSet(store, pods, log, namespace, name);
+    if (kind === 'deployment') {
+      const after = syncDeployment(store, log, namespace, name);
+      if (after !== undefined) later(key, after);
+    } else await syncReplicaSet(store, pods, log, namespace, name);
   };
 
   const drain = async () => {
@@ -133,8 +147,9 @@ export function startWorkloadControllers(store: ObjectStore, pods: PodClient, lo
       stopped = true;
       unsubscribe();
       queue.clear();
-      for (const t of timers) clearTimeout(t);
+      for (const t of [...timers, ...deadlines.values()]) clearTimeout(t);
       timers.clear();
+      deadlines.clear();
       wake();
     },
     settle() {
