@@ -163,10 +163,27 @@ export async function updateObject(
   return ctx.store.update(kind, admitted, { specChanged: specChanged(kind, old, admitted) });
 }
 
-export async function deleteObject(ctx: ResourceContext, kind: KindDescriptor, namespace: string | undefined, name: string, user: Identity, dryRun = false): Promise<KubeObject> {
+export async function deleteObject(
+  ctx: ResourceContext,
+  kind: KindDescriptor,
+  namespace: string | undefined,
+  name: string,
+  user: Identity,
+  dryRun = false,
+  gracePeriodSeconds?: number,
+): Promise<KubeObject> {
   checkWritable(kind, 'delete', user, namespace);
   const old = ctx.store.mustGet(kind, namespace, name);
-  const decided = await admit(ctx, { operation: 'DELETE', kind, ...(namespace ? { namespace } : {}), name, oldObject: old, dryRun, user });
+  const decided = await admit(ctx, {
+    operation: 'DELETE',
+    kind,
+    ...(namespace ? { namespace } : {}),
+    name,
+    oldObject: old,
+    dryRun,
+    user,
+    ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}),
+  });
   if (dryRun) return old;
   // An admission step that returns the object has taken the deletion over (graceful pod deletion).
   if (decided) return decided;
@@ -195,23 +212,6 @@ async function applyPatch(req: IncomingMessage, kind: KindDescriptor, current: K
     case 'apply':
       throw methodNotAllowed('server-side apply is not implemented by the lab: use `kubectl apply` without --server-side');
   }
-}
-
-/** DeleteOptions' propagationPolicy (body or query; `orphanDependents: true` is the old spelling of Orphan). */
-async function propagationPolicy(req: IncomingMessage, query: URLSearchParams): Promise<string | undefined> {
-  const text = (await readBody(req)).toString('utf8').trim();
-  let options: unknown = {};
-  try {
-    if (text) options = JSON.parse(text);
-  } catch (err) {
-    throw badRequest(`the DeleteOptions could not be decoded: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const body = isRecord(options) ? options : {};
-  const policy = query.get('propagationPolicy') ?? (typeof body.propagationPolicy === 'string' ? body.propagationPolicy : body.orphanDependents === true ? 'Orphan' : undefined);
-  if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
-    throw invalid('DeleteOptions', '', '', [{ field: 'propagationPolicy', reason: 'FieldValueNotSupported', message: `Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"` }]);
-  }
-  return policy;
 }
 
 /** One request on a resource (not the streaming subresources, which the server hands to their own handlers). */
@@ -272,10 +272,10 @@ export async function handleResource(
       return sendJson(res, 200, serve(await updateObject(ctx, kind, next as KubeObject, user, { ...(subresource ? { subresource } : {}), dryRun })));
     }
     case 'delete': {
-      const policy = await propagationPolicy(req, query);
-      const deleted = await deleteObject(ctx, kind, namespace, name!, user, dryRun);
+      const options = await deleteOptions(req, query);
+      const deleted = await deleteObject(ctx, kind, namespace, name!, user, dryRun, options.gracePeriodSeconds);
       // The orphan finalizer's work, done at once: the dependents lose their reference before the collector looks.
-      if (policy === 'Orphan' && !dryRun) orphanDependents(ctx.store, deleted);
+      if (options.propagationPolicy === 'Orphan' && !dryRun) orphanDependents(ctx.store, deleted);
       return sendJson(res, 200, serve(deleted));
     }
     case 'deletecollection':
@@ -285,3 +285,35 @@ export async function handleResource(
   }
 }
 
+/**
+ * DeleteOptions, from the query (`?gracePeriodSeconds=0`, `?propagationPolicy=Orphan`) or the body
+ * kubectl sends: the grace period, and the propagation policy (`orphanDependents: true` is the old
+ * spelling of Orphan).
+ */
+async function deleteOptions(req: IncomingMessage, query: URLSearchParams): Promise<{ gracePeriodSeconds?: number; propagationPolicy?: string }> {
+  const text = (await readBody(req)).toString('utf8').trim();
+  let options: unknown = {};
+  try {
+    if (text) options = JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`the DeleteOptions could not be decoded: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const body = isRecord(options) ? options : {};
+  let gracePeriodSeconds: number | undefined;
+  const fromQuery = query.get('gracePeriodSeconds');
+  if (fromQuery !== null) {
+    gracePeriodSeconds = Number(fromQuery);
+    if (!Number.isInteger(gracePeriodSeconds)) throw badRequest(`gracePeriodSeconds: invalid value ${JSON.stringify(fromQuery)}: an integer is required`);
+  } else if (body.gracePeriodSeconds !== undefined && body.gracePeriodSeconds !== null) {
+    if (typeof body.gracePeriodSeconds !== 'number' || !Number.isInteger(body.gracePeriodSeconds)) throw badRequest('gracePeriodSeconds: an integer is required');
+    gracePeriodSeconds = body.gracePeriodSeconds;
+  }
+  const propagationPolicy =
+    query.get('propagationPolicy') ?? (typeof body.propagationPolicy === 'string' ? body.propagationPolicy : body.orphanDependents === true ? 'Orphan' : undefined);
+  if (propagationPolicy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(propagationPolicy)) {
+    throw invalid('DeleteOptions', '', '', [
+      { field: 'propagationPolicy', reason: 'FieldValueNotSupported', message: `Unsupported value: "${propagationPolicy}": supported values: "Foreground", "Background", "Orphan"` },
+    ]);
+  }
+  return { ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}), ...(propagationPolicy !== undefined ? { propagationPolicy } : {}) };
+}
