@@ -1,4 +1,4 @@
-// Debian's real kubectl (1.20) against the lab's KubeApiServer on loopback with the workload controllers running, no lab: create, scale, get, rollout status and restart, delete.
+// Debian's real kubectl (1.20) against the lab's KubeApiServer on loopback, with its admission chain and the workload controllers, no containers: create, scale, get, rollout status and restart, delete.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
@@ -7,12 +7,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Identity } from '../../../src-main/lab/api/admission';
-import { startWorkloadControllers, type PodClient, type WorkloadControllers } from '../../../src-main/lab/api/controllers';
+import { apiPodClient, startWorkloadControllers, type WorkloadControllers } from '../../../src-main/lab/api/controllers';
 import { K } from '../../../src-main/lab/api/kinds';
 import { kubeconfigText } from '../../../src-main/lab/api/kubeconfig';
 import { loadOrCreatePki } from '../../../src-main/lab/api/pki';
-import { createObject, deleteObject, type ResourceContext } from '../../../src-main/lab/api/resource-handler';
+import type { ResourceContext } from '../../../src-main/lab/api/resource-handler';
 import { KubeApiServer, type PodStreams } from '../../../src-main/lab/api/server';
+import { labWrites } from '../../../src-main/lab/api/lab-writes';
+import { podAdmission } from '../../../src-main/lab/api/pod-admission';
+import { serviceAdmission } from '../../../src-main/lab/api/service-admission';
 import { ObjectStore } from '../../../src-main/lab/api/store';
 import { markReady } from './helpers';
 
@@ -23,6 +26,7 @@ const TOKEN = 'test-token';
 let store: ObjectStore;
 let server: Server;
 let controllers: WorkloadControllers;
+let ctx: ResourceContext;
 let env: NodeJS.ProcessEnv;
 
 /** No container behind these pods: a log or exec is a test bug. */
@@ -61,16 +65,16 @@ async function kubectlOk(args: string[]): Promise<string> {
 beforeAll(async () => {
   store = new ObjectStore();
   store.create(K.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
-  // No admission plugin: Deployments, ReplicaSets and Pods are all let through, as the lead's relaxed lab-writes will.
-  const ctx: ResourceContext = { store, admission: [] };
-  // Pods through the API's own create and delete (no kubelet here: a deleted pod goes at once).
-  const pods: PodClient = {
-    create: (pod) => createObject(ctx, K.pods, pod, ADMIN),
-    delete: async (namespace, name) => {
-      await deleteObject(ctx, K.pods, namespace, name, ADMIN);
-    },
-  };
-  controllers = startWorkloadControllers(store, pods, () => undefined);
+  // The lab's own admission chain (pod defaults and injection, graceful deletion, the lab's write rules).
+  ctx = { store, admission: [podAdmission(store), serviceAdmission(store), labWrites] };
+  // The kubelet's part: a terminating pod's containers are gone at once, so its object goes.
+  store.subscribe((e) => {
+    if (e.resource !== '/pods' || e.type !== 'MODIFIED' || !e.object.metadata.deletionTimestamp) return;
+    setImmediate(() => {
+      if (store.get(K.pods, e.object.metadata.namespace, e.object.metadata.name)?.metadata.uid === e.object.metadata.uid) store.delete(K.pods, e.object.metadata.namespace, e.object.metadata.name);
+    });
+  });
+  controllers = startWorkloadControllers(store, apiPodClient(ctx), () => undefined);
   const dir = mkdtempSync(path.join(tmpdir(), 'controllers-kubectl-'));
   // HTTPS, as kube-apiserver serves: kubectl sends no bearer token over plain HTTP.
   const pki = await loadOrCreatePki(path.join(dir, 'pki'), ['127.0.0.1']);
@@ -81,7 +85,7 @@ beforeAll(async () => {
   holder.api = new KubeApiServer({
     store,
     authenticate: (token) => (token === TOKEN ? ADMIN : undefined),
-    admission: [],
+    admission: ctx.admission,
     kubernetesVersion: () => 'v1.33.1',
     serverAddress: `127.0.0.1:${port}`,
     pods: noStreams,

@@ -10,6 +10,7 @@ import { selectorMatches } from './util';
 
 export type { ControllerLog, PodClient, WorkloadControllers } from './types';
 export { orphanDependents } from './garbage-collector';
+export { apiPodClient, REPLICASET_CONTROLLER } from './pod-client';
 
 const DEPLOYMENTS = resourceId(K.deployments);
 const REPLICASETS = resourceId(K.replicasets);
