@@ -177,6 +177,18 @@ describe('kubectl and the workload controllers', () => {
     expect(r.stderr).toBe('No resources found in default namespace.\n');
   });
 
+  it('a Deployment whose selector does not match its template is refused with 422 naming the field, and makes nothing', async () => {
+    const file = path.join(path.dirname(env.KUBECONFIG!), 'bad.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bad}\nspec:\n  selector: {matchLabels: {app: bad}}\n  template:\n    metadata: {labels: {app: other}}\n    spec: {containers: [{name: x, image: x}]}\n',
+    );
+    const r = await kubectl(['create', '-f', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('spec.template.metadata.labels: Invalid value: {"app":"other"}: `selector` does not match template `labels`');
+    expect((await kubectl(['get', 'deployment', 'bad'])).code).toBe(1);
+  });
+
   it('delete --cascade=false orphans the ReplicaSet and its pods, which the ReplicaSet still scales', async () => {
     await kubectlOk(['create', 'deployment', 'keep', '--image=x']);
     const rs = (await kubectlOk(['get', 'rs', '-o', 'name'])).trim().replace('replicaset.apps/', '');

@@ -1,6 +1,7 @@
 // apps/v1 Deployments and ReplicaSets, and discovery.k8s.io/v1 EndpointSlices, with kube-apiserver's Table columns.
-import type { KubeObject } from '../objects';
-import { formatLabelSelector } from '../selectors';
+import { isRecord, type KubeObject } from '../objects';
+import { formatLabelSelector, labelSelectorMatcher } from '../selectors';
+import { invalidValue, notSupported, required, type FieldProblem } from '../status';
 import { ageColumn, nameColumn, since, type TableColumn } from '../tables';
 import { ALL_VERBS, READ_VERBS, type KindDescriptor } from './descriptor';
 import { arr, containerCells, firstOf, num, rec, spec, status, str } from './print-helpers';
@@ -21,6 +22,31 @@ const templateColumns = [
 function templateCells(obj: KubeObject): string[] {
   const [containers, images] = containerCells(rec(rec(spec(obj).template).spec));
   return [containers, images, formatLabelSelector(spec(obj).selector)];
+}
+
+/**
+ * ValidateDeploymentSpec / ValidateReplicaSetSpec: a non-empty selector that the template's labels
+ * match (else its controller could never count its own pods), replicas ≥ 0, restartPolicy Always,
+ * and on update the selector unchanged (immutable in apps/v1).
+ */
+function validateWorkload(obj: KubeObject, old?: KubeObject): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const s = spec(obj);
+  const selector = s.selector;
+  if (!isRecord(selector)) problems.push(required('spec.selector'));
+  else if (Object.keys(rec(selector.matchLabels)).length + arr(selector.matchExpressions).length === 0) {
+    problems.push(invalidValue('spec.selector', selector, 'empty selector is invalid for deployment'));
+  } else {
+    const labels = rec(rec(rec(s.template).metadata).labels) as Record<string, string>;
+    if (!labelSelectorMatcher(selector)(labels)) problems.push(invalidValue('spec.template.metadata.labels', labels, '`selector` does not match template `labels`'));
+  }
+  if (s.replicas !== undefined && (typeof s.replicas !== 'number' || !Number.isInteger(s.replicas) || s.replicas < 0)) {
+    problems.push(invalidValue('spec.replicas', s.replicas, 'must be greater than or equal to 0'));
+  }
+  const restartPolicy = rec(rec(s.template).spec).restartPolicy;
+  if (restartPolicy !== undefined && restartPolicy !== 'Always') problems.push(notSupported('spec.template.spec.restartPolicy', restartPolicy, ['Always']));
+  if (old && JSON.stringify(spec(old).selector) !== JSON.stringify(selector)) problems.push(invalidValue('spec.selector', selector, 'field is immutable'));
+  return problems;
 }
 
 /**
@@ -70,6 +96,7 @@ export const deployments: KindDescriptor = {
   },
   specOf: (o) => o.spec,
   defaults: deploymentDefaults,
+  validate: validateWorkload,
 };
 
 export const replicasets: KindDescriptor = {
@@ -109,6 +136,7 @@ export const replicasets: KindDescriptor = {
   defaults(obj) {
     obj.spec = { replicas: 1, ...rec(obj.spec) };
   },
+  validate: validateWorkload,
 };
 
 export const endpointslices: KindDescriptor = {
