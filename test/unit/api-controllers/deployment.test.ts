@@ -208,6 +208,22 @@ describe('failures', () => {
   });
 });
 
+describe('a ReplicaSet the API would refuse', () => {
+  it('with a template its selector does not match, stored behind the API: no pods, FailedCreate, no runaway', async () => {
+    const { store, pods, settle } = lab();
+    store.create(K.replicasets, {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'odd', namespace: 'default' },
+      spec: { replicas: 2, selector: { matchLabels: { app: 'odd' } }, template: { metadata: { labels: { app: 'other' } }, spec: { containers: [{ name: 'x', image: 'x' }] } } },
+    });
+    await settle();
+    expect(pods.created).toEqual([]);
+    const rs = store.get(K.replicasets, 'default', 'odd')!;
+    expect(statusOf(rs).conditions?.[0]).toMatchObject({ type: 'ReplicaFailure', reason: 'FailedCreate' });
+  });
+});
+
 describe('progress deadline', () => {
   it('pods that never turn Ready: Progressing False ProgressDeadlineExceeded once progressDeadlineSeconds pass', { timeout: 10_000 }, async () => {
     const { store, settle } = lab();

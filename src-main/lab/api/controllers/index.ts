@@ -17,9 +17,9 @@ const REPLICASETS = resourceId(K.replicasets);
 const PODS = resourceId(K.pods);
 const GC = 'gc';
 
-/** How often, and how long after, a failed reconcile is tried again (the workqueue's rate limiter, simplified). */
+/** How often a failed reconcile is tried again, 100 ms then doubling (the workqueue's exponential rate limiter, bounded); any later change queues it anew. */
 const RETRIES = 5;
-const RETRY_DELAY_MS = 500;
+const RETRY_DELAY_MS = 100;
 
 const keyOf = (kind: 'deployment' | 'replicaset', namespace: string | undefined, name: string): string => `${kind}:${namespace ?? 'default'}/${name}`;
 
@@ -95,7 +95,7 @@ export function startWorkloadControllers(store: ObjectStore, pods: PodClient, lo
             timers.delete(timer);
             enqueue(key);
             wake();
-          }, RETRY_DELAY_MS * n);
+          }, RETRY_DELAY_MS * 2 ** (n - 1));
           timers.add(timer);
         } else attempts.delete(key);
       }

@@ -4,7 +4,7 @@ import { clone, controllerOf, isRecord, kubeTime, ownerRef, type KubeObject } fr
 import type { ObjectStore } from '../store';
 import { recordEvent } from './events';
 import type { ControllerLog, PodClient } from './types';
-import { claim, generatedName, int, omitZero, podActive, podAvailable, podReady, podReadySince, rec, replicasOf, sameJson, specOf, statusOf } from './util';
+import { claim, generatedName, selectorMatches, int, omitZero, podActive, podAvailable, podReady, podReadySince, rec, replicasOf, sameJson, specOf, statusOf } from './util';
 
 const COMPONENT = 'replicaset-controller';
 
@@ -152,6 +152,11 @@ export async function syncReplicaSet(store: ObjectStore, pods: PodClient, log: C
 async function manageReplicas(store: ObjectStore, pods: PodClient, log: ControllerLog, rs: KubeObject, active: KubeObject[], diff: number): Promise<void> {
   const { namespace = 'default', name } = rs.metadata;
   if (diff < 0) {
+    // The API refuses such a ReplicaSet; one stored some other way must not create pods it will never count.
+    const labels = rec(rec(specOf(rs).template).metadata).labels as Record<string, string> | undefined;
+    if (!selectorMatches(rs, { apiVersion: 'v1', kind: 'Pod', metadata: { name: '', labels: labels ?? {} } })) {
+      throw new Error('`selector` does not match template `labels`: pods from the template would not be counted');
+    }
     const taken = new Set(store.list(K.pods, namespace).map((p) => p.metadata.name));
     for (let i = 0; i < Math.min(-diff, BURST_REPLICAS); i++) {
       const podName = generatedName(`${name}-`, (n) => taken.has(n));
