@@ -35,7 +35,8 @@ function resourceEntries(kinds: KindDescriptor[]): Record<string, unknown>[] {
       storageVersionHash: createHash('sha256').update(`${k.group}/${k.versions[0]}/${k.kind}`).digest('base64').slice(0, 11),
     });
     for (const [sub, def] of Object.entries(k.subresources ?? {})) {
-      out.push({ name: `${k.resource}/${sub}`, singularName: '', namespaced: k.namespaced, kind: def.kind, verbs: def.verbs });
+      const gv = def.group !== undefined ? { group: def.group, version: def.version } : {};
+      out.push({ name: `${k.resource}/${sub}`, singularName: '', namespaced: k.namespaced, ...gv, kind: def.kind, verbs: def.verbs });
     }
   }
   return out;

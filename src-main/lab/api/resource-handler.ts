@@ -10,6 +10,8 @@ import type { ResourceRequest } from './request-info';
 import { parseFieldSelector, parseLabelSelector } from './selectors';
 import { ApiError, badRequest, forbidden, invalid, methodNotAllowed, notFound, required } from './status';
 import type { ObjectStore } from './store';
+import { orphanDependents } from './controllers/garbage-collector';
+import { scaleOf, writeScale } from './scale';
 import { toTable, wantsTable, type IncludeObject } from './tables';
 import { serveWatch } from './watch';
 
@@ -188,24 +190,6 @@ export async function deleteObject(
   return ctx.store.delete(kind, namespace, name);
 }
 
-function scaleOf(kind: KindDescriptor, obj: KubeObject): KubeObject {
-  const spec = isRecord(obj.spec) ? obj.spec : {};
-  const status = isRecord(obj.status) ? obj.status : {};
-  const selector = isRecord(spec.selector) && isRecord(spec.selector.matchLabels) ? spec.selector.matchLabels : {};
-  return {
-    apiVersion: 'autoscaling/v1',
-    kind: 'Scale',
-    metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp },
-    spec: { replicas: typeof spec.replicas === 'number' ? spec.replicas : 1 },
-    status: {
-      replicas: typeof status.replicas === 'number' ? status.replicas : 0,
-      selector: Object.entries(selector)
-        .map(([k, v]) => `${k}=${String(v)}`)
-        .join(','),
-    },
-  };
-}
-
 async function applyPatch(req: IncomingMessage, kind: KindDescriptor, current: KubeObject): Promise<KubeObject> {
   const type = patchTypeOf(req.headers['content-type']);
   const body = (await readBody(req)).toString('utf8');
@@ -242,13 +226,14 @@ export async function handleResource(
   const { kind, namespace, name, subresource } = info;
   const dryRun = query.getAll('dryRun').includes('All');
   const serve = (obj: KubeObject) => served(kind, info.version, obj);
+  const scaleUpdate = (obj: KubeObject) => updateObject(ctx, kind, obj, user, { subresource: 'scale', dryRun });
   if (subresource && !kind.subresources?.[subresource]) {
     throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
   }
   switch (info.verb) {
     case 'get': {
       const obj = ctx.store.mustGet(kind, namespace, name!);
-      if (subresource === 'scale') return sendJson(res, 200, scaleOf(kind, obj));
+      if (subresource === 'scale') return sendJson(res, 200, scaleOf(obj));
       if (wantsTable(req.headers.accept) && !subresource) {
         return sendJson(res, 200, toTable(kind.printer, [serve(obj)], { resourceVersion: obj.metadata.resourceVersion ?? '', include: includeObject(query), headers: true }));
       }
@@ -274,23 +259,23 @@ export async function handleResource(
     }
     case 'update': {
       const body = await readObject(req);
-      if (subresource === 'scale') return sendJson(res, 200, scaleOf(kind, await setReplicas(ctx, kind, namespace, name!, body, user)));
+      if (subresource === 'scale') return sendJson(res, 200, await writeScale(ctx.store, kind, namespace, name!, body, scaleUpdate));
       const obj = bodyObject(kind, info, body);
       if (obj.metadata.name !== name) throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
       return sendJson(res, 200, serve(await updateObject(ctx, kind, obj, user, { ...(subresource ? { subresource } : {}), dryRun })));
     }
     case 'patch': {
       const current = ctx.store.mustGet(kind, namespace, name!);
-      if (subresource === 'scale') {
-        const patched = await applyPatch(req, kind, scaleOf(kind, current));
-        return sendJson(res, 200, scaleOf(kind, await setReplicas(ctx, kind, namespace, name!, patched, user)));
-      }
+      if (subresource === 'scale') return sendJson(res, 200, await writeScale(ctx.store, kind, namespace, name!, await applyPatch(req, kind, scaleOf(current)), scaleUpdate));
       const patched = await applyPatch(req, kind, current);
       const next = { ...patched, apiVersion: current.apiVersion, kind: current.kind, metadata: { ...patched.metadata, name: current.metadata.name, namespace: current.metadata.namespace } };
       return sendJson(res, 200, serve(await updateObject(ctx, kind, next as KubeObject, user, { ...(subresource ? { subresource } : {}), dryRun })));
     }
     case 'delete': {
-      const deleted = await deleteObject(ctx, kind, namespace, name!, user, dryRun, await gracePeriod(req, query));
+      const options = await deleteOptions(req, query);
+      const deleted = await deleteObject(ctx, kind, namespace, name!, user, dryRun, options.gracePeriodSeconds);
+      // The orphan finalizer's work, done at once: the dependents lose their reference before the collector looks.
+      if (options.propagationPolicy === 'Orphan' && !dryRun) orphanDependents(ctx.store, deleted);
       return sendJson(res, 200, serve(deleted));
     }
     case 'deletecollection':
@@ -300,34 +285,35 @@ export async function handleResource(
   }
 }
 
-async function setReplicas(ctx: ResourceContext, kind: KindDescriptor, namespace: string | undefined, name: string, scale: unknown, user: Identity): Promise<KubeObject> {
-  const replicas = isRecord(scale) && isRecord(scale.spec) ? scale.spec.replicas : undefined;
-  if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-    throw invalid('Scale', 'autoscaling', name, [{ field: 'spec.replicas', reason: 'FieldValueInvalid', message: `Invalid value: ${String(replicas)}: must be greater than or equal to 0` }]);
-  }
-  const current = ctx.store.mustGet(kind, namespace, name);
-  const next = { ...current, spec: { ...(isRecord(current.spec) ? current.spec : {}), replicas } };
-  return updateObject(ctx, kind, next, user);
-}
-
-/** DeleteOptions' gracePeriodSeconds, from the query (`?gracePeriodSeconds=0`) or the body kubectl sends. */
-async function gracePeriod(req: IncomingMessage, query: URLSearchParams): Promise<number | undefined> {
-  const fromQuery = query.get('gracePeriodSeconds');
-  if (fromQuery !== null) {
-    const n = Number(fromQuery);
-    if (!Number.isInteger(n)) throw badRequest(`gracePeriodSeconds: invalid value ${JSON.stringify(fromQuery)}: an integer is required`);
-    return n;
-  }
-  const body = (await readBody(req)).toString('utf8').trim();
-  if (!body) return undefined;
-  let options: unknown;
+/**
+ * DeleteOptions, from the query (`?gracePeriodSeconds=0`, `?propagationPolicy=Orphan`) or the body
+ * kubectl sends: the grace period, and the propagation policy (`orphanDependents: true` is the old
+ * spelling of Orphan).
+ */
+async function deleteOptions(req: IncomingMessage, query: URLSearchParams): Promise<{ gracePeriodSeconds?: number; propagationPolicy?: string }> {
+  const text = (await readBody(req)).toString('utf8').trim();
+  let options: unknown = {};
   try {
-    options = JSON.parse(body);
+    if (text) options = JSON.parse(text);
   } catch (err) {
     throw badRequest(`the DeleteOptions could not be decoded: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const value = isRecord(options) ? options.gracePeriodSeconds : undefined;
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw badRequest('gracePeriodSeconds: an integer is required');
-  return value;
+  const body = isRecord(options) ? options : {};
+  let gracePeriodSeconds: number | undefined;
+  const fromQuery = query.get('gracePeriodSeconds');
+  if (fromQuery !== null) {
+    gracePeriodSeconds = Number(fromQuery);
+    if (!Number.isInteger(gracePeriodSeconds)) throw badRequest(`gracePeriodSeconds: invalid value ${JSON.stringify(fromQuery)}: an integer is required`);
+  } else if (body.gracePeriodSeconds !== undefined && body.gracePeriodSeconds !== null) {
+    if (typeof body.gracePeriodSeconds !== 'number' || !Number.isInteger(body.gracePeriodSeconds)) throw badRequest('gracePeriodSeconds: an integer is required');
+    gracePeriodSeconds = body.gracePeriodSeconds;
+  }
+  const propagationPolicy =
+    query.get('propagationPolicy') ?? (typeof body.propagationPolicy === 'string' ? body.propagationPolicy : body.orphanDependents === true ? 'Orphan' : undefined);
+  if (propagationPolicy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(propagationPolicy)) {
+    throw invalid('DeleteOptions', '', '', [
+      { field: 'propagationPolicy', reason: 'FieldValueNotSupported', message: `Unsupported value: "${propagationPolicy}": supported values: "Foreground", "Background", "Orphan"` },
+    ]);
+  }
+  return { ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}), ...(propagationPolicy !== undefined ? { propagationPolicy } : {}) };
 }

@@ -1,6 +1,7 @@
 // apps/v1 Deployments and ReplicaSets, and discovery.k8s.io/v1 EndpointSlices, with kube-apiserver's Table columns.
-import type { KubeObject } from '../objects';
-import { formatLabelSelector } from '../selectors';
+import { isRecord, type KubeObject } from '../objects';
+import { formatLabelSelector, labelSelectorMatcher } from '../selectors';
+import { invalidValue, notSupported, required, type FieldProblem } from '../status';
 import { ageColumn, nameColumn, since, type TableColumn } from '../tables';
 import { ALL_VERBS, READ_VERBS, type KindDescriptor } from './descriptor';
 import { arr, containerCells, firstOf, num, rec, spec, status, str } from './print-helpers';
@@ -23,6 +24,43 @@ function templateCells(obj: KubeObject): string[] {
   return [containers, images, formatLabelSelector(spec(obj).selector)];
 }
 
+/**
+ * ValidateDeploymentSpec / ValidateReplicaSetSpec: a non-empty selector that the template's labels
+ * match (else its controller could never count its own pods), replicas ≥ 0, restartPolicy Always,
+ * and on update the selector unchanged (immutable in apps/v1).
+ */
+function validateWorkload(obj: KubeObject, old?: KubeObject): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const s = spec(obj);
+  const selector = s.selector;
+  if (!isRecord(selector)) problems.push(required('spec.selector'));
+  else if (Object.keys(rec(selector.matchLabels)).length + arr(selector.matchExpressions).length === 0) {
+    problems.push(invalidValue('spec.selector', selector, 'empty selector is invalid for deployment'));
+  } else {
+    const labels = rec(rec(rec(s.template).metadata).labels) as Record<string, string>;
+    if (!labelSelectorMatcher(selector)(labels)) problems.push(invalidValue('spec.template.metadata.labels', labels, '`selector` does not match template `labels`'));
+  }
+  if (s.replicas !== undefined && (typeof s.replicas !== 'number' || !Number.isInteger(s.replicas) || s.replicas < 0)) {
+    problems.push(invalidValue('spec.replicas', s.replicas, 'must be greater than or equal to 0'));
+  }
+  const restartPolicy = rec(rec(s.template).spec).restartPolicy;
+  if (restartPolicy !== undefined && restartPolicy !== 'Always') problems.push(notSupported('spec.template.spec.restartPolicy', restartPolicy, ['Always']));
+  if (old && JSON.stringify(spec(old).selector) !== JSON.stringify(selector)) problems.push(invalidValue('spec.selector', selector, 'field is immutable'));
+  return problems;
+}
+
+/**
+ * apps/v1 SetDefaults_Deployment: one replica, RollingUpdate with 25% surge and unavailability,
+ * ten old ReplicaSets kept, a 600 s progress deadline. (The pod template's own defaults are the
+ * pods' business, not defaulted here.)
+ */
+function deploymentDefaults(obj: KubeObject): void {
+  const s = rec(obj.spec);
+  const strategy: Record<string, unknown> = { type: 'RollingUpdate', ...rec(s.strategy) };
+  if (strategy.type === 'RollingUpdate') strategy.rollingUpdate = { maxUnavailable: '25%', maxSurge: '25%', ...rec(strategy.rollingUpdate) };
+  obj.spec = { replicas: 1, revisionHistoryLimit: 10, progressDeadlineSeconds: 600, ...s, strategy };
+}
+
 export const deployments: KindDescriptor = {
   group: 'apps',
   resource: 'deployments',
@@ -35,7 +73,8 @@ export const deployments: KindDescriptor = {
   verbs: ALL_VERBS,
   subresources: {
     status: { kind: 'Deployment', verbs: ['get', 'patch', 'update'] },
-    scale: { kind: 'Scale', verbs: ['get', 'patch', 'update'] },
+    // Served in another group's kind, which discovery names as kube-apiserver does.
+    scale: { kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] },
   },
   printer: {
     columns: [
@@ -56,6 +95,8 @@ export const deployments: KindDescriptor = {
     ],
   },
   specOf: (o) => o.spec,
+  defaults: deploymentDefaults,
+  validate: validateWorkload,
 };
 
 export const replicasets: KindDescriptor = {
@@ -70,7 +111,8 @@ export const replicasets: KindDescriptor = {
   verbs: ALL_VERBS,
   subresources: {
     status: { kind: 'ReplicaSet', verbs: ['get', 'patch', 'update'] },
-    scale: { kind: 'Scale', verbs: ['get', 'patch', 'update'] },
+    // Served in another group's kind, which discovery names as kube-apiserver does.
+    scale: { kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] },
   },
   printer: {
     columns: [
@@ -91,6 +133,10 @@ export const replicasets: KindDescriptor = {
     ],
   },
   specOf: (o) => o.spec,
+  defaults(obj) {
+    obj.spec = { replicas: 1, ...rec(obj.spec) };
+  },
+  validate: validateWorkload,
 };
 
 export const endpointslices: KindDescriptor = {

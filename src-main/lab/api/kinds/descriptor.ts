@@ -21,7 +21,7 @@ export interface KindDescriptor extends ResourceName {
   /** Why writes are refused, for the 405's message (kinds the lab derives itself, such as Endpoints). */
   readOnlyReason?: string;
   /** Subresources in discovery (`status`, `log`, `exec`, `portforward`, `scale`, …) with their kind. */
-  subresources?: Record<string, { kind: string; verbs: Verb[] }>;
+  subresources?: Record<string, { kind: string; verbs: Verb[]; group?: string; version?: string }>;
   printer: TablePrinter;
   /** Field selectors beyond metadata.name and metadata.namespace (`status.phase`, `involvedObject.name`, …). */
   fieldSelectors?: Record<string, (obj: KubeObject) => string>;

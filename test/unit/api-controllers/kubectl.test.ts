@@ -1,0 +1,202 @@
+// Debian's real kubectl (1.20) against the lab's KubeApiServer on loopback, with its admission chain and the workload controllers, no containers: create, scale, get, rollout status and restart, delete.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Identity } from '../../../src-main/lab/api/admission';
+import { apiPodClient, startWorkloadControllers, type WorkloadControllers } from '../../../src-main/lab/api/controllers';
+import { K } from '../../../src-main/lab/api/kinds';
+import { kubeconfigText } from '../../../src-main/lab/api/kubeconfig';
+import { loadOrCreatePki } from '../../../src-main/lab/api/pki';
+import type { ResourceContext } from '../../../src-main/lab/api/resource-handler';
+import { KubeApiServer, type PodStreams } from '../../../src-main/lab/api/server';
+import { labWrites } from '../../../src-main/lab/api/lab-writes';
+import { podAdmission } from '../../../src-main/lab/api/pod-admission';
+import { serviceAdmission } from '../../../src-main/lab/api/service-admission';
+import { ObjectStore } from '../../../src-main/lab/api/store';
+import { markReady } from './helpers';
+
+const KUBECTL = '/usr/bin/kubectl';
+const ADMIN: Identity = { user: 'sidecar-lab-admin', groups: ['system:masters', 'system:authenticated'], readOnly: false };
+const TOKEN = 'test-token';
+
+let store: ObjectStore;
+let server: Server;
+let controllers: WorkloadControllers;
+let ctx: ResourceContext;
+let env: NodeJS.ProcessEnv;
+
+/** No container behind these pods: a log or exec is a test bug. */
+const noStreams: PodStreams = {
+  log: () => Promise.reject(new Error('no runtime in this test')),
+  exec: () => {
+    throw new Error('no runtime in this test');
+  },
+  attach: () => {
+    throw new Error('no runtime in this test');
+  },
+  portForward: () => {
+    throw new Error('no runtime in this test');
+  },
+};
+
+function kubectl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(KUBECTL, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+async function kubectlOk(args: string[]): Promise<string> {
+  const r = await kubectl(args);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+  await controllers.settle();
+  return r.stdout;
+}
+
+beforeAll(async () => {
+  store = new ObjectStore();
+  store.create(K.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+  // The lab's own admission chain (pod defaults and injection, graceful deletion, the lab's write rules).
+  ctx = { store, admission: [podAdmission(store), serviceAdmission(store), labWrites] };
+  // The kubelet's part: a terminating pod's containers are gone at once, so its object goes.
+  store.subscribe((e) => {
+    if (e.resource !== '/pods' || e.type !== 'MODIFIED' || !e.object.metadata.deletionTimestamp) return;
+    setImmediate(() => {
+      if (store.get(K.pods, e.object.metadata.namespace, e.object.metadata.name)?.metadata.uid === e.object.metadata.uid) store.delete(K.pods, e.object.metadata.namespace, e.object.metadata.name);
+    });
+  });
+  controllers = startWorkloadControllers(store, apiPodClient(ctx), () => undefined);
+  const dir = mkdtempSync(path.join(tmpdir(), 'controllers-kubectl-'));
+  // HTTPS, as kube-apiserver serves: kubectl sends no bearer token over plain HTTP.
+  const pki = await loadOrCreatePki(path.join(dir, 'pki'), ['127.0.0.1']);
+  const holder: { api?: KubeApiServer } = {};
+  server = createServer({ cert: pki.serverCert, key: pki.serverKey }, (req, res) => holder.api!.handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  holder.api = new KubeApiServer({
+    store,
+    authenticate: (token) => (token === TOKEN ? ADMIN : undefined),
+    admission: ctx.admission,
+    kubernetesVersion: () => 'v1.33.1',
+    serverAddress: `127.0.0.1:${port}`,
+    pods: noStreams,
+  });
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, kubeconfigText({ lab: 'test', server: `https://127.0.0.1:${port}`, caCert: pki.caCert, token: TOKEN }));
+  env = { ...process.env, KUBECONFIG: kubeconfig, HOME: dir };
+});
+
+afterAll(async () => {
+  controllers?.stop();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+});
+
+describe('kubectl and the workload controllers', () => {
+  it('create deployment → a ReplicaSet and its pod, shown by get rs,pods', async () => {
+    expect(await kubectlOk(['create', 'deployment', 'web', '--image=x'])).toBe('deployment.apps/web created\n');
+    const out = await kubectlOk(['get', 'rs,pods', '-o', 'name']);
+    const lines = out.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^replicaset\.apps\/web-[bcdfghjklmnpqrstvwxz2456789]{1,10}$/);
+    const rs = lines[0].replace('replicaset.apps/', '');
+    expect(lines[1]).toMatch(new RegExp(`^pod/${rs}-[bcdfghjklmnpqrstvwxz2456789]{5}$`));
+  });
+
+  it('scale --replicas=3 through the scale subresource, listed in discovery', async () => {
+    const resources = JSON.parse(await kubectlOk(['get', '--raw', '/apis/apps/v1'])) as { resources: { name: string; group?: string; version?: string; kind: string }[] };
+    expect(resources.resources.find((r) => r.name === 'deployments/scale')).toMatchObject({ group: 'autoscaling', version: 'v1', kind: 'Scale' });
+    expect(await kubectlOk(['scale', 'deployment', 'web', '--replicas=3'])).toBe('deployment.apps/web scaled\n');
+    expect((await kubectlOk(['get', 'pods', '-o', 'name'])).trim().split('\n')).toHaveLength(3);
+    const scale = JSON.parse(await kubectlOk(['get', '--raw', '/apis/apps/v1/namespaces/default/deployments/web/scale'])) as Record<string, Record<string, unknown>>;
+    expect(scale.spec).toEqual({ replicas: 3 });
+    expect(scale.status).toEqual({ replicas: 3, selector: 'app=web' });
+    const table = await kubectlOk(['get', 'deployment', 'web']);
+    expect(table).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+0\/3\s+3\s+0\s+\S+\n$/);
+  });
+
+  it('rollout status waits for the pods to turn Ready, then says the rollout is done', { timeout: 20_000 }, async () => {
+    const child: ChildProcess = spawn(KUBECTL, ['rollout', 'status', 'deployment/web'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const done = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+    const printed = async (text: string) => {
+      for (let i = 0; i < 200 && !out.includes(text); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toContain(text);
+    };
+    await printed('Waiting for deployment "web" rollout to finish: 0 of 3 updated replicas are available...');
+    const [first] = store.list(K.pods);
+    markReady(store, (p) => p.metadata.name === first.metadata.name);
+    await controllers.settle();
+    await printed('Waiting for deployment "web" rollout to finish: 1 of 3 updated replicas are available...');
+    markReady(store);
+    await controllers.settle();
+    expect(await done).toBe(0);
+    expect(out.trim().split('\n').at(-1)).toBe('deployment "web" successfully rolled out');
+  });
+
+  it('rollout restart → a new ReplicaSet; the old one scaled to 0 once the new pods are Ready', async () => {
+    const before = (await kubectlOk(['get', 'rs', '-o', 'name'])).trim();
+    expect(await kubectlOk(['rollout', 'restart', 'deployment/web'])).toBe('deployment.apps/web restarted\n');
+    for (let i = 0; i < 10; i++) {
+      markReady(store);
+      await controllers.settle();
+    }
+    const sets = await kubectlOk(['get', 'rs', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.spec.replicas}/{.metadata.annotations.deployment\\.kubernetes\\.io/revision}{"\\n"}{end}']);
+    const rows = sets.trim().split('\n').sort();
+    expect(rows).toHaveLength(2);
+    expect(rows).toContain(`${before.replace('replicaset.apps/', '')}=0/1`);
+    expect(rows.some((r) => /=3\/2$/.test(r))).toBe(true);
+    expect((await kubectl(['rollout', 'status', 'deployment/web', '--watch=false'])).stdout).toBe('deployment "web" successfully rolled out\n');
+  });
+
+  it('rollout undo brings the first ReplicaSet back as revision 3, the restarted one scaled to 0', async () => {
+    expect(await kubectlOk(['rollout', 'undo', 'deployment/web'])).toBe('deployment.apps/web rolled back\n');
+    for (let i = 0; i < 10; i++) {
+      markReady(store);
+      await controllers.settle();
+    }
+    const sets = await kubectlOk(['get', 'rs', '-o', 'jsonpath={range .items[*]}{.spec.replicas}/{.metadata.annotations.deployment\\.kubernetes\\.io/revision}{"\\n"}{end}']);
+    expect(sets.trim().split('\n').sort()).toEqual(['0/2', '3/3']);
+    expect(await kubectlOk(['get', 'deployment', 'web', '-o', 'jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}'])).toBe('3');
+  });
+
+  it('delete deployment → its ReplicaSets and pods go', async () => {
+    expect(await kubectlOk(['delete', 'deployment', 'web'])).toBe('deployment.apps "web" deleted\n');
+    const r = await kubectl(['get', 'rs,pods']);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('No resources found in default namespace.\n');
+  });
+
+  it('a Deployment whose selector does not match its template is refused with 422 naming the field, and makes nothing', async () => {
+    const file = path.join(path.dirname(env.KUBECONFIG!), 'bad.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bad}\nspec:\n  selector: {matchLabels: {app: bad}}\n  template:\n    metadata: {labels: {app: other}}\n    spec: {containers: [{name: x, image: x}]}\n',
+    );
+    const r = await kubectl(['create', '-f', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('spec.template.metadata.labels: Invalid value: {"app":"other"}: `selector` does not match template `labels`');
+    expect((await kubectl(['get', 'deployment', 'bad'])).code).toBe(1);
+  });
+
+  it('delete --cascade=false orphans the ReplicaSet and its pods, which the ReplicaSet still scales', async () => {
+    await kubectlOk(['create', 'deployment', 'keep', '--image=x']);
+    const rs = (await kubectlOk(['get', 'rs', '-o', 'name'])).trim().replace('replicaset.apps/', '');
+    const r = await kubectl(['delete', 'deployment', 'keep', '--cascade=false']);
+    expect(r.stdout).toBe('deployment.apps "keep" deleted\n');
+    await controllers.settle();
+    expect(await kubectlOk(['get', 'rs', rs, '-o', 'jsonpath={.metadata.ownerReferences}'])).toBe('');
+    expect(await kubectlOk(['scale', 'rs', rs, '--replicas=2'])).toBe(`replicaset.apps/${rs} scaled\n`);
+    expect((await kubectlOk(['get', 'pods', '-o', 'name'])).trim().split('\n')).toHaveLength(2);
+  });
+});
