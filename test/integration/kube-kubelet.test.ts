@@ -155,3 +155,99 @@ describe('sidecar-lab apply FILE', () => {
     expect((await k.run(['get', 'service', 'broken'])).stderr).toContain('services "broken" not found');
   });
 });
+
+const deployment = `
+apiVersion: v1
+kind: Namespace
+metadata: { name: team }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: shopfront, namespace: team }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: shopfront } }
+  template:
+    metadata: { labels: { app: shopfront } }
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: shopfront
+        image: sidecar-lab/demo
+        args: [httpbin, --port, "8080"]
+        ports: [{ name: http, containerPort: 8080 }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: shopfront, namespace: team }
+spec:
+  selector: { app: shopfront }
+  ports: [{ name: http, port: 80, targetPort: http }]
+`;
+
+const shopfrontPods = async (): Promise<string[]> =>
+  (await k.ok(['get', 'pods', '-n', 'team', '-l', 'app=shopfront', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.phase} {.metadata.deletionTimestamp}{"\\n"}{end}']))
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter(([name, phase, deleting]) => name && phase === 'Running' && !deleting)
+    .map(([name]) => name);
+
+describe('a Deployment applied with kubectl', () => {
+  it('reaches Running through its ReplicaSet, without a sidecar in a namespace not labelled', async () => {
+    await k.ok(['apply', '-f', '-'], deployment);
+    expect(await k.ok(['rollout', 'status', 'deployment/shopfront', '-n', 'team', '--timeout=90s'])).toContain('deployment "shopfront" successfully rolled out');
+    const [pod] = await shopfrontPods();
+    expect(pod).toMatch(/^shopfront-[a-z0-9]+-[a-z0-9]{5}$/);
+    expect(await k.ok(['get', 'pod', pod, '-n', 'team', '-o', 'jsonpath={.spec.containers[*].name}'])).toBe('shopfront');
+    expect(await curlFromSleep('http://shopfront.team/status/200')).toBe('200');
+  });
+
+  it('gains a sidecar with label + rollout restart, with the rules in the new pod', async () => {
+    await k.ok(['label', 'namespace', 'team', 'istio-injection=enabled']);
+    const [before] = await shopfrontPods();
+    expect(await k.ok(['get', 'pod', before, '-n', 'team', '-o', 'jsonpath={.spec.containers[*].name}'])).toBe('shopfront');
+    await k.ok(['rollout', 'restart', 'deployment/shopfront', '-n', 'team']);
+    expect(await k.ok(['rollout', 'status', 'deployment/shopfront', '-n', 'team', '--timeout=120s'])).toContain('successfully rolled out');
+    await eventually(['get', 'pods', '-n', 'team', '-l', 'app=shopfront', '-o', 'jsonpath={.items[*].metadata.name}'], /^shopfront-\S+$/);
+    const [after] = await shopfrontPods();
+    expect(after).not.toBe(before);
+    expect(await k.ok(['get', 'pod', after, '-n', 'team', '-o', 'jsonpath={.spec.containers[*].name}'])).toBe('shopfront istio-proxy');
+    const saved = (await cliOk(['exec', after, '-n', 'team', '-c', 'tap', '--', 'iptables-save', '-t', 'nat'])).stdout;
+    expect(saved).toContain('-A ISTIO_OUTPUT');
+    expect((await containerNames()).filter((n) => n.includes(`-team-${before}-`))).toEqual([]);
+  });
+
+  it('rolls the pod when excludeOutboundPorts is patched onto the template, and the next request on that port bypasses the proxy', async () => {
+    await k.ok(['patch', 'deployment', 'shopfront', '-n', 'team', '-p', '{"spec":{"template":{"metadata":{"annotations":{"traffic.sidecar.istio.io/excludeOutboundPorts":"80"}}}}}']);
+    expect(await k.ok(['rollout', 'status', 'deployment/shopfront', '-n', 'team', '--timeout=120s'])).toContain('successfully rolled out');
+    await eventually(['get', 'pods', '-n', 'team', '-l', 'app=shopfront', '-o', 'jsonpath={.items[*].metadata.name}'], /^shopfront-\S+$/);
+    const [pod] = await shopfrontPods();
+    // The window refreshes its capture every 2 s: the new pod's tap may come up just after it is Ready.
+    const traced = () => capture!.pods.map((p) => `${p.namespace}/${p.pod}`);
+    for (let i = 0; i < 20 && !traced().includes(`team/${pod}`); i++) {
+      await capture!.refresh();
+      if (!traced().includes(`team/${pod}`)) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(traced()).toContain(`team/${pod}`);
+    await cliOk(['exec', pod, '-n', 'team', '-c', 'shopfront', '--', 'curl', '-s', '-o', '/dev/null', 'http://httpbin.default/status/200']);
+    const deadline = Date.now() + 10_000;
+    const mine = () => flows.filter((f) => f.pod === `team/${pod}` && f.flow.direction === 'outbound' && f.flow.destination.port === 80);
+    while (mine().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(mine()[0]?.flow.verdict).toBe('bypassed');
+  });
+
+  it('adds an endpoint with kubectl scale --replicas=2', async () => {
+    await k.ok(['scale', 'deployment', 'shopfront', '-n', 'team', '--replicas=2']);
+    expect(await k.ok(['rollout', 'status', 'deployment/shopfront', '-n', 'team', '--timeout=120s'])).toContain('successfully rolled out');
+    await eventually(['get', 'endpoints', 'shopfront', '-n', 'team', '-o', 'jsonpath={.subsets[0].addresses[*].ip}'], /^\S+ \S+$/);
+  });
+
+  it('leaves no container behind when deleted', async () => {
+    await k.ok(['delete', 'deployment', 'shopfront', '-n', 'team']);
+    await eventually(['get', 'pods', '-n', 'team', '-o', 'name'], /^(No resources found.*)?\s*$/);
+    const deadline = Date.now() + 30_000;
+    while ((await containerNames()).some((n) => n.startsWith('interception-team-')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    expect((await containerNames()).filter((n) => n.startsWith('interception-team-'))).toEqual([]);
+    expect((await k.run(['get', 'rs', '-n', 'team', '-o', 'name'])).stdout.trim()).toBe('');
+  });
+});

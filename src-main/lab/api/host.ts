@@ -13,6 +13,7 @@ import { labWrites } from './lab-writes';
 import { podAdmission } from './pod-admission';
 import { serviceAdmission } from './service-admission';
 import { Kubelet } from '../kubelet/kubelet';
+import { apiPodClient, startWorkloadControllers, type WorkloadControllers } from './controllers';
 import { loadOrCreatePki } from './pki';
 import { API_SERVER_IPS } from './pod-credentials';
 import { LAB_GATEWAY } from '../plan/network';
@@ -39,6 +40,7 @@ export class LabApiHost {
   private inCluster: Server | undefined;
   private stopEvents: (() => void) | undefined;
   private kubelet: Kubelet | undefined;
+  private controllers: WorkloadControllers | undefined;
   private syncing = Promise.resolve();
   readonly store: ObjectStore;
   private tokens!: TokenAuthority;
@@ -81,6 +83,9 @@ export class LabApiHost {
     // Pods written through the API run, and go, as on a node; Services follow the ready pods.
     this.kubelet = new Kubelet({ docker, lab, store: this.store, log: (m) => this.log(m) });
     await this.kubelet.start();
+    // Deployments → ReplicaSets → Pods, created through the same admission as a user's pods.
+    const admission = [podAdmission(this.store), serviceAdmission(this.store), labWrites];
+    this.controllers = startWorkloadControllers(this.store, apiPodClient({ store: this.store, admission }), (m) => this.log(m));
 
     const streams = runtimeStreams({ docker, lab });
     // The port is kept across restarts of the host, so kubeconfigs already written stay valid.
@@ -92,7 +97,7 @@ export class LabApiHost {
     holder.api = new KubeApiServer({
       store: this.store,
       authenticate: (token) => this.authenticate(token),
-      admission: [podAdmission(this.store), serviceAdmission(this.store), labWrites],
+      admission,
       kubernetesVersion: () => version,
       serverAddress: `127.0.0.1:${port}`,
       pods: streams,
@@ -152,6 +157,7 @@ export class LabApiHost {
   }
 
   async close(): Promise<void> {
+    this.controllers?.stop();
     await this.kubelet?.stop();
     this.stopEvents?.();
     await this.syncing.catch(() => undefined);
