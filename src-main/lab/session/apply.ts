@@ -9,7 +9,22 @@ import { configVersion, nodeConfig, prepareLab, serviceRecords } from './prepare
 export async function applyToLab(lab: string, file: string, log: (message: string) => void): Promise<void> {
   const record = readLabRecord(lab);
   if (!record?.ready) throw new Error(`lab ${lab} is not up (or still starting): nothing to apply ${file} to`);
-  const applied = [...(record.run.applied ?? []), file];
+  await pushApplied(lab, [...(record.run.applied ?? []), file], file, log);
+}
+
+/**
+ * Puts the running lab's configuration back to its scenario with exactly `files` applied over it
+ * (a workshop step's starting state); the pods stay as they run.
+ */
+export async function setAppliedFiles(lab: string, files: string[], log: (message: string) => void): Promise<void> {
+  const record = readLabRecord(lab);
+  if (!record?.ready) throw new Error(`lab ${lab} is not up (or still starting)`);
+  await pushApplied(lab, files, files.at(-1) ?? record.run.scenario, log);
+}
+
+async function pushApplied(lab: string, applied: string[], file: string, log: (message: string) => void): Promise<void> {
+  const record = readLabRecord(lab);
+  if (!record?.ready) throw new Error(`lab ${lab} is not up (or still starting): nothing to apply ${file} to`);
   // Parsed and planned in full before anything is pushed: a bad file changes nothing.
   const prepared = await prepareLab(record.run.scenario, applied);
   const running = new Map(record.run.pods.map((p) => [`${p.namespace}/${p.name}`, p.ip]));
