@@ -4,11 +4,12 @@ import { connectEngine } from '../lab/docker/engine';
 import { labsOnEngine, readLabRecord } from '../lab/runtime/lab';
 import { resolveScenarioArg } from '../lab/scenario/builtin';
 import { startLab } from '../lab/session';
-import { takeBaseline, type EvidenceContext } from '../workshop/evidence';
+import type { EvidenceContext } from '../workshop/evidence';
+import { beginStep, checkForLearner, progressOf } from '../workshop/learner';
 import { captureInProcess, ensureRecorder, readFlowLog, runRecorder } from '../workshop/flow-log';
 import { allSteps } from '../workshop/parse';
-import { readProgress, writeProgress, type WorkshopProgress } from '../workshop/progress';
-import { builtinWorkshopNames, checkStep, findStep, resetStep, resolveWorkshop, verifyWorkshop, workshopEnv } from '../workshop/session';
+import { readProgress } from '../workshop/progress';
+import { builtinWorkshopNames, findStep, resolveWorkshop, verifyWorkshop, workshopEnv } from '../workshop/session';
 import { WorkshopError, type Step, type Workshop } from '../workshop/types';
 import { ensureApiHost } from './api-command';
 import { flagString, parseArgs, UsageError } from './args';
@@ -59,12 +60,8 @@ async function start(w: Workshop, io: CliIO, offline: boolean): Promise<number> 
   const lab = labFor(w, labs);
   await ensureRecorder(lab, (m) => io.err(`workshop: ${m}`));
   const steps = allSteps(w);
-  const progress = readProgress(w.name, steps[0].id);
-  const step = steps.find((s) => s.id === progress.current) ?? steps[0];
-  const baseline = await resetStep(docker, lab, step, process.cwd(), (m) => io.err(`workshop: ${m}`));
-  progress.current = step.id;
-  progress.steps[step.id] = { ...progress.steps[step.id], baseline };
-  writeProgress(progress);
+  const step = await beginStep(w, undefined, docker, lab, process.cwd(), (m) => io.err(`workshop: ${m}`));
+  const progress = progressOf(w);
   const done = steps.filter((s) => progress.steps[s.id]?.passedAt).length;
   io.err(`workshop: ${w.title}: ${done} of ${steps.length} steps done; lab ${lab}`);
   printStep(w, step, io, false);
@@ -75,53 +72,26 @@ async function check(w: Workshop, stepArg: string | undefined, io: CliIO): Promi
   const docker = await connectEngine();
   const lab = labFor(w, await labsOnEngine(docker));
   await ensureRecorder(lab, (m) => io.err(`workshop: ${m} (requests made before it started are not seen)`));
-  const steps = allSteps(w);
-  const progress: WorkshopProgress = readProgress(w.name, steps[0].id);
-  const step = findStep(w, stepArg ?? progress.current);
-  const baseline = progress.steps[step.id]?.baseline;
-  if (!baseline) {
-    // The step was never begun: it begins now, as it stands.
-    const fresh = await resetStep(docker, lab, { ...step, state: { apply: readLabRecord(lab)?.run.applied ?? [], run: null } }, process.cwd(), () => {});
-    progress.steps[step.id] = { baseline: fresh };
-    progress.current = step.id;
-    writeProgress(progress);
-    io.out(`Step ${step.id} (${step.title}) begins now: run its commands, then check again.`);
+  const r = await checkForLearner(w, stepArg, cliContext(docker, lab), 3000);
+  if (r.outcome === 'begun') {
+    io.out(`Step ${r.step.id} (${r.step.title}) begins now: run its commands, then check again.`);
     return 1;
   }
-  const hasFlows = step.checks.some((c) => c.kind === 'flow' || c.kind === 'accessLog');
-  const result = await checkStep(step, baseline, cliContext(docker, lab), hasFlows ? 3000 : 0);
-  for (const r of result.results) io.out(`${r.pass ? '✓' : '✗'} ${r.message}`);
-  const at = new Date().toISOString();
-  progress.steps[step.id] = { ...progress.steps[step.id], last: { pass: result.pass, at, messages: result.results.map((r) => r.message) } };
-  if (!result.pass) {
-    writeProgress(progress);
-    io.out(`Step ${step.id} is not done yet.${step.hint ? ` Hint: ${step.hint}` : ''}`);
+  for (const x of r.results) io.out(`${x.pass ? '✓' : '✗'} ${x.message}`);
+  if (r.outcome === 'failed') {
+    io.out(`Step ${r.step.id} is not done yet.${r.step.hint ? ` Hint: ${r.step.hint}` : ''}`);
     return 1;
   }
-  progress.steps[step.id].passedAt ??= at;
-  const next = steps[steps.indexOf(step) + 1];
-  if (next && progress.current === step.id) {
-    // The next step begins from where this one left the lab.
-    progress.current = next.id;
-    progress.steps[next.id] = { ...progress.steps[next.id], baseline: await takeBaseline(docker, lab) };
-  }
-  writeProgress(progress);
-  io.out(`Step ${step.id} done.`);
-  if (next && progress.current === next.id) printStep(w, next, io, false);
-  else if (!next) io.out(`${w.title}: the last step is done.`);
+  io.out(`Step ${r.step.id} done.`);
+  if (r.current !== r.step) printStep(w, r.current, io, false);
+  else if (allSteps(w).at(-1) === r.step) io.out(`${w.title}: the last step is done.`);
   return 0;
 }
 
 async function reset(w: Workshop, stepArg: string | undefined, io: CliIO): Promise<number> {
   const docker = await connectEngine();
   const lab = labFor(w, await labsOnEngine(docker));
-  const steps = allSteps(w);
-  const progress = readProgress(w.name, steps[0].id);
-  const step = findStep(w, stepArg ?? progress.current);
-  const baseline = await resetStep(docker, lab, step, process.cwd(), (m) => io.err(`workshop: ${m}`));
-  progress.current = step.id;
-  progress.steps[step.id] = { baseline };
-  writeProgress(progress);
+  const step = await beginStep(w, stepArg, docker, lab, process.cwd(), (m) => io.err(`workshop: ${m}`));
   io.err(`workshop: step ${step.id} is back at its start`);
   printStep(w, step, io, false);
   return 0;
