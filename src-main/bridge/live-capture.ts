@@ -144,6 +144,12 @@ export function followLabCapture(
         await session.capture.stop().catch(() => undefined);
         session = undefined;
       }
+      if (session) {
+        const before = new Set(session.capture.pods.map((p) => `${p.namespace}/${p.pod}`));
+        await session.capture.refresh();
+        const added = session.capture.pods.filter((p) => !before.has(`${p.namespace}/${p.pod}`));
+        if (added.length) log(`capturing flows of ${added.map((p) => `${p.namespace}/${p.pod}`).join(', ')} too`);
+      }
       if (lab && startedAt && !session) {
         const capture = await startCapture(docker, lab, (pod, flow, change) => batcher.add(pod, flow, change), log);
         session = { lab, startedAt, capture };

@@ -1,5 +1,4 @@
 // Debian's real kubectl against the lab's Kubernetes API: the document's commands as written, tables, watch, logs, errors, and the API surviving its process.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { request } from 'node:https';
@@ -7,55 +6,16 @@ import * as pty from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { cliOk, runCli } from './helpers/cli';
+import { KUBECTL, kubectlWith } from './helpers/kubectl';
 import { processAlive } from '../../src-main/lab/api/host-state';
 
-const KUBECTL = '/usr/bin/kubectl';
 let env: NodeJS.ProcessEnv;
 let sleepPod = '';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function kubectl(args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(KUBECTL, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
-
-async function kubectlOk(args: string[]): Promise<string> {
-  const r = await kubectl(args);
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
-
-/** A long-running kubectl (watch, follow) whose output is collected until `until` matches it. */
-function kubectlUntil(args: string[], until: RegExp, timeoutMs = 30_000): { child: ChildProcess; seen: Promise<string> } {
-  const child = spawn(KUBECTL, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const seen = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`kubectl ${args.join(' ')} never printed ${until}:\n${out}`)), timeoutMs);
-    const check = (d: Buffer): void => {
-      out += d.toString();
-      if (until.test(out)) {
-        clearTimeout(timer);
-        resolve(out);
-      }
-    };
-    child.stdout!.on('data', check);
-    child.stderr!.on('data', check);
-  });
-  return { child, seen };
-}
+const k = kubectlWith(() => env);
+const kubectl = k.run;
+const kubectlOk = k.ok;
+const kubectlUntil = k.until;
 
 beforeAll(async () => {
   await runCli(['down', '--all']);
@@ -207,12 +167,15 @@ describe('errors are Kubernetes Status objects', () => {
     expect(r.stderr).toContain('Namespace "external" is invalid: metadata.labels: Invalid value: "-bad-"');
   });
 
-  it('405 for a change the running lab does not follow, naming what does', async () => {
-    const r = await kubectl(['scale', 'deployment', 'sleep', '--replicas=2']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('MethodNotAllowed');
-    expect(r.stderr).toContain('sidecar-lab apply');
-    expect(await kubectlOk(['get', 'deploy', 'sleep', '-o', 'jsonpath={.spec.replicas}'])).toBe('1');
+  it('422 for a pod update Kubernetes forbids; 405 for one the lab does not follow yet, naming what works', async () => {
+    const forbidden = await kubectl(['patch', 'pod', sleepPod, '--type', 'json', '-p', '[{"op":"add","path":"/spec/containers/0/args","value":["x"]}]']);
+    expect(forbidden.code).toBe(1);
+    expect(forbidden.stderr).toContain('Forbidden: pod updates may not change fields other than `spec.containers[*].image`');
+    const image = await kubectl(['set', 'image', `pod/${sleepPod}`, 'sleep=sidecar-lab/other']);
+    expect(image.code).toBe(1);
+    expect(image.stderr).toContain('MethodNotAllowed');
+    expect(image.stderr).toContain("Deployment's template");
+    expect(await kubectlOk(['get', 'pod', sleepPod, '-o', 'jsonpath={.spec.containers[0].image}'])).not.toBe('sidecar-lab/other');
   });
 
   it('a resource the lab does not model is named', async () => {

@@ -22,6 +22,8 @@ export interface AdmissionRequest {
   oldObject?: KubeObject;
   dryRun: boolean;
   user: Identity;
+  /** DELETE: the DeleteOptions' `gracePeriodSeconds` (query or body), when the client sent one. */
+  gracePeriodSeconds?: number;
 }
 
 /**

@@ -10,6 +10,9 @@ import { apiPaths, readApiEndpoint, writeApiEndpoint } from './host-state';
 import { K } from './kinds';
 import { kubeconfigText } from './kubeconfig';
 import { labWrites } from './lab-writes';
+import { podAdmission } from './pod-admission';
+import { serviceAdmission } from './service-admission';
+import { Kubelet } from '../kubelet/kubelet';
 import { loadOrCreatePki } from './pki';
 import { API_SERVER_IPS } from './pod-credentials';
 import { LAB_GATEWAY } from '../plan/network';
@@ -35,6 +38,7 @@ export class LabApiHost {
   private server: Server | undefined;
   private inCluster: Server | undefined;
   private stopEvents: (() => void) | undefined;
+  private kubelet: Kubelet | undefined;
   private syncing = Promise.resolve();
   readonly store: ObjectStore;
   private tokens!: TokenAuthority;
@@ -74,6 +78,9 @@ export class LabApiHost {
     this.nodeName = this.store.list(K.nodes)[0]?.metadata.name ?? 'node';
     await this.syncPods();
     this.stopEvents = await this.followEngine();
+    // Pods written through the API run, and go, as on a node; Services follow the ready pods.
+    this.kubelet = new Kubelet({ docker, lab, store: this.store, log: (m) => this.log(m) });
+    await this.kubelet.start();
 
     const streams = runtimeStreams({ docker, lab });
     // The port is kept across restarts of the host, so kubeconfigs already written stay valid.
@@ -85,7 +92,7 @@ export class LabApiHost {
     holder.api = new KubeApiServer({
       store: this.store,
       authenticate: (token) => this.authenticate(token),
-      admission: [labWrites],
+      admission: [podAdmission(this.store), serviceAdmission(this.store), labWrites],
       kubernetesVersion: () => version,
       serverAddress: `127.0.0.1:${port}`,
       pods: streams,
@@ -145,6 +152,7 @@ export class LabApiHost {
   }
 
   async close(): Promise<void> {
+    await this.kubelet?.stop();
     this.stopEvents?.();
     await this.syncing.catch(() => undefined);
     for (const server of [this.server, this.inCluster]) {

@@ -1,42 +1,48 @@
-// Which writes the running lab follows before its controllers exist: object metadata (labels, annotations) everywhere, and whole objects only where nothing runs from them.
+// Which writes the running lab follows: pods, workloads, Services and Istio's config through its controllers; what it cannot follow yet is refused, naming what works.
 import type { AdmissionPlugin } from './admission';
 import { K } from './kinds';
-import type { KubeObject } from './objects';
-import { methodNotAllowed } from './status';
+import { isRecord, type KubeObject } from './objects';
+import { invalid, methodNotAllowed } from './status';
 
-/** Kinds whose objects nothing in the running lab acts on: stored as written, like any cluster's. */
-const STORED_ONLY = new Set<string>([K.namespaces, K.configmaps, K.serviceaccounts, K.events, K.virtualservices, K.destinationrules].map((k) => `${k.group}/${k.resource}`));
+/** Pod fields Kubernetes lets an update change (ValidatePodUpdate); anything else is refused. */
+const MUTABLE_POD_FIELDS = ['activeDeadlineSeconds', 'tolerations', 'terminationGracePeriodSeconds'];
 
-/** ConfigMaps that Istio reads: changing them on a cluster changes the mesh, so they are not stored-only. */
-const MESH_CONFIGMAPS = new Set(['istio-system/istio', 'istio-system/istio-sidecar-injector']);
+const specOf = (obj: KubeObject | undefined): Record<string, unknown> => (obj && isRecord(obj.spec) ? obj.spec : {});
 
-/** The object without what a metadata-only change may touch. */
-const withoutMetadataChanges = (obj: KubeObject | undefined): unknown => {
-  if (!obj) return undefined;
-  const copy: Record<string, unknown> = { ...obj, metadata: { ...obj.metadata } };
-  delete copy.status;
-  const meta = copy.metadata as Record<string, unknown>;
-  for (const field of ['labels', 'annotations', 'resourceVersion', 'managedFields', 'generation']) delete meta[field];
-  return copy;
-};
+/** The pod spec without what may change, and without images (compared on their own). */
+function fixedPodSpec(spec: Record<string, unknown>): string {
+  const copy: Record<string, unknown> = { ...spec };
+  for (const field of MUTABLE_POD_FIELDS) delete copy[field];
+  for (const list of ['containers', 'initContainers']) {
+    if (Array.isArray(copy[list])) copy[list] = (copy[list] as unknown[]).map((c) => (isRecord(c) ? { ...c, image: undefined } : c));
+  }
+  return JSON.stringify(copy);
+}
 
-const HOW = '`sidecar-lab apply FILE` changes Services, ServiceEntries, Sidecars and mesh config on the running lab; pods and workloads change with `sidecar-lab down` and `up`';
+const images = (spec: Record<string, unknown>): string =>
+  JSON.stringify(['containers', 'initContainers'].flatMap((l) => (Array.isArray(spec[l]) ? (spec[l] as unknown[]).map((c) => (isRecord(c) ? c.image : undefined)) : [])));
 
 export const labWrites: AdmissionPlugin = (request) => {
-  const { kind, operation, object, oldObject, namespace, name } = request;
-  const id = `${kind.group}/${kind.resource}`;
-  const meshConfigMap = kind === K.configmaps && MESH_CONFIGMAPS.has(`${namespace}/${name}`);
-  if (STORED_ONLY.has(id) && !meshConfigMap) {
-    // Namespaces hold the lab's pods: one with pods in it stays.
-    if (kind === K.namespaces && operation === 'DELETE') throw methodNotAllowed(`namespace ${name} cannot be deleted in the lab: its pods run until \`sidecar-lab down\``);
-    return undefined;
+  const { kind, operation, object, oldObject, name } = request;
+  if (kind === K.namespaces && operation === 'DELETE') {
+    throw methodNotAllowed(`namespace ${name} cannot be deleted in the lab yet: delete its workloads, or \`sidecar-lab down\` the lab`);
   }
-  if (operation === 'UPDATE' && request.subresource !== 'status' && JSON.stringify(withoutMetadataChanges(object)) === JSON.stringify(withoutMetadataChanges(oldObject))) {
-    return undefined;
+  if (kind === K.pods && operation === 'UPDATE' && request.subresource !== 'status') {
+    const before = specOf(oldObject);
+    const after = specOf(object);
+    if (fixedPodSpec(before) !== fixedPodSpec(after)) {
+      throw invalid('Pod', '', name, [
+        {
+          field: 'spec',
+          reason: 'FieldValueForbidden',
+          message:
+            'Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations) or `spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+        },
+      ]);
+    }
+    if (images(before) !== images(after)) {
+      throw methodNotAllowed(`the lab does not yet restart a container for a new image: delete pod ${name} (its controller makes a new one), or change the Deployment's template`);
+    }
   }
-  const what = `${kind.resource}${kind.group ? `.${kind.group}` : ''}`;
-  const verb = operation === 'CREATE' ? 'create' : operation === 'DELETE' ? 'delete' : 'change';
-  throw methodNotAllowed(
-    `the lab does not yet ${verb} ${what} through its Kubernetes API (labels and annotations can change): ${HOW}`,
-  );
+  return undefined;
 };

@@ -46,7 +46,9 @@ export function openapiV2(req: IncomingMessage, res: ServerResponse, path: strin
   const accept = req.headers.accept ?? '';
   if (accept.includes('application/com.github.proto-openapi.spec.v2')) {
     const body = documentProtobuf();
-    res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf', 'Content-Length': body.length });
+    // kube-openapi answers with the dotted subtype: the `@v1.0` one clients ask for is no valid MIME
+    // token, and kubectl (Go's mime.ParseMediaType) fails on a response that carries it.
+    res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': body.length });
     res.end(body);
     return;
   }

@@ -161,10 +161,27 @@ export async function updateObject(
   return ctx.store.update(kind, admitted, { specChanged: specChanged(kind, old, admitted) });
 }
 
-export async function deleteObject(ctx: ResourceContext, kind: KindDescriptor, namespace: string | undefined, name: string, user: Identity, dryRun = false): Promise<KubeObject> {
+export async function deleteObject(
+  ctx: ResourceContext,
+  kind: KindDescriptor,
+  namespace: string | undefined,
+  name: string,
+  user: Identity,
+  dryRun = false,
+  gracePeriodSeconds?: number,
+): Promise<KubeObject> {
   checkWritable(kind, 'delete', user, namespace);
   const old = ctx.store.mustGet(kind, namespace, name);
-  const decided = await admit(ctx, { operation: 'DELETE', kind, ...(namespace ? { namespace } : {}), name, oldObject: old, dryRun, user });
+  const decided = await admit(ctx, {
+    operation: 'DELETE',
+    kind,
+    ...(namespace ? { namespace } : {}),
+    name,
+    oldObject: old,
+    dryRun,
+    user,
+    ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}),
+  });
   if (dryRun) return old;
   // An admission step that returns the object has taken the deletion over (graceful pod deletion).
   if (decided) return decided;
@@ -273,7 +290,7 @@ export async function handleResource(
       return sendJson(res, 200, serve(await updateObject(ctx, kind, next as KubeObject, user, { ...(subresource ? { subresource } : {}), dryRun })));
     }
     case 'delete': {
-      const deleted = await deleteObject(ctx, kind, namespace, name!, user, dryRun);
+      const deleted = await deleteObject(ctx, kind, namespace, name!, user, dryRun, await gracePeriod(req, query));
       return sendJson(res, 200, serve(deleted));
     }
     case 'deletecollection':
@@ -291,4 +308,26 @@ async function setReplicas(ctx: ResourceContext, kind: KindDescriptor, namespace
   const current = ctx.store.mustGet(kind, namespace, name);
   const next = { ...current, spec: { ...(isRecord(current.spec) ? current.spec : {}), replicas } };
   return updateObject(ctx, kind, next, user);
+}
+
+/** DeleteOptions' gracePeriodSeconds, from the query (`?gracePeriodSeconds=0`) or the body kubectl sends. */
+async function gracePeriod(req: IncomingMessage, query: URLSearchParams): Promise<number | undefined> {
+  const fromQuery = query.get('gracePeriodSeconds');
+  if (fromQuery !== null) {
+    const n = Number(fromQuery);
+    if (!Number.isInteger(n)) throw badRequest(`gracePeriodSeconds: invalid value ${JSON.stringify(fromQuery)}: an integer is required`);
+    return n;
+  }
+  const body = (await readBody(req)).toString('utf8').trim();
+  if (!body) return undefined;
+  let options: unknown;
+  try {
+    options = JSON.parse(body);
+  } catch (err) {
+    throw badRequest(`the DeleteOptions could not be decoded: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const value = isRecord(options) ? options.gracePeriodSeconds : undefined;
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw badRequest('gracePeriodSeconds: an integer is required');
+  return value;
 }

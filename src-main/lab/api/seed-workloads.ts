@@ -12,7 +12,7 @@ function rec(value: unknown): Record<string, unknown> {
 }
 
 /** What kube-apiserver and the scheduler fill in that the lab's pods need for `get -o yaml`. */
-function podDefaults(spec: Record<string, unknown>, nodeName: string): Record<string, unknown> {
+export function podDefaults(spec: Record<string, unknown>, nodeName: string): Record<string, unknown> {
   // A volume with no source is an emptyDir, as kube-apiserver defaults it.
   const volumes = Array.isArray(spec.volumes)
     ? spec.volumes.map((v) => (isRecord(v) && Object.keys(v).length === 1 && typeof v.name === 'string' ? { ...v, emptyDir: {} } : v))
@@ -35,7 +35,7 @@ function podDefaults(spec: Record<string, unknown>, nodeName: string): Record<st
 }
 
 /** The lab's tap (root, NET_ADMIN, in the pod's network namespace) plays a debug container aimed at the proxy. */
-const TAP = {
+export const TAP = {
   name: 'tap',
   image: 'sidecar-lab/tap',
   targetContainerName: 'istio-proxy',

@@ -1,6 +1,6 @@
 // Public surface of the planner.
 export type * from './types';
-export { planLab, LAB_POD_CONTAINERS } from './plan';
+export { planLab, LAB_POD_CONTAINERS, type PlanOptions } from './plan';
 export * from './network';
 export {
   containerName,

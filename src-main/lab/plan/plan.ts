@@ -80,6 +80,28 @@ function expandWorkloads(scenario: Scenario): PodDraft[] {
   return out;
 }
 
+export interface PlanOptions {
+  /**
+   * Addresses pods already have, by `namespace/name` (a running lab's pods keep theirs); the
+   * others get the lowest free addresses. Without it, addresses follow document order.
+   */
+  podIPs?: ReadonlyMap<string, string>;
+}
+
+function podIps(drafts: PodDraft[], pinned: ReadonlyMap<string, string> | undefined): string[] {
+  if (!pinned) return drafts.map((_, i) => intToIp(ipToInt(FIRST_POD_IP) + i));
+  const taken = new Set(pinned.values());
+  let next = ipToInt(FIRST_POD_IP);
+  return drafts.map((d) => {
+    const fixed = pinned.get(`${d.namespace}/${d.name}`);
+    if (fixed) return fixed;
+    while (taken.has(intToIp(next))) next++;
+    const ip = intToIp(next++);
+    taken.add(ip);
+    return ip;
+  });
+}
+
 /** kubelet's hostname: spec.hostname, else the pod name cut to 63 characters. */
 function podHostname(name: string, spec: PodSpec): string {
   return spec.hostname ?? name.slice(0, 63).replace(/[-.]+$/, '');
@@ -127,7 +149,7 @@ function plannedContainers(
  * ClusterIPs outside the range or taken, named targetPorts no selected container declares,
  * clashing pod names, reserved container names.
  */
-export function planLab(scenario: Scenario): LabPlan {
+export function planLab(scenario: Scenario, options: PlanOptions = {}): LabPlan {
   const problems = new Problems();
   const lab = scenario.name;
   const drafts = expandWorkloads(scenario);
@@ -149,8 +171,8 @@ export function planLab(scenario: Scenario): LabPlan {
   }
 
   const { last } = cidrRange(POD_CIDR);
-  const ips = drafts.map((_, i) => intToIp(ipToInt(FIRST_POD_IP) + i));
-  if (drafts.length > 0 && ipToInt(ips[ips.length - 1]) >= last) {
+  const ips = podIps(drafts, options.podIPs);
+  if (drafts.length > 0 && Math.max(...ips.map(ipToInt)) >= last) {
     problems.add(
       posAt(drafts[drafts.length - 1].source, ''),
       `too many pods for the pod CIDR ${POD_CIDR}`,

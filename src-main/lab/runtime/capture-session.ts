@@ -22,7 +22,10 @@ export interface CapturedPod {
 }
 
 export interface CaptureSession {
-  pods: CapturedPod[];
+  /** The pods traced now. */
+  readonly pods: CapturedPod[];
+  /** Starts tracing pods that appeared since, stops for pods that went (the lab's kubelet starts and removes pods). */
+  refresh(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -98,20 +101,44 @@ export async function startCapture(
   onFlow: (pod: CapturedPod, flow: CapturedFlow, change: FlowChange) => void,
   log: (message: string) => void = () => {},
 ): Promise<CaptureSession> {
-  const status = await labStatus(docker, lab);
-  const stops: (() => Promise<void>)[] = [];
-  const pods: CapturedPod[] = [];
-  for (const pod of status.pods.filter((p) => p.sidecar)) {
-    const stop = await capturePod(docker, pod, onFlow, log);
-    if (stop) {
-      stops.push(stop);
-      pods.push({ namespace: pod.namespace, pod: pod.name });
+  /** What is traced, by `namespace/name`: the tap it runs in and how to stop it. */
+  const traced = new Map<string, { tapId: string; pod: CapturedPod; stop: () => Promise<void> }>();
+  let stopped = false;
+  const tapId = (pod: PodStatus): string | undefined => pod.containers.find((c) => c.name === 'tap' && c.state === 'running')?.id;
+
+  const refresh = async (): Promise<void> => {
+    const status = await labStatus(docker, lab);
+    const now = new Map(status.pods.filter((p) => p.sidecar).map((p) => [`${p.namespace}/${p.name}`, p]));
+    // Pods that went, or came back as new containers under their name (`kubectl delete`, a rollout).
+    for (const [key, entry] of traced) {
+      const pod = now.get(key);
+      if (pod && tapId(pod) === entry.tapId) continue;
+      traced.delete(key);
+      await entry.stop().catch(() => undefined);
     }
-  }
+    for (const [key, pod] of now) {
+      const id = tapId(pod);
+      if (stopped || traced.has(key) || !id || !dockerName(pod, 'istio-proxy')) continue;
+      try {
+        const stop = await capturePod(docker, pod, onFlow, log);
+        if (stop) traced.set(key, { tapId: id, pod: { namespace: pod.namespace, pod: pod.name }, stop });
+      } catch (err) {
+        // A pod still starting (or going) is tried again at the next refresh.
+        log(`${key}: capture not started yet: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  };
+
+  await refresh();
   return {
-    pods,
+    get pods() {
+      return [...traced.values()].map((t) => t.pod);
+    },
+    refresh,
     stop: async () => {
-      await Promise.all(stops.map((s) => s()));
+      stopped = true;
+      await Promise.all([...traced.values()].map((t) => t.stop()));
+      traced.clear();
     },
   };
 }

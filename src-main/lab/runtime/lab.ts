@@ -32,6 +32,8 @@ export interface LabRun {
   nodeConfig: NodeConfig;
   pods: PodRun[];
   services: ServiceRecord[];
+  /** The images the lab started with: the kubelet starts later pods from the same. */
+  images?: ImageSet;
 }
 
 export interface LabRecord {
@@ -181,11 +183,11 @@ export async function labDown(
   log: (message: string) => void,
 ): Promise<number> {
   const labs = lab ? [lab] : await labsOnEngine(docker);
-  const removed = await removeLabResources(docker, lab, (kind, name) => log(`removed ${kind} ${name}`));
   for (const name of labs) {
-    // The lab's Kubernetes API goes with it: its process and its objects.
-    await removeApiState(name);
+    // The lab's Kubernetes API goes first: its kubelet would start again the pods removed below.
+    // Without the record, a kubelet in a window that serves the API has no lab to keep up either.
     rmSync(recordPath(name), { force: true });
+    await removeApiState(name);
   }
-  return removed;
+  return removeLabResources(docker, lab, (kind, name) => log(`removed ${kind} ${name}`));
 }

@@ -124,6 +124,8 @@ export class PodStarter {
       Labels: {
         ...this.labels(pod, 'pause', 'pause'),
         [`${LABELS.pod}.ip`]: pod.ip,
+        // Which pod object the containers run: a pod deleted and created again under its name is another pod.
+        [`${LABELS.pod}.uid`]: pod.uid,
         [`${LABELS.pod}.labels`]: JSON.stringify(pod.podLabels),
         [`${LABELS.pod}.sidecar`]: pod.sidecar ? 'true' : 'false',
       },

@@ -7,6 +7,8 @@ import { labNetworkName as networkName } from '../plan/names';
 import type { PodContainerRole } from './pod';
 
 export interface ContainerStatus {
+  /** The engine's container id: a pod created again under its name has new ones. */
+  id: string;
   name: string;
   role: PodContainerRole;
   dockerName: string;
@@ -70,6 +72,7 @@ export async function labStatus(docker: Docker, lab: string): Promise<LabStatus>
     }
     const exited = /Exited \((\d+)\)/.exec(c.Status);
     pod.containers.push({
+      id: c.Id,
       name: c.Labels[LABELS.container],
       role,
       dockerName: c.Names[0]?.replace(/^\//, '') ?? c.Id,

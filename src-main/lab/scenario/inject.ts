@@ -24,7 +24,7 @@ export function decideInjection(
   ns: NamespaceSpec,
   labels: Labels,
   annotations: Record<string, string>,
-  spec: PodSpec,
+  spec: Pick<PodSpec, 'alreadyInjected' | 'hostNetwork'>,
 ): InjectDecision {
   const no = (reason: string): InjectDecision => ({ inject: false, reason });
   if (spec.alreadyInjected) return no('already injected: the pod has an istio-proxy container');

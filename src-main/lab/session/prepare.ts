@@ -6,12 +6,12 @@ import { imageExists } from '../images/base-image';
 import type { ImageSet } from '../images/build';
 import { IMAGE_REPO_PREFIX, type ImageName } from '../images/definitions';
 import { injectorArgs, meshDefaultsFromValues } from '../injection';
-import { planLab } from '../plan';
+import { planLab, type PlanOptions } from '../plan';
 import type { LabPlan, PlannedContainer, PlannedPod } from '../plan/types';
 import type { LabRun, ServiceRecord } from '../runtime/lab';
 import type { AppRun, PodRun } from '../runtime/pod';
 import { resolveScenarioArg } from '../scenario/builtin';
-import type { RawDocument } from '../scenario/types';
+import type { RawDocument, Scenario } from '../scenario/types';
 import { overlayScenario, parseScenarioFiles } from '../scenario';
 import { proxyConfigFor } from '../mesh/proxy-config';
 import { writtenPodSpec } from '../api/seed-context';
@@ -35,7 +35,12 @@ export async function prepareLab(arg: string, applied: string[] = []): Promise<P
   const file = resolveScenarioArg(arg);
   let scenario = await parseScenarioFiles([file]);
   for (const extra of applied) scenario = overlayScenario(scenario, await parseScenarioFiles([extra]));
-  const plan = planLab(scenario);
+  return prepareScenario(scenario, file, applied);
+}
+
+/** A parsed scenario planned and checked; `options` pins the addresses of pods already running. */
+export function prepareScenario(scenario: Scenario, file: string, applied: string[] = [], options: PlanOptions = {}): PreparedLab {
+  const plan = planLab(scenario, options);
   checkStandinAnnotations(plan);
   const init = new Map<PlannedPod, { args: string[]; env: Record<string, string> } | undefined>();
   for (const pod of plan.pods) {
@@ -174,6 +179,47 @@ export function serviceRecords(plan: LabPlan): ServiceRecord[] {
   }));
 }
 
+/** How the runtime starts one planned pod: its containers, images or stand-ins, and sidecar. */
+export async function podRunOf(docker: Docker, prepared: PreparedLab, pod: PlannedPod, images: ImageSet, notes: string[], version = configVersion(prepared)): Promise<PodRun> {
+  const { plan } = prepared;
+  const apps: AppRun[] = [];
+  const inits: AppRun[] = [];
+  for (const c of pod.containers) {
+    if (c.role === 'app') apps.push(await containerRun(docker, pod, c, images, notes));
+    if (c.role === 'init') inits.push(await containerRun(docker, pod, c, images, notes));
+  }
+  const written = writtenPodSpec(prepared.documents, pod);
+  return {
+    lab: plan.lab,
+    namespace: pod.namespace,
+    name: pod.name,
+    uid: pod.uid,
+    serviceAccount: typeof written.serviceAccountName === 'string' ? written.serviceAccountName : 'default',
+    automountToken: written.automountServiceAccountToken !== false,
+    ip: pod.ip,
+    nodeIP: plan.node.ip,
+    resolvConf: pod.resolvConf,
+    etcHosts: pod.etcHosts,
+    podLabels: pod.labels,
+    sidecar: Boolean(pod.sidecar),
+    init: prepared.init.get(pod),
+    holdApplicationUntilProxyStarts: pod.sidecar?.holdApplicationUntilProxyStarts ?? false,
+    proxyPrivileged: pod.sidecar?.privileged ?? false,
+    ...(pod.sidecar
+      ? {
+          proxyConfig: JSON.stringify(proxyConfigFor(plan, pod, version)),
+          interceptionMode: pod.sidecar.interceptionMode,
+        }
+      : {}),
+    apps,
+    inits,
+    // Istio's injector puts a native sidecar (istio-proxy as an init container) before the
+    // app's init containers, so they are in the mesh; otherwise istio-init goes last.
+    initsAfterProxy: pod.spec.injectedProxy?.restartAlways === true,
+    rulesBeforeInits: pod.spec.cni === true,
+  };
+}
+
 export async function toLabRun(
   docker: Docker,
   prepared: PreparedLab,
@@ -183,44 +229,7 @@ export async function toLabRun(
   const { plan } = prepared;
   const notes: string[] = [];
   const pods: PodRun[] = [];
-  for (const pod of plan.pods) {
-    const apps: AppRun[] = [];
-    const inits: AppRun[] = [];
-    for (const c of pod.containers) {
-      if (c.role === 'app') apps.push(await containerRun(docker, pod, c, images, notes));
-      if (c.role === 'init') inits.push(await containerRun(docker, pod, c, images, notes));
-    }
-    const written = writtenPodSpec(prepared.documents, pod);
-    pods.push({
-      lab: plan.lab,
-      namespace: pod.namespace,
-      name: pod.name,
-      uid: pod.uid,
-      serviceAccount: typeof written.serviceAccountName === 'string' ? written.serviceAccountName : 'default',
-      automountToken: written.automountServiceAccountToken !== false,
-      ip: pod.ip,
-      nodeIP: plan.node.ip,
-      resolvConf: pod.resolvConf,
-      etcHosts: pod.etcHosts,
-      podLabels: pod.labels,
-      sidecar: Boolean(pod.sidecar),
-      init: prepared.init.get(pod),
-      holdApplicationUntilProxyStarts: pod.sidecar?.holdApplicationUntilProxyStarts ?? false,
-      proxyPrivileged: pod.sidecar?.privileged ?? false,
-      ...(pod.sidecar
-        ? {
-            proxyConfig: JSON.stringify(proxyConfigFor(plan, pod, configVersion(prepared))),
-            interceptionMode: pod.sidecar.interceptionMode,
-          }
-        : {}),
-      apps,
-      inits,
-      // Istio's injector puts a native sidecar (istio-proxy as an init container) before the
-      // app's init containers, so they are in the mesh; otherwise istio-init goes last.
-      initsAfterProxy: pod.spec.injectedProxy?.restartAlways === true,
-      rulesBeforeInits: pod.spec.cni === true,
-    });
-  }
+  for (const pod of plan.pods) pods.push(await podRunOf(docker, prepared, pod, images, notes));
   for (const text of notes) note(`replaced: ${text}`);
   return {
     name: plan.lab,
@@ -231,5 +240,6 @@ export async function toLabRun(
     nodeConfig: nodeConfig(plan),
     pods,
     services: serviceRecords(plan),
+    images,
   };
 }

@@ -1,4 +1,4 @@
-// Which writes the running lab takes through its API before controllers exist.
+// Which writes the running lab takes through its API: everything its controllers follow; pod updates as Kubernetes limits them.
 import { describe, expect, it } from 'vitest';
 import type { AdmissionRequest } from '../../../src-main/lab/api/admission';
 import { K } from '../../../src-main/lab/api/kinds';
@@ -12,6 +12,12 @@ const deployment = (replicas: number, labels: Record<string, string> = {}): Kube
   kind: 'Deployment',
   metadata: { name: 'sleep', namespace: 'default', labels, resourceVersion: '7' },
   spec: { replicas },
+});
+const pod = (image: string, args: string[] = [], extra: Record<string, unknown> = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'web', namespace: 'default' },
+  spec: { containers: [{ name: 'web', image, args }], ...extra },
 });
 
 function request(over: Partial<AdmissionRequest>): AdmissionRequest {
@@ -28,32 +34,33 @@ function refusal(r: AdmissionRequest): ApiError | undefined {
 }
 
 describe('labWrites', () => {
-  it('lets labels and annotations change on any kind', () => {
-    expect(refusal(request({ object: deployment(1, { tier: 'backend' }), oldObject: deployment(1) }))).toBeUndefined();
-  });
-
-  it('refuses a spec change the lab would not follow, with 405 naming what does', () => {
-    const err = refusal(request({ object: deployment(2), oldObject: deployment(1) }));
-    expect(err).toBeInstanceOf(ApiError);
-    expect(err!.code).toBe(405);
-    expect(err!.message).toContain('deployments.apps');
-    expect(err!.message).toContain('sidecar-lab apply');
-  });
-
-  it('refuses creating and deleting pods', () => {
-    expect(refusal(request({ operation: 'CREATE', kind: K.pods, object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' } } }))?.code).toBe(405);
-    expect(refusal(request({ operation: 'DELETE', kind: K.pods, oldObject: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' } } }))?.code).toBe(405);
-  });
-
-  it("stores ConfigMaps and VirtualServices as written, but not Istio's own ConfigMaps", () => {
-    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app', namespace: 'default' }, data: { a: '1' } };
-    expect(refusal(request({ operation: 'CREATE', kind: K.configmaps, name: 'app', object: cm }))).toBeUndefined();
-    expect(refusal(request({ operation: 'CREATE', kind: K.virtualservices, name: 'vs', object: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'vs' } } }))).toBeUndefined();
+  it('lets workloads, pods and Istio config change: controllers follow them', () => {
+    expect(refusal(request({ object: deployment(2), oldObject: deployment(1) }))).toBeUndefined();
+    expect(refusal(request({ operation: 'CREATE', kind: K.pods, object: pod('demo') }))).toBeUndefined();
+    expect(refusal(request({ operation: 'DELETE', kind: K.pods, oldObject: pod('demo') }))).toBeUndefined();
     const mesh = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: 'x' } };
-    expect(refusal(request({ kind: K.configmaps, namespace: 'istio-system', name: 'istio', object: mesh, oldObject: { ...mesh, data: { mesh: 'y' } } }))?.code).toBe(405);
+    expect(refusal(request({ kind: K.configmaps, namespace: 'istio-system', name: 'istio', object: mesh, oldObject: { ...mesh, data: { mesh: 'y' } } }))).toBeUndefined();
   });
 
-  it('keeps namespaces that hold the lab\'s pods', () => {
+  it("refuses a pod update Kubernetes forbids, with its message", () => {
+    const err = refusal(request({ kind: K.pods, name: 'web', object: pod('demo', ['--port', '81']), oldObject: pod('demo', ['--port', '80']) }));
+    expect(err?.code).toBe(422);
+    expect(err?.message).toContain('Pod "web" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`');
+  });
+
+  it('lets a pod change what Kubernetes lets change, and labels', () => {
+    expect(refusal(request({ kind: K.pods, name: 'web', object: pod('demo', [], { activeDeadlineSeconds: 5 }), oldObject: pod('demo') }))).toBeUndefined();
+    const labelled = { ...pod('demo'), metadata: { name: 'web', namespace: 'default', labels: { a: 'b' } } };
+    expect(refusal(request({ kind: K.pods, name: 'web', object: labelled, oldObject: pod('demo') }))).toBeUndefined();
+  });
+
+  it('refuses a new image with 405, naming what works instead', () => {
+    const err = refusal(request({ kind: K.pods, name: 'web', object: pod('other'), oldObject: pod('demo') }));
+    expect(err?.code).toBe(405);
+    expect(err?.message).toContain("Deployment's template");
+  });
+
+  it("keeps namespaces that hold the lab's pods", () => {
     expect(refusal(request({ operation: 'DELETE', kind: K.namespaces, namespace: undefined, name: 'default' }))?.code).toBe(405);
   });
 });

@@ -4,6 +4,7 @@ import type { LabStatus, PodStatus } from '../../../src-main/lab/runtime/status'
 
 function pod(namespace: string, name: string, apps: string[], sidecar = true): PodStatus {
   const c = (n: string, role: PodStatus['containers'][number]['role'], state = 'running') => ({
+    id: `id-${n}`,
     name: n,
     role,
     dockerName: `lab-${namespace}-${name}-${n}`,

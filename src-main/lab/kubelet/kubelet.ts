@@ -1,0 +1,315 @@
+// The lab's kubelet and endpoints controller in one loop: pods in the API become containers (and go again), Services' endpoints follow ready pods, the node and every sidecar get what changed.
+import type Docker from 'dockerode';
+import { K } from '../api/kinds';
+import { endpointsObject, endpointSliceObject } from '../api/seed';
+import { isRecord, type KubeObject } from '../api/objects';
+import type { ObjectStore, StoreEvent } from '../api/store';
+import { writePodCredentials } from '../api/pod-credentials';
+import { LABELS } from '../docker/engine';
+import { proxyConfigFor } from '../mesh/proxy-config';
+import { containerName } from '../plan/names';
+import { cidrRange, intToIp, ipToInt, FIRST_POD_IP, NODE_IP, POD_CIDR } from '../plan/network';
+import type { LabPlan, PlannedPod } from '../plan/types';
+import { readLabRecord, writeLabRecord, type LabRecord } from '../runtime/lab';
+import { PodStarter, type PodRun } from '../runtime/pod';
+import { pushNodeConfig, pushProxyConfig } from '../runtime/push';
+import { nodeConfig, podRunOf, serviceRecords, type PreparedLab } from '../session/prepare';
+import { desiredLab } from './desired';
+import { podKey, removePod, runningPods, terminatePod } from './pod-runtime';
+
+export interface KubeletOptions {
+  docker: Docker;
+  lab: string;
+  store: ObjectStore;
+  log: (message: string) => void;
+}
+
+/** Changes to these resources can change what runs or what the proxies and the node are told. */
+const WATCHED = new Set([K.pods, K.services, K.serviceentries, K.sidecars, K.configmaps, K.namespaces].map((k) => `${k.group}/${k.resource}`));
+
+const isReady = (pod: KubeObject): boolean =>
+  isRecord(pod.status) && Array.isArray(pod.status.conditions) && pod.status.conditions.some((c) => isRecord(c) && c.type === 'Ready' && c.status === 'True');
+
+const terminating = (pod: KubeObject): boolean => Boolean(pod.metadata.deletionTimestamp);
+
+/** A proxy configuration without its version, to tell whether anything in it changed. */
+const configBody = (config: string | undefined): string => {
+  if (!config) return '';
+  const parsed = JSON.parse(config) as Record<string, unknown>;
+  delete parsed.version;
+  return JSON.stringify(parsed);
+};
+
+export class Kubelet {
+  private unsubscribe: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private stopped = false;
+  /** The pod object each running pod's containers belong to, by `namespace/name`. */
+  private readonly adopted = new Map<string, string>();
+  private readonly starting = new Set<string>();
+  private readonly ending = new Set<string>();
+  /** Pods that failed to start: not retried in a loop (uid). */
+  private readonly failed = new Set<string>();
+  private readonly runs = new Map<string, PodRun>();
+  private pushedNode = '';
+  private readonly pushedProxies = new Map<string, string>();
+  private version = 1;
+  private first = true;
+
+  constructor(private readonly opts: KubeletOptions) {}
+
+  /** Adopts the pods `up` started, then follows the store; resolves after the first pass. */
+  async start(): Promise<void> {
+    this.unsubscribe = this.opts.store.subscribe((event: StoreEvent) => {
+      if (WATCHED.has(event.resource)) this.schedule();
+    });
+    this.schedule(0);
+    await this.settled();
+  }
+
+  /** Resolves once every pass scheduled so far has run (pod starts and terminations go on in the background). */
+  async settled(): Promise<void> {
+    for (;;) {
+      const chain = this.chain;
+      await chain;
+      if (chain === this.chain && !this.timer) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  schedule(delayMs = 50): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.chain = this.chain.then(() => this.reconcile()).catch((err: unknown) => this.opts.log(`kubelet: ${err instanceof Error ? err.message : String(err)}`));
+    }, delayMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.unsubscribe?.();
+    await this.chain;
+  }
+
+  private log(message: string): void {
+    this.opts.log(message);
+  }
+
+  private async reconcile(): Promise<void> {
+    if (this.stopped) return;
+    const { docker, lab, store } = this.opts;
+    const record = readLabRecord(lab);
+    if (!record?.ready) return;
+    if (this.first) {
+      for (const run of record.run.pods) this.runs.set(podKey(run.namespace, run.name), run);
+      this.pushedNode = JSON.stringify(record.run.nodeConfig);
+      for (const run of record.run.pods) if (run.proxyConfig) this.pushedProxies.set(podKey(run.namespace, run.name), configBody(run.proxyConfig));
+    }
+    const running = await runningPods(docker, lab);
+    const pods = new Map(store.list(K.pods).map((p) => [podKey(p.metadata.namespace, p.metadata.name), p]));
+    if (this.first) {
+      // The pods `up` started (or a previous host adopted) belong to the objects of the same name.
+      for (const key of running.keys()) {
+        const pod = pods.get(key);
+        if (pod?.metadata.uid) this.adopted.set(key, pod.metadata.uid);
+      }
+      this.first = false;
+    }
+
+    // Containers whose pod object is gone (deleted with --force, or replaced by another of its name).
+    for (const [key, r] of running) {
+      if (this.starting.has(key) || this.ending.has(key)) continue;
+      const pod = pods.get(key);
+      if (pod && this.adopted.get(key) === pod.metadata.uid) continue;
+      this.log(`kubelet: removing the containers of pod ${key}: ${pod ? 'the pod was replaced' : 'the pod is gone'}`);
+      await removePod(docker, lab, r.namespace, r.name);
+      running.delete(key);
+      this.adopted.delete(key);
+      this.runs.delete(key);
+    }
+
+    for (const [key, pod] of pods) {
+      if (terminating(pod) && !this.ending.has(key)) {
+        this.ending.add(key);
+        void this.terminate(pod, running.has(key));
+      }
+    }
+
+    // A new pod gets its address before it is planned, so the plan keeps it.
+    this.assignAddresses([...pods.values()].filter((p) => !terminating(p) && !running.has(podKey(p.metadata.namespace, p.metadata.name))));
+
+    let desired: PreparedLab;
+    try {
+      desired = desiredLab(store, lab, record.run.scenario);
+    } catch (err) {
+      this.log(`kubelet: the objects do not make a lab: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    const ready = new Set([...pods].filter(([, p]) => isReady(p) && !terminating(p)).map(([key]) => key));
+    onlyReadyEndpoints(desired.plan, pods, ready);
+
+    for (const planned of desired.plan.pods) {
+      const key = podKey(planned.namespace, planned.name);
+      const pod = pods.get(key);
+      if (!pod?.metadata.uid || terminating(pod) || running.has(key) || this.starting.has(key) || this.failed.has(pod.metadata.uid)) continue;
+      this.starting.add(key);
+      void this.startPod(record, desired, planned, pod.metadata.uid);
+    }
+
+    await this.pushChanges(desired, running);
+    this.syncEndpoints(desired.plan);
+    writeLabRecord({ ...record, run: { ...record.run, pods: [...this.runs.values()], nodeConfig: nodeConfig(desired.plan), services: serviceRecords(desired.plan) } });
+  }
+
+  private assignAddresses(pods: KubeObject[]): void {
+    const { store } = this.opts;
+    const taken = new Set<string>([NODE_IP]);
+    for (const p of store.list(K.pods)) {
+      const ip = isRecord(p.status) ? p.status.podIP : undefined;
+      if (typeof ip === 'string') taken.add(ip);
+    }
+    const { last } = cidrRange(POD_CIDR);
+    let next = ipToInt(FIRST_POD_IP);
+    for (const pod of pods) {
+      if (isRecord(pod.status) && typeof pod.status.podIP === 'string') continue;
+      while (taken.has(intToIp(next)) && next < last) next++;
+      if (next >= last) {
+        this.log(`kubelet: no address left in ${POD_CIDR} for pod ${pod.metadata.namespace}/${pod.metadata.name}`);
+        return;
+      }
+      const ip = intToIp(next);
+      taken.add(ip);
+      const status = { ...(isRecord(pod.status) ? pod.status : {}), phase: 'Pending', hostIP: NODE_IP, hostIPs: [{ ip: NODE_IP }], podIP: ip, podIPs: [{ ip }], qosClass: 'BestEffort' };
+      store.update(K.pods, { ...pod, status });
+    }
+  }
+
+  private async startPod(record: LabRecord, desired: PreparedLab, planned: PlannedPod, uid: string): Promise<void> {
+    const { docker, lab } = this.opts;
+    const key = podKey(planned.namespace, planned.name);
+    try {
+      const images = record.run.images;
+      if (!images) throw new Error('the lab was started by an older sidecar-lab that did not record its images: `sidecar-lab down` and `up` again');
+      const notes: string[] = [];
+      const run = await podRunOf(docker, desired, planned, images, notes, `${lab}-${this.version}`);
+      run.uid = uid;
+      for (const note of notes) this.log(`replaced: ${note}`);
+      await writePodCredentials(lab, [run]);
+      const starter = new PodStarter(docker, images, { [LABELS.lab]: lab, [LABELS.owner]: String(record.ownerPid) });
+      this.adopted.set(key, uid);
+      this.runs.set(key, run);
+      if (run.proxyConfig) this.pushedProxies.set(key, configBody(run.proxyConfig));
+      const stuck = await starter.start(run, (m) => this.log(m));
+      if (stuck) {
+        this.log(`pod ${key} not ready: Init:CrashLoopBackOff (${stuck.container} exited ${stuck.exitCode})`);
+        return;
+      }
+      await starter.waitReady(run, 60_000);
+      this.log(`pod ${key} ready (${run.ip}, ${run.sidecar ? 'with sidecar' : 'no sidecar'})`);
+    } catch (err) {
+      this.failed.add(uid);
+      this.log(`pod ${key} did not start: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.starting.delete(key);
+      this.schedule();
+    }
+  }
+
+  private async terminate(pod: KubeObject, hasContainers: boolean): Promise<void> {
+    const { docker, lab, store } = this.opts;
+    const ns = pod.metadata.namespace ?? 'default';
+    const key = podKey(ns, pod.metadata.name);
+    try {
+      // A pod still starting finishes its start first: its containers are then all there to stop.
+      while (this.starting.has(key)) await new Promise((r) => setTimeout(r, 100));
+      if (hasContainers || this.adopted.has(key)) await terminatePod(docker, lab, ns, pod.metadata.name, pod.metadata.deletionGracePeriodSeconds ?? 30);
+      const current = store.get(K.pods, ns, pod.metadata.name);
+      if (current?.metadata.uid === pod.metadata.uid) store.delete(K.pods, ns, pod.metadata.name);
+      this.log(`pod ${key} deleted`);
+    } catch (err) {
+      this.log(`pod ${key}: termination failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.adopted.delete(key);
+      this.runs.delete(key);
+      this.pushedProxies.delete(key);
+      this.ending.delete(key);
+      this.schedule();
+    }
+  }
+
+  /** The node's Services and DNS, and each running sidecar's configuration, when they changed. */
+  private async pushChanges(desired: PreparedLab, running: Map<string, unknown>): Promise<void> {
+    const { docker, lab } = this.opts;
+    const { plan } = desired;
+    const node = nodeConfig(plan);
+    const nodeText = JSON.stringify(node);
+    const proxies: [PlannedPod, string][] = [];
+    for (const pod of plan.pods) {
+      const key = podKey(pod.namespace, pod.name);
+      if (!pod.sidecar || !running.has(key) || this.starting.has(key) || this.ending.has(key)) continue;
+      const body = JSON.stringify(proxyConfigFor(plan, pod, 'compare'));
+      if (configBody(body) !== this.pushedProxies.get(key)) proxies.push([pod, body]);
+    }
+    if (nodeText === this.pushedNode && proxies.length === 0) return;
+    this.version++;
+    if (nodeText !== this.pushedNode) {
+      await pushNodeConfig(docker, lab, node);
+      this.pushedNode = nodeText;
+      this.log(`node: ${node.services.length} Services, ${Object.keys(node.dns).length} DNS names`);
+    }
+    for (const [pod, body] of proxies) {
+      const key = podKey(pod.namespace, pod.name);
+      const config = JSON.stringify(proxyConfigFor(plan, pod, `${lab}-${this.version}`));
+      try {
+        await pushProxyConfig(docker, containerName(lab, pod.namespace, pod.name, 'istio-proxy'), config);
+        this.pushedProxies.set(key, configBody(body));
+        const run = this.runs.get(key);
+        if (run) this.runs.set(key, { ...run, proxyConfig: config });
+        this.log(`${key}: sidecar configuration ${lab}-${this.version}`);
+      } catch (err) {
+        this.log(`${key}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+
+  /** Endpoints and EndpointSlices as the endpoints controllers write them, for the Services with a selector. */
+  private syncEndpoints(plan: LabPlan): void {
+    const { store } = this.opts;
+    const uid = (ns: string, name: string): string | undefined => store.get(K.pods, ns, name)?.metadata.uid;
+    for (const s of plan.services) {
+      if (s.externalName || s.origin === 'lab') continue;
+      const pairs: [typeof K.endpoints | typeof K.endpointslices, KubeObject][] = [
+        [K.endpoints, endpointsObject(s, uid)],
+        [K.endpointslices, endpointSliceObject(s, uid)],
+      ];
+      for (const [kind, next] of pairs) {
+        const current = store.get(kind, s.namespace, next.metadata.name);
+        if (!current) {
+          store.create(kind, next);
+          continue;
+        }
+        if (JSON.stringify(withoutMetadata(current)) === JSON.stringify(withoutMetadata(next))) continue;
+        const metadata = { ...current.metadata, ...next.metadata };
+        delete metadata.resourceVersion;
+        store.update(kind, { ...next, metadata });
+      }
+    }
+  }
+}
+
+const withoutMetadata = (obj: KubeObject): Record<string, unknown> => {
+  const copy: Record<string, unknown> = { ...obj };
+  delete copy.metadata;
+  return copy;
+};
+
+/** Services send traffic to ready pods only, as the endpoints controller lists them (the node's kube-dns is no pod). */
+function onlyReadyEndpoints(plan: LabPlan, pods: Map<string, KubeObject>, ready: Set<string>): void {
+  for (const s of plan.services) {
+    for (const port of s.ports) port.endpoints = port.endpoints.filter((e) => !pods.has(podKey(e.namespace, e.pod)) || ready.has(podKey(e.namespace, e.pod)));
+  }
+}
