@@ -27,6 +27,7 @@ import { filterFlows } from '../contract/flows';
 import type { ExportedFile, Flow, LabStatusInfo, PodRules, ProgressLine, RulesDiff, TerminalTarget } from '../contract/types';
 import { restoreText, toRulesDiff, toTables } from './rules-view';
 import { poll, poller, StreamHub } from './stream-hub';
+import { workshopHandlers } from './workshop-service';
 
 export interface LabServiceOptions {
   offline?: boolean;
@@ -253,6 +254,7 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
       const kube = target.container === 'tap' ? ['-e', `KUBECONFIG=${TERMINAL_KUBECONFIG}`] : [];
       return { argv: ['docker', 'exec', '-it', ...kube, target.dockerName, ...shell] };
     },
+    ...workshopHandlers({ currentLab, flows: () => [...flows.values()], log: (m) => progress('log', m) }),
     ingest(flow) {
       // A flow is sent again as it completes (proxy events, response): replace, don't repeat.
       flows.set(flow.id, flow);

@@ -12,6 +12,7 @@ import { diffCommand, importCommand } from './dump-command';
 import { applyCommand, logsCommand } from './apply-command';
 import { serveCommand } from './serve-command';
 import { perfCommand } from './perf-command';
+import { workshopCommand } from './workshop-command';
 import { consoleIO, progressPrinter, type CliIO } from './output';
 import { printScenarioNotes, scenariosCommand } from './up-command';
 import { startLab } from '../lab/session';
@@ -39,6 +40,8 @@ Usage:
   sidecar-lab import PATH [-o FILE]                   a customer's dump (file or folder of kubectl YAML) as a scenario
   sidecar-lab diff PATH [--pod NAME] [--rules FILE]   the lab's rules for the dump's injected pod against its
                                                       iptables-save or istio-init log (exit 1 when they differ)
+  sidecar-lab workshop list | env | start NAME | show NAME [STEP] [--solution] | check NAME [STEP] | reset NAME [STEP] | verify NAME
+                                                      self-checking courses: steps checked on the lab's live traffic
 
 Environment: SIDECAR_LAB_OFFLINE=1 never contacts a registry; DOCKER_HOST picks the engine.`;
 
@@ -201,6 +204,8 @@ async function run(argv: string[], io: CliIO, given?: CliIO): Promise<number> {
     }
     case 'perf':
       return perfCommand(rest, io, (named) => pickLab(io, named));
+    case 'workshop':
+      return workshopCommand(rest, io);
     case 'import': {
       const args = parseArgs(rest, [{ name: 'output', short: 'o', takesValue: true }], 'import');
       const [path, ...more] = args.positionals;

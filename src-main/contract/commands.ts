@@ -10,6 +10,8 @@ import type {
   ScenarioInfo,
   TerminalExit,
   TerminalTarget,
+  WorkshopCheckResult,
+  WorkshopInfo,
 } from './types';
 
 export type NoArgs = Record<string, never>;
@@ -35,6 +37,12 @@ export interface LabCommands {
   'flows.list': { args: { filter?: FlowFilter }; result: Flow[] };
   'flows.export': { args: NoArgs; result: ExportedFile };
   'pcap.export': { args: { pod: string; namespace?: string }; result: ExportedFile };
+  'workshop.list': { args: NoArgs; result: { name: string; title: string }[] };
+  'workshop.get': { args: { name: string }; result: WorkshopInfo };
+  /** Judges a step on the lab's live evidence since the step began. */
+  'workshop.check': { args: { name: string; step: string }; result: WorkshopCheckResult };
+  /** Puts the lab back to the step's starting state and makes it the current step. */
+  'workshop.reset': { args: { name: string; step: string }; result: WorkshopInfo };
 }
 
 export type CommandName = keyof LabCommands;
@@ -59,6 +67,10 @@ export const COMMAND_NAMES = [
   'flows.list',
   'flows.export',
   'pcap.export',
+  'workshop.list',
+  'workshop.get',
+  'workshop.check',
+  'workshop.reset',
 ] as const satisfies readonly CommandName[];
 
 /** Streams keyed by an id: `lab.*` and `flows` use the key '', rules `namespace/pod`, terminals their id. */

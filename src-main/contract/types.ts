@@ -206,3 +206,33 @@ export interface TerminalExit {
   exitCode: number;
   signal?: number;
 }
+
+/** One step of a workshop as the Guide shows it, with the participant's standing on it. */
+export interface WorkshopStepInfo {
+  id: string;
+  title: string;
+  /** Markdown: prose and the ```sh blocks to paste. */
+  body: string;
+  commands: string[];
+  hint: string | null;
+  solution: string;
+  passed: boolean;
+  last?: { pass: boolean; at: string; messages: string[] };
+}
+
+export interface WorkshopInfo {
+  name: string;
+  title: string;
+  description: string;
+  scenario: string;
+  /** The participant's current step. */
+  current: string;
+  chapters: { number: number; title: string; intro: string; steps: WorkshopStepInfo[] }[];
+}
+
+export interface WorkshopCheckResult {
+  step: string;
+  outcome: 'passed' | 'failed' | 'begun';
+  results: { pass: boolean; message: string }[];
+  current: string;
+}

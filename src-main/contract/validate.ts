@@ -79,6 +79,10 @@ const ARGS: { [C in CommandName]: Fields } = {
   'flows.list': { filter: { check: object, optional: true, fields: FILTER } },
   'flows.export': {},
   'pcap.export': { pod: req(text), namespace: opt(text) },
+  'workshop.list': {},
+  'workshop.get': { name: req(text) },
+  'workshop.check': { name: req(text), step: req(text) },
+  'workshop.reset': { name: req(text), step: req(text) },
 };
 
 function checkFields(command: string, value: Record<string, unknown>, fields: Fields, prefix: string): void {

@@ -60,6 +60,10 @@ export class LabApiClient {
     return this.call('PUT', this.path(kind, obj.metadata.namespace, obj.metadata.name), obj);
   }
 
+  delete(kind: KindDescriptor, namespace: string | undefined, name: string): Promise<KubeObject> {
+    return this.call('DELETE', this.path(kind, namespace, name));
+  }
+
   call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const url = new URL(path, this.server);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));

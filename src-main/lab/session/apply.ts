@@ -2,12 +2,12 @@
 import { stringify } from 'yaml';
 import { LabApiClient } from '../api/client';
 import { apiPaths } from '../api/host-state';
-import { kindByApiVersion, type KindDescriptor } from '../api/kinds';
+import { K, kindByApiVersion, type KindDescriptor } from '../api/kinds';
 import type { KubeObject } from '../api/objects';
 import { strategicMergePatch } from '../api/patch';
 import { ObjectStore } from '../api/store';
 import { desiredObjects } from '../kubelet/desired';
-import { readLabRecord } from '../runtime/lab';
+import { readLabRecord, writeLabRecord } from '../runtime/lab';
 import { parseScenarioFiles, parseScenarioText, posAt, ScenarioError } from '../scenario';
 import type { RawDocument } from '../scenario/types';
 import { prepareScenario } from './prepare';
@@ -72,6 +72,11 @@ export async function applyToLab(lab: string, file: string, log: (message: strin
   if (!record?.ready) throw new Error(`lab ${lab} is not up (or still starting): nothing to apply ${file} to`);
   const client = LabApiClient.forLab(lab);
   const documents = await check(lab, file);
+  await reconciled(lab, await writeDocuments(client, documents, log));
+}
+
+/** Creates or updates each document's object as `kubectl apply` does; returns the last resourceVersion written. */
+async function writeDocuments(client: LabApiClient, documents: RawDocument[], log: (message: string) => void): Promise<number> {
   let version = 0;
   for (const doc of [...documents].sort((a, b) => rank(a) - rank(b))) {
     const kind = kindByApiVersion(doc.apiVersion, doc.kind);
@@ -96,7 +101,47 @@ export async function applyToLab(lab: string, file: string, log: (message: strin
       throw new Error(`${at.file}:${at.line}: ${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
   }
+  return version;
+}
+
+/** The kinds a workshop step's starting state sets: the mesh's configuration, not its pods. */
+const CONFIG_KINDS = [K.services, K.serviceentries, K.sidecars, K.configmaps];
+const MESH_CONFIGMAPS = ['istio', 'istio-sidecar-injector'];
+const isConfig = (doc: RawDocument): boolean => {
+  const kind = kindByApiVersion(doc.apiVersion, doc.kind);
+  if (!kind || !CONFIG_KINDS.includes(kind)) return false;
+  return kind !== K.configmaps || MESH_CONFIGMAPS.includes(String((doc.value.metadata as Record<string, unknown>)?.name));
+};
+const docKey = (doc: RawDocument): string => {
+  const meta = (doc.value.metadata ?? {}) as Record<string, unknown>;
+  return `${doc.kind}/${String(meta.namespace ?? 'default')}/${String(meta.name)}`;
+};
+
+/**
+ * Puts the running lab's configuration (Services, ServiceEntries, Sidecars, mesh config) back to
+ * its scenario's with exactly `files` applied over it: a workshop step's starting state. Pods stay
+ * as they run; ServiceEntries and Sidecars that neither declares are deleted.
+ */
+export async function setAppliedFiles(lab: string, files: string[], log: (message: string) => void): Promise<void> {
+  const record = readLabRecord(lab);
+  if (!record?.ready) throw new Error(`lab ${lab} is not up (or still starting)`);
+  const client = LabApiClient.forLab(lab);
+  const wanted = new Map<string, RawDocument>();
+  for (const doc of (await parseScenarioFiles([record.run.scenario])).documents.filter(isConfig)) wanted.set(docKey(doc), doc);
+  for (const file of files) for (const doc of (await check(lab, file)).filter(isConfig)) wanted.set(docKey(doc), doc);
+  let version = await writeDocuments(client, [...wanted.values()], log);
+  const store = new ObjectStore(apiPaths(lab).objects);
+  for (const kind of [K.serviceentries, K.sidecars]) {
+    for (const obj of store.list(kind)) {
+      if (wanted.has(`${kind.kind}/${obj.metadata.namespace}/${obj.metadata.name}`)) continue;
+      const gone = await client.delete(kind, obj.metadata.namespace, obj.metadata.name);
+      version = Math.max(version, Number(gone.metadata.resourceVersion ?? 0));
+      log(`${kind.singular}.${kind.group}/${obj.metadata.name} deleted`);
+    }
+  }
   await reconciled(lab, version);
+  const now = readLabRecord(lab);
+  if (now) writeLabRecord({ ...now, run: { ...now.run, applied: files } });
 }
 
 /** Waits until the lab's kubelet has pushed what was written to the node and the sidecars. */

@@ -5,7 +5,7 @@ import { StreamHub } from '../../../src-main/bridge/stream-hub';
 import type { LabService, StreamSink, TerminalCommand } from '../../../src-main/contract/api';
 import type { LabStreams } from '../../../src-main/contract/commands';
 import { filterFlows } from '../../../src-main/contract/flows';
-import type { Flow, LabStatusInfo, PodInfo, PodRules, RulesDiff } from '../../../src-main/contract/types';
+import type { Flow, LabStatusInfo, PodInfo, PodRules, RulesDiff, WorkshopInfo } from '../../../src-main/contract/types';
 
 const ISTIO_INIT_ARGS = ['-p', '15001', '-z', '15006', '-u', '1337', '-m', 'REDIRECT', '-i', '*', '-x', '', '-b', '*', '-d', '15090,15021,15020'];
 
@@ -175,6 +175,32 @@ export function createFakeLabService(opts: FakeOptions = {}): FakeLabService {
     if (!p.sidecar) throw new Error(`container tap not found in pod ${p.namespace}/${p.name}`);
     return p;
   };
+  const workshop: WorkshopInfo = {
+    name: 'traffic-flow',
+    title: 'Traffic flow with Istio sidecar injection',
+    description: 'Follow a request through an injected pod.',
+    scenario: 'interception',
+    current: '4.3',
+    chapters: [
+      {
+        number: 4,
+        title: 'Ways around the proxy',
+        intro: 'Not every connection goes through the sidecar.',
+        steps: [
+          { id: '4.2', title: 'The Kubernetes API server, by default', body: 'Call the API.', commands: ['curl -sk https://kubernetes.default/version'], hint: null, solution: 'curl -sk https://kubernetes.default/version', passed: true },
+          {
+            id: '4.3',
+            title: "Excluding the API server's address",
+            body: 'Add the rule, then call the API again.\n\n```sh\niptables -t nat -I ISTIO_OUTPUT 9 -d 10.96.0.1/32 -j RETURN\n```',
+            commands: ['iptables -t nat -I ISTIO_OUTPUT 9 -d 10.96.0.1/32 -j RETURN'],
+            hint: 'Insert it before the redirect.',
+            solution: 'iptables -t nat -I ISTIO_OUTPUT 9 -d 10.96.0.1/32 -j RETURN',
+            passed: false,
+          },
+        ],
+      },
+    ],
+  };
   return {
     hub,
     calls,
@@ -236,6 +262,33 @@ export function createFakeLabService(opts: FakeOptions = {}): FakeLabService {
     },
     async 'pcap.export'() {
       throw new Error('pcap.export: packet capture is not connected to this window yet');
+    },
+    async 'workshop.list'() {
+      return [{ name: 'traffic-flow', title: 'Traffic flow with Istio sidecar injection' }];
+    },
+    async 'workshop.get'() {
+      return workshop;
+    },
+    async 'workshop.check'(args) {
+      record('workshop.check', args);
+      // Step 4.3 passes once a bypassed flow to the API server came in, as the real check judges it.
+      const hit = flows.filter((f) => f.destination === '10.96.0.1:443').at(-1);
+      const pass = hit?.verdict === 'bypassed';
+      const message = hit
+        ? `Your last request to 10.96.0.1:443 from sleep ${pass ? 'bypassed the proxy through the rule `-A ISTIO_OUTPUT -d 10.96.0.1/32 -j RETURN`.' : `was ${hit.verdict}; it was expected to be bypassed.`}`
+        : "No request to 10.96.0.1:443 from sleep since this step started: run the step's command, then check again.";
+      const step = workshop.chapters[0].steps.find((s) => s.id === args.step)!;
+      step.last = { pass, at: at(0), messages: [message] };
+      if (pass) {
+        step.passed = true;
+        workshop.current = '5.1';
+      }
+      return { step: args.step, outcome: pass ? 'passed' : 'failed', results: [{ pass, message }], current: workshop.current };
+    },
+    async 'workshop.reset'(args) {
+      record('workshop.reset', args);
+      workshop.current = args.step;
+      return workshop;
     },
     async terminalCommand(target) {
       record('terminalCommand', target);

@@ -21,11 +21,19 @@ const GOOD: { [C in CommandName]: unknown } = {
   'flows.list': { filter: { pod: 'sleep', direction: 'inbound', verdict: 'bypassed', cluster: 'PassthroughCluster', responseFlag: 'UF', limit: 10 } },
   'flows.export': {},
   'pcap.export': { pod: 'sleep', namespace: 'default' },
+  'workshop.list': {},
+  'workshop.get': { name: 'traffic-flow' },
+  'workshop.check': { name: 'traffic-flow', step: '4.3' },
+  'workshop.reset': { name: 'traffic-flow', step: '4.3' },
 };
 
 /** One bad value per field: [command, args, the field the error must name]. */
 const BAD: [CommandName, unknown, string][] = [
   ['lab.start', {}, 'scenario'],
+  ['workshop.check', { name: 'traffic-flow' }, 'step'],
+  ['workshop.list', { all: true }, 'all'],
+  ['workshop.get', { name: '' }, 'name'],
+  ['workshop.reset', { step: '4.3' }, 'name'],
   ['lab.start', { scenario: '' }, 'scenario'],
   ['lab.start', { scenario: 3 }, 'scenario'],
   ['lab.apply', { file: null }, 'file'],

@@ -1,0 +1,45 @@
+// The Guide: a workshop's steps, the Check button with the explanation of a failure and of a pass, reset, hint and solution.
+import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { describe, expect, it } from 'vitest';
+import GuideView from '../../src-renderer/src/guide/GuideView.svelte';
+import { answer, labMock } from './setup';
+
+describe('guide', () => {
+  it('opens on the current step and lists every step with its state', async () => {
+    render(GuideView);
+    const steps = await screen.findByRole('navigation', { name: 'Steps' });
+    expect(within(steps).getByRole('button', { name: /4\.2 The Kubernetes API server, by default/ }).textContent).toContain('✓');
+    expect(within(steps).getByRole('button', { name: /4\.3 Excluding/ }).textContent).toContain('○');
+    const article = screen.getByRole('article', { name: 'Step 4.3' });
+    expect(within(article).getByText('iptables -t nat -I ISTIO_OUTPUT 9 -d 10.96.0.1/32 -j RETURN')).toBeTruthy();
+  });
+
+  it('Check says why the step failed, then that it passed', async () => {
+    render(GuideView);
+    await fireEvent.click(await screen.findByRole('button', { name: 'Check' }));
+    const failed = await screen.findByRole('region', { name: 'Check result' });
+    expect(failed.textContent).toContain('✗ Your last request to 10.96.0.1:443 from sleep was intercepted; it was expected to be bypassed.');
+    expect(failed.textContent).toContain('Not done yet.');
+    expect(labMock().invoke).toHaveBeenCalledWith('workshop.check', { name: 'traffic-flow', step: '4.3' });
+
+    answer('workshop.check', () => ({
+      step: '4.3',
+      outcome: 'passed',
+      results: [{ pass: true, message: 'Your last request to 10.96.0.1:443 from sleep bypassed the proxy through the rule `-A ISTIO_OUTPUT -d 10.96.0.1/32 -j RETURN`.' }],
+      current: '5.1',
+    }));
+    await fireEvent.click(await screen.findByRole('button', { name: 'Check' }));
+    const passed = await screen.findByText(/bypassed the proxy through the rule/);
+    expect(passed.closest('section')?.textContent).toContain('Step done.');
+  });
+
+  it('resets the step, and shows the hint and the solution on demand', async () => {
+    render(GuideView);
+    await fireEvent.click(await screen.findByRole('button', { name: 'Reset this step' }));
+    expect(labMock().invoke).toHaveBeenCalledWith('workshop.reset', { name: 'traffic-flow', step: '4.3' });
+    await fireEvent.click(screen.getByRole('button', { name: 'Hint' }));
+    expect(screen.getByText('Insert it before the redirect.')).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: 'Show solution' }));
+    expect(screen.getAllByText('iptables -t nat -I ISTIO_OUTPUT 9 -d 10.96.0.1/32 -j RETURN').length).toBe(2);
+  });
+});
