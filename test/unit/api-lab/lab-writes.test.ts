@@ -4,7 +4,7 @@ import type { AdmissionRequest } from '../../../src-main/lab/api/admission';
 import { K } from '../../../src-main/lab/api/kinds';
 import { labWrites } from '../../../src-main/lab/api/lab-writes';
 import type { KubeObject } from '../../../src-main/lab/api/objects';
-import { ApiError } from '../../../src-main/lab/api/status';
+import type { ApiError } from '../../../src-main/lab/api/status';
 
 const admin = { user: 'admin', groups: [], readOnly: false };
 const deployment = (replicas: number, labels: Record<string, string> = {}): KubeObject => ({
