@@ -12,7 +12,7 @@ const SPEC: Record<CheckKind, { required: string[]; optional: string[] }> = {
   },
   counter: { required: ['pod', 'chain', 'rule'], optional: ['namespace', 'table', 'increased'] },
   command: { required: ['pod', 'run'], optional: ['namespace', 'container', 'user', 'expect', 'exitCode'] },
-  object: { required: ['kind', 'name', 'jsonpath'], optional: ['namespace', 'equals', 'matches'] },
+  object: { required: ['kind', 'jsonpath'], optional: ['name', 'selector', 'namespace', 'equals', 'matches'] },
   file: { required: ['path', 'jsonpath'], optional: ['kind', 'equals', 'matches'] },
   accessLog: { required: ['pod', 'expect'], optional: ['namespace'] },
 };
@@ -158,8 +158,9 @@ function readCheck(r: BlockReader, base: (string | number)[], kind: CheckKind, v
       if (!/^\{\.[^{}]*\}$/.test(jsonpath)) r.fail(r.offsetOf(at('jsonpath')), `${kind}.jsonpath: expected kubectl's form {.a.b[0].c}, got ${jsonpath}`);
       if (f.equals === undefined && f.matches === undefined) r.fail(r.keyOffset(where), `${kind}: needs equals or matches`);
       const expected = { equals: opt('equals', s), matches: opt('matches', (p, v, n) => regex(r, p, v, n)) };
+      if (kind === 'object' && (f.name === undefined) === (f.selector === undefined)) r.fail(r.keyOffset(where), 'object: needs name or selector (one of them)');
       return kind === 'object'
-        ? { kind, resource: s(at('kind'), f.kind, 'object.kind'), name: s(at('name'), f.name, 'object.name'), namespace: opt('namespace', s), jsonpath, ...expected }
+        ? { kind, resource: s(at('kind'), f.kind, 'object.kind'), name: opt('name', s), selector: opt('selector', s), namespace: opt('namespace', s), jsonpath, ...expected }
         : { kind, path: s(at('path'), f.path, 'file.path'), objectKind: opt('kind', s), jsonpath, ...expected };
     }
     case 'accessLog':

@@ -53,8 +53,8 @@ function podKey(status: LabStatus, pod: string, namespace: string | undefined): 
   return { key: `${target.pod.namespace}/${target.pod.name}`, tap: find('tap'), proxy: find('istio-proxy') };
 }
 
-async function kubectlGet(lab: string, resource: string, name: string, namespace: string | undefined): Promise<unknown> {
-  const args = ['get', resource, name, '-o', 'json', ...(namespace ? ['-n', namespace] : [])];
+async function kubectlGet(lab: string, resource: string, which: { name?: string; selector?: string }, namespace: string | undefined): Promise<unknown> {
+  const args = ['get', resource, ...(which.name ? [which.name] : ['-l', which.selector ?? '']), '-o', 'json', ...(namespace ? ['-n', namespace] : [])];
   try {
     const { stdout } = await run('kubectl', args, { env: { ...process.env, KUBECONFIG: apiPaths(lab).kubeconfig }, timeout: 20_000 });
     return JSON.parse(stdout) as unknown;
@@ -90,7 +90,7 @@ export async function evaluateCheck(check: Check, baseline: StepBaseline, ctx: E
         return evaluateCommand(check, result);
       }
       case 'object':
-        return evaluateField(check, await kubectlGet(ctx.lab, check.resource, check.name, check.namespace), `${check.resource}/${check.name}`);
+        return evaluateField(check, await kubectlGet(ctx.lab, check.resource, check, check.namespace), check.name ? `${check.resource}/${check.name}` : `${check.resource} -l ${check.selector}`);
       case 'file': {
         const path = resolve(ctx.workDir, check.path);
         if (!existsSync(path)) return { pass: false, message: `There is no ${check.path} in ${ctx.workDir} yet.` };

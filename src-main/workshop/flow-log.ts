@@ -7,7 +7,7 @@ import { FlowBatcher } from '../bridge/live-capture';
 import type { Flow } from '../contract/types';
 import { processAlive } from '../lab/api/host-state';
 import { repoRoot, stateDir } from '../lab/paths';
-import { startCapture } from '../lab/runtime/capture-session';
+import { startCapture, type CaptureSession } from '../lab/runtime/capture-session';
 import { readLabRecord } from '../lab/runtime/lab';
 
 /** Past this size the log starts afresh (the previous one kept as .old): a workshop needs minutes, not days. */
@@ -40,17 +40,32 @@ export function readFlowLog(lab: string): Flow[] {
   return latestFlows(text);
 }
 
+/** Pods the lab's controllers start (a rollout, `kubectl apply`) are traced within a second. */
+function followPods(session: CaptureSession, log: (m: string) => void): NodeJS.Timeout {
+  let busy = false;
+  return setInterval(() => {
+    if (busy) return;
+    busy = true;
+    session
+      .refresh()
+      .catch((err: unknown) => log(`capture: ${err instanceof Error ? err.message : String(err)}`))
+      .finally(() => (busy = false));
+  }, 1000);
+}
+
 /** Captures the lab's flows in this process, for as long as the caller needs them. */
 export async function captureInProcess(docker: Docker, lab: string, log: (m: string) => void): Promise<{ flows: () => Promise<Flow[]>; stop: () => Promise<void> }> {
   const flows = new Map<string, Flow>();
   const batcher = new FlowBatcher((f) => flows.set(f.id, f));
   const session = await startCapture(docker, lab, (pod, flow, change) => batcher.add(pod, flow, change), log);
+  const follow = followPods(session, log);
   return {
     flows: async () => {
       batcher.flush();
       return [...flows.values()];
     },
     stop: async () => {
+      clearInterval(follow);
       await session.stop();
       batcher.flush();
     },
@@ -87,6 +102,7 @@ export async function runRecorder(docker: Docker, lab: string, log: (m: string) 
     appendFileSync(p.log, `${JSON.stringify(f)}\n`);
   });
   const session = await startCapture(docker, lab, (pod, flow, change) => batcher.add(pod, flow, change), log);
+  const follow = followPods(session, log);
   writeFileSync(p.pid, JSON.stringify({ ...me, capturing: true }));
   log(`recording flows of ${session.pods.map((x) => `${x.namespace}/${x.pod}`).join(', ')} to ${p.log}`);
   await new Promise<void>((done) => {
@@ -105,6 +121,7 @@ export async function runRecorder(docker: Docker, lab: string, log: (m: string) 
       });
     }
   });
+  clearInterval(follow);
   await session.stop().catch(() => undefined);
   batcher.flush();
   if (readRecorder(lab)?.pid === process.pid) rmSync(p.pid, { force: true });

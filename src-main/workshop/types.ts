@@ -54,7 +54,9 @@ export interface CommandCheck {
 export interface ObjectCheck {
   kind: 'object';
   resource: string;
-  name: string;
+  /** One object by name, or (`selector`) the list of those with these labels, as `kubectl get -l`. */
+  name?: string;
+  selector?: string;
   namespace?: string;
   jsonpath: string;
   equals?: string;

@@ -116,7 +116,7 @@ describe('parseCheckBlock', () => {
     );
     expect(checks).toEqual([
       { kind: 'counter', pod: 'httpbin', namespace: undefined, table: 'nat', chain: 'ISTIO_IN_REDIRECT', rule: '-A ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports 15006', increased: false },
-      { kind: 'object', resource: 'configmap', name: 'istio', namespace: 'istio-system', jsonpath: '{.data.mesh}', equals: undefined, matches: 'ALLOW_ANY' },
+      { kind: 'object', resource: 'configmap', name: 'istio', selector: undefined, namespace: 'istio-system', jsonpath: '{.data.mesh}', equals: undefined, matches: 'ALLOW_ANY' },
       { kind: 'file', path: 'out.yaml', objectKind: 'Deployment', jsonpath: '{.spec.template.spec.initContainers[*].name}', equals: 'istio-init', matches: undefined },
       { kind: 'accessLog', pod: 'sleep', namespace: undefined, expect: ' 502 ' },
     ]);
@@ -131,5 +131,12 @@ describe('parseCheckBlock', () => {
     expect(() => parseCheckBlock('flow:\n  pod: sleep\n  colour: red\n', at)).toThrow(/ch\.md:13: flow\.colour: unknown field/);
     expect(() => parseCheckBlock('object: { kind: pod, name: x, jsonpath: ".a", equals: b }', at)).toThrow(/object\.jsonpath: expected kubectl's form/);
     expect(() => parseCheckBlock('flow: [\n', at)).toThrow(/ch\.md:1\d: bad YAML in the check/);
+    expect(() => parseCheckBlock('object: { kind: pods, jsonpath: "{.a}", equals: b }', at)).toThrow('ch.md:11: object: needs name or selector (one of them)');
+  });
+
+  it('reads an object check over the objects a label selector picks', () => {
+    expect(parseCheckBlock('object: { kind: pods, namespace: shop, selector: app=web, jsonpath: "{.items[*].spec.containers[*].name}", matches: istio-proxy }', at)).toEqual([
+      { kind: 'object', resource: 'pods', name: undefined, selector: 'app=web', namespace: 'shop', jsonpath: '{.items[*].spec.containers[*].name}', equals: undefined, matches: 'istio-proxy' },
+    ]);
   });
 });
