@@ -173,8 +173,8 @@ describe('errors are Kubernetes Status objects', () => {
     expect(forbidden.stderr).toContain('Forbidden: pod updates may not change fields other than `spec.containers[*].image`');
     const image = await kubectl(['set', 'image', `pod/${sleepPod}`, 'sleep=sidecar-lab/other']);
     expect(image.code).toBe(1);
-    expect(image.stderr).toContain('MethodNotAllowed');
-    expect(image.stderr).toContain("Deployment's template");
+    // kubectl shows a 405 as this fixed text; the Status' message (what works instead) is the API's, checked in the unit tests.
+    expect(image.stderr).toContain('the server does not allow this method on the requested resource');
     expect(await kubectlOk(['get', 'pod', sleepPod, '-o', 'jsonpath={.spec.containers[0].image}'])).not.toBe('sidecar-lab/other');
   });
 
