@@ -6,6 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, repoRoot, runCli } from './helpers/cli';
+import { kubectlWith } from './helpers/kubectl';
 
 const CHROMIUM = '/usr/bin/chromium';
 const shots = resolve(repoRoot, 'test-results', 'screenshots');
@@ -168,5 +169,25 @@ describe('the window, against a real lab', () => {
     const chain = page.getByRole('region', { name: 'nat ISTIO_OUTPUT' });
     await chain.getByText('--dport 80 -j RETURN').first().waitFor({ timeout: 20_000 });
     await page.screenshot({ path: resolve(shots, 'rules.png') });
+  });
+
+  it('follows a pod created and deleted with kubectl in the Topology', async () => {
+    const kubeconfig = (await runCli(['kubeconfig'])).stdout.trim().replace('export KUBECONFIG=', '');
+    const kubectl = kubectlWith(() => ({ ...process.env, KUBECONFIG: kubeconfig }));
+    const pod = `apiVersion: v1
+kind: Pod
+metadata: { name: web, namespace: default, labels: { app: web } }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - { name: web, image: sidecar-lab/demo, args: [httpbin, --port, "8080"], ports: [{ containerPort: 8080 }] }
+`;
+    await kubectl.ok(['apply', '-f', '-'], pod);
+    await page.getByRole('tab', { name: /Topology/ }).click();
+    const card = page.getByRole('article', { name: /^Pod default\/web$/ });
+    await card.waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: resolve(shots, 'topology-kubectl-pod.png') });
+    await kubectl.ok(['delete', 'pod', 'web']);
+    await card.waitFor({ state: 'detached', timeout: 30_000 });
   });
 });
