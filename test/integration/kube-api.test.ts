@@ -173,8 +173,9 @@ describe('errors are Kubernetes Status objects', () => {
     expect(forbidden.stderr).toContain('Forbidden: pod updates may not change fields other than `spec.containers[*].image`');
     const image = await kubectl(['set', 'image', `pod/${sleepPod}`, 'sleep=sidecar-lab/other']);
     expect(image.code).toBe(1);
-    // kubectl shows a 405 as this fixed text; the Status' message (what works instead) is the API's, checked in the unit tests.
+    // kubectl shows a 405 as its fixed text, then the Status' message: what works instead.
     expect(image.stderr).toContain('the server does not allow this method on the requested resource');
+    expect(image.stderr).toContain("Deployment's template");
     expect(await kubectlOk(['get', 'pod', sleepPod, '-o', 'jsonpath={.spec.containers[0].image}'])).not.toBe('sidecar-lab/other');
   });
 
