@@ -50,8 +50,8 @@ export class Kubelet {
   private readonly adopted = new Map<string, string>();
   private readonly starting = new Set<string>();
   private readonly ending = new Set<string>();
-  /** Pods that failed to start: not retried in a loop (uid). */
-  private readonly failed = new Set<string>();
+  /** Pods that failed to start, by uid: when they may be tried again (kubelet's back-off, from 10 s doubling to 5 min). */
+  private readonly failed = new Map<string, { until: number; delayMs: number }>();
   private readonly runs = new Map<string, PodRun>();
   private pushedNode = '';
   private readonly pushedProxies = new Map<string, string>();
@@ -143,8 +143,10 @@ export class Kubelet {
       }
     }
 
-    // A new pod gets its address before it is planned, so the plan keeps it.
-    this.assignAddresses([...pods.values()].filter((p) => !terminating(p) && !running.has(podKey(p.metadata.namespace, p.metadata.name))));
+    // A new pod gets its address before it is planned, so the plan keeps it; addresses of
+    // containers still being removed are not free yet.
+    const inUse = [...running.values()].map((r) => r.ip).filter((ip): ip is string => Boolean(ip));
+    this.assignAddresses([...pods.values()].filter((p) => !terminating(p) && !running.has(podKey(p.metadata.namespace, p.metadata.name))), inUse);
 
     let desired: PreparedLab;
     try {
@@ -159,7 +161,8 @@ export class Kubelet {
     for (const planned of desired.plan.pods) {
       const key = podKey(planned.namespace, planned.name);
       const pod = pods.get(key);
-      if (!pod?.metadata.uid || terminating(pod) || running.has(key) || this.starting.has(key) || this.failed.has(pod.metadata.uid)) continue;
+      if (!pod?.metadata.uid || terminating(pod) || running.has(key) || this.starting.has(key)) continue;
+      if ((this.failed.get(pod.metadata.uid)?.until ?? 0) > Date.now()) continue;
       this.starting.add(key);
       void this.startPod(record, desired, planned, pod.metadata.uid);
     }
@@ -169,9 +172,9 @@ export class Kubelet {
     writeLabRecord({ ...record, run: { ...record.run, pods: [...this.runs.values()], nodeConfig: nodeConfig(desired.plan), services: serviceRecords(desired.plan), reconciledVersion: seen, configVersion: `${lab}-${this.version}` } });
   }
 
-  private assignAddresses(pods: KubeObject[]): void {
+  private assignAddresses(pods: KubeObject[], inUse: string[]): void {
     const { store } = this.opts;
-    const taken = new Set<string>([NODE_IP]);
+    const taken = new Set<string>([NODE_IP, ...inUse]);
     for (const p of store.list(K.pods)) {
       const ip = isRecord(p.status) ? p.status.podIP : undefined;
       if (typeof ip === 'string') taken.add(ip);
@@ -213,10 +216,17 @@ export class Kubelet {
         return;
       }
       await starter.waitReady(run, 60_000);
+      this.failed.delete(uid);
       this.log(`pod ${key} ready (${run.ip}, ${run.sidecar ? 'with sidecar' : 'no sidecar'})`);
     } catch (err) {
-      this.failed.add(uid);
-      this.log(`pod ${key} did not start: ${err instanceof Error ? err.message : String(err)}`);
+      const delayMs = Math.min(300_000, (this.failed.get(uid)?.delayMs ?? 5_000) * 2);
+      this.failed.set(uid, { until: Date.now() + delayMs, delayMs });
+      this.log(`pod ${key} did not start (trying again in ${delayMs / 1000} s): ${err instanceof Error ? err.message : String(err)}`);
+      // What was started goes, so the next try starts from nothing.
+      await removePod(docker, lab, planned.namespace, planned.name).catch(() => undefined);
+      this.adopted.delete(key);
+      this.runs.delete(key);
+      setTimeout(() => this.schedule(), delayMs).unref?.();
     } finally {
       this.starting.delete(key);
       this.schedule();
