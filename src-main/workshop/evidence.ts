@@ -42,7 +42,12 @@ export async function takeBaseline(docker: Docker, lab: string): Promise<StepBas
   const counters: Record<string, string> = {};
   for (const pod of status.pods.filter((p) => p.sidecar)) {
     const tap = pod.containers.find((c) => c.name === 'tap' && c.state === 'running');
-    if (tap) counters[`${pod.namespace}/${pod.name}`] = await tapSave(docker, tap.dockerName);
+    if (!tap) continue;
+    try {
+      counters[`${pod.namespace}/${pod.name}`] = await tapSave(docker, tap.dockerName);
+    } catch {
+      // A pod going away meanwhile (a rollout's old pod) has no counters a check could ask for.
+    }
   }
   return { startedAt: new Date().toISOString(), counters };
 }

@@ -30,7 +30,7 @@ describe('workshop traffic-flow', () => {
     await runCli(['down', '--all']);
     const start = await cli(['workshop', 'start', 'traffic-flow'], 600_000);
     expect(start.code, start.stderr).toBe(0);
-    expect(start.stdout).toContain('Step 1.1: Fetch the Deployment as the cluster stores it');
+    expect(start.stdout).toContain('Step 1.1: Automatic injection: a label, then new pods');
     const recorder = JSON.parse(readFileSync(flowLogPaths('interception').pid, 'utf8')) as { pid: number; capturing: boolean };
     expect(recorder.capturing).toBe(true);
 
@@ -47,12 +47,12 @@ describe('workshop traffic-flow', () => {
     const right = await cli(['workshop', 'check', 'traffic-flow', '4.3']);
     expect(right.stdout).toContain('✓ Your last request to 10.96.0.1:443 from sleep bypassed the proxy through the rule `-A ISTIO_OUTPUT -d 10.96.0.1/32 -j RETURN`.');
     expect(right.code).toBe(0);
-    expect(right.stdout).toContain('Step 5.1: The rules, through kubectl');
+    expect(right.stdout).toContain('Step 4.4: Exclude a port on a Deployment');
 
     const progress = JSON.parse(readFileSync(progressFile('traffic-flow', participant), 'utf8')) as { current: string; steps: Record<string, { passedAt?: string }> };
-    expect(progress.current).toBe('5.1');
+    expect(progress.current).toBe('4.4');
     expect(progress.steps['4.3'].passedAt).toBeTruthy();
-    expect((await cli(['workshop', 'list'])).stdout).toMatch(/traffic-flow .* 1\/15/);
+    expect((await cli(['workshop', 'list'])).stdout).toMatch(/traffic-flow .* 1\/17/);
 
     // The recorder stops by itself when its lab goes.
     await cliOk(['down', '--all']);
