@@ -1,6 +1,9 @@
 // Pods written with Debian's kubectl run on the lab as on a node: injected at creation as Istio's webhook decides, served by their Services, stopped with their grace period.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { cliOk, repoRoot, runCli } from './helpers/cli';
 import { docker, labResources } from './helpers/docker';
 import { startCapture, type CaptureSession } from '../../src-main/lab/runtime/capture-session';
@@ -249,5 +252,48 @@ describe('a Deployment applied with kubectl', () => {
     while ((await containerNames()).some((n) => n.startsWith('interception-team-')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     expect((await containerNames()).filter((n) => n.startsWith('interception-team-'))).toEqual([]);
     expect((await k.run(['get', 'rs', '-n', 'team', '-o', 'name'])).stdout.trim()).toBe('');
+  });
+});
+
+describe("the document's istioctl commands", () => {
+  it('kube-inject -f FILE | kubectl apply -f - runs the pod as injected, and proxy-config listener reads its sidecar', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sidecar-lab-inject-'));
+    const file = join(dir, 'deployment.yaml');
+    writeFileSync(
+      file,
+      `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: manual, namespace: external }
+spec:
+  selector: { matchLabels: { app: manual } }
+  template:
+    metadata:
+      labels: { app: manual }
+      annotations: { traffic.sidecar.istio.io/excludeOutboundPorts: "5432" }
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: manual
+        image: sidecar-lab/demo
+        args: [httpbin, --port, "8080"]
+        ports: [{ name: http, containerPort: 8080 }]
+`,
+    );
+    const istioctl = resolve(repoRoot, 'resources/bin/istioctl');
+    const piped = spawnSync('bash', ['-o', 'pipefail', '-c', `${istioctl} kube-inject -f ${file} | kubectl apply -f -`], { env, encoding: 'utf8' });
+    expect(piped.status, piped.stderr).toBe(0);
+    expect(piped.stdout).toContain('deployment.apps/manual created');
+    expect(await k.ok(['rollout', 'status', 'deployment/manual', '-n', 'external', '--timeout=120s'])).toContain('successfully rolled out');
+    const pod = (await k.ok(['get', 'pods', '-n', 'external', '-l', 'app=manual', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
+    expect(await k.ok(['get', 'pod', pod, '-n', 'external', '-o', 'jsonpath={.spec.containers[*].name}'])).toBe('manual istio-proxy');
+    // Run as given: istio-init's arguments are kube-inject's, the exclusion among them.
+    const args = await k.ok(['get', 'pod', pod, '-n', 'external', '-o', 'jsonpath={.spec.initContainers[0].args}']);
+    expect(args).toContain('5432');
+    const saved = (await cliOk(['exec', pod, '-n', 'external', '-c', 'tap', '--', 'iptables-save', '-t', 'nat'])).stdout;
+    expect(saved).toMatch(/-A ISTIO_OUTPUT -p tcp -m tcp --dport 5432 -j RETURN/);
+    const listeners = spawnSync(istioctl, ['proxy-config', 'listener', `${pod}.external`, '--port', '15001'], { env, encoding: 'utf8' });
+    expect(listeners.status, listeners.stderr).toBe(0);
+    expect(listeners.stdout).toMatch(/^ADDRESSES\s+PORT\s+MATCH\s+DESTINATION/m);
+    expect(listeners.stdout).toContain('15001');
   });
 });
