@@ -84,9 +84,14 @@ export async function labStatus(docker: Docker, lab: string): Promise<LabStatus>
         : {}),
     });
   }
-  for (const pod of pods.values()) {
+  const runs = new Map(record?.run.pods.map((p) => [`${p.namespace}/${p.name}`, p]) ?? []);
+  for (const [key, pod] of pods) {
     pod.containers.sort((a, b) => ROLE_ORDER.indexOf(a.role) - ROLE_ORDER.indexOf(b.role));
-    pod.ready = pod.containers.length > 0 && pod.containers.every(containerReady);
+    // A pod still starting has only some of its containers: it is ready once all it runs are.
+    const run = runs.get(key);
+    const expected = run ? [...run.apps.map((a) => a.name), ...(run.sidecar ? ['istio-proxy'] : [])] : [];
+    const present = (name: string): boolean => pod.containers.some((c) => c.name === name && containerReady(c));
+    pod.ready = pod.containers.length > 0 && pod.containers.every(containerReady) && expected.every(present);
   }
   let network: LabStatus['network'];
   try {
