@@ -17,6 +17,7 @@ import { findExecTarget } from '../lab/runtime/exec';
 import { labDown, labsOnEngine, readLabRecord } from '../lab/runtime/lab';
 import { watchRules, type RulesWatch } from '../lab/runtime/rules-watch';
 import { labStatus } from '../lab/runtime/status';
+import { clusterStatus } from '../lab/api/cluster-status';
 import { listBuiltinScenarios } from '../lab/scenario/builtin';
 import { applyToLab, startLab } from '../lab/session';
 import type { Dispose, LabService, StreamSink, TerminalCommand } from '../contract/api';
@@ -80,7 +81,7 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
 
   async function status(): Promise<LabStatusInfo | null> {
     const lab = await currentLab();
-    return lab ? { ...(await labStatus(await connectEngine(), lab)), startedHere: lab === started || lab === startingLab } : null;
+    return lab ? { ...(await clusterStatus(await connectEngine(), lab)), startedHere: lab === started || lab === startingLab } : null;
   }
 
   async function refreshStatus(): Promise<void> {
