@@ -190,4 +190,21 @@ spec:
     await kubectl.ok(['delete', 'pod', 'web']);
     await card.waitFor({ state: 'detached', timeout: 30_000 });
   });
+
+  it('opens the cluster shell from the keyboard: kubectl, istioctl and sidecar-lab there talk to the lab', async () => {
+    await page.getByRole('tab', { name: /Terminal/ }).click();
+    const button = page.getByRole('button', { name: 'Cluster shell' });
+    await button.focus();
+    await page.keyboard.press('Enter');
+    const rows = page.locator('[aria-label="Terminal"]:not(.hidden) .xterm-rows');
+    await page.getByRole('tab', { name: 'cluster shell' }).waitFor();
+    await rows.getByText(/point at lab interception/).first().waitFor({ timeout: 20_000 });
+    await typeInTerminal('kubectl get pods -l app=sleep -o name');
+    await rows.getByText(/^pod\/sleep-/).first().waitFor({ timeout: 20_000 });
+    await typeInTerminal('istioctl version --remote=false');
+    await rows.getByText(/^1\.\d+\.\d+\s*$/).first().waitFor({ timeout: 30_000 });
+    await typeInTerminal('sidecar-lab status | grep -c " Running "');
+    await rows.getByText(/^[1-9]\d*\s*$/).first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: resolve(shots, 'cluster-shell.png') });
+  });
 });

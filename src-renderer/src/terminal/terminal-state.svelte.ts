@@ -6,7 +6,8 @@ import { labState } from '../lab-state.svelte';
 export interface TerminalTab {
   id: string;
   title: string;
-  target: TerminalTarget;
+  /** The pod's container the shell runs in; null for the cluster shell on this machine. */
+  target: TerminalTarget | null;
   exited: boolean;
 }
 
@@ -18,17 +19,25 @@ class TerminalState {
 
 export const terminalState = new TerminalState();
 
-export async function openTerminal(target: TerminalTarget): Promise<void> {
+async function addTab(open: () => Promise<{ id: string }>, title: string, target: TerminalTarget | null): Promise<void> {
   terminalState.error = null;
   try {
-    const { id } = await lab().invoke('terminal.open', target);
-    const title = `${target.pod} · ${target.container}`;
+    const { id } = await open();
     terminalState.tabs = [...terminalState.tabs, { id, title, target, exited: false }];
     terminalState.activeId = id;
     labState.view = 'terminal';
   } catch (err) {
     terminalState.error = err instanceof Error ? err.message : String(err);
   }
+}
+
+export function openTerminal(target: TerminalTarget): Promise<void> {
+  return addTab(() => lab().invoke('terminal.open', target), `${target.pod} · ${target.container}`, target);
+}
+
+/** A shell on this machine where kubectl, istioctl and sidecar-lab talk to the lab. */
+export function openClusterShell(): Promise<void> {
+  return addTab(() => lab().invoke('terminal.openCluster', {}), 'cluster shell', null);
 }
 
 export function closeTerminal(id: string): void {
