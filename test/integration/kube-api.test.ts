@@ -6,7 +6,7 @@ import * as pty from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { cliOk, runCli } from './helpers/cli';
-import { KUBECTL, kubectlWith } from './helpers/kubectl';
+import { KUBECTL, kubectlWith } from '../helpers/kubectl';
 import { processAlive } from '../../src-main/lab/api/host-state';
 
 let env: NodeJS.ProcessEnv;
