@@ -9,7 +9,7 @@ import { ScenarioError } from '../lab/scenario/errors';
 import { parseArgs, flagString, UsageError } from './args';
 import { imagesCommand, isOffline } from './images-command';
 import { iptablesCommand } from './iptables-command';
-import { diffCommand, importCommand } from './dump-command';
+import { diffCommand, exportCommand, importCommand } from './dump-command';
 import { applyCommand, logsCommand } from './apply-command';
 import { serveCommand } from './serve-command';
 import { perfCommand } from './perf-command';
@@ -41,6 +41,8 @@ Usage:
   sidecar-lab import PATH [-o FILE]                   a customer's dump (file or folder of kubectl YAML) as a scenario
   sidecar-lab diff PATH [--pod NAME] [--rules FILE]   the lab's rules for the dump's injected pod against its
                                                       iptables-save or istio-init log (exit 1 when they differ)
+  sidecar-lab export [FILE] [--lab NAME]              the running lab's objects as one file that \`up\` runs again
+                                                      and \`kubectl apply\` takes (stdout without FILE)
   sidecar-lab workshop list | env | start NAME | show NAME [STEP] [--solution] | check NAME [STEP] | reset NAME [STEP] | verify NAME
                                                       self-checking courses: steps checked on the lab's live traffic
 
@@ -212,6 +214,14 @@ async function run(argv: string[], io: CliIO, given?: CliIO): Promise<number> {
       const [path, ...more] = args.positionals;
       if (!path || more.length > 0) throw new UsageError('import: usage: sidecar-lab import PATH [-o FILE]');
       return importCommand(path, flagString(args, 'output'), io);
+    }
+    case 'export': {
+      const args = parseArgs(rest, [{ name: 'lab', takesValue: true }], 'export');
+      const [file, ...more] = args.positionals;
+      if (more.length > 0) throw new UsageError('export: usage: sidecar-lab export [FILE] [--lab NAME]');
+      const lab = await pickLab(io, flagString(args, 'lab'));
+      if (!lab) return 1;
+      return exportCommand(lab, file, io);
     }
     case 'diff': {
       const args = parseArgs(rest, [{ name: 'pod', takesValue: true }, { name: 'rules', takesValue: true }], 'diff');
