@@ -165,4 +165,32 @@ spec:
     await eventually(['get', 'pod', 'badinit', '--no-headers'], /badinit\s+2\/2\s+Running\s+0\s/);
     await k.ok(['delete', 'pod', 'badinit', '--grace-period=0', '--force']);
   });
+
+  it('resumes the pod from a failed init container restarted in place: once it succeeds, istio-init, the sidecar and the app start', async () => {
+    // The init container fails on its first run only (its file system is kept across the restart, as the lab restarts in place).
+    await k.ok(
+      ['apply', '-f', '-'],
+      `
+apiVersion: v1
+kind: Pod
+metadata: { name: retry, namespace: default }
+spec:
+  initContainers:
+  - name: setup
+    image: sidecar-lab/demo
+    command: ["sh", "-c", "if [ -e /tmp/ran ]; then echo second; exit 0; fi; touch /tmp/ran; echo first; exit 1"]
+  containers:
+  - name: web
+    image: sidecar-lab/demo
+    args: [httpbin, --port, "8080"]
+`,
+    );
+    await eventually(['get', 'pod', 'retry', '--no-headers'], /retry\s+2\/2\s+Running\s+0\s/);
+    const status = JSON.parse(await k.ok(['get', 'pod', 'retry', '-o', 'json'])).status;
+    const inits = Object.fromEntries(status.initContainerStatuses.map((c: { name: string }) => [c.name, c]));
+    expect(inits.setup).toMatchObject({ restartCount: 1, lastState: { terminated: { exitCode: 1, reason: 'Error' } }, state: { terminated: { exitCode: 0 } } });
+    expect(inits['istio-init']).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+    expect(await k.ok(['logs', 'retry', '-c', 'setup'])).toBe('first\nsecond\n');
+    await k.ok(['delete', 'pod', 'retry', '--grace-period=0', '--force']);
+  });
 });
