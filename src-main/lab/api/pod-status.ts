@@ -169,9 +169,11 @@ export function podStatus(pod: KubeObject, facts: ContainerFacts[], historyOf?: 
   };
   const status = (c: Record<string, unknown>, init: boolean, notStarted: string): Record<string, unknown> =>
     containerStatus(c, byName.get(String(c.name)), init, history(String(c.name)), notStarted);
-  const inits = list(spec.initContainers).map((c) => status(c, true, 'PodInitializing'));
+  // kubelet's default waiting reason: PodInitializing in any pod with init containers, finished or not.
+  const notStarted = list(spec.initContainers).length > 0 ? 'PodInitializing' : 'ContainerCreating';
+  const inits = list(spec.initContainers).map((c) => status(c, true, notStarted));
   const initialized = inits.every((s) => s.ready);
-  const apps = list(spec.containers).map((c) => status(c, false, initialized ? 'ContainerCreating' : 'PodInitializing'));
+  const apps = list(spec.containers).map((c) => status(c, false, notStarted));
   const ephemeral = list(spec.ephemeralContainers).map((c) => status(c, false, 'ContainerCreating'));
   const allReady = initialized && apps.length > 0 && apps.every((s) => s.ready);
   const phase = podPhase(typeof spec.restartPolicy === 'string' ? spec.restartPolicy : 'Always', inits, apps);
