@@ -81,7 +81,7 @@ export class LabApiHost {
     await this.syncPods();
     this.stopEvents = await this.followEngine();
     // Pods written through the API run, and go, as on a node; Services follow the ready pods.
-    this.kubelet = new Kubelet({ docker, lab, store: this.store, log: (m) => this.log(m) });
+    this.kubelet = new Kubelet({ docker, lab, store: this.store, log: (m) => this.log(m), nodeName: () => this.nodeName, resync: () => void this.syncPods() });
     await this.kubelet.start();
     // Deployments → ReplicaSets → Pods, created through the same admission as a user's pods.
     const admission = [podAdmission(this.store), serviceAdmission(this.store), labWrites];
@@ -125,8 +125,10 @@ export class LabApiHost {
   syncPods(): Promise<void> {
     this.syncing = this.syncing.then(async () => {
       const facts = await containerFacts(this.opts.docker, this.opts.lab);
+      // The kubelet restarts what exited (or holds it back) before the status says so.
+      this.kubelet?.observe(facts);
       for (const pod of this.store.list(K.pods)) {
-        const status = podStatus(pod, facts.get(`${pod.metadata.namespace}/${pod.metadata.name}`) ?? []);
+        const status = podStatus(pod, facts.get(`${pod.metadata.namespace}/${pod.metadata.name}`) ?? [], this.kubelet?.historyOf);
         if (JSON.stringify(status) === JSON.stringify(pod.status)) continue;
         this.store.update(K.pods, { ...pod, status });
         for (const event of podStatusEvents(pod, pod.status as Record<string, unknown> | undefined, status, this.nodeName)) {

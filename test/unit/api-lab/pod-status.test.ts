@@ -58,7 +58,8 @@ describe('podStatus', () => {
     const s = statusOf(pod(), [fact('istio-init', { running: false, exitCode: 1 })]);
     expect(s.phase).toBe('Pending');
     expect(s.conditions.find((c: Cond) => c.type === 'Initialized')).toMatchObject({ status: 'False', reason: 'ContainersNotInitialized' });
-    expect(s.containerStatuses[0].state).toEqual({ waiting: { reason: 'ContainerCreating' } });
+    // kubelet's default for a pod with init containers (convertToAPIContainerStatuses).
+    expect(s.containerStatuses[0].state).toEqual({ waiting: { reason: 'PodInitializing' } });
   });
 });
 
