@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliOk, runCli } from './helpers/cli';
 import { docker } from './helpers/docker';
-import { kubectlWith } from './helpers/kubectl';
+import { kubectlWith } from '../helpers/kubectl';
 import { LABELS } from '../../src-main/lab/docker/engine';
 import { containerName } from '../../src-main/lab/plan/names';
 
