@@ -155,6 +155,26 @@ spec:
     await card.waitFor({ state: 'detached', timeout: 30_000 });
   });
 
+  it("shows a crashing pod as the API reports it: CrashLoopBackOff on its card, with its restarts", async () => {
+    const kubeconfig = (await runCli(['kubeconfig'])).stdout.trim().replace('export KUBECONFIG=', '');
+    const kubectl = kubectlWith(() => ({ ...process.env, KUBECONFIG: kubeconfig }));
+    await kubectl.ok(['apply', '-f', '-'], `apiVersion: v1
+kind: Pod
+metadata: { name: crash, namespace: default }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - { name: crash, image: sidecar-lab/demo, command: [sh, -c, "exit 1"] }
+`);
+    await page.getByRole('tab', { name: /Topology/ }).click();
+    const card = page.getByRole('article', { name: /^Pod default\/crash$/ });
+    await card.locator('.chip', { hasText: 'CrashLoopBackOff' }).waitFor({ timeout: 60_000 });
+    await card.getByRole('list', { name: 'Containers' }).locator('li.failed', { hasText: 'CrashLoopBackOff' }).first().waitFor();
+    await page.screenshot({ path: resolve(shots, 'topology-crashloop.png') });
+    await kubectl.ok(['delete', 'pod', 'crash', '--grace-period=0', '--force']);
+    await card.waitFor({ state: 'detached', timeout: 30_000 });
+  });
+
   it('opens the cluster shell from the keyboard: kubectl, istioctl and sidecar-lab there talk to the lab', async () => {
     await page.getByRole('tab', { name: /Terminal/ }).click();
     const button = page.getByRole('button', { name: 'Cluster shell' });
