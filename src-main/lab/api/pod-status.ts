@@ -64,8 +64,14 @@ function state(f: ContainerFacts | undefined): Record<string, unknown> {
   };
 }
 
+/**
+ * An init container is ready once it has exited 0; a restartable one (`restartPolicy: Always`, a
+ * native sidecar) while it runs, as an app container: the lab starts the next container only once
+ * istio-proxy answers its startup probe, and runs no other probes.
+ */
 function containerStatus(spec: Record<string, unknown>, f: ContainerFacts | undefined, init: boolean): Record<string, unknown> {
-  const ready = init ? (f ? !f.running && f.exitCode === 0 : false) : Boolean(f?.running);
+  const runsToCompletion = init && spec.restartPolicy !== 'Always';
+  const ready = runsToCompletion ? (f ? !f.running && f.exitCode === 0 : false) : Boolean(f?.running);
   return {
     name: spec.name,
     state: state(f),
@@ -87,8 +93,11 @@ export function podStatus(pod: KubeObject, facts: ContainerFacts[]): Record<stri
   const inits = list(spec.initContainers).map((c) => containerStatus(c, byName.get(String(c.name)), true));
   const apps = list(spec.containers).map((c) => containerStatus(c, byName.get(String(c.name)), false));
   const ephemeral = list(spec.ephemeralContainers).map((c) => containerStatus(c, byName.get(String(c.name)), false));
+  // Initialized: the init containers have completed and the native sidecars have started;
+  // Ready: the app containers and the native sidecars are ready (Kubernetes 1.29 and later).
   const initialized = inits.every((s) => s.ready);
-  const allReady = initialized && apps.length > 0 && apps.every((s) => s.ready);
+  const sidecars = inits.filter((_, i) => list(spec.initContainers)[i]?.restartPolicy === 'Always');
+  const allReady = initialized && apps.length > 0 && [...apps, ...sidecars].every((s) => s.ready);
   const anyRunning = apps.some((s) => isRecord(s.state) && 'running' in s.state);
   const allExited = apps.length > 0 && apps.every((s) => isRecord(s.state) && 'terminated' in s.state);
   const failed = allExited && apps.some((s) => isRecord(s.state) && isRecord(s.state.terminated) && s.state.terminated.exitCode !== 0);
