@@ -93,9 +93,10 @@ export function podStatus(pod: KubeObject, facts: ContainerFacts[]): Record<stri
   const inits = list(spec.initContainers).map((c) => containerStatus(c, byName.get(String(c.name)), true));
   const apps = list(spec.containers).map((c) => containerStatus(c, byName.get(String(c.name)), false));
   const ephemeral = list(spec.ephemeralContainers).map((c) => containerStatus(c, byName.get(String(c.name)), false));
-  // Initialized: the init containers have completed and the native sidecars have started;
-  // Ready: the app containers and the native sidecars are ready (Kubernetes 1.29 and later).
-  const initialized = inits.every((s) => s.ready);
+  // Initialized: the init containers have completed and the native sidecars have started, and it
+  // stays so once the app containers have started (a native sidecar that dies later does not undo
+  // it); Ready: the app containers and the native sidecars are ready (Kubernetes 1.29 and later).
+  const initialized = inits.every((s) => s.ready) || apps.some((s) => s.containerID !== undefined);
   const sidecars = inits.filter((_, i) => list(spec.initContainers)[i]?.restartPolicy === 'Always');
   const allReady = initialized && apps.length > 0 && [...apps, ...sidecars].every((s) => s.ready);
   const anyRunning = apps.some((s) => isRecord(s.state) && 'running' in s.state);

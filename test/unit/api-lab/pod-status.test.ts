@@ -79,8 +79,9 @@ describe('podStatus of a native sidecar (an init container with restartPolicy Al
     expect(s.conditions.find((c: Cond) => c.type === 'Ready')?.status).toBe('True');
   });
 
-  it('a native sidecar that died leaves the pod not Ready, though the app runs', () => {
+  it('a native sidecar that died leaves the pod Initialized but not Ready, though the app runs', () => {
     const s = statusOf(native(), [initDone, fact('istio-proxy', { running: false, exitCode: 1 }), fact('sleep')]);
+    expect(s.conditions.find((c: Cond) => c.type === 'Initialized')?.status).toBe('True');
     expect(s.conditions.find((c: Cond) => c.type === 'Ready')?.status).toBe('False');
   });
 });
