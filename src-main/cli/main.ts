@@ -4,6 +4,7 @@ import { LabAlreadyUpError, labDown, labsOnEngine, readLabRecord } from '../lab/
 import { ensureApiHost, hostCommand, kubeconfigCommand } from './api-command';
 import { execAttached, findExecTarget } from '../lab/runtime/exec';
 import { labStatus } from '../lab/runtime/status';
+import { clusterStatus } from '../lab/api/cluster-status';
 import { ScenarioError } from '../lab/scenario/errors';
 import { parseArgs, flagString, UsageError } from './args';
 import { imagesCommand, isOffline } from './images-command';
@@ -110,7 +111,7 @@ async function run(argv: string[], io: CliIO, given?: CliIO): Promise<number> {
       await ensureApiHost(lab, (m) => io.err(`up: ${m}`));
       io.err(`up: lab ${lab} is up in ${((Date.now() - started) / 1000).toFixed(1)} s; \`eval $(sidecar-lab kubeconfig)\` points kubectl at it`);
       const docker = await connectEngine();
-      printStatus(await labStatus(docker, lab), io);
+      printStatus(await clusterStatus(docker, lab), io);
       return 0;
     }
     case 'host': {
@@ -131,7 +132,7 @@ async function run(argv: string[], io: CliIO, given?: CliIO): Promise<number> {
         if (args.flags.has('json')) io.out('null');
         return args.flags.has('json') ? 0 : 1;
       }
-      const status = await labStatus(await connectEngine(), lab);
+      const status = await clusterStatus(await connectEngine(), lab);
       if (args.flags.has('json')) io.out(JSON.stringify(status, null, 2));
       else printStatus(status, io);
       return 0;
