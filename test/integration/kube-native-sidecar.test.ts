@@ -1,16 +1,17 @@
-// A lab on Kubernetes 1.33 with Istio's default ENABLE_NATIVE_SIDECARS (auto): istio-proxy runs as a native sidecar, started before the app's init containers, and still intercepts the pod's traffic; Debian's kubectl sees it as on a cluster.
+// A lab on Kubernetes 1.34 with Istio's default ENABLE_NATIVE_SIDECARS (auto): istio-proxy runs as a native sidecar, started before the app's init containers, and still intercepts the pod's traffic; Debian's kubectl sees it as on a cluster.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliOk, runCli } from './helpers/cli';
 import { docker } from './helpers/docker';
-import { kubectlWith } from './helpers/kubectl';
+import { kubectlWith } from '../helpers/kubectl';
 import { startCapture, type CaptureSession } from '../../src-main/lab/runtime/capture-session';
 import type { Flow } from '../../src-main/lab/capture/flow-types';
 
 const LAB = 'native';
-const VERSION = 'v1.33.1';
+// Not the lab's default release: the cluster reports what the Lab document says.
+const VERSION = 'v1.34.2';
 
 // No ENABLE_NATIVE_SIDECARS: istiod's default, auto.
 const SCENARIO = `apiVersion: sidecarlab.dev/v1
@@ -109,12 +110,12 @@ afterAll(async () => {
 describe('the cluster reports the Lab document\'s Kubernetes release', () => {
   it('in kubectl version, /version and the node\'s nodeInfo', async () => {
     expect(await k.ok(['version', '--short'])).toContain(`Server Version: ${VERSION}`);
-    expect(JSON.parse(await k.ok(['get', '--raw', '/version']))).toMatchObject({ gitVersion: VERSION, major: '1', minor: '33' });
+    expect(JSON.parse(await k.ok(['get', '--raw', '/version']))).toMatchObject({ gitVersion: VERSION, major: '1', minor: '34' });
     expect(await k.ok(['get', 'nodes', '-o', 'jsonpath={.items[0].status.nodeInfo.kubeletVersion}'])).toBe(VERSION);
   });
 });
 
-describe('auto on 1.33: istio-proxy is a native sidecar', () => {
+describe('auto on 1.34: istio-proxy is a native sidecar', () => {
   it('in the pods `up` started: only the app among the containers, istio-proxy an init container that runs', async () => {
     const pod = (await k.ok(['get', 'pods', '-l', 'app=httpbin', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
     expect(await k.ok(['get', 'pod', pod, '-o', 'jsonpath={.spec.containers[*].name}'])).toBe('httpbin');
@@ -123,7 +124,7 @@ describe('auto on 1.33: istio-proxy is a native sidecar', () => {
     await eventually(['get', 'pod', pod], /\s2\/2\s+Running/);
   });
 
-  it('in a pod applied with kubectl: started before the app\'s init container, kept running, listed under initContainerStatuses', async () => {
+  it('in a pod applied with kubectl: started before the app\'s init container, kept running, listed under initContainerStatuses; the annotation opts a pod out', async () => {
     expect(await k.ok(['apply', '-f', '-'], WEB)).toContain('pod/web created');
     await eventually(['get', 'pod', 'web'], /web\s+2\/2\s+Running/);
     expect(await k.ok(['get', 'pod', 'web', '-o', 'jsonpath={.spec.containers[*].name}'])).toBe('web');
@@ -142,6 +143,13 @@ describe('auto on 1.33: istio-proxy is a native sidecar', () => {
     const proxyStarted = Date.parse(byName['istio-proxy'].state.running.startedAt!);
     expect(Date.parse(status.containerStatuses[0].state.running.startedAt!)).toBeGreaterThanOrEqual(proxyStarted);
     expect(status.conditions.filter((c) => ['Initialized', 'Ready'].includes(c.type)).map((c) => c.status)).toEqual(['True', 'True']);
+    // The annotation sidecar.istio.io/nativeSidecar: "false" opts a pod out: the classic layout.
+    const classic = WEB.replace('name: web\n  namespace', 'name: classic\n  namespace')
+      .replace('labels: { app: web }', 'labels: { app: classic }\n  annotations: { sidecar.istio.io/nativeSidecar: "false" }')
+      .replace(/ {2}initContainers:[\s\S]*? {2}containers:/, '  containers:');
+    expect(await k.ok(['apply', '-f', '-'], classic)).toContain('pod/classic created');
+    await eventually(['get', 'pod', 'classic'], /classic\s+2\/2\s+Running/);
+    expect(await k.ok(['get', 'pod', 'classic', '-o', 'jsonpath={.spec.initContainers[*].name} {.spec.containers[*].name}'])).toBe('istio-init web istio-proxy');
   });
 
   it('still intercepts the pod\'s traffic: a curl through the mesh is a flow through the proxy', async () => {
@@ -154,15 +162,6 @@ describe('auto on 1.33: istio-proxy is a native sidecar', () => {
     expect(fromWeb()[0]?.flow.verdict).toBe('intercepted');
     const saved = (await cliOk(['exec', 'web', '-c', 'tap', '--', 'iptables-save', '-t', 'nat'])).stdout;
     expect(saved).toContain('-A ISTIO_OUTPUT');
-  });
-
-  it('the annotation sidecar.istio.io/nativeSidecar: "false" opts a pod out: the classic layout', async () => {
-    const classic = WEB.replace('name: web\n  namespace', 'name: classic\n  namespace')
-      .replace('labels: { app: web }', 'labels: { app: classic }\n  annotations: { sidecar.istio.io/nativeSidecar: "false" }')
-      .replace(/ {2}initContainers:[\s\S]*? {2}containers:/, '  containers:');
-    expect(await k.ok(['apply', '-f', '-'], classic)).toContain('pod/classic created');
-    await eventually(['get', 'pod', 'classic'], /classic\s+2\/2\s+Running/);
-    expect(await k.ok(['get', 'pod', 'classic', '-o', 'jsonpath={.spec.initContainers[*].name} {.spec.containers[*].name}'])).toBe('istio-init web istio-proxy');
   });
 });
 
