@@ -9,6 +9,7 @@ import type { Identity } from './admission';
 import { apiPaths, readApiEndpoint, writeApiEndpoint } from './host-state';
 import { K } from './kinds';
 import { kubeconfigText } from './kubeconfig';
+import { labAdmission } from './lab-admission';
 import { labWrites } from './lab-writes';
 import { podAdmission } from './pod-admission';
 import { serviceAdmission } from './service-admission';
@@ -88,7 +89,7 @@ export class LabApiHost {
     this.kubelet = new Kubelet({ docker, lab, store: this.store, log: (m) => this.log(m) });
     await this.kubelet.start();
     // Deployments → ReplicaSets → Pods, created through the same admission as a user's pods.
-    const admission = [podAdmission(this.store), serviceAdmission(this.store), labWrites];
+    const admission = [podAdmission(this.store), serviceAdmission(this.store), labAdmission, labWrites];
     this.controllers = startWorkloadControllers(this.store, apiPodClient({ store: this.store, admission }), (m) => this.log(m));
 
     const streams = runtimeStreams({ docker, lab });
