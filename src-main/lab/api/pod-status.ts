@@ -81,6 +81,11 @@ function state(f: ContainerFacts | undefined, h: ContainerHistory | undefined, n
   return { terminated: terminatedOf(f) };
 }
 
+/**
+ * An init container is ready once it has exited 0; a restartable one (`restartPolicy: Always`, a
+ * native sidecar) while it runs, as an app container: the lab starts the next container only once
+ * istio-proxy answers its startup probe, and runs no other probes.
+ */
 function containerStatus(
   spec: Record<string, unknown>,
   f: ContainerFacts | undefined,
@@ -88,7 +93,8 @@ function containerStatus(
   h: ContainerHistory | undefined,
   notStarted: string,
 ): Record<string, unknown> {
-  const ready = init ? (f ? !f.running && f.exitCode === 0 : false) : Boolean(f?.running);
+  const runsToCompletion = init && spec.restartPolicy !== 'Always';
+  const ready = runsToCompletion ? (f ? !f.running && f.exitCode === 0 : false) : Boolean(f?.running);
   // Held back after an exit, the run that just ended is the last state; else the one before it.
   const last = f && !f.running && h?.waiting ? terminatedOf(f) : h?.lastTerminated;
   return {
@@ -172,10 +178,14 @@ export function podStatus(pod: KubeObject, facts: ContainerFacts[], historyOf?: 
   // kubelet's default waiting reason: PodInitializing in any pod with init containers, finished or not.
   const notStarted = list(spec.initContainers).length > 0 ? 'PodInitializing' : 'ContainerCreating';
   const inits = list(spec.initContainers).map((c) => status(c, true, notStarted));
-  const initialized = inits.every((s) => s.ready);
   const apps = list(spec.containers).map((c) => status(c, false, notStarted));
   const ephemeral = list(spec.ephemeralContainers).map((c) => status(c, false, 'ContainerCreating'));
-  const allReady = initialized && apps.length > 0 && apps.every((s) => s.ready);
+  // Initialized: the init containers have completed and the native sidecars have started, and it
+  // stays so once the app containers have started (a native sidecar that dies later does not undo
+  // it); Ready: the app containers and the native sidecars are ready (Kubernetes 1.29 and later).
+  const initialized = inits.every((s) => s.ready) || apps.some((s) => s.containerID !== undefined);
+  const sidecars = inits.filter((_, i) => list(spec.initContainers)[i]?.restartPolicy === 'Always');
+  const allReady = initialized && apps.length > 0 && [...apps, ...sidecars].every((s) => s.ready);
   const phase = podPhase(typeof spec.restartPolicy === 'string' ? spec.restartPolicy : 'Always', inits, apps);
   const started = facts.map((f) => f.startedAt).filter((t): t is string => Boolean(t)).sort()[0];
   const oldConditions = new Map(list(old.conditions).map((c) => [c.type, c]));

@@ -57,6 +57,9 @@ export interface InitStuck {
   exitCode: number;
 }
 
+/** On istio-proxy when it runs as a Kubernetes native sidecar (an init container with restartPolicy Always). */
+export const NATIVE_SIDECAR_LABEL = `${LABELS.container}.restart-policy-always`;
+
 const PROXY_CONFIG_DIR = '/etc/sidecar-lab';
 const PROXY_CONFIG_FILE = 'proxy-config.json';
 const PROXY_READY_URL = 'http://127.0.0.1:15021/healthz/ready';
@@ -329,7 +332,11 @@ export class PodStarter {
         '--interception-mode',
         pod.interceptionMode ?? 'REDIRECT',
       ],
-      Labels: this.labels(pod, 'istio-proxy', 'istio-proxy'),
+      Labels: {
+        ...this.labels(pod, 'istio-proxy', 'istio-proxy'),
+        // A native sidecar: kubelet stops it only after the app containers (see terminatePod).
+        ...(pod.initsAfterProxy ? { [NATIVE_SIDECAR_LABEL]: 'true' } : {}),
+      },
       // Istio's securityContext: privileged and allowPrivilegeEscalation both follow the value.
       HostConfig: pod.proxyPrivileged
         ? { ...this.joined(pod, pause), Privileged: true }

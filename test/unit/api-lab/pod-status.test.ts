@@ -63,6 +63,30 @@ describe('podStatus', () => {
   });
 });
 
+describe('podStatus of a native sidecar (an init container with restartPolicy Always)', () => {
+  const native = (): KubeObject => ({
+    ...pod(),
+    spec: {
+      initContainers: [{ name: 'istio-init', image: 'proxyv2' }, { name: 'istio-proxy', image: 'proxyv2', restartPolicy: 'Always' }],
+      containers: [{ name: 'sleep', image: 'demo' }],
+    },
+  });
+
+  it('lists istio-proxy under initContainerStatuses, running, started and ready; the pod Initialized and Ready', () => {
+    const s = statusOf(native(), [initDone, fact('istio-proxy'), fact('sleep')]);
+    expect(s.initContainerStatuses[1]).toMatchObject({ name: 'istio-proxy', ready: true, started: true, state: { running: {} } });
+    expect(s.containerStatuses.map((c) => c.name)).toEqual(['sleep']);
+    expect(s.conditions.find((c: Cond) => c.type === 'Initialized')?.status).toBe('True');
+    expect(s.conditions.find((c: Cond) => c.type === 'Ready')?.status).toBe('True');
+  });
+
+  it('a native sidecar that died leaves the pod Initialized but not Ready, though the app runs', () => {
+    const s = statusOf(native(), [initDone, fact('istio-proxy', { running: false, exitCode: 1 }), fact('sleep')]);
+    expect(s.conditions.find((c: Cond) => c.type === 'Initialized')?.status).toBe('True');
+    expect(s.conditions.find((c: Cond) => c.type === 'Ready')?.status).toBe('False');
+  });
+});
+
 describe('podStatusEvents', () => {
   it('Scheduled once, then Pulled, Created and Started for each container that started', () => {
     const p = pod();
