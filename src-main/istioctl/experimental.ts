@@ -1,6 +1,7 @@
 // `istioctl experimental` (x): the sub-commands the lab serves (describe pod), the rest named as not served.
 import { IstioctlError, NotImplementedError } from './errors';
 import { describePod } from './describe/pod';
+import { precheckCommand } from './precheck/command';
 import type { IstioctlContext } from './proxy-config';
 
 const DESCRIBE_USAGE = `Describe resource and related Istio configuration
@@ -27,8 +28,9 @@ export async function experimental(args: string[], ctx: IstioctlContext): Promis
     if (kind === 'service' || kind === 'svc') throw new NotImplementedError('experimental describe service');
     throw new IstioctlError(`unknown resource type "${kind}"`);
   }
+  if (sub === 'precheck') return precheckCommand(rest, ctx);
   if (sub === undefined || sub === '--help' || sub === '-h') {
-    ctx.out('Usage:\n  istioctl experimental [command]\n\nAvailable Commands (in this lab):\n  describe    Describe resource and related Istio configuration\n');
+    ctx.out('Usage:\n  istioctl experimental [command]\n\nAvailable Commands (in this lab):\n  describe    Describe resource and related Istio configuration\n  precheck    Check whether Istio can safely be installed or upgrade (the data-plane check: IST0143)\n');
     return 0;
   }
   throw new NotImplementedError(`command "experimental ${sub}"`);

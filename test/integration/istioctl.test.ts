@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabStatus } from '../../src-main/lab/runtime/status';
 import { cliOk, repoRoot, runCli, type CliResult } from './helpers/cli';
+import { kubectlWith } from './helpers/kubectl';
 
 let sleep: string;
 
@@ -127,5 +128,43 @@ describe('istioctl x describe and analyze against the lab', () => {
     // -n keeps the namespace's messages and, as istioctl's filterMessages, those of cluster-scoped objects.
     const scoped = await runCli(['istioctl', 'analyze', '-n', 'default', '--output-threshold', 'Warning']);
     expect([scoped.code, scoped.stdout, scoped.stderr]).toEqual([0, '', '\u2714 No validation issues found when analyzing namespace: default.\n']);
+  });
+});
+
+describe('istioctl x precheck against the lab: the localhost trap', () => {
+  it("an app bound to 127.0.0.1 on its Service's target port is IST0143, read from ss in its istio-proxy; apps on every address are not", async () => {
+    const kc = (await cliOk(['kubeconfig'])).stdout.trim().replace(/^export KUBECONFIG=/, '');
+    const k = kubectlWith(() => ({ ...process.env, KUBECONFIG: kc }));
+    // The teaching document's "localhost traffic": an app that listens on 127.0.0.1 only.
+    await k.ok(['apply', '-f', '-'], `
+apiVersion: v1
+kind: Pod
+metadata: { name: local-only, namespace: default, labels: { app: local-only } }
+spec:
+  containers:
+  - { name: web, image: sidecar-lab/demo, args: [httpbin, --host, 127.0.0.1, --port, "8080"], ports: [{ name: http, containerPort: 8080 }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: local-only, namespace: default }
+spec:
+  selector: { app: local-only }
+  ports: [{ name: http, port: 80, targetPort: 8080 }]
+`);
+    const deadline = Date.now() + 60_000;
+    while (!/2\/2\s+Running/.test((await k.run(['get', 'pod', 'local-only'])).stdout) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    const r = await runCli(['istioctl', 'x', 'precheck', '--skip-controlplane']);
+    expect(r.stdout).toBe('Error [IST0143] (Pod local-only.default) Port 8080 is exposed in a Service but listens on localhost. It will not be exposed to other pods.\n');
+    expect([r.code, r.stderr]).toEqual([
+      1,
+      'Error: Issues found when checking the cluster. Istio may not be safe to install or upgrade.\nSee https://istio.io/v1.22/docs/reference/config/analysis for more information about causes and resolutions.\n',
+    ]);
+    // The trap is real: the sidecar delivers inbound traffic to the pod IP, where nothing listens.
+    const curl = await runCli(['exec', 'sleep', '--', 'curl', '-s', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', 'http://local-only.default/status/200']);
+    expect(curl.stdout.trim()).not.toBe('200');
+    // Another namespace holds no such pod.
+    const external = await runCli(['istioctl', 'x', 'precheck', '--skip-controlplane', '-n', 'external']);
+    expect([external.code, external.stdout]).toEqual([0, '']);
+    await k.ok(['delete', 'pod', 'local-only', '--wait=false']);
   });
 });
