@@ -1,6 +1,7 @@
-// `istioctl experimental` (x): the sub-commands the lab serves (describe pod), the rest named as not served.
+// `istioctl experimental` (x): the sub-commands the lab serves (describe pod|service, precheck), the rest named as not served.
 import { IstioctlError, NotImplementedError } from './errors';
 import { describePod } from './describe/pod';
+import { describeService } from './describe/service';
 import { precheckCommand } from './precheck/command';
 import type { IstioctlContext } from './proxy-config';
 
@@ -14,6 +15,7 @@ Aliases:
 
 Available Commands (in this lab):
   pod         Describe pods and their Istio configuration [kube-only]
+  service     Describe services and their Istio configuration [kube-only]
 `;
 
 export async function experimental(args: string[], ctx: IstioctlContext): Promise<number> {
@@ -25,7 +27,7 @@ export async function experimental(args: string[], ctx: IstioctlContext): Promis
       return 0;
     }
     if (kind === 'pod' || kind === 'po') return describePod(more, ctx);
-    if (kind === 'service' || kind === 'svc') throw new NotImplementedError('experimental describe service');
+    if (kind === 'service' || kind === 'svc') return describeService(more, ctx);
     throw new IstioctlError(`unknown resource type "${kind}"`);
   }
   if (sub === 'precheck') return precheckCommand(rest, ctx);
