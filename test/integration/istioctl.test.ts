@@ -81,6 +81,19 @@ describe('istioctl proxy-status against the lab as control plane', () => {
     expect(r.stdout).toMatch(/^Clusters Match\nListeners Match\nRoutes Match \(RDS last loaded at \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d UTC\)\n$/);
   });
 
+  it('ps -o json|yaml: istiod\'s syncz response with a ClientConfig per sidecar; --revision other than default finds no istiod', async () => {
+    const r = await cliOk(['istioctl', 'ps', '-o', 'json']);
+    const response = JSON.parse(r.stdout) as { typeUrl: string; resources: { node: { id: string; metadata: Record<string, string> }; genericXdsConfigs: { configStatus: string }[] }[] };
+    expect(response.typeUrl).toBe('type.googleapis.com/envoy.service.status.v3.ClientConfig');
+    const mine = response.resources.find((c) => c.node.id === `${sleep}.default`);
+    expect(mine?.node.metadata).toEqual({ CLUSTER_ID: 'Kubernetes', ISTIO_VERSION: '1.22.0' });
+    expect(mine?.genericXdsConfigs.map((g) => g.configStatus)).toEqual(['SYNCED', 'SYNCED', 'SYNCED', 'SYNCED', 'NOT_SENT']);
+    expect((await cliOk(['istioctl', 'ps', '-o', 'yaml'])).stdout).toMatch(/^controlPlane:\n/);
+    expect((await cliOk(['istioctl', 'ps', '--revision', 'default'])).stdout).toMatch(/^NAME +CLUSTER /);
+    const canary = await runCli(['istioctl', 'ps', '--revision', 'canary']);
+    expect([canary.code, canary.stdout, canary.stderr]).toEqual([1, '', 'Error: unable to find any Istiod instances\n']);
+  });
+
   it('--kubeconfig, KUBECONFIG and --context choose the cluster as istioctl does', async () => {
     const kc = (await cliOk(['kubeconfig'])).stdout.trim().replace(/^export KUBECONFIG=/, '');
     const viaFlag = await cliOk(['istioctl', 'pc', 'cluster', sleep, '--kubeconfig', kc, '--fqdn', 'BlackHoleCluster']);
@@ -106,6 +119,14 @@ describe('istioctl x describe and analyze against the lab', () => {
     // sleep has no Service: istioctl's warning, then the rest.
     const s = await cliOk(['istioctl', 'experimental', 'describe', 'pod', sleep]);
     expect(s.stdout).toContain(`Warning: No Kubernetes Services select pod ${sleep} (see https://istio.io/docs/setup/kubernetes/additional-setup/requirements/ )\n--------------------\n`);
+  });
+
+  it('x describe service: the Service from its meshed pod\'s sidecar; a Service whose pods have no sidecar says so', async () => {
+    const r = await cliOk(['istioctl', 'x', 'describe', 'svc', 'httpbin']);
+    expect(r.stdout).toBe('Service: httpbin\n   Port: http 80/HTTP targets pod port 80\nSkipping Gateway information (no ingress gateway pods)\n');
+    // The scenario's external httpbin runs without a sidecar.
+    const plain = await cliOk(['istioctl', 'x', 'describe', 'service', 'external.external']);
+    expect(plain.stdout).toMatch(/^Pod external-\S+\.external: no container "istio-proxy" in pod\nService "external\.external" has no Istio pods\. {2}\(1 pods in service\)\.\nUse `istioctl kube-inject` or redeploy with Istio automatic sidecar injection\.\n$/);
   });
 
   it('x describe pod of a pod without a sidecar: the warning, then the failed port-forward to 15000', async () => {
