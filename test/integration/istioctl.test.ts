@@ -188,4 +188,25 @@ spec:
     expect([external.code, external.stdout]).toEqual([0, '']);
     await k.ok(['delete', 'pod', 'local-only', '--wait=false']);
   });
+
+  it('the uid 1337 trap: an app container running as the proxy\'s user is IST0144 in analyze and a warning in describe pod', async () => {
+    const kc = (await cliOk(['kubeconfig'])).stdout.trim().replace(/^export KUBECONFIG=/, '');
+    const k = kubectlWith(() => ({ ...process.env, KUBECONFIG: kc }));
+    await k.ok(['apply', '-f', '-'], `
+apiVersion: v1
+kind: Pod
+metadata: { name: as-proxy, namespace: default, labels: { app: as-proxy, version: v1 } }
+spec:
+  containers:
+  - { name: web, image: sidecar-lab/demo, args: [httpbin, --port, "8080"], securityContext: { runAsUser: 1337 } }
+`);
+    const analyzed = await runCli(['istioctl', 'analyze', '-n', 'default', '--output-threshold', 'Warning']);
+    expect(analyzed.code).toBe(0);
+    expect(analyzed.stdout).toBe('Warning [IST0144] (Pod as-proxy.default) User ID (UID) 1337 is reserved for the sidecar proxy.\n');
+    const deadline = Date.now() + 60_000;
+    while (!/2\/2\s+Running/.test((await k.run(['get', 'pod', 'as-proxy'])).stdout) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    const described = await runCli(['istioctl', 'x', 'describe', 'pod', 'as-proxy']);
+    expect(described.stdout).toMatch(/^WARNING: User ID \(UID\) 1337 is reserved for the sidecar proxy\.\nPod: as-proxy\n/);
+    await k.ok(['delete', 'pod', 'as-proxy', '--wait=false']);
+  });
 });
