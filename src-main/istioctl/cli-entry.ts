@@ -6,6 +6,7 @@ import { stateDir } from '../lab/paths';
 import type { Cluster, KubeFlags } from './cluster';
 import { KubeClient } from './kube/client';
 import { apiProxyAdmin } from './kube/envoy-admin';
+import { podExec } from './kube/exec';
 import { kubeconfigPath, kubeTargetFrom } from './kube/kubeconfig';
 import { labControlPlane } from './lab-control-plane';
 import { istioctlMain, type IstioctlIO } from './main';
@@ -33,6 +34,7 @@ export async function connectCluster(flags: KubeFlags, log?: (line: string) => v
     namespace: target.namespace,
     api: client,
     admin: apiProxyAdmin(client, log),
+    exec: (pod, container, command) => podExec(client, pod.namespace, pod.name, container, command),
     // A lab's kubeconfig names its context after the lab: the lab then plays istiod for proxy-status.
     ...(target.context.startsWith(LAB_CONTEXT_PREFIX) ? { controlPlane: labControlPlane(target.context.slice(LAB_CONTEXT_PREFIX.length)) } : {}),
   };

@@ -35,6 +35,8 @@ export interface Cluster {
   namespace: string;
   api: KubeReader;
   admin: ProxyAdmin;
+  /** pods/exec: a command (split on white space) in one of the pod's containers; the lab's clusters have it. */
+  exec?: (pod: PodRef, container: string, command: string) => Promise<{ stdout: string; stderr: string }>;
   controlPlane?: ControlPlane;
 }
 

@@ -1,6 +1,8 @@
-// `istioctl experimental` (x): the sub-commands the lab serves (describe pod), the rest named as not served.
+// `istioctl experimental` (x): the sub-commands the lab serves (describe pod|service, precheck), the rest named as not served.
 import { IstioctlError, NotImplementedError } from './errors';
 import { describePod } from './describe/pod';
+import { describeService } from './describe/service';
+import { precheckCommand } from './precheck/command';
 import type { IstioctlContext } from './proxy-config';
 
 const DESCRIBE_USAGE = `Describe resource and related Istio configuration
@@ -13,6 +15,7 @@ Aliases:
 
 Available Commands (in this lab):
   pod         Describe pods and their Istio configuration [kube-only]
+  service     Describe services and their Istio configuration [kube-only]
 `;
 
 export async function experimental(args: string[], ctx: IstioctlContext): Promise<number> {
@@ -24,11 +27,12 @@ export async function experimental(args: string[], ctx: IstioctlContext): Promis
       return 0;
     }
     if (kind === 'pod' || kind === 'po') return describePod(more, ctx);
-    if (kind === 'service' || kind === 'svc') throw new NotImplementedError('experimental describe service');
+    if (kind === 'service' || kind === 'svc') return describeService(more, ctx);
     throw new IstioctlError(`unknown resource type "${kind}"`);
   }
+  if (sub === 'precheck') return precheckCommand(rest, ctx);
   if (sub === undefined || sub === '--help' || sub === '-h') {
-    ctx.out('Usage:\n  istioctl experimental [command]\n\nAvailable Commands (in this lab):\n  describe    Describe resource and related Istio configuration\n');
+    ctx.out('Usage:\n  istioctl experimental [command]\n\nAvailable Commands (in this lab):\n  describe    Describe resource and related Istio configuration\n  precheck    Check whether Istio can safely be installed or upgrade (the data-plane check: IST0143)\n');
     return 0;
   }
   throw new NotImplementedError(`command "experimental ${sub}"`);

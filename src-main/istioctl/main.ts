@@ -15,7 +15,7 @@ Usage:
 
 Available Commands (in this lab):
   analyze        Analyze Istio configuration and print validation messages (the cluster, or --use-kube=false FILE…)
-  experimental   Experimental commands that may be modified or deprecated (x describe pod)
+  experimental   Experimental commands that may be modified or deprecated (x describe pod|service, x precheck)
   kube-inject    Inject Istio sidecar into Kubernetes pod resources (-f FILE, or -f - for stdin)
   proxy-config   Retrieve information about proxy configuration from Envoy (a pod, or -f a config dump)
   proxy-status   Retrieves the synchronization status of each Envoy in the mesh

@@ -9,7 +9,8 @@ import { tabulate } from './go/tabwriter';
 import { kubeFlags, resolvePod, type Cluster, type ControlPlane } from './cluster';
 import { parsePodRef, type PodRef } from './proxy-admin';
 import type { IstioctlContext } from './proxy-config';
-import { ISTIO_VERSION } from './version';
+import { BUILD_INFO, ISTIO_VERSION } from './version';
+import { formatSyncResponse, syncResponse } from './proxy-status-output';
 
 /** The cluster ID istiod gives proxies of its own cluster (a node's metadata CLUSTER_ID). */
 export const CLUSTER_ID = 'Kubernetes';
@@ -88,7 +89,7 @@ function needControlPlane(cluster: Cluster): ControlPlane {
   return cluster.controlPlane;
 }
 
-async function allProxies(ctx: IstioctlContext, cluster: Cluster, p: Parsed): Promise<number> {
+async function allProxies(ctx: IstioctlContext, cluster: Cluster, p: Parsed, format: 'table' | 'json' | 'yaml'): Promise<number> {
   const control = needControlPlane(cluster);
   const ns = flagString(p, 'namespace');
   const path = ns ? `/api/v1/namespaces/${encodeURIComponent(ns)}/pods` : '/api/v1/pods';
@@ -107,7 +108,7 @@ async function allProxies(ctx: IstioctlContext, cluster: Cluster, p: Parsed): Pr
       ctx.err(`${proxyId}: ${(err as Error).message}\n`);
     }
   }
-  ctx.out(printSyncTable(rows));
+  ctx.out(format === 'table' ? printSyncTable(rows) : formatSyncResponse(syncResponse(rows, version, control.id, BUILD_INFO), format));
   return 0;
 }
 
@@ -138,16 +139,19 @@ export async function proxyStatus(args: string[], ctx: IstioctlContext): Promise
   const p = parseFlags(args, [
     ...GLOBAL_FLAGS,
     { name: 'file', short: 'f', kind: 'string' },
-    { name: 'revision', short: 'r', kind: 'string', unimplemented: true },
+    { name: 'revision', short: 'r', kind: 'string' },
     { name: 'istiodLabelSelector', kind: 'string', unimplemented: true },
     { name: 'xds-address', kind: 'string', unimplemented: true },
     { name: 'output', short: 'o', kind: 'string' },
   ]);
   const output = flagString(p, 'output');
-  if (output !== '' && output !== 'short') throw new NotImplementedError(`proxy-status -o ${output}`);
+  if (output !== '' && output !== 'short' && output !== 'json' && output !== 'yaml') throw new NotImplementedError(`proxy-status -o ${output}`, 'it prints the table, json or yaml');
   if (p.positionals.length > 1) throw new IstioctlError(`accepts at most 1 arg(s), received ${p.positionals.length}`);
   const cluster = await ctx.cluster(kubeFlags(p));
+  // The kube client of a revision finds only istiod pods labelled istio.io/rev=<revision>: the lab's control plane is the default revision.
+  const revision = flagString(p, 'revision');
+  if (revision !== '' && revision !== 'default') throw new IstioctlError('unable to find any Istiod instances');
   if (p.positionals.length === 1) return oneProxy(ctx, cluster, p);
   if (flagString(p, 'file') !== '') throw new IstioctlError('--file can only be used when a pod is specified');
-  return allProxies(ctx, cluster, p);
+  return allProxies(ctx, cluster, p, output === 'json' || output === 'yaml' ? output : 'table');
 }

@@ -6,6 +6,9 @@ import { IstioctlError } from './errors';
 /** The istioctl whose writers (istioctl/pkg/writer/envoy/configdump) these commands follow. */
 export const ISTIO_VERSION = '1.22.0';
 
+/** istio.io/pkg/version BuildInfo of the lab's istioctl and of its stand-in for istiod. */
+export const BUILD_INFO = { version: ISTIO_VERSION, revision: 'sidecar-lab', golang_version: '', status: 'Clean', tag: ISTIO_VERSION };
+
 export function versionCommand(args: string[], out: (text: string) => void): number {
   const p = parseFlags(args, [
     ...GLOBAL_FLAGS,
@@ -15,7 +18,7 @@ export function versionCommand(args: string[], out: (text: string) => void): num
   ]);
   const format = flagString(p, 'output');
   if (format === 'json' || format === 'yaml') {
-    const info = { clientVersion: { version: ISTIO_VERSION, revision: 'sidecar-lab', golang_version: '', status: 'Clean', tag: ISTIO_VERSION } };
+    const info = { clientVersion: BUILD_INFO };
     out(format === 'json' ? `${JSON.stringify(info, null, 2)}\n` : `clientVersion:\n  golang_version: ""\n  revision: sidecar-lab\n  status: Clean\n  tag: ${ISTIO_VERSION}\n  version: ${ISTIO_VERSION}\n`);
     return 0;
   }

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabStatus } from '../../src-main/lab/runtime/status';
 import { cliOk, repoRoot, runCli, type CliResult } from './helpers/cli';
+import { kubectlWith } from './helpers/kubectl';
 
 let sleep: string;
 
@@ -80,6 +81,19 @@ describe('istioctl proxy-status against the lab as control plane', () => {
     expect(r.stdout).toMatch(/^Clusters Match\nListeners Match\nRoutes Match \(RDS last loaded at \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d UTC\)\n$/);
   });
 
+  it('ps -o json|yaml: istiod\'s syncz response with a ClientConfig per sidecar; --revision other than default finds no istiod', async () => {
+    const r = await cliOk(['istioctl', 'ps', '-o', 'json']);
+    const response = JSON.parse(r.stdout) as { typeUrl: string; resources: { node: { id: string; metadata: Record<string, string> }; genericXdsConfigs: { configStatus: string }[] }[] };
+    expect(response.typeUrl).toBe('type.googleapis.com/envoy.service.status.v3.ClientConfig');
+    const mine = response.resources.find((c) => c.node.id === `${sleep}.default`);
+    expect(mine?.node.metadata).toEqual({ CLUSTER_ID: 'Kubernetes', ISTIO_VERSION: '1.22.0' });
+    expect(mine?.genericXdsConfigs.map((g) => g.configStatus)).toEqual(['SYNCED', 'SYNCED', 'SYNCED', 'SYNCED', 'NOT_SENT']);
+    expect((await cliOk(['istioctl', 'ps', '-o', 'yaml'])).stdout).toMatch(/^controlPlane:\n/);
+    expect((await cliOk(['istioctl', 'ps', '--revision', 'default'])).stdout).toMatch(/^NAME +CLUSTER /);
+    const canary = await runCli(['istioctl', 'ps', '--revision', 'canary']);
+    expect([canary.code, canary.stdout, canary.stderr]).toEqual([1, '', 'Error: unable to find any Istiod instances\n']);
+  });
+
   it('--kubeconfig, KUBECONFIG and --context choose the cluster as istioctl does', async () => {
     const kc = (await cliOk(['kubeconfig'])).stdout.trim().replace(/^export KUBECONFIG=/, '');
     const viaFlag = await cliOk(['istioctl', 'pc', 'cluster', sleep, '--kubeconfig', kc, '--fqdn', 'BlackHoleCluster']);
@@ -107,6 +121,14 @@ describe('istioctl x describe and analyze against the lab', () => {
     expect(s.stdout).toContain(`Warning: No Kubernetes Services select pod ${sleep} (see https://istio.io/docs/setup/kubernetes/additional-setup/requirements/ )\n--------------------\n`);
   });
 
+  it('x describe service: the Service from its meshed pod\'s sidecar; a Service whose pods have no sidecar says so', async () => {
+    const r = await cliOk(['istioctl', 'x', 'describe', 'svc', 'httpbin']);
+    expect(r.stdout).toBe('Service: httpbin\n   Port: http 80/HTTP targets pod port 80\nSkipping Gateway information (no ingress gateway pods)\n');
+    // The scenario's external httpbin runs without a sidecar.
+    const plain = await cliOk(['istioctl', 'x', 'describe', 'service', 'external.external']);
+    expect(plain.stdout).toMatch(/^Pod external-\S+\.external: no container "istio-proxy" in pod\nService "external\.external" has no Istio pods\. {2}\(1 pods in service\)\.\nUse `istioctl kube-inject` or redeploy with Istio automatic sidecar injection\.\n$/);
+  });
+
   it('x describe pod of a pod without a sidecar: the warning, then the failed port-forward to 15000', async () => {
     const status = JSON.parse((await cliOk(['status', '--json'])).stdout) as LabStatus;
     const external = status.pods.find((p) => p.namespace === 'external');
@@ -127,5 +149,64 @@ describe('istioctl x describe and analyze against the lab', () => {
     // -n keeps the namespace's messages and, as istioctl's filterMessages, those of cluster-scoped objects.
     const scoped = await runCli(['istioctl', 'analyze', '-n', 'default', '--output-threshold', 'Warning']);
     expect([scoped.code, scoped.stdout, scoped.stderr]).toEqual([0, '', '\u2714 No validation issues found when analyzing namespace: default.\n']);
+  });
+});
+
+describe('istioctl x precheck against the lab: the localhost trap', () => {
+  it("an app bound to 127.0.0.1 on its Service's target port is IST0143, read from ss in its istio-proxy; apps on every address are not", async () => {
+    const kc = (await cliOk(['kubeconfig'])).stdout.trim().replace(/^export KUBECONFIG=/, '');
+    const k = kubectlWith(() => ({ ...process.env, KUBECONFIG: kc }));
+    // The teaching document's "localhost traffic": an app that listens on 127.0.0.1 only.
+    await k.ok(['apply', '-f', '-'], `
+apiVersion: v1
+kind: Pod
+metadata: { name: local-only, namespace: default, labels: { app: local-only } }
+spec:
+  containers:
+  - { name: web, image: sidecar-lab/demo, args: [httpbin, --host, 127.0.0.1, --port, "8080"], ports: [{ name: http, containerPort: 8080 }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: local-only, namespace: default }
+spec:
+  selector: { app: local-only }
+  ports: [{ name: http, port: 80, targetPort: 8080 }]
+`);
+    const deadline = Date.now() + 60_000;
+    while (!/2\/2\s+Running/.test((await k.run(['get', 'pod', 'local-only'])).stdout) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    const r = await runCli(['istioctl', 'x', 'precheck', '--skip-controlplane']);
+    expect(r.stdout).toBe('Error [IST0143] (Pod local-only.default) Port 8080 is exposed in a Service but listens on localhost. It will not be exposed to other pods.\n');
+    expect([r.code, r.stderr]).toEqual([
+      1,
+      'Error: Issues found when checking the cluster. Istio may not be safe to install or upgrade.\nSee https://istio.io/v1.22/docs/reference/config/analysis for more information about causes and resolutions.\n',
+    ]);
+    // The trap is real: the sidecar delivers inbound traffic to the pod IP, where nothing listens.
+    const curl = await runCli(['exec', 'sleep', '--', 'curl', '-s', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', 'http://local-only.default/status/200']);
+    expect(curl.stdout.trim()).not.toBe('200');
+    // Another namespace holds no such pod.
+    const external = await runCli(['istioctl', 'x', 'precheck', '--skip-controlplane', '-n', 'external']);
+    expect([external.code, external.stdout]).toEqual([0, '']);
+    await k.ok(['delete', 'pod', 'local-only', '--wait=false']);
+  });
+
+  it('the uid 1337 trap: an app container running as the proxy\'s user is IST0144 in analyze and a warning in describe pod', async () => {
+    const kc = (await cliOk(['kubeconfig'])).stdout.trim().replace(/^export KUBECONFIG=/, '');
+    const k = kubectlWith(() => ({ ...process.env, KUBECONFIG: kc }));
+    await k.ok(['apply', '-f', '-'], `
+apiVersion: v1
+kind: Pod
+metadata: { name: as-proxy, namespace: default, labels: { app: as-proxy, version: v1 } }
+spec:
+  containers:
+  - { name: web, image: sidecar-lab/demo, args: [httpbin, --port, "8080"], securityContext: { runAsUser: 1337 } }
+`);
+    const analyzed = await runCli(['istioctl', 'analyze', '-n', 'default', '--output-threshold', 'Warning']);
+    expect(analyzed.code).toBe(0);
+    expect(analyzed.stdout).toBe('Warning [IST0144] (Pod as-proxy.default) User ID (UID) 1337 is reserved for the sidecar proxy.\n');
+    const deadline = Date.now() + 60_000;
+    while (!/2\/2\s+Running/.test((await k.run(['get', 'pod', 'as-proxy'])).stdout) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    const described = await runCli(['istioctl', 'x', 'describe', 'pod', 'as-proxy']);
+    expect(described.stdout).toMatch(/^WARNING: User ID \(UID\) 1337 is reserved for the sidecar proxy\.\nPod: as-proxy\n/);
+    await k.ok(['delete', 'pod', 'as-proxy', '--wait=false']);
   });
 });

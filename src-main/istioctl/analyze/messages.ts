@@ -28,6 +28,11 @@ export const MESSAGES = {
     code: 'IST0118',
     template: "Port name %s (port: %d, targetPort: %s) doesn't follow the naming convention of Istio port.",
   },
+  LocalhostListener: {
+    level: 'Error',
+    code: 'IST0143',
+    template: 'Port %v is exposed in a Service but listens on localhost. It will not be exposed to other pods.',
+  },
   InvalidApplicationUID: { level: 'Warning', code: 'IST0144', template: 'User ID (UID) 1337 is reserved for the sidecar proxy.' },
 } satisfies Record<string, MessageType>;
 

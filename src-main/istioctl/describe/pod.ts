@@ -10,7 +10,7 @@ import type { IstioctlContext } from '../proxy-config';
 import { labLines } from './lab-extras';
 import { extendFQDN, LEVEL1, printDestinationRule, printVirtualService, resolveShortname, selects, subsetsFor, type IstioResource, type Labels } from './routing';
 
-const SEPARATOR = '--------------------\n';
+export const SEPARATOR = '--------------------\n';
 const REQUIREMENTS = 'https://istio.io/latest/docs/ops/deployment/application-requirements/';
 const ISTIO = '/apis/networking.istio.io/v1';
 
@@ -45,12 +45,12 @@ interface ServicePort {
   appProtocol?: string;
   targetPort?: number | string;
 }
-interface Service {
+export interface Service {
   metadata: Meta;
   spec: { selector?: Labels; ports?: ServicePort[] };
 }
 
-const items = async <T>(api: KubeReader, path: string): Promise<T[]> => (await api.getOptional<{ items: T[] }>(path))?.items ?? [];
+export const items = async <T>(api: KubeReader, path: string): Promise<T[]> => (await api.getOptional<{ items: T[] }>(path))?.items ?? [];
 
 function isMeshed(pod: Pod): boolean {
   return pod.spec.containers.some((c) => c.name === 'istio-proxy') || (pod.spec.initContainers ?? []).some((c) => c.name === 'istio-proxy' && c.restartPolicy === 'Always');
@@ -176,7 +176,8 @@ const byAge = (a: IstioResource, b: IstioResource): number =>
 const L7 = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-Web', 'auto-detect', 'UnsupportedProtocol']);
 
 export async function describePod(args: string[], ctx: IstioctlContext): Promise<number> {
-  const p = parseFlags(args, [...GLOBAL_FLAGS, { name: 'ignoreUnmeshed', kind: 'bool' }, { name: 'revision', short: 'r', kind: 'string', unimplemented: true }]);
+  // istioctl 1.22's describe attaches no --revision flag: the pod's own revision (annotation) picks the mesh ConfigMap.
+  const p = parseFlags(args, [...GLOBAL_FLAGS, { name: 'ignoreUnmeshed', kind: 'bool' }]);
   if (p.positionals.length !== 1) throw new IstioctlError('expecting pod name');
   const cluster = await ctx.cluster(kubeFlags(p));
   const describeNs = flagString(p, 'namespace', cluster.namespace);
@@ -202,17 +203,17 @@ export async function describePod(args: string[], ctx: IstioctlContext): Promise
   } catch (err) {
     if (!ignoreUnmeshed) throw new IstioctlError(`failed to execute command on sidecar: ${(err as Error).message}`);
   }
-  if (dump) await describeServices(d, api, dump, pod, services);
+  if (dump) await describeServices(d, api, dump, pod, services, [labels]);
   d.out += SEPARATOR;
-  d.out += await peerAuthentication(api, ns, labels);
+  d.out += await peerAuthentication(api, ns, labels, revisionOf(pod));
   d.out += await ingressInfo(api);
   if (meshed) d.out += await labLines(api, pod);
   ctx.out(d.out);
   return 0;
 }
 
-async function describeServices(d: PodDescriber, api: KubeReader, dump: ConfigDump, pod: Pod, services: Service[]): Promise<void> {
-  const labels = pod.metadata.labels ?? {};
+/** describePodServices: each Service with the DestinationRule and VirtualService reaching each port; subsets are matched against every pod in `podsLabels`. */
+export async function describeServices(d: PodDescriber, api: KubeReader, dump: ConfigDump, pod: Pod, services: Service[], podsLabels: Labels[]): Promise<void> {
   const ns = pod.metadata.namespace;
   // The lab's sidecars carry no Istio breadcrumbs: the rules istiod would attach are found in the API instead.
   const drs = [...(await items<IstioResource>(api, `${ISTIO}/namespaces/${ns}/destinationrules`)), ...(ns === 'istio-system' ? [] : await items<IstioResource>(api, `${ISTIO}/namespaces/istio-system/destinationrules`))];
@@ -230,8 +231,8 @@ async function describeServices(d: PodDescriber, api: KubeReader, dump: ConfigDu
         ? drs.find((x) => x.metadata.name === drRef.name && x.metadata.namespace === drRef.namespace)
         : drs.find((x) => extendFQDN(resolveShortname(String(x.spec['host'] ?? ''), x.metadata.namespace)) === svcHost);
       if (drRef && !dr) d.out += `WARNING: Proxy is stale; it references to non-existent destination rule ${drRef.name}.${drRef.namespace}\n`;
-      if (dr) d.out += printDestinationRule(level, dr, d.kname(dr.metadata), [labels]);
-      const { matching, nonmatching } = subsetsFor(dr, [labels]);
+      if (dr) d.out += printDestinationRule(level, dr, d.kname(dr.metadata), podsLabels);
+      const { matching, nonmatching } = subsetsFor(dr, podsLabels);
       const vsRef = configFromDump(dump, svc, port.port, 'virtual-service');
       const vs = vsRef
         ? vss.find((x) => x.metadata.name === vsRef.name && x.metadata.namespace === vsRef.namespace)
@@ -249,9 +250,11 @@ async function describeServices(d: PodDescriber, api: KubeReader, dump: ConfigDu
 }
 
 /** No PeerAuthentication is served by the lab's API: the mesh default, PERMISSIVE, is in effect. */
-async function peerAuthentication(api: KubeReader, ns: string, labels: Labels): Promise<string> {
-  const mesh = await api.getOptional<{ data?: Record<string, string> }>('/api/v1/namespaces/istio-system/configmaps/istio');
-  if (!mesh) throw new IstioctlError('failed to fetch mesh config: could not read configmap "istio" from namespace "istio-system": configmaps "istio" not found');
+async function peerAuthentication(api: KubeReader, ns: string, labels: Labels, revision: string): Promise<string> {
+  // getMeshConfig: a revision other than default has its own ConfigMap, istio-<revision>.
+  const name = revision === '' || revision === 'default' ? 'istio' : `istio-${revision}`;
+  const mesh = await api.getOptional<{ data?: Record<string, string> }>(`/api/v1/namespaces/istio-system/configmaps/${encodeURIComponent(name)}`);
+  if (!mesh) throw new IstioctlError(`failed to fetch mesh config: could not read configmap "${name}" from namespace "istio-system": configmaps "${name}" not found`);
   const root = /^rootNamespace:\s*(\S+)/m.exec(mesh.data?.['mesh'] ?? '')?.[1] ?? 'istio-system';
   const pas = [...(await items<IstioResource>(api, `/apis/security.istio.io/v1/namespaces/${root}/peerauthentications`)), ...(await items<IstioResource>(api, `/apis/security.istio.io/v1/namespaces/${ns}/peerauthentications`))];
   const matched = pas.filter((pa) => selects((isObject(pa.spec['selector']) ? pa.spec['selector']['matchLabels'] : undefined) as Labels | undefined, labels));
@@ -259,7 +262,7 @@ async function peerAuthentication(api: KubeReader, ns: string, labels: Labels): 
   return 'Effective PeerAuthentication:\n   Workload mTLS mode: PERMISSIVE\n';
 }
 
-async function ingressInfo(api: KubeReader): Promise<string> {
+export async function ingressInfo(api: KubeReader): Promise<string> {
   const pods = (await items<Pod>(api, '/api/v1/pods')).filter((p) => p.metadata.labels?.['istio'] === 'ingressgateway' && p.status?.phase === 'Running');
   if (pods.length === 0) return 'Skipping Gateway information (no ingress gateway pods)\n';
   throw new NotImplementedError('describing ingress gateways');

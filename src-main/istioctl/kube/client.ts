@@ -82,13 +82,18 @@ export class KubeClient {
   /** Opens the SPDY port-forward connection to a pod; each `dial` is one forwarded TCP connection to `port`. */
   async portForward(namespace: string, pod: string): Promise<PortForwardConnection> {
     const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/portforward`;
-    const req = this.start('POST', path, { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': PORT_FORWARD_PROTOCOL });
+    return new PortForwardConnection(await this.spdyUpgrade(path, PORT_FORWARD_PROTOCOL));
+  }
+
+  /** A SPDY/3.1 connection upgraded on `path` (pods/portforward, pods/exec) with the stream protocol asked for. */
+  async spdyUpgrade(path: string, streamProtocol: string): Promise<SpdySession> {
+    const req = this.start('POST', path, { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': streamProtocol });
     const socket = await new Promise<Socket>((resolve, reject) => {
       req.on('upgrade', (res: IncomingMessage, sock: Socket, head: Buffer) => {
         const protocol = String(res.headers['x-stream-protocol-version'] ?? '');
-        if (protocol !== PORT_FORWARD_PROTOCOL) {
+        if (protocol !== streamProtocol) {
           sock.destroy();
-          reject(new Error(`unable to upgrade connection: the server chose protocol "${protocol}", not ${PORT_FORWARD_PROTOCOL}`));
+          reject(new Error(`unable to upgrade connection: the server chose protocol "${protocol}", not ${streamProtocol}`));
           return;
         }
         if (head.length > 0) sock.unshift(head);
@@ -104,7 +109,7 @@ export class KubeClient {
       req.on('error', (err) => reject(new Error(`error upgrading connection: ${err.message}`)));
       req.end();
     });
-    return new PortForwardConnection(new SpdySession(socket, { role: 'client' }));
+    return new SpdySession(socket, { role: 'client' });
   }
 }
 

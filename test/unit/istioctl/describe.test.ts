@@ -106,7 +106,52 @@ describe('x describe pod', () => {
     const c = cluster(BASE, DUMP);
     expect((await run(['x', 'describe', 'pod'], c)).err).toBe('Error: expecting pod name\n');
     expect((await run(['x', 'describe', 'pod', 'nope'], c)).code).toBe(1);
-    expect((await run(['x', 'describe', 'service', 'productpage'], c)).err).toMatch(/experimental describe service is not implemented/);
+    // istioctl 1.22's describe attaches no control-plane flags.
+    expect(await run(['x', 'describe', 'pod', 'productpage-v1-1234567890', '--revision', 'canary'], c)).toMatchObject({ code: 64, err: "Error: unknown flag: --revision\nRun 'istioctl --help' for usage.\n" });
+  });
+
+  it("a pod injected by another revision reads that revision's mesh ConfigMap, istio-<rev>, as getMeshConfig does", async () => {
+    const canary = { ...POD, metadata: { ...POD.metadata, annotations: { 'istio.io/rev': 'canary' } } };
+    const r = await run(['x', 'describe', 'pod', 'productpage-v1-1234567890'], cluster({ ...BASE, '/api/v1/namespaces/default/pods/productpage-v1-1234567890': canary }, DUMP));
+    expect(r.out).toContain('   Pod Revision: canary\n');
+    expect([r.code, r.err]).toEqual([1, 'Error: failed to fetch mesh config: could not read configmap "istio-canary" from namespace "istio-system": configmaps "istio-canary" not found\n']);
+  });
+});
+
+describe('x describe service', () => {
+  const listPath = '/api/v1/namespaces/default/pods?labelSelector=app%3Dproductpage';
+  const objects = {
+    ...BASE,
+    '/api/v1/namespaces/default/services/productpage': SERVICE,
+    '/apis/networking.istio.io/v1/virtualservices': { items: [VS] },
+    '/apis/networking.istio.io/v1/namespaces/default/destinationrules': { items: [DR] },
+  };
+
+  it("the Service's block of describe pod from its first ready pod, then the gateways (Istio's productpage testdata)", async () => {
+    const r = await run(['x', 'describe', 'svc', 'productpage'], cluster({ ...objects, [listPath]: { items: [POD] } }, DUMP));
+    expect(r.err).toBe('');
+    expect(r.out).toBe(`${ISTIO_BLOCK}Skipping Gateway information (no ingress gateway pods)\n`);
+  });
+
+  it('subsets match against every meshed pod of the Service; pods not ready or not meshed are named', async () => {
+    const v1 = { ...POD, metadata: { ...POD.metadata, name: 'productpage-v1-2', labels: { app: 'productpage', version: 'v1' } } };
+    const pending = { ...POD, metadata: { ...POD.metadata, name: 'productpage-p' }, status: { phase: 'Pending' } };
+    const plain = { ...POD, metadata: { ...POD.metadata, name: 'productpage-plain' }, spec: { containers: [POD.spec.containers[0]] }, status: { phase: 'Running', containerStatuses: [{ name: 'productpage', ready: true }] } };
+    const r = await run(['x', 'describe', 'service', 'productpage.default'], cluster({ ...objects, [listPath]: { items: [pending, plain, POD, v1] } }, DUMP));
+    expect(r.out).toMatch(/^ {3}Pod is not Running \(Pending\)\nPod productpage-plain: no container "istio-proxy" in pod\nService: productpage\n/);
+    expect(r.out).toContain('DestinationRule: productpage for "productpage"\n   Matching subsets: v1\n   No Traffic Policy\n');
+  });
+
+  it('a Service with no pods, or with no meshed ones, says so and succeeds; a missing Service is the API error', async () => {
+    const none = await run(['x', 'describe', 'svc', 'productpage'], cluster({ ...objects, [listPath]: { items: [] } }, DUMP));
+    expect([none.code, none.out]).toEqual([0, 'Service "productpage" has no pods.\n']);
+    const unmeshed = { ...POD, spec: { containers: [POD.spec.containers[0]] }, status: { phase: 'Running', containerStatuses: [] } };
+    const r = await run(['x', 'describe', 'svc', 'productpage', '-n', 'default'], cluster({ ...objects, [listPath]: { items: [unmeshed] } }, DUMP));
+    expect(r.out).toBe(
+      'Pod productpage-v1-1234567890: no container "istio-proxy" in pod\nService "productpage" has no Istio pods.  (1 pods in service).\nUse `istioctl kube-inject` or redeploy with Istio automatic sidecar injection.\n',
+    );
+    expect((await run(['x', 'describe', 'svc'], cluster(objects, DUMP))).err).toBe('Error: expecting service name\n');
+    expect((await run(['x', 'describe', 'svc', 'nope'], cluster(objects, DUMP))).code).toBe(1);
   });
 });
 

@@ -7,6 +7,7 @@ import { compareDumps } from '../../../src-main/istioctl/compare';
 import { ConfigDump } from '../../../src-main/istioctl/configdump/dump';
 import { istioctlMain } from '../../../src-main/istioctl/main';
 import { printSyncTable, proxyPods, syncStatus } from '../../../src-main/istioctl/proxy-status';
+import { formatSyncResponse, syncResponse } from '../../../src-main/istioctl/proxy-status-output';
 
 const FIX = join(__dirname, '../../fixtures/istioctl/proxy-status');
 const ADMIN = 'type.googleapis.com/envoy.admin.v3.';
@@ -139,8 +140,40 @@ describe('istioctl ps through the command line', () => {
     const plain = { ...cluster({}), controlPlane: undefined } as Cluster;
     const r = await run(['ps'], plain);
     expect([r.code, r.err]).toEqual([1, "Error: unable to find any Istiod instances: proxy-status needs a lab's kubeconfig (context sidecar-lab-<lab>)\n"]);
-    const rev = await run(['ps', '--revision', 'canary'], plain);
-    expect(rev.code).toBe(64);
-    expect(rev.err).toMatch(/flag --revision is not implemented/);
+    const out = await run(['ps', '-o', 'wide'], plain);
+    expect([out.code, out.err]).toEqual([64, "Error: proxy-status -o wide is not implemented by the lab's istioctl: it prints the table, json or yaml\n"]);
+  });
+
+  it('--revision: the lab is the default revision; another finds no istiod, as istioctl against such a cluster', async () => {
+    const c = cluster({ 'web-1': dump('lab-2'), 'sleep-1': dump('lab-2') });
+    expect((await run(['ps', '--revision', 'default'], c)).out).toBe((await run(['ps'], c)).out);
+    expect(await run(['ps', '-r', 'canary'], c)).toEqual({ code: 1, out: '', err: 'Error: unable to find any Istiod instances\n' });
+    expect((await run(['ps', 'sleep-1', '--revision', 'canary'], c)).err).toBe('Error: unable to find any Istiod instances\n');
+  });
+
+  it('-o json|yaml: the syncz DiscoveryResponse, one ClientConfig per proxy, the lab as istiod', async () => {
+    const c = cluster({ 'web-1': dump('lab-2', { extraCluster: true }), 'sleep-1': dump('lab-1') });
+    const json = await run(['ps', '-o', 'json'], c);
+    const parsedOut = JSON.parse(json.out) as { versionInfo: string; resources: { node: { id: string }; genericXdsConfigs: { configStatus: string }[] }[]; controlPlane: { identifier: string } };
+    expect(parsedOut.versionInfo).toBe('lab-2');
+    expect(parsedOut.resources.map((r) => [r.node.id, r.genericXdsConfigs.map((g) => g.configStatus).join(',')])).toEqual([
+      ['sleep-1.default', 'SYNCED,SYNCED,SYNCED,SYNCED,NOT_SENT'],
+      ['web-1.default', 'STALE,SYNCED,SYNCED,STALE,NOT_SENT'],
+    ]);
+    expect(JSON.parse(parsedOut.controlPlane.identifier)).toEqual({ Component: 'istiod', ID: 'sidecar-lab', Info: { version: '1.22.0', revision: 'sidecar-lab', golang_version: '', status: 'Clean', tag: '1.22.0' } });
+    const yaml = await run(['ps', '-o', 'yaml'], c);
+    expect(yaml.out).toMatch(/^controlPlane:\n {2}identifier: '\{"Component":"istiod","ID":"sidecar-lab",/);
+    expect(yaml.out.endsWith('versionInfo: lab-2\n\n')).toBe(true);
+  });
+});
+
+describe("-o json|yaml as Istio's testdata prints one istiod's response", () => {
+  const row = { proxyId: 'proxy1', clusterId: 'cluster1', version: '1.20', istiod: 'istiod1', cds: 'STALE', lds: 'SYNCED', rds: 'NOT_SENT', eds: 'SYNCED', ecds: 'SYNCED' } as const;
+  const info = { version: '1.1', revision: '', golang_version: '', status: '', tag: '' };
+  it('json (multiXdsStatusSinglePilot.json)', () => {
+    expect(formatSyncResponse(syncResponse([row], '1.1', 'istiod1', info), 'json')).toBe(readFileSync(join(FIX, 'multiXdsStatusSinglePilot.json'), 'utf8'));
+  });
+  it('yaml (multiXdsStatusSinglePilot.yaml)', () => {
+    expect(formatSyncResponse(syncResponse([row], '1.1', 'istiod1', info), 'yaml')).toBe(readFileSync(join(FIX, 'multiXdsStatusSinglePilot.yaml'), 'utf8'));
   });
 });
