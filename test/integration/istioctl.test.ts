@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabStatus } from '../../src-main/lab/runtime/status';
 import { cliOk, repoRoot, runCli, type CliResult } from './helpers/cli';
-import { kubectlWith } from './helpers/kubectl';
+import { kubectlWith } from '../helpers/kubectl';
 
 let sleep: string;
 
