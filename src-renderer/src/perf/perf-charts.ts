@@ -60,8 +60,8 @@ export function histogramChart(mode: ModeResult, other?: ModeResult): Chart {
       axes: [axis('latency (ms, log scale, bucket middles)'), axis('requests', { size: 55 })],
       series: [
         { label: 'ms', value: ms },
-        { label: mode.mode, stroke: color, fill: `${color}99`, width: 1, ...(bars ? { paths: bars } : {}), points: { show: false } },
-        ...(other ? [{ label: `${other.mode} (compared)`, stroke: color, dash: DASH, width: 1.5, spanGaps: true, points: { show: true, size: 4 } }] : []),
+        { label: other ? `${mode.mode} (A)` : mode.mode, stroke: color, fill: `${color}99`, width: 1, ...(bars ? { paths: bars } : {}), points: { show: false } },
+        ...(other ? [{ label: `${other.mode} (B)`, stroke: color, dash: DASH, width: 1.5, spanGaps: true, points: { show: true, size: 4 } }] : []),
       ],
       legend: { show: true },
     },
@@ -83,9 +83,11 @@ export function cpuChart(runs: readonly { run: PerfRun; tag: string }[]): Chart 
   );
   const c = colors();
   const palette = ['#2563eb', '#94a3b8'];
+  // An edge point each side, where only the reference line has a value, so it spans the chart.
+  const xs = [-0.6, ...names.map((_, i) => i), names.length - 0.4];
   return {
     options: {
-      scales: { x: { time: false, range: [-0.6, names.length - 0.4] }, y: { range: (_u, _min, max) => [0, Math.max(max, ISTIO_REFERENCE.vcpuPer1000) * 1.2] } },
+      scales: { x: { time: false, range: [xs[0], xs[xs.length - 1]] }, y: { range: (_u, _min, max) => [0, Math.max(max, ISTIO_REFERENCE.vcpuPer1000) * 1.2] } },
       axes: [
         axis('proxy', { splits: () => names.map((_, i) => i), values: (_u, splits) => splits.map((v) => names[v]?.replace(/\/istio-proxy$/, '') ?? ''), size: 40 }),
         axis('vCPU per 1000 req/s', { size: 60 }),
@@ -103,6 +105,6 @@ export function cpuChart(runs: readonly { run: PerfRun; tag: string }[]): Chart 
         { label: `Istio ${ISTIO_REFERENCE.release}: ${ISTIO_REFERENCE.vcpuPer1000} vCPU per 1000 req/s per sidecar`, stroke: '#dc2626', dash: DASH, width: 2, points: { show: false } },
       ],
     },
-    data: [names.map((_, i) => i), ...perRun, names.map(() => ISTIO_REFERENCE.vcpuPer1000)],
+    data: [xs, ...perRun.map((values) => [null, ...values, null]), xs.map(() => ISTIO_REFERENCE.vcpuPer1000)],
   };
 }
