@@ -20,6 +20,8 @@ class PerfState {
   progress = $state<ProgressLine[]>([]);
   /** Modes finished in the run going on, for the progress bar. */
   done = $state(0);
+  /** How far the mode being measured is, 0 to 1, from its start line and the duration asked. */
+  current = $state(0);
   error = $state<string | null>(null);
   /** `at` of the run shown, and of the run compared with it ('' for none). */
   shown = $state('');
@@ -33,10 +35,25 @@ function message(err: unknown): string {
 }
 
 /** The run's lines start `perf`: the lab's other progress (image builds, pods) is the Topology view's. */
+let modeStartedAt: number | undefined;
+let ticker: ReturnType<typeof setInterval> | undefined;
+
 function onProgress(line: ProgressLine): void {
   if (!perfState.running || !line.message.startsWith('perf')) return;
   perfState.progress = [...perfState.progress, line];
-  if (line.kind === 'log' && /^perf \d+\/\d+: /.test(line.message)) perfState.done++;
+  if (!/^perf \d+\/\d+: /.test(line.message)) return;
+  if (line.kind === 'info') modeStartedAt = Date.now();
+  if (line.kind === 'log') {
+    perfState.done++;
+    modeStartedAt = undefined;
+  }
+  tick();
+}
+
+/** The bar moves while a mode runs; it stops short of the end until the mode's figures are in. */
+function tick(): void {
+  const seconds = perfState.form.duration > 0 ? perfState.form.duration : 1;
+  perfState.current = modeStartedAt === undefined ? 0 : Math.min(0.95, (Date.now() - modeStartedAt) / 1000 / seconds);
 }
 
 /** Loads the kept runs and follows the progress stream until disposed. */
@@ -60,6 +77,9 @@ export async function runPerf(): Promise<void> {
   perfState.error = null;
   perfState.progress = [];
   perfState.done = 0;
+  perfState.current = 0;
+  modeStartedAt = undefined;
+  ticker = setInterval(tick, 250);
   const previous = perfState.runs.at(-1)?.at ?? '';
   try {
     const run = await lab().invoke('perf.run', { modes: [...f.modes], qps: f.qps, connections: f.connections, payload: f.payload, duration: f.duration });
@@ -70,6 +90,8 @@ export async function runPerf(): Promise<void> {
   } catch (err) {
     perfState.error = message(err);
   } finally {
+    clearInterval(ticker);
+    perfState.current = 0;
     perfState.running = false;
   }
 }
