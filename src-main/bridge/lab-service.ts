@@ -30,6 +30,7 @@ import { filterFlows } from '../contract/flows';
 import type { ExportedFile, Flow, LabStatusInfo, PodRules, ProgressLine, RulesDiff, TerminalTarget } from '../contract/types';
 import { restoreText, toRulesDiff, toTables } from './rules-view';
 import { poll, poller, StreamHub } from './stream-hub';
+import { perfHandlers } from './perf-service';
 import { workshopHandlers } from './workshop-service';
 
 export interface LabServiceOptions {
@@ -44,6 +45,8 @@ export interface LabServiceOptions {
   onStarted?: (lab: string, log: (message: string) => void) => Promise<void>;
   /** Before a lab is removed through this service. */
   onStopping?: (lab: string) => Promise<void>;
+  /** Whether the live flow capture follows `lab` now (a perf run says so with its figures); without a capture, never. */
+  captureFollowing?: (lab: string) => boolean;
 }
 
 export interface LabServiceHandle extends LabService {
@@ -262,6 +265,7 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
       if (!liveApiEndpoint(lab)) throw new Error(`terminal.openCluster: lab ${lab}'s Kubernetes API is not running yet; wait until the lab is ready`);
       return clusterShell(lab);
     },
+    ...perfHandlers({ currentLab, progress, captureFollowing: (lab) => opts.captureFollowing?.(lab) ?? false }),
     ...workshopHandlers({ currentLab, flows: () => [...flows.values()], log: (m) => progress('log', m) }),
     ingest(flow) {
       // A flow is sent again as it completes (proxy events, response): replace, don't repeat.

@@ -127,7 +127,7 @@ export function followLabCapture(
   ingest: (flow: Flow) => void,
   log: (message: string) => void,
   intervalMs = 2000,
-): { stop(): Promise<void> } {
+): { stop(): Promise<void>; following(): string | undefined } {
   let session: { lab: string; startedAt?: string; capture: CaptureSession } | undefined;
   let busy = false;
   const batcher = new FlowBatcher(ingest);
@@ -164,6 +164,7 @@ export function followLabCapture(
   void check();
   const timer = setInterval(() => void check(), intervalMs);
   return {
+    following: () => session?.lab,
     stop: async () => {
       clearInterval(timer);
       await session?.capture.stop();

@@ -26,6 +26,7 @@ export interface LiveLab {
 export function createLiveLab(opts: LiveLabOptions): LiveLab {
   // The process that starts a lab serves its Kubernetes API, as `up` leaves a host process to.
   const apiHosts = new Map<string, LabApiHost>();
+  let following: () => string | undefined = () => undefined;
   const service = createLabService({
     ...(opts.offline !== undefined ? { offline: opts.offline } : {}),
     onStarted: async (lab, log) => {
@@ -38,10 +39,15 @@ export function createLiveLab(opts: LiveLabOptions): LiveLab {
       apiHosts.delete(lab);
     },
     pcap: async ({ tap }) => capturePackets(await connectEngine(), tap, PCAP_SECONDS),
+    captureFollowing: (lab) => following() === lab,
   });
   // The engine may be missing at start-up: commands then say so themselves; the capture just logs it.
   const capture = connectEngine().then(
-    (docker) => followLabCapture(docker, () => service.currentLab(), (flow) => service.ingest(flow), opts.log),
+    (docker) => {
+      const c = followLabCapture(docker, () => service.currentLab(), (flow) => service.ingest(flow), opts.log);
+      following = c.following;
+      return c;
+    },
     (err: unknown) => {
       opts.log(`capture: ${err instanceof Error ? err.message : String(err)}`);
       return undefined;

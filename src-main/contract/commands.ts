@@ -4,6 +4,8 @@ import type {
   Flow,
   FlowFilter,
   LabStatusInfo,
+  PerfRun,
+  PerfRunArgs,
   PodRules,
   ProgressLine,
   RulesDiff,
@@ -39,6 +41,12 @@ export interface LabCommands {
   'flows.list': { args: { filter?: FlowFilter }; result: Flow[] };
   'flows.export': { args: NoArgs; result: ExportedFile };
   'pcap.export': { args: { pod: string; namespace?: string }; result: ExportedFile };
+  /** Measures the modes on the running `performance` lab, one after another, with a progress line per mode; the run is kept. */
+  'perf.run': { args: PerfRunArgs; result: PerfRun };
+  /** The runs kept for the current lab, oldest first. */
+  'perf.results': { args: NoArgs; result: PerfRun[] };
+  /** The kept runs as one JSON document, or as CSV with one row per mode per run. */
+  'perf.export': { args: { format: 'json' | 'csv' }; result: ExportedFile };
   'workshop.list': { args: NoArgs; result: { name: string; title: string }[] };
   'workshop.get': { args: { name: string }; result: WorkshopInfo };
   /** Judges a step on the lab's live evidence since the step began. */
@@ -70,6 +78,9 @@ export const COMMAND_NAMES = [
   'flows.list',
   'flows.export',
   'pcap.export',
+  'perf.run',
+  'perf.results',
+  'perf.export',
   'workshop.list',
   'workshop.get',
   'workshop.check',

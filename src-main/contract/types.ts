@@ -1,4 +1,6 @@
 // Plain data that crosses the process boundary: what the window shows, never dockerode's or the core's own types.
+import type { PerfMode } from '../lab/perf/modes';
+import type { ModeResult } from '../lab/perf/summary';
 
 export interface ScenarioInfo {
   name: string;
@@ -198,6 +200,40 @@ export interface FlowFilter {
 }
 
 /** A file the main process made for the user to save (the window picks where). */
+/** `perf.run`'s choices; what is left out takes `sidecar-lab perf`'s default. */
+export interface PerfRunArgs {
+  modes?: PerfMode[];
+  /** Requests per second over all connections; 0: as fast as it goes. */
+  qps?: number;
+  connections?: number;
+  /** Bytes. */
+  payload?: number;
+  /** Seconds per mode. */
+  duration?: number;
+}
+
+/** A perf run's figures per mode are `sidecar-lab perf --json`'s, plain JSON. */
+export type { PerfMode, ModeResult };
+
+/** The settings of a run, as `sidecar-lab perf --json` writes them (`duration` in seconds). */
+export interface PerfSettings {
+  lab: string;
+  modes: PerfMode[];
+  qps: number;
+  connections: number;
+  payload: number;
+  duration: number;
+}
+
+export interface PerfRun {
+  settings: PerfSettings;
+  modes: ModeResult[];
+  /** Whether the window's live flow capture was following the lab during the run (its cost then lands on the measured path). */
+  captureOn: boolean;
+  /** When the run finished, ISO time; also the run's key. */
+  at: string;
+}
+
 export interface ExportedFile {
   fileName: string;
   mimeType: string;

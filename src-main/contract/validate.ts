@@ -1,6 +1,7 @@
 // Hand-written checks of every command's arguments, run in main before a handler sees them.
 import type { CommandArgs, CommandName } from './commands';
 import { isCommandName } from './commands';
+import { PERF_LIMITS, PERF_MODES } from '../lab/perf/modes';
 
 /** Bad arguments: names the command and the field, so the window can say what was wrong. */
 export class ContractArgsError extends Error {
@@ -38,6 +39,27 @@ const oneOf =
   (...values: string[]): Check =>
   (v) =>
     typeof v === 'string' && values.includes(v) ? undefined : `must be one of ${values.join(', ')}, got ${describe(v)}`;
+
+/** A number (not only whole) within bounds; `above` excludes the bound itself, as a duration of 0 would. */
+const numIn =
+  (min: number, max: number, above = false): Check =>
+  (v) =>
+    typeof v === 'number' && Number.isFinite(v) && (above ? v > min : v >= min) && v <= max
+      ? undefined
+      : `must be a number ${above ? 'above' : 'from'} ${min} ${above ? 'and at most' : 'to'} ${max}, got ${describe(v)}`;
+
+/** A list whose items each pass `item`; the problem names the item's index. */
+const listOf =
+  (item: Check, nonEmpty: boolean): Check =>
+  (v) => {
+    if (!Array.isArray(v)) return `must be an array, got ${describe(v)}`;
+    if (nonEmpty && v.length === 0) return 'must not be empty';
+    for (const [i, x] of v.entries()) {
+      const problem = item(x);
+      if (problem) return `item ${i} ${problem}`;
+    }
+    return undefined;
+  };
 
 interface Field {
   check: Check;
@@ -80,6 +102,15 @@ const ARGS: { [C in CommandName]: Fields } = {
   'flows.list': { filter: { check: object, optional: true, fields: FILTER } },
   'flows.export': {},
   'pcap.export': { pod: req(text), namespace: opt(text) },
+  'perf.run': {
+    modes: opt(listOf(oneOf(...PERF_MODES), true)),
+    qps: opt(numIn(0, 1_000_000)),
+    connections: opt(intIn(1, PERF_LIMITS.maxConnections)),
+    payload: opt(intIn(0, PERF_LIMITS.maxPayload)),
+    duration: opt(numIn(0, PERF_LIMITS.maxDurationS, true)),
+  },
+  'perf.results': {},
+  'perf.export': { format: req(oneOf('json', 'csv')) },
   'workshop.list': {},
   'workshop.get': { name: req(text) },
   'workshop.check': { name: req(text), step: req(text) },

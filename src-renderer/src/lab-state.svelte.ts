@@ -3,7 +3,7 @@ import type { Dispose } from '../../src-main/contract/api';
 import type { LabStatusInfo, ProgressLine, ScenarioInfo } from '../../src-main/contract/types';
 import { lab } from './lab-client';
 
-export type View = 'topology' | 'flows' | 'rules' | 'terminal' | 'guide';
+export type View = 'topology' | 'flows' | 'rules' | 'terminal' | 'guide' | 'perf';
 
 /** What the Start button starts: a built-in scenario by name, or a YAML file on the machine running the lab. */
 export interface ScenarioChoice {

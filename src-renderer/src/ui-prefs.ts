@@ -12,7 +12,7 @@ export interface UiPrefs {
 export const UI_PREFS_KEY = 'sidecar-lab.ui-prefs.v1';
 
 // Records, so that adding a view or a verdict to the contract fails to compile until it is listed here.
-const VIEWS: Record<View, true> = { topology: true, flows: true, rules: true, terminal: true, guide: true };
+const VIEWS: Record<View, true> = { topology: true, flows: true, rules: true, terminal: true, guide: true, perf: true };
 const DIRECTIONS: Record<NonNullable<FlowFilter['direction']>, true> = {
   outbound: true,
   inbound: true,

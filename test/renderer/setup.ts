@@ -5,6 +5,9 @@ import type { LabApi, StreamHandlers } from '../../src-main/contract/api';
 import type { CommandName, StreamName, StreamPayload } from '../../src-main/contract/commands';
 import { resetLabClient } from '../../src-renderer/src/lab-client';
 import { createFakeLabService } from '../unit/bridge/fake-lab-service';
+import { installMatchMedia } from './canvas-stub';
+
+installMatchMedia();
 
 type Answer = (args: never) => unknown;
 

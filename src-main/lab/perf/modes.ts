@@ -58,6 +58,9 @@ export interface PerfOptions {
 
 export const PERF_DEFAULTS: Omit<PerfOptions, 'modes'> = { qps: 1000, connections: 16, payload: 1024, durationS: 10 };
 
+/** The bounds the command line and the window's `perf.run` both enforce. */
+export const PERF_LIMITS = { maxConnections: 1024, maxPayload: 262144, maxDurationS: 3600 } as const;
+
 /** Reads the user's choices; a bad one throws naming the flag and the value. */
 export function perfOptions(raw: { modes: string[]; qps?: string; connections?: string; payload?: string; duration?: string }): PerfOptions {
   const modes: PerfMode[] = [];
@@ -74,9 +77,9 @@ export function perfOptions(raw: { modes: string[]; qps?: string; connections?: 
   return {
     modes: modes.length > 0 ? modes : [...PERF_MODES],
     qps: num('qps', raw.qps, PERF_DEFAULTS.qps, (n) => n >= 0, 'requests per second (0: as fast as it goes)'),
-    connections: num('connections', raw.connections, PERF_DEFAULTS.connections, (n) => Number.isInteger(n) && n >= 1 && n <= 1024, 'a whole number from 1 to 1024'),
-    payload: num('payload', raw.payload, PERF_DEFAULTS.payload, (n) => Number.isInteger(n) && n >= 0 && n <= 262144, 'bytes, from 0 to 262144'),
-    durationS: num('duration', raw.duration, PERF_DEFAULTS.durationS, (n) => n > 0 && n <= 3600, 'seconds, above 0 and at most 3600'),
+    connections: num('connections', raw.connections, PERF_DEFAULTS.connections, (n) => Number.isInteger(n) && n >= 1 && n <= PERF_LIMITS.maxConnections, `a whole number from 1 to ${PERF_LIMITS.maxConnections}`),
+    payload: num('payload', raw.payload, PERF_DEFAULTS.payload, (n) => Number.isInteger(n) && n >= 0 && n <= PERF_LIMITS.maxPayload, `bytes, from 0 to ${PERF_LIMITS.maxPayload}`),
+    durationS: num('duration', raw.duration, PERF_DEFAULTS.durationS, (n) => n > 0 && n <= PERF_LIMITS.maxDurationS, `seconds, above 0 and at most ${PERF_LIMITS.maxDurationS}`),
   };
 }
 

@@ -5,7 +5,9 @@ import { StreamHub } from '../../../src-main/bridge/stream-hub';
 import type { LabService, StreamSink, TerminalCommand } from '../../../src-main/contract/api';
 import type { LabStreams } from '../../../src-main/contract/commands';
 import { filterFlows } from '../../../src-main/contract/flows';
-import type { Flow, LabStatusInfo, PodInfo, PodRules, RulesDiff, WorkshopInfo } from '../../../src-main/contract/types';
+import type { Flow, LabStatusInfo, PerfRun, PodInfo, PodRules, RulesDiff, WorkshopInfo } from '../../../src-main/contract/types';
+import { perfCsv } from '../../../src-main/lab/perf/perf-results';
+import recordedPerf from '../../fixtures/perf/recorded-run.json';
 
 const ISTIO_INIT_ARGS = ['-p', '15001', '-z', '15006', '-u', '1337', '-m', 'REDIRECT', '-i', '*', '-x', '', '-b', '*', '-d', '15090,15021,15020'];
 
@@ -169,6 +171,8 @@ export function createFakeLabService(opts: FakeOptions = {}): FakeLabService {
   let tick = 0;
   const calls: FakeLabService['calls'] = [];
   const record = (command: string, args: unknown) => calls.push({ command, args });
+  /** A recorded run is kept already, as one from an earlier session is, read back from the lab's state dir. */
+  const perfRuns: PerfRun[] = structuredClone(recordedPerf.runs as PerfRun[]);
   const findPod = (name: string, namespace?: string) => {
     const p = status?.pods.find((x) => (x.name === name || x.name.startsWith(`${name}-`)) && (!namespace || x.namespace === namespace));
     if (!p) throw new Error(`pod ${name} not found in lab interception`);
@@ -262,6 +266,31 @@ export function createFakeLabService(opts: FakeOptions = {}): FakeLabService {
     },
     async 'pcap.export'() {
       throw new Error('pcap.export: packet capture is not connected to this window yet');
+    },
+    async 'perf.run'(args) {
+      record('perf.run', args);
+      // The recorded run's figures, under the settings asked; one progress line per mode, as the real service sends.
+      const base = structuredClone(recordedPerf.runs[0] as PerfRun);
+      const modes = base.modes.filter((m) => !args.modes || args.modes.includes(m.mode));
+      for (const [i, m] of modes.entries()) {
+        hub.emit('lab.progress', '', { time: new Date().toISOString(), kind: 'info', message: `perf ${i + 1}/${modes.length}: ${m.mode}` });
+      }
+      const run: PerfRun = {
+        ...base,
+        settings: { ...base.settings, modes: modes.map((m) => m.mode), qps: args.qps ?? 1000, connections: args.connections ?? 16, payload: args.payload ?? 1024, duration: args.duration ?? 10 },
+        modes,
+        at: new Date(Date.parse(base.at) + 60_000 * perfRuns.length).toISOString(),
+      };
+      perfRuns.push(run);
+      return run;
+    },
+    async 'perf.results'() {
+      return [...perfRuns];
+    },
+    async 'perf.export'({ format }) {
+      return format === 'csv'
+        ? { fileName: 'perf-performance.csv', mimeType: 'text/csv', encoding: 'utf8', content: perfCsv(perfRuns) }
+        : { fileName: 'perf-performance.json', mimeType: 'application/json', encoding: 'utf8', content: JSON.stringify({ runs: perfRuns }) };
     },
     async 'workshop.list'() {
       return [{ name: 'traffic-flow', title: 'Traffic flow with Istio sidecar injection' }];

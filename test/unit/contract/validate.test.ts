@@ -22,6 +22,9 @@ const GOOD: { [C in CommandName]: unknown } = {
   'flows.list': { filter: { pod: 'sleep', direction: 'inbound', verdict: 'bypassed', cluster: 'PassthroughCluster', responseFlag: 'UF', limit: 10 } },
   'flows.export': {},
   'pcap.export': { pod: 'sleep', namespace: 'default' },
+  'perf.run': { modes: ['baseline', 'both'], qps: 100.5, connections: 2, payload: 1024, duration: 0.5 },
+  'perf.results': {},
+  'perf.export': { format: 'csv' },
   'workshop.list': {},
   'workshop.get': { name: 'traffic-flow' },
   'workshop.check': { name: 'traffic-flow', step: '4.3' },
@@ -62,6 +65,22 @@ const BAD: [CommandName, unknown, string][] = [
   ['pcap.export', {}, 'pod'],
   ['lab.stop', { force: true }, 'force'],
   ['scenarios.list', { all: 1 }, 'all'],
+  ['perf.run', { modes: ['baseline', 'fast'] }, 'modes'],
+  ['perf.run', { modes: [] }, 'modes'],
+  ['perf.run', { modes: 'both' }, 'modes'],
+  ['perf.run', { qps: -1 }, 'qps'],
+  ['perf.run', { qps: '1000' }, 'qps'],
+  ['perf.run', { connections: 0 }, 'connections'],
+  ['perf.run', { connections: 1.5 }, 'connections'],
+  ['perf.run', { connections: 1025 }, 'connections'],
+  ['perf.run', { payload: 262145 }, 'payload'],
+  ['perf.run', { duration: 0 }, 'duration'],
+  ['perf.run', { duration: 3601 }, 'duration'],
+  ['perf.run', { duration: Number.NaN }, 'duration'],
+  ['perf.run', { mode: 'both' }, 'mode'],
+  ['perf.results', { lab: 'x' }, 'lab'],
+  ['perf.export', { format: 'xlsx' }, 'format'],
+  ['perf.export', {}, 'format'],
 ];
 
 describe('validateArgs', () => {
@@ -93,6 +112,13 @@ describe('validateArgs', () => {
     const covered = new Set(BAD.map(([c]) => c));
     const withArgs = COMMAND_NAMES.filter((c) => !['lab.status', 'flows.export'].includes(c));
     expect(withArgs.filter((c) => !covered.has(c))).toEqual([]);
+  });
+
+  it('says which perf.run value is wrong and what it takes, as the command line does', () => {
+    expect(() => validateArgs('perf.run', { modes: ['both', 'fast'] })).toThrow(/argument "modes" item 1 must be one of baseline, server-only, both, both-excluded, relay, got the string "fast"/);
+    expect(() => validateArgs('perf.run', { connections: 0 })).toThrow(/argument "connections" must be an integer from 1 to 1024, got number 0/);
+    expect(() => validateArgs('perf.run', { duration: 0 })).toThrow(/argument "duration" must be a number above 0 and at most 3600/);
+    expect(validateArgs('perf.run', {})).toEqual({});
   });
 
   it('refuses arguments that are not an object', () => {

@@ -1,0 +1,107 @@
+// The Performance view end to end: headless Chromium on `sidecar-lab serve`, the real `performance` lab, two short runs compared.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliPath, repoRoot, runCli } from './helpers/cli';
+
+const CHROMIUM = '/usr/bin/chromium';
+const shots = resolve(repoRoot, 'test-results', 'screenshots');
+let serve: ChildProcess;
+let browser: Browser;
+let page: Page;
+
+/** `serve` prints the page's address (with its token) as its first line. */
+function startServe(): Promise<string> {
+  serve = spawn(process.execPath, [cliPath, 'serve', '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  serve.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolveUrl, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`serve printed no URL:\n${out}\n${err}`)), 120_000);
+    serve.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) {
+        clearTimeout(timer);
+        resolveUrl(out.split('\n')[0]);
+      }
+    });
+    serve.on('exit', (code) => reject(new Error(`serve exited ${code}:\n${out}\n${err}`)));
+  });
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+  mkdirSync(shots, { recursive: true });
+  await runCli(['down', '--all']);
+  const url = await startServe();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  await page.goto(url);
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  serve?.kill('SIGTERM');
+  await runCli(['down', '--all']);
+});
+
+/** Sets the form for a short run of baseline and both sidecars, and runs it. */
+async function shortRun(): Promise<void> {
+  const form = page.getByRole('form', { name: 'Perf run' });
+  for (const name of ['server-only', 'both sidecars, port excluded', 'bare TCP relay (uid 1337)']) await form.getByRole('checkbox', { name }).uncheck();
+  await form.getByRole('checkbox', { name: 'baseline (no sidecar)' }).check();
+  await form.getByRole('checkbox', { name: 'both sidecars', exact: true }).check();
+  await form.getByLabel('QPS').fill('100');
+  await form.getByLabel('Connections').fill('2');
+  await form.getByLabel(/Duration/).fill('2');
+  // From the keyboard: Enter in a field runs it.
+  await form.getByLabel(/Duration/).press('Enter');
+  await form.getByRole('button', { name: 'Running…' }).waitFor({ timeout: 10_000 });
+  await form.getByRole('button', { name: 'Run', exact: true }).waitFor({ timeout: 120_000 });
+}
+
+describe('the Performance view, against the real performance lab', () => {
+  it('runs baseline and both sidecars, shows their charts and figures, and compares a second run with the first', async () => {
+    await page.getByLabel('Scenario').selectOption('performance');
+    await page.getByRole('button', { name: 'Start lab' }).click();
+    // "Stop lab" shows as soon as the lab exists, disabled until it is up; the run needs it up.
+    const stop = page.getByRole('button', { name: 'Stop lab' });
+    await expect.poll(() => stop.isEnabled(), { timeout: 170_000, interval: 1000 }).toBe(true);
+    await expect(page.getByRole('alert').allInnerTexts()).resolves.toEqual([]);
+    // The capture follows a ready lab within its polling interval.
+    await page.waitForTimeout(4000);
+    await page.getByRole('tab', { name: 'Performance' }).click();
+    await page.getByText(/No run kept for this lab yet/).waitFor();
+
+    await shortRun();
+    await page.screenshot({ path: resolve(shots, 'perf-after-run.png') });
+    await expect(page.getByRole('alert').allInnerTexts()).resolves.toEqual([]);
+    const log = page.getByRole('form', { name: 'Perf run' }).getByRole('log', { name: 'Progress' });
+    await expect(log.innerText()).resolves.toMatch(/perf 2\/2: both: p50 [\d.]+ ms/);
+    const table = page.getByRole('table', { name: 'Perf figures' });
+    await expect(table.getByRole('row').count()).resolves.toBe(3);
+    // `serve` follows the lab with its live capture: the view says so.
+    await expect(page.getByRole('note').innerText()).resolves.toMatch(/capture was on/);
+    await page.getByRole('figure', { name: 'Latency percentiles' }).locator('canvas').waitFor();
+    await expect(page.getByRole('figure', { name: /^Histogram: / }).count()).resolves.toBe(2);
+    await expect(table.getByText(/mesh\/server\/istio-proxy: [\d.]+ · [\d.]+ · [\d.]+/).count()).resolves.toBe(1);
+    await page.getByRole('region', { name: 'Perf results' }).screenshot({ path: resolve(shots, 'perf-run.png') });
+
+    await shortRun();
+    await expect(page.getByRole('combobox', { name: 'Compare with' }).inputValue()).resolves.not.toBe('');
+    await expect(table.getByRole('row').count()).resolves.toBe(5);
+    const legend = await page.getByRole('figure', { name: 'Latency percentiles' }).locator('.u-legend .u-label').allInnerTexts();
+    expect(legend).toEqual(['percentile', 'baseline (A)', 'both (A)', 'baseline (B)', 'both (B)']);
+    await page.getByRole('region', { name: 'Perf results' }).screenshot({ path: resolve(shots, 'perf-compare.png') });
+
+    // A window opened again lists both runs, kept in the lab's state dir.
+    await page.reload();
+    await page.getByRole('table', { name: 'Perf figures' }).waitFor();
+    await expect(page.getByRole('combobox', { name: 'Run' }).locator('option').count()).resolves.toBe(2);
+  }, 400_000);
+});
