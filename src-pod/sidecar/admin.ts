@@ -1,6 +1,7 @@
 // Admin (15000), health (15021) and Prometheus (15090) HTTP endpoints.
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { clustersText, configDump, DumpQueryError, listenersJson, listenersText, serverInfo, type ProxyRuntimeInfo } from './admin-views';
+import { clustersJson, clustersText } from './admin/clusters';
+import { configDump, DumpQueryError, listenersJson, listenersText, serverInfo, type ProxyRuntimeInfo } from './admin-views';
 import { ConfigError, validateConfig, type ProxyConfig } from './config';
 import type { ProxyContext } from './context';
 import { isLevel, LEVELS } from './logger';
@@ -95,7 +96,10 @@ const ADMIN_GET: Record<string, Handler> = {
     if (q.get('format') === 'json') json(res, listenersJson(c.ctx.table));
     else send(res, 200, listenersText(c.ctx.table));
   },
-  '/clusters': (c, _req, res) => send(res, 200, clustersText(c.ctx.table, c.ctx.stats)),
+  '/clusters': (c, _req, res, q) => {
+    if (q.get('format') === 'json') json(res, clustersJson(c.ctx.table, c.ctx.stats));
+    else send(res, 200, clustersText(c.ctx.table, c.ctx.stats));
+  },
   '/stats': (c, _req, res, q) => send(res, 200, c.ctx.stats.text(q.get('filter') ?? undefined)),
   '/stats/prometheus': prometheus,
   '/server_info': (c, _req, res) => json(res, serverInfo(c.ctx.table, c.runtime(), c.startedAt)),
