@@ -11,7 +11,7 @@ import { pickEndpoint, type Cluster, type RouteEntry } from './routing';
 import { countUpstreamRequest, type ClusterStats } from './stats';
 import { addFlag, since, type StreamInfo } from './stream-info';
 import { UpstreamAttempt, type AttemptOwner } from './upstream-attempt';
-import { connectFailure, resetBody, resetDetails, type UpstreamFailure } from './upstream-errors';
+import { connectFailure, resetBody, resetDetails, resetStatus, terminationFailure, type UpstreamFailure } from './upstream-errors';
 
 const KEEP_ALIVE = 'Connection: keep-alive\r\n';
 const CHUNKED = 'Transfer-Encoding: chunked\r\n';
@@ -202,8 +202,9 @@ export class H1Exchange implements AttemptOwner {
       this.fail(f);
       return true;
     }
-    addFlag(info, 'UC');
-    this.fail({ reason: 'connection termination' });
+    const t = terminationFailure(err);
+    addFlag(info, t.flag);
+    this.fail(t.failure);
     return true;
   }
 
@@ -235,9 +236,9 @@ export class H1Exchange implements AttemptOwner {
     return true;
   }
 
-  /** The upstream went away mid-body: `upRes.on('aborted')`. */
-  onAborted(): void {
-    addFlag(this.info, 'UC');
+  /** The upstream went away mid-body (`upRes.on('aborted')`), or sent a body it cannot frame (UPE). */
+  onAborted(flag: 'UC' | 'UPE'): void {
+    addFlag(this.info, flag);
     this.down.destroy();
   }
 
@@ -250,6 +251,6 @@ export class H1Exchange implements AttemptOwner {
     }
     info.responseCodeDetails = resetDetails(f);
     if (f.transport !== undefined) info.upstreamTransportFailureReason = f.transport;
-    this.down.localReply(503, resetBody(f, retried));
+    this.down.localReply(resetStatus(f), resetBody(f, retried));
   }
 }

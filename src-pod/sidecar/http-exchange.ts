@@ -15,6 +15,8 @@ import {
   connectTimeoutError,
   resetBody,
   resetDetails,
+  resetStatus,
+  terminationFailure,
   type UpstreamFailure,
 } from './upstream-errors';
 
@@ -245,8 +247,9 @@ export class Exchange {
         this.fail(f);
         return;
       }
-      addFlag(info, 'UC');
-      this.fail({ reason: 'connection termination' });
+      const t = terminationFailure(err);
+      addFlag(info, t.flag);
+      this.fail(t.failure);
     });
     this.current = up;
     this.streamTo = up;
@@ -278,7 +281,7 @@ export class Exchange {
     }
     info.responseCodeDetails = resetDetails(f);
     if (f.transport !== undefined) info.upstreamTransportFailureReason = f.transport;
-    localReply(this.res, info, 503, resetBody(f, retried), this.conn.headers.server);
+    localReply(this.res, info, resetStatus(f), resetBody(f, retried), this.conn.headers.server);
     this.req.resume();
   }
 

@@ -38,7 +38,7 @@ export interface AttemptOwner {
   onTimeout(a: UpstreamAttempt): void;
   /** True when the exchange retries. */
   onAttemptError(a: UpstreamAttempt, err: NodeJS.ErrnoException): boolean;
-  onAborted(): void;
+  onAborted(flag: 'UC' | 'UPE'): void;
   /** False: read and drop the body (a 503 about to be retried). */
   onResponseHead(a: UpstreamAttempt, h: ResponseHead): boolean;
 }
@@ -254,7 +254,7 @@ export class UpstreamAttempt implements UpstreamUser {
       case M_CHUNKED: {
         const decoder = this.decoder as ChunkedDecoder;
         const stop = decoder.feed(buf, pos, end, this.deliver);
-        if (decoder.error) this.aborted();
+        if (decoder.error) this.aborted('UPE');
         else if (decoder.done) this.complete(stop === end);
         return;
       }
@@ -315,10 +315,10 @@ export class UpstreamAttempt implements UpstreamUser {
     }
   }
 
-  /** The response stopped mid-body. */
-  private aborted(): void {
+  /** The response stopped mid-body: closed (UC), or a body that cannot be framed (UPE). */
+  private aborted(flag: 'UC' | 'UPE' = 'UC'): void {
     this.end();
-    if (!this.discard) this.ex.onAborted();
+    if (!this.discard) this.ex.onAborted(flag);
   }
 
   /** The downstream went away, or the route timeout gave up on this attempt. */
