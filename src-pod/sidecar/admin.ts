@@ -185,7 +185,7 @@ export function adminHandler(c: SidecarControl) {
 const agentReady: Handler = (c, req, res) =>
   new Promise<void>((resolve) => {
     const started = Date.now();
-    const up = httpRequest({ host: '127.0.0.1', port: c.ports().agent, path: '/healthz/ready', method: req.method, agent: false }, (r) => {
+    const up = httpRequest({ host: '127.0.0.1', port: c.ports().agent, path: req.url ?? '/healthz/ready', method: req.method, agent: false }, (r) => {
       r.resume();
       r.once('end', () => {
         res.writeHead(r.statusCode ?? 503, { 'content-length': 0, 'x-envoy-upstream-service-time': Date.now() - started, server: 'envoy' });
@@ -202,6 +202,26 @@ const agentReady: Handler = (c, req, res) =>
     up.end();
   });
 
+/** Envoy's local reply when no route matches (NR): 404, no body. */
+function noRoute(res: ServerResponse): void {
+  res.writeHead(404, { 'content-length': 0, server: 'envoy' });
+  res.end();
+}
+
+/**
+ * A bootstrap listener's `local_route`: one route, a prefix match for any method (so
+ * `/healthz/ready?x` and `/stats/prometheus/anything` are routed); any other path is Envoy's 404 NR.
+ * `lab` paths are the lab's own, before the route.
+ */
+function localRoute(c: SidecarControl, prefix: string, route: Handler, lab?: { get: Record<string, Handler>; post: Record<string, Handler> }) {
+  return guarded(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://local');
+    if (lab && url.pathname.startsWith('/lab/')) await dispatch(c, req, res, lab.get, lab.post);
+    else if (url.pathname.startsWith(prefix)) await route(c, req, res, url.searchParams);
+    else noRoute(res);
+  });
+}
+
 /**
  * Envoy's 15021 listener (see `agentReady`).
  * The lab endpoints are served here too, since the admin port is loopback-only and the lab's
@@ -209,15 +229,14 @@ const agentReady: Handler = (c, req, res) =>
  */
 export function healthHandler(c: SidecarControl) {
   const get: Record<string, Handler> = {
-    '/healthz/ready': agentReady,
     '/lab/config': getConfig,
     '/lab/flows': flows,
     '/lab/config_dump': ADMIN_GET['/config_dump'],
   };
-  return guarded((req, res) => dispatch(c, req, res, get, { '/lab/config': postConfig }));
+  return localRoute(c, '/healthz/ready', agentReady, { get, post: { '/lab/config': postConfig } });
 }
 
-/** The Prometheus scrape port. */
+/** The Prometheus scrape port: routed to the admin's `/stats/prometheus`. */
 export function prometheusHandler(c: SidecarControl) {
-  return guarded((req, res) => dispatch(c, req, res, { '/stats/prometheus': prometheus }, {}));
+  return localRoute(c, '/stats/prometheus', prometheus);
 }

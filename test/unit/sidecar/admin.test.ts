@@ -194,7 +194,13 @@ describe('Prometheus', () => {
     expect(r.body).toMatch(/istio_requests_total\{reporter="source",source_workload="sleep-1",source_workload_namespace="default",.*destination_service="reviews\.default\.svc\.cluster\.local",destination_service_name="reviews",destination_service_namespace="default",request_protocol="http",response_code="200",response_flags="-",connection_security_policy="unknown"\} 1\n/);
     expect(r.body).toMatch(/istio_request_duration_milliseconds_bucket\{.*le="\+Inf"\} 1\n/);
     expect(r.body).toContain('envoy_cluster_upstream_rq_total{cluster_name="outbound|9080||reviews.default.svc.cluster.local"} 1\n');
-    expect((await call(h.ports.prometheus, '/other')).status).toBe(404);
+    // Envoy's local_route: a prefix match; any other path is the router's 404 NR, without a body.
+    expect((await call(h.ports.prometheus, '/stats/prometheus/')).body).toContain('# TYPE istio_requests_total counter\n');
+    for (const port of [h.ports.prometheus, h.ports.health]) {
+      const other = await call(port, '/other');
+      expect({ status: other.status, body: other.body, server: other.headers.server }).toEqual({ status: 404, body: '', server: 'envoy' });
+    }
+    expect((await call(h.ports.health, '/healthz/ready?x=1')).status).toBe(200);
   });
 });
 
