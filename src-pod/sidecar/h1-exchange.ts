@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { ProxyContext } from './context';
 import type { Downstream, HttpConnection } from './http/http-connection';
 import { NO_HEALTHY_UPSTREAM, RETRIABLE_STATUS, RetryBody, retryDelayMs } from './http/route-policy';
-import { requestHeaderLines } from './http/header-policy';
+import { requestHeaderLines } from './http/filter-chain';
 import { writeKept, type RequestHead, type ResponseHead } from './http1-parser';
 import { formatAddress } from './net-util';
 import { pickEndpoint, type Cluster, type RouteEntry } from './routing';

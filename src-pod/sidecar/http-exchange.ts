@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import type { ProxyContext } from './context';
 import type { HttpConnection } from './http/http-connection';
 import { NO_HEALTHY_UPSTREAM, RETRIABLE_STATUS, RetryBody, retryDelayMs } from './http/route-policy';
-import { PEER_METADATA, PEER_METADATA_ID, requestHeaderPairs } from './http/header-policy';
+import { FILTER_OWNED_REQUEST_HEADERS, requestHeaderPairs } from './http/filter-chain';
 import { formatAddress, plainIp } from './net-util';
 import { pickEndpoint, type Cluster, type RouteEntry } from './routing';
 import { countUpstreamRequest } from './stats';
@@ -51,7 +51,8 @@ function forwardHeaders(raw: string[], skip: ReadonlySet<string>, extra: string[
   return out;
 }
 
-const REQUEST_SKIP = new Set(['x-envoy-attempt-count', PEER_METADATA, PEER_METADATA_ID]);
+// Headers the filters own (the router's attempt count, the metadata exchange's) are theirs to write.
+const REQUEST_SKIP = new Set(FILTER_OWNED_REQUEST_HEADERS);
 // Node frames the response itself (chunked when there is no content-length).
 const RESPONSE_SKIP = new Set(['server', 'x-envoy-upstream-service-time', 'transfer-encoding']);
 

@@ -1,5 +1,6 @@
 // HTTP/1.1 message heads and chunked bodies for the fast path, strict enough to match Node's llhttp.
 // A request this parser does not fully understand is left to Node's http server (FALLBACK).
+import { FILTER_OWNED_REQUEST_HEADERS } from './http/filter-chain';
 
 export const NEED_MORE = 0;
 export const FALLBACK = 1;
@@ -40,12 +41,12 @@ const DROP = 1;
 const READ = 0;
 const REQUEST_HEADERS = new Map<string, number>([
   ['connection', DROP], ['keep-alive', DROP], ['proxy-connection', DROP], ['te', DROP], ['upgrade', DROP],
-  ['trailer', DROP], ['http2-settings', DROP], ['x-envoy-attempt-count', DROP], ['x-forwarded-proto', READ],
-  // Istio's metadata exchange replaces these outbound and removes them inbound.
-  ['x-envoy-peer-metadata', DROP], ['x-envoy-peer-metadata-id', DROP],
+  ['trailer', DROP], ['http2-settings', DROP], ['x-forwarded-proto', READ],
   ['host', READ], ['user-agent', READ], ['x-request-id', READ], ['x-forwarded-for', READ],
   ['x-envoy-original-path', READ], ['content-length', READ], ['transfer-encoding', READ], ['expect', READ],
 ]);
+// The HTTP filters' own request headers (the router's attempt count, the metadata exchange's).
+for (const name of FILTER_OWNED_REQUEST_HEADERS) REQUEST_HEADERS.set(name, DROP);
 // Node's ServerResponse frames the body itself, so transfer-encoding is dropped too.
 const RESPONSE_HEADERS = new Map<string, number>([
   ['connection', DROP], ['keep-alive', DROP], ['proxy-connection', DROP], ['te', DROP], ['upgrade', DROP],
