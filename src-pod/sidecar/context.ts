@@ -10,7 +10,7 @@ import { IstioMetrics } from './prometheus';
 import type { RouteTable } from './routing';
 import { EnvoyStats } from './stats';
 import { since, type StreamInfo } from './stream-info';
-import { UpstreamPool } from './upstream-pool';
+import { UpstreamPool } from './http/upstream-pool';
 
 /** Where inbound upstream connections come from (Istio >= 1.10). */
 export const INBOUND_SOURCE_ADDRESS = '127.0.0.6';

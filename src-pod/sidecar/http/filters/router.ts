@@ -1,4 +1,4 @@
-// envoy.filters.http.router, the terminal filter: the HTTP engines (h1-exchange.ts, http-exchange.ts) are its body.
+// envoy.filters.http.router, the terminal filter: the HTTP engines (h1-exchange.ts, node-exchange.ts) are its body.
 import { TYPE } from '../../xds/envoy-types';
 import type { HeaderPolicy, RequestFacts } from '../header-policy';
 import type { HttpFilter } from './http-filter';

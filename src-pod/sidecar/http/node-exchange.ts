@@ -1,15 +1,15 @@
-// One downstream HTTP request and its upstream attempts: pooled connections, retries, local replies.
+// One downstream HTTP request and its upstream attempts through Node's http client (the path beside h1-exchange.ts): retries, local replies.
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { ProxyContext } from './context';
-import type { HttpConnection } from './http/http-connection';
-import { NO_HEALTHY_UPSTREAM, RETRIABLE_STATUS, RetryBody, retryDelayMs } from './http/route-policy';
-import { FILTER_OWNED_REQUEST_HEADERS, requestHeaderPairs } from './http/filter-chain';
-import { formatAddress, plainIp } from './net-util';
-import { pickEndpoint, type Cluster, type RouteEntry } from './routing';
-import { countUpstreamRequest } from './stats';
-import { addFlag, since, type StreamInfo } from './stream-info';
+import type { ProxyContext } from '../context';
+import type { HttpConnection } from './http-connection';
+import { NO_HEALTHY_UPSTREAM, RETRIABLE_STATUS, RetryBody, retryDelayMs } from './route-policy';
+import { FILTER_OWNED_REQUEST_HEADERS, requestHeaderPairs } from './filter-chain';
+import { formatAddress, plainIp } from '../net-util';
+import { pickEndpoint, type Cluster, type RouteEntry } from '../routing';
+import { countUpstreamRequest } from '../stats';
+import { addFlag, since, type StreamInfo } from '../stream-info';
 import {
   connectFailure,
   connectTimeoutError,
@@ -18,7 +18,7 @@ import {
   resetStatus,
   terminationFailure,
   type UpstreamFailure,
-} from './upstream-errors';
+} from '../upstream-errors';
 
 // Hop-by-hop headers (RFC 9110 7.6.1) never cross the proxy; Node sets its own framing.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'upgrade', 'trailer', 'http2-settings']);

@@ -1,17 +1,17 @@
 // The fast path's router for one request: the same attempts, retries and local replies as
-// http-exchange.ts, over pooled raw upstream sockets instead of http.request.
+// node-exchange.ts, over pooled raw upstream sockets instead of http.request.
 import { randomUUID } from 'node:crypto';
-import type { ProxyContext } from './context';
-import type { Downstream, HttpConnection } from './http/http-connection';
-import { NO_HEALTHY_UPSTREAM, RETRIABLE_STATUS, RetryBody, retryDelayMs } from './http/route-policy';
-import { requestHeaderLines } from './http/filter-chain';
+import type { ProxyContext } from '../context';
+import type { Downstream, HttpConnection } from './http-connection';
+import { NO_HEALTHY_UPSTREAM, RETRIABLE_STATUS, RetryBody, retryDelayMs } from './route-policy';
+import { requestHeaderLines } from './filter-chain';
 import { writeKept, type RequestHead, type ResponseHead } from './http1-parser';
-import { formatAddress } from './net-util';
-import { pickEndpoint, type Cluster, type RouteEntry } from './routing';
-import { countUpstreamRequest, type ClusterStats } from './stats';
-import { addFlag, since, type StreamInfo } from './stream-info';
+import { formatAddress } from '../net-util';
+import { pickEndpoint, type Cluster, type RouteEntry } from '../routing';
+import { countUpstreamRequest, type ClusterStats } from '../stats';
+import { addFlag, since, type StreamInfo } from '../stream-info';
 import { UpstreamAttempt, type AttemptOwner } from './upstream-attempt';
-import { connectFailure, resetBody, resetDetails, resetStatus, terminationFailure, type UpstreamFailure } from './upstream-errors';
+import { connectFailure, resetBody, resetDetails, resetStatus, terminationFailure, type UpstreamFailure } from '../upstream-errors';
 
 const KEEP_ALIVE = 'Connection: keep-alive\r\n';
 const CHUNKED = 'Transfer-Encoding: chunked\r\n';
@@ -180,7 +180,7 @@ export class H1Exchange implements AttemptOwner {
     this.down.localReply(504, 'upstream request timeout');
   }
 
-  /** An attempt failed before its response: Node's `req.on('error')` in http-exchange.ts. */
+  /** An attempt failed before its response: Node's `req.on('error')` in node-exchange.ts. */
   onAttemptError(a: UpstreamAttempt, err: NodeJS.ErrnoException): boolean {
     const { info, ctx } = this;
     // A pooled connection the upstream had just closed: try again on a fresh one, not an attempt.

@@ -1,6 +1,6 @@
 // HTTP/1.1 message heads and chunked bodies for the fast path, strict enough to match Node's llhttp.
 // A request this parser does not fully understand is left to Node's http server (FALLBACK).
-import { FILTER_OWNED_REQUEST_HEADERS } from './http/filter-chain';
+import { FILTER_OWNED_REQUEST_HEADERS } from './filter-chain';
 
 export const NEED_MORE = 0;
 export const FALLBACK = 1;

@@ -1,11 +1,11 @@
 // One upstream attempt of the fast path: writes the request, reads the response off a raw socket.
 import type { Socket } from 'node:net';
 import { ChunkedDecoder, chunkHeader, CRLF, LAST_CHUNK } from './chunked';
-import type { ProxyContext } from './context';
-import type { Downstream } from './http/http-connection';
+import type { ProxyContext } from '../context';
+import type { Downstream } from './http-connection';
 import { INVALID, NEED_MORE, parseResponseHead, type RequestHead, type ResponseHead } from './http1-parser';
-import type { ClusterStats, HostStats } from './stats';
-import { since, type StreamInfo } from './stream-info';
+import type { ClusterStats, HostStats } from '../stats';
+import { since, type StreamInfo } from '../stream-info';
 import type { UpstreamConn, UpstreamUser } from './upstream-pool';
 
 // Where the response is: its head, then a body framed by length, chunks or the connection's end.
@@ -304,7 +304,7 @@ export class UpstreamAttempt implements UpstreamUser {
     else this.resumeRequest();
   }
 
-  /** Failed before a response: the error path of http-exchange.ts. */
+  /** Failed before a response: the error path of node-exchange.ts. */
   private fail(err: NodeJS.ErrnoException): void {
     this.end();
     if (this.responded) return;

@@ -1,11 +1,11 @@
 // Admin (15000), health (15021) and Prometheus (15090) HTTP endpoints.
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { clustersJson, clustersText } from './admin/clusters';
-import { configDump, DumpQueryError, listenersJson, listenersText, serverInfo, type ProxyRuntimeInfo } from './admin-views';
-import { ConfigError, validateConfig, type ProxyConfig } from './config';
-import type { ProxyContext } from './context';
-import { isLevel, LEVELS } from './logger';
-import { connectFailure, resetBody } from './upstream-errors';
+import { clustersJson, clustersText } from './clusters';
+import { configDump, DumpQueryError, listenersJson, listenersText, serverInfo, type ProxyRuntimeInfo } from '../admin-views';
+import { ConfigError, validateConfig, type ProxyConfig } from '../config';
+import type { ProxyContext } from '../context';
+import { isLevel, LEVELS } from '../logger';
+import { connectFailure, resetBody } from '../upstream-errors';
 
 /** What the endpoints need from the running sidecar. */
 export interface SidecarControl {
