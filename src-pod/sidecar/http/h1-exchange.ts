@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ProxyContext } from '../context';
 import type { Downstream, HttpConnection } from './http-connection';
-import { NO_HEALTHY_UPSTREAM, RETRIABLE_STATUS, RetryBody, retryDelayMs } from './route-policy';
+import { exhaustedByFailures, NO_HEALTHY_UPSTREAM, RetryBody, retryConnectFailure, retryDelayMs, retryOnStatus, type RetryState } from './route-policy';
 import { requestHeaderLines } from './filter-chain';
 import { writeKept, type RequestHead, type ResponseHead } from './http1-parser';
 import { formatAddress } from '../net-util';
@@ -104,8 +104,8 @@ export class H1Exchange implements AttemptOwner {
     this.responding?.resumeResponse();
   }
 
-  private canRetry(): boolean {
-    return this.attempt <= this.retries && !this.retryBody.overflow && !this.down.destroyed;
+  private retryState(): RetryState {
+    return { attempt: this.attempt, retries: this.retries, bodyComplete: this.bodyComplete, bufferOverflow: this.retryBody.overflow, downstreamGone: this.down.destroyed };
   }
 
   /** The upstream request head for this attempt: the client's, minus hop-by-hop, plus Envoy's. */
@@ -194,7 +194,7 @@ export class H1Exchange implements AttemptOwner {
       a.hs.cx_connect_fail++;
       const f = connectFailure(err);
       ctx.log.debug('router', () => `[C${info.connectionId}] upstream ${a.host} connect failed: ${err.message}`);
-      if (this.canRetry() && (this.bodyComplete || this.attempt === 1)) {
+      if (retryConnectFailure(this.retryState())) {
         this.retry();
         return true;
       }
@@ -216,15 +216,14 @@ export class H1Exchange implements AttemptOwner {
     if (code >= 500) a.hs.rq_error++;
     else a.hs.rq_success++;
     // Istio's default policy retries a 503 (retriable-status-codes) like a connect failure.
-    if (code === RETRIABLE_STATUS && this.retries > 0) {
-      if (this.canRetry() && this.bodyComplete) {
-        this.retry();
-        return false;
-      }
-      if (this.attempt > this.retries) {
-        addFlag(info, 'URX');
-        cs.upstream_rq_retry_limit_exceeded++;
-      }
+    const decision = retryOnStatus(code, this.retryState());
+    if (decision === 'retry') {
+      this.retry();
+      return false;
+    }
+    if (decision === 'exhausted') {
+      addFlag(info, 'URX');
+      cs.upstream_rq_retry_limit_exceeded++;
     }
     const now = performance.now();
     info.firstUpstreamByteMs = since(info);
@@ -245,7 +244,7 @@ export class H1Exchange implements AttemptOwner {
   private fail(f: UpstreamFailure): void {
     const { info } = this;
     const retried = this.attempt > 1;
-    if (retried && info.flags.includes('UF')) {
+    if (exhaustedByFailures(this.retryState(), info.flags)) {
       addFlag(info, 'URX');
       this.cs.upstream_rq_retry_limit_exceeded++;
     }

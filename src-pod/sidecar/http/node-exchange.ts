@@ -4,7 +4,7 @@ import { request as httpRequest, type ClientRequest, type IncomingMessage, type 
 import type { Socket } from 'node:net';
 import type { ProxyContext } from '../context';
 import type { HttpConnection } from './http-connection';
-import { NO_HEALTHY_UPSTREAM, RETRIABLE_STATUS, RetryBody, retryDelayMs } from './route-policy';
+import { exhaustedByFailures, NO_HEALTHY_UPSTREAM, RetryBody, retryConnectFailure, retryDelayMs, retryOnStatus, type RetryState } from './route-policy';
 import { FILTER_OWNED_REQUEST_HEADERS, requestHeaderPairs } from './filter-chain';
 import { formatAddress, plainIp } from '../net-util';
 import { pickEndpoint, type Cluster, type RouteEntry } from '../routing';
@@ -107,8 +107,8 @@ export class Exchange {
     this.send();
   }
 
-  private canRetry(): boolean {
-    return this.attempt <= this.retries && !this.retryBody.overflow && !this.res.destroyed;
+  private retryState(): RetryState {
+    return { attempt: this.attempt, retries: this.retries, bodyComplete: this.bodyComplete, bufferOverflow: this.retryBody.overflow, downstreamGone: this.res.destroyed };
   }
 
   private send(reusedRetry = false): void {
@@ -211,16 +211,15 @@ export class Exchange {
       if (code >= 500) hs.rq_error++;
       else hs.rq_success++;
       // Istio's default policy retries a 503 (retriable-status-codes) like a connect failure.
-      if (code === RETRIABLE_STATUS && this.retries > 0) {
-        if (this.canRetry() && this.bodyComplete) {
-          upRes.resume();
-          this.retry();
-          return;
-        }
-        if (this.attempt > this.retries) {
-          addFlag(info, 'URX');
-          cs.upstream_rq_retry_limit_exceeded++;
-        }
+      const decision = retryOnStatus(code, this.retryState());
+      if (decision === 'retry') {
+        upRes.resume();
+        this.retry();
+        return;
+      }
+      if (decision === 'exhausted') {
+        addFlag(info, 'URX');
+        cs.upstream_rq_retry_limit_exceeded++;
       }
       this.respond(upRes, sentAt);
     });
@@ -240,7 +239,7 @@ export class Exchange {
         hs.cx_connect_fail++;
         const f = connectFailure(err);
         ctx.log.debug('router', () => `[C${info.connectionId}] upstream ${host} connect failed: ${err.message}`);
-        if (this.canRetry() && (this.bodyComplete || this.attempt === 1)) {
+        if (retryConnectFailure(this.retryState())) {
           this.retry();
           return;
         }
@@ -276,7 +275,7 @@ export class Exchange {
   private fail(f: UpstreamFailure): void {
     const { info } = this;
     const retried = this.attempt > 1;
-    if (retried && info.flags.includes('UF')) {
+    if (exhaustedByFailures(this.retryState(), info.flags)) {
       addFlag(info, 'URX');
       this.ctx.stats.cluster(this.cluster.name).upstream_rq_retry_limit_exceeded++;
     }
