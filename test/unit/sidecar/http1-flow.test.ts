@@ -133,6 +133,8 @@ describe('failures', () => {
   it('answers 503 UC when the upstream closes before a response; 502 UPE for garbage or a head over 16 KB (protocol error)', async () => {
     const up = await upstream((t, s) => {
       if (t.startsWith('GET /close')) s.destroy();
+      // A server-first greeting, no blank line after it: a protocol error at once.
+      else if (t.startsWith('GET /greet')) s.write('220 ready\r\n');
       else if (t.startsWith('GET /big')) s.write(`HTTP/1.1 200 OK\r\nX: ${'y'.repeat(20_000)}\r\nContent-Length: 0\r\n\r\n`);
       else s.write('garbage\r\n\r\n');
     });
@@ -145,12 +147,14 @@ describe('failures', () => {
       ['/close', '503 Service Unavailable', 'connection termination'],
       ['/garbage', '502 Bad Gateway', 'protocol error'],
       ['/big', '502 Bad Gateway', 'protocol error'],
+      ['/greet', '502 Bad Gateway', 'protocol error'],
     ]) {
       const c = await client(h, up.port);
       c.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
       expect(masked(await readResponses(c, 1))).toBe(expected(status, reply(reason)));
     }
-    await waitFor(() => h.logs.length === 3);
+    await waitFor(() => h.logs.length === 4);
+    expect(h.logs[3]).toContain('"GET /greet HTTP/1.1" 502 UPE upstream_reset_before_response_started{protocol_error} ');
     expect(h.logs[0]).toContain('"GET /close HTTP/1.1" 503 UC upstream_reset_before_response_started{connection_termination} - "-" 0 95 ');
     expect(h.logs[1]).toContain('"GET /garbage HTTP/1.1" 502 UPE upstream_reset_before_response_started{protocol_error} - "-" 0 87 ');
     expect(h.logs[2]).toContain('"GET /big HTTP/1.1" 502 UPE upstream_reset_before_response_started{protocol_error} - "-" 0 87 ');
