@@ -1,8 +1,7 @@
-// Envoy admin output from the pushed xDS snapshot: /config_dump (with ?resource= and ?include_eds), /listeners, /clusters, /server_info.
+// Envoy admin output from the pushed xDS snapshot: /config_dump (with ?resource= and ?include_eds), /listeners, /server_info.
 import type { ProxyConfig } from './config';
 import { formatAddress } from './net-util';
 import type { RouteTable } from './routing';
-import type { EnvoyStats } from './stats';
 import { nodeId as proxyNodeId } from './http/header-policy';
 import { socketAddress, TYPE, type Listener } from './xds/envoy-types';
 
@@ -143,28 +142,6 @@ export function listenersText(table: RouteTable | undefined): string {
 /** `/listeners?format=json`. */
 export function listenersJson(table: RouteTable | undefined): object {
   return { listener_statuses: table ? allListeners(table).map((l) => ({ name: l.name, local_address: l.address })) : [] };
-}
-
-/** `/clusters`: Envoy's text lines, `NAME::HOST::stat::value`. */
-export function clustersText(table: RouteTable | undefined, stats: EnvoyStats): string {
-  if (!table) return '';
-  const out: string[] = [];
-  const dynamic = new Set(table.snapshot.clusters.map((c) => c.name));
-  for (const c of table.clusters.values()) {
-    out.push(`${c.name}::observability_name::${c.name}`, `${c.name}::default_priority::max_connections::4294967295`, `${c.name}::added_via_api::${dynamic.has(c.name)}`);
-    const cs = stats.clusters.get(c.name);
-    const hosts = new Set(c.endpoints.map((e) => formatAddress(e.address, e.port)));
-    // ORIGINAL_DST clusters list the hosts they have connected to, as Envoy does.
-    for (const h of cs?.hosts.keys() ?? []) hosts.add(h);
-    for (const h of hosts) {
-      const hs = cs?.hosts.get(h);
-      for (const stat of ['cx_active', 'cx_connect_fail', 'cx_total', 'rq_active', 'rq_error', 'rq_success', 'rq_timeout', 'rq_total'] as const) {
-        out.push(`${c.name}::${h}::${stat}::${hs?.[stat] ?? 0}`);
-      }
-      out.push(`${c.name}::${h}::hostname::`, `${c.name}::${h}::health_flags::healthy`, `${c.name}::${h}::weight::1`);
-    }
-  }
-  return `${out.join('\n')}\n`;
 }
 
 export function serverInfo(table: RouteTable | undefined, rt: ProxyRuntimeInfo, startedAt: number): object {

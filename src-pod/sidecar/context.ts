@@ -3,13 +3,14 @@ import { Agent } from 'node:http';
 import type { Socket } from 'node:net';
 import { formatAccessLog, LineBatcher } from './access-log';
 import { FlowLog } from './flow-events';
+import { filtersRequestDone } from './http/filter-chain';
 import { Logger } from './logger';
 import { stdoutSink, type LogSink } from './stdout-sink';
 import { IstioMetrics } from './prometheus';
 import type { RouteTable } from './routing';
 import { EnvoyStats } from './stats';
 import { since, type StreamInfo } from './stream-info';
-import { UpstreamPool } from './upstream-pool';
+import { UpstreamPool } from './http/upstream-pool';
 
 /** Where inbound upstream connections come from (Istio >= 1.10). */
 export const INBOUND_SOURCE_ADDRESS = '127.0.0.6';
@@ -67,11 +68,11 @@ export class ProxyContext {
     return ++this.connectionIds;
   }
 
-  /** Finishes a request: access log line, Istio metrics, flow event. */
+  /** Finishes a request: access log line, the HTTP filters' end (Istio's stats), flow event. */
   requestDone(info: StreamInfo): void {
     info.durationMs ??= since(info);
     if (this.accessLogOn()) this.accessLog.push(formatAccessLog(info));
-    this.metrics.recordRequest(info);
+    filtersRequestDone(this, info);
     this.flows.record('request', info);
   }
 

@@ -1,13 +1,13 @@
 // The whole proxy in one object: listeners, admin/health/Prometheus servers, config, drain.
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { adminHandler, healthHandler, prometheusHandler, type SidecarControl } from './admin';
+import { adminHandler, healthHandler, prometheusHandler, type SidecarControl } from './admin/endpoints';
 import type { AgentEnv } from './agent/agent-env';
 import { StatusServer } from './agent/status-server';
 import type { ProxyRuntimeInfo } from './admin-views';
 import type { ProxyConfig } from './config';
 import { ProxyContext } from './context';
-import { Listener, type OriginalDstResolver } from './listener';
+import { Listener, type OriginalDstResolver } from './listener/listener';
 import { Logger } from './logger';
 import { compileTable } from './routing';
 import type { ProxyPorts } from './xds';

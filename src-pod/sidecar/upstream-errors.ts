@@ -21,6 +21,21 @@ export interface UpstreamFailure {
   transport?: string;
 }
 
+/** An HTTP parse error on the upstream's bytes (Node's and our parser's `HPE_*`): Envoy's codec protocol error. */
+export function isProtocolError(err: NodeJS.ErrnoException): boolean {
+  return err.code?.startsWith('HPE_') === true;
+}
+
+/** After connect: a parse error is `protocol error` (UPE), anything else `connection termination` (UC). */
+export function terminationFailure(err: NodeJS.ErrnoException): { failure: UpstreamFailure; flag: 'UPE' | 'UC' } {
+  return isProtocolError(err) ? { failure: { reason: 'protocol error' }, flag: 'UPE' } : { failure: { reason: 'connection termination' }, flag: 'UC' };
+}
+
+/** Envoy's router answers a protocol error 502 (Bad Gateway) and any other reset before headers 503. */
+export function resetStatus(f: UpstreamFailure): number {
+  return f.reason === 'protocol error' ? 502 : 503;
+}
+
 /** A connect-phase error as Envoy reports it. */
 export function connectFailure(err: NodeJS.ErrnoException): UpstreamFailure {
   if (err.code === 'ETIMEDOUT' && err.message === CONNECT_TIMEOUT_MESSAGE) return { reason: 'connection timeout' };
@@ -40,7 +55,7 @@ export function resetDetails(f: UpstreamFailure): string {
   return `upstream_reset_before_response_started{${reason}${f.transport !== undefined ? `|${f.transport}` : ''}}`;
 }
 
-/** Envoy's 503 body for a reset before response headers. */
+/** Envoy's body for a reset before response headers (503, or 502 for a protocol error). */
 export function resetBody(f: UpstreamFailure, retried: boolean): string {
   return (
     'upstream connect error or disconnect/reset before headers. ' +

@@ -57,6 +57,15 @@ describe('istioctl proxy-config on the sleep pod', () => {
     expect(back.stdout).not.toContain(': debug');
   });
 
+  it('endpoint: istioctl\'s table from the proxy\'s /clusters?format=json, httpbin\'s pod HEALTHY', async () => {
+    const status = JSON.parse((await cliOk(['status', '--json'])).stdout) as LabStatus;
+    const httpbin = status.pods.find((p) => p.namespace === 'default' && p.name.startsWith('httpbin-'));
+    const r = await cliOk(['istioctl', 'proxy-config', 'endpoint', sleep, '--cluster', 'outbound|80||httpbin.default.svc.cluster.local']);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ENDPOINT +STATUS +OUTLIER CHECK +CLUSTER$/);
+    expect(lines.slice(1)).toEqual([expect.stringMatching(new RegExp(`^${String(httpbin?.ip).replace(/\./g, '\\.')}:80 +HEALTHY +OK +outbound\\|80\\|\\|httpbin\\.default\\.svc\\.cluster\\.local$`))]);
+  });
+
   it('a pod that is not there is named', async () => {
     const r = await runCli(['istioctl', 'pc', 'cluster', 'nosuchpod']);
     expect(r.code).toBe(1);

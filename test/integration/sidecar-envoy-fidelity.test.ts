@@ -143,6 +143,23 @@ describe('hand-off by original destination', () => {
   });
 });
 
+describe('response flags where Envoy sets them', () => {
+  it('answers 502 UPE when the upstream replies with something that is not HTTP', async () => {
+    const before = (await accessLog()).length;
+    const r = await runCli(inClient('curl', '-sS', '-i', '--max-time', '10', '-H', 'Host: greeter.far.example', `http://${farIp}:2526/`));
+    expect(r.stdout).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/);
+    expect(r.stdout).toMatch(/\r\n\r\nupstream connect error or disconnect\/reset before headers\. reset reason: protocol error$/);
+    expect(await nextLogLine(before)).toMatch(/"GET \/ HTTP\/1\.1" 502 UPE upstream_reset_before_response_started\{protocol_error\} .* outbound\|2526\|\|greeter\.far\.example /);
+  });
+
+  it("answers another path on :15021 with the router's bodiless 404 (NR), as Envoy's local_route", async () => {
+    const r = await cliOk(inClient('curl', '-sS', '-i', `http://${webIp}:15021/nope`));
+    expect(r.stdout).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
+    expect(r.stdout).toMatch(/\r\nserver: envoy\r\n/);
+    expect(r.stdout.endsWith('\r\n\r\n')).toBe(true);
+  });
+});
+
 describe('REGISTRY_ONLY, then the default profile (no access log)', () => {
   it('closes undeclared ports (UH BlackHoleCluster) and answers 502 block_all on declared ones', async () => {
     await cliOk(['apply', fixture('registry-only.yaml')]);

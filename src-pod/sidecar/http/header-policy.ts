@@ -1,4 +1,4 @@
-// Header mutation in one place for both HTTP engines: the server name and the request headers Envoy and Istio's filters add.
+// Per-connection header policy for both HTTP engines: the server name, the peer metadata, and the connection manager's own request headers.
 import type { ProxyConfig } from '../config';
 
 /** Headers Istio's metadata exchange owns: set on outbound requests, read and removed on inbound ones. */
@@ -24,29 +24,13 @@ export interface RequestFacts {
 }
 
 /**
- * The headers the router appends to an upstream request, as name/value pairs in order:
+ * The connection manager's own request headers, first on every upstream request:
  * `x-forwarded-proto` when absent (a sidecar has use_remote_address false), `x-request-id` when
- * absent; outbound also `x-envoy-attempt-count` (include_request_attempt_count), the route's
- * decorator, and the metadata exchange headers.
+ * absent. The router's and the filters' follow (http/filter-chain.ts).
  */
-export function requestHeaderPairs(p: HeaderPolicy, f: RequestFacts): string[] {
-  const out: string[] = [];
+export function connectionManagerRequestHeaders(f: RequestFacts, out: string[]): void {
   if (!f.hasForwardedProto) out.push('x-forwarded-proto', 'http');
   if (!f.hasRequestId) out.push('x-request-id', f.requestId);
-  if (p.direction === 'outbound') {
-    out.push('x-envoy-attempt-count', String(f.attempt));
-    if (f.decorator !== undefined) out.push('x-envoy-decorator-operation', f.decorator);
-    if (p.peer) out.push(PEER_METADATA_ID, p.peer[0], PEER_METADATA, p.peer[1]);
-  }
-  return out;
-}
-
-/** The same pairs as HTTP/1.1 header lines. */
-export function requestHeaderLines(p: HeaderPolicy, f: RequestFacts): string {
-  const pairs = requestHeaderPairs(p, f);
-  let s = '';
-  for (let i = 0; i < pairs.length; i += 2) s += `${pairs[i]}: ${pairs[i + 1]}\r\n`;
-  return s;
 }
 
 // google.protobuf.Struct in protobuf wire format: fields (1) map<string, Value>; Value.string_value is 3, struct_value 5.

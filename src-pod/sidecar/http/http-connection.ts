@@ -1,6 +1,6 @@
 // What an HTTP engine knows of its downstream connection and asks of the connection manager, so the engines do not import the router.
 import type { Socket } from 'node:net';
-import type { ResponseHead } from '../http1-parser';
+import type { ResponseHead } from './http1-parser';
 import type { Address, FilterChain, RouteEntry } from '../routing';
 import type { HttpStats } from '../stats';
 import type { StreamInfo } from '../stream-info';
@@ -23,7 +23,7 @@ export interface HttpConnection {
   headers: HeaderPolicy;
 }
 
-/** The HTTP connection manager's side the HTTP/1.1 fast path calls back into (http-proxy.ts). */
+/** The HTTP connection manager's side the HTTP/1.1 fast path calls back into (connection-manager.ts). */
 export interface ConnectionManager {
   newInfo(conn: HttpConnection): StreamInfo;
   routeForHost(conn: HttpConnection, host: string | undefined): RouteEntry | undefined;

@@ -51,3 +51,41 @@ export function retryDelayMs(attempt: number): number {
 
 /** Istio's retriable-status-codes: a 503 from the upstream is retried like a connect failure. */
 export const RETRIABLE_STATUS = 503;
+
+/** What an exchange knows when it decides on a retry (both engines fill it the same way). */
+export interface RetryState {
+  /** 1-based: the attempt that just failed or answered. */
+  attempt: number;
+  /** The route's retry budget (Istio's default: 2). */
+  retries: number;
+  /** The whole request body has been read, so it can be sent again. */
+  bodyComplete: boolean;
+  /** The body outgrew the retry buffer. */
+  bufferOverflow: boolean;
+  downstreamGone: boolean;
+}
+
+function canRetry(s: RetryState): boolean {
+  return s.attempt <= s.retries && !s.bufferOverflow && !s.downstreamGone;
+}
+
+/** A connect failure (Istio's `connect-failure` retry_on): retried while the budget and the body allow. */
+export function retryConnectFailure(s: RetryState): boolean {
+  // The first attempt can retry before the body is read: nothing of it went upstream yet.
+  return canRetry(s) && (s.bodyComplete || s.attempt === 1);
+}
+
+/**
+ * An upstream answer: `retry` a retriable status (503) the policy allows; `exhausted` when that
+ * status came on the last allowed attempt (URX, `upstream_rq_retry_limit_exceeded`); else `deliver`.
+ */
+export function retryOnStatus(code: number, s: RetryState): 'retry' | 'exhausted' | 'deliver' {
+  if (code !== RETRIABLE_STATUS || s.retries === 0) return 'deliver';
+  if (canRetry(s) && s.bodyComplete) return 'retry';
+  return s.attempt > s.retries ? 'exhausted' : 'deliver';
+}
+
+/** A local reply after retries ended on a connect failure: URX beside its UF. */
+export function exhaustedByFailures(s: RetryState, flags: readonly ResponseFlag[]): boolean {
+  return s.attempt > 1 && flags.includes('UF');
+}

@@ -1,5 +1,6 @@
 // The network filters Istio puts in a chain: an HTTP connection manager or a TCP proxy, with the mesh's access log.
 import { ISTIO_TEXT_LOG_FORMAT } from '../access-log';
+import { httpFiltersXds } from '../http/filter-chain';
 import type { ProxyConfig } from '../config';
 import {
   ads,
@@ -11,10 +12,8 @@ import {
   type RouteConfiguration,
 } from './envoy-types';
 
-/** The HTTP filters every connection manager runs, in order (the router last). */
-export const HTTP_FILTERS: { name: string; typed_config: { '@type': string } }[] = [
-  { name: 'envoy.filters.http.router', typed_config: { '@type': TYPE.router } },
-];
+/** The HTTP filters every connection manager runs, in order (the router last), as the dump shows them. */
+const HTTP_FILTERS = httpFiltersXds();
 
 /** Mesh `accessLogFile`: Istio's file access logger in its TEXT format; none when empty. */
 export function accessLog(config: ProxyConfig, filter?: 'NR'): AccessLog[] | undefined {

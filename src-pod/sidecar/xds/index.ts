@@ -1,6 +1,5 @@
 // What istiod pushes to this proxy, plus the bootstrap's static listeners and clusters: one immutable snapshot per push.
 import type { ProxyConfig } from '../config';
-import { egressVisibility } from '../sidecar-scope';
 import { duration, socketAddress, TYPE, type Cluster, type Listener, type XdsSnapshot } from './envoy-types';
 import { buildClusters } from './clusters';
 import { httpConnectionManager } from './filters';
@@ -8,6 +7,7 @@ import { virtualInbound } from './inbound';
 import { outboundListeners, rdsNames, virtualOutbound } from './outbound';
 import { outboundRouteConfig } from './routes';
 import { modelServices } from './services';
+import { sidecarScopeServices } from './sidecar-scope';
 
 export interface ProxyPorts {
   outbound: number;
@@ -49,7 +49,7 @@ function staticCluster(config: ProxyConfig, name: string, port: number): Cluster
 
 export function buildSnapshot(config: ProxyConfig, ports: ProxyPorts, tproxy: boolean): XdsSnapshot {
   const allowAny = (config.sidecar?.outboundTrafficPolicy?.mode ?? config.mesh.outboundTrafficPolicy.mode) === 'ALLOW_ANY';
-  const services = modelServices(config, egressVisibility(config));
+  const services = sidecarScopeServices(config, modelServices(config));
   const perPort = outboundListeners(config, services, allowAny);
   const { clusters, endpoints } = buildClusters(config, services);
   return {

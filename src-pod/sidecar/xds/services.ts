@@ -2,7 +2,6 @@
 import { isIP } from 'node:net';
 import type { Endpoint, ProxyConfig, ServiceEntryConfig } from '../config';
 import type { IstioProtocol } from '../protocol';
-import type { Visibility } from '../sidecar-scope';
 
 /** Istio's `model.Resolution`. */
 export type Resolution = 'ClientSideLB' | 'Passthrough' | 'DNSLB' | 'DNSRoundRobinLB';
@@ -57,20 +56,19 @@ function fromServiceEntry(se: ServiceEntryConfig, host: string, address: string)
 }
 
 /**
- * The services this proxy sees, in push order (Kubernetes Services, then ServiceEntries, each in
- * document order), with the Sidecar's egress hosts applied. A ServiceEntry becomes one service
- * per host and address, as Istio's converter makes them.
+ * The pushed registry's services, in push order (Kubernetes Services, then ServiceEntries, each in
+ * document order); the Sidecar scope picks among them. A ServiceEntry becomes one service per host
+ * and address, as Istio's converter makes them.
  */
-export function modelServices(config: ProxyConfig, visibility: Visibility): ModelService[] {
+export function modelServices(config: ProxyConfig): ModelService[] {
   const out: ModelService[] = [];
   for (const s of config.services) {
     const ports = s.ports
       .filter((p) => p.protocol !== 'SCTP')
       .map((p) => ({ name: p.name, port: p.port, protocol: p.istioProtocol, targetPort: p.targetPort }));
-    const visible = ports.filter((p) => visibility.visible(s.namespace, s.hostname, p.port));
-    if (visible.length === 0) continue;
+    if (ports.length === 0) continue;
     const endpoints = new Map<number, ModelEndpoint[]>();
-    for (const p of visible) endpoints.set(p.port, s.endpoints.map((ep) => ({ address: ep.address, port: endpointPort(ep, p) })));
+    for (const p of ports) endpoints.set(p.port, s.endpoints.map((ep) => ({ address: ep.address, port: endpointPort(ep, p) })));
     const headless = s.clusterIP === 'None';
     out.push({
       hostname: s.hostname,
@@ -79,7 +77,7 @@ export function modelServices(config: ProxyConfig, visibility: Visibility): Mode
       address: headless ? UNSPECIFIED : s.clusterIP,
       resolution: headless ? 'Passthrough' : 'ClientSideLB',
       registry: 'Kubernetes',
-      ports: visible,
+      ports,
       endpoints,
     });
   }
@@ -88,7 +86,6 @@ export function modelServices(config: ProxyConfig, visibility: Visibility): Mode
       const addresses = se.addresses.length > 0 ? se.addresses : [UNSPECIFIED];
       for (const address of addresses) {
         const svc = fromServiceEntry(se, host, address);
-        svc.ports = svc.ports.filter((p) => visibility.visible(se.namespace, host, p.port));
         if (svc.ports.length > 0) out.push(svc);
       }
     }

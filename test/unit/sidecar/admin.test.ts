@@ -1,6 +1,7 @@
 // Admin, health and Prometheus endpoints of an in-process sidecar, and the /lab/flows stream.
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ClustersStatus, printEndpointsSummary } from '../../../src-main/istioctl/clusters/endpoints';
 import type { FlowEvent } from '../../../src-pod/sidecar/flow-events';
 import { baseConfig, call, closeServer, httpVia, listenHttp, startSidecar, waitFor, type Harness } from './helpers';
 
@@ -97,6 +98,73 @@ describe('admin endpoints', () => {
     expect((await call(h.ports.admin, '/nope')).status).toBe(404);
   });
 
+  it('serves /clusters as Envoy does: text lines and ?format=json (admin.v3.Clusters) that istioctl reads', async () => {
+    const { h, config, upstreamPort } = await withUpstream();
+    await call(h.ports.admin, '/lab/config', 'POST', JSON.stringify(config));
+    await httpVia(h, h.ports.outbound, { address: VIP, port: 9080 });
+    const name = 'outbound|9080||reviews.default.svc.cluster.local';
+    const host = `127.0.0.1:${upstreamPort}`;
+
+    const text = (await call(h.ports.admin, '/clusters')).body;
+    for (const line of [
+      `${name}::observability_name::${name}`,
+      `${name}::default_priority::max_retries::4294967295`,
+      `${name}::high_priority::max_connections::1024`,
+      `${name}::high_priority::max_retries::3`,
+      `${name}::added_via_api::true`,
+      `${name}::eds_service_name::${name}`,
+      `${name}::${host}::cx_total::1`,
+      `${name}::${host}::rq_success::1`,
+      `${name}::${host}::priority::0`,
+      `${name}::${host}::success_rate::-1`,
+      'prometheus_stats::added_via_api::false',
+      'prometheus_stats::default_priority::max_connections::1024',
+    ]) {
+      expect(text).toContain(`${line}\n`);
+    }
+
+    const res = await call(h.ports.admin, '/clusters?format=json');
+    expect(res.headers['content-type']).toBe('application/json');
+    const body = JSON.parse(res.body) as { cluster_statuses: { name: string }[] };
+    const reviews = body.cluster_statuses.find((c) => c.name === name);
+    expect(reviews).toEqual({
+      name,
+      added_via_api: true,
+      host_statuses: [
+        {
+          address: { socket_address: { address: '127.0.0.1', port_value: upstreamPort } },
+          stats: [
+            { name: 'cx_connect_fail' },
+            { value: '1', name: 'cx_total' },
+            { name: 'rq_error' },
+            { value: '1', name: 'rq_success' },
+            { name: 'rq_timeout' },
+            { value: '1', name: 'rq_total' },
+            { type: 'GAUGE', value: '1', name: 'cx_active' },
+            { type: 'GAUGE', name: 'rq_active' },
+          ],
+          health_status: { eds_health_status: 'HEALTHY' },
+          weight: 1,
+          locality: {},
+        },
+      ],
+      circuit_breakers: {
+        thresholds: [
+          { max_connections: 4294967295, max_pending_requests: 4294967295, max_requests: 4294967295, max_retries: 4294967295 },
+          { priority: 'HIGH', max_connections: 1024, max_pending_requests: 1024, max_requests: 1024, max_retries: 3 },
+        ],
+      },
+      observability_name: name,
+      eds_service_name: name,
+    });
+    // A static cluster: not added via the API, Envoy's own thresholds, no EDS name.
+    expect(body.cluster_statuses.find((c) => c.name === 'agent')).toMatchObject({ name: 'agent', observability_name: 'agent' });
+    expect(body.cluster_statuses.find((c) => c.name === 'agent')).not.toHaveProperty('added_via_api');
+    // istioctl proxy-config endpoint builds its table from this body.
+    const table = printEndpointsSummary(ClustersStatus.parse(res.body), { address: '', port: 0, cluster: name, status: '' });
+    expect(table).toBe(`ENDPOINT            STATUS      OUTLIER CHECK     CLUSTER\n${host.padEnd(20)}HEALTHY     OK                ${name}\n`);
+  });
+
   it('changes the log level and quits on request', async () => {
     const debug: string[] = [];
     let quit = 0;
@@ -126,7 +194,13 @@ describe('Prometheus', () => {
     expect(r.body).toMatch(/istio_requests_total\{reporter="source",source_workload="sleep-1",source_workload_namespace="default",.*destination_service="reviews\.default\.svc\.cluster\.local",destination_service_name="reviews",destination_service_namespace="default",request_protocol="http",response_code="200",response_flags="-",connection_security_policy="unknown"\} 1\n/);
     expect(r.body).toMatch(/istio_request_duration_milliseconds_bucket\{.*le="\+Inf"\} 1\n/);
     expect(r.body).toContain('envoy_cluster_upstream_rq_total{cluster_name="outbound|9080||reviews.default.svc.cluster.local"} 1\n');
-    expect((await call(h.ports.prometheus, '/other')).status).toBe(404);
+    // Envoy's local_route: a prefix match; any other path is the router's 404 NR, without a body.
+    expect((await call(h.ports.prometheus, '/stats/prometheus/')).body).toContain('# TYPE istio_requests_total counter\n');
+    for (const port of [h.ports.prometheus, h.ports.health]) {
+      const other = await call(port, '/other');
+      expect({ status: other.status, body: other.body, server: other.headers.server }).toEqual({ status: 404, body: '', server: 'envoy' });
+    }
+    expect((await call(h.ports.health, '/healthz/ready?x=1')).status).toBe(200);
   });
 });
 

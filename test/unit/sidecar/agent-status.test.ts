@@ -2,7 +2,7 @@
 import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
 import { createServer, request, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { healthHandler } from '../../../src-pod/sidecar/admin';
+import { healthHandler } from '../../../src-pod/sidecar/admin/endpoints';
 import { Logger } from '../../../src-pod/sidecar/logger';
 import { validateConfig } from '../../../src-pod/sidecar/config';
 import { Sidecar, type SidecarOptions } from '../../../src-pod/sidecar/sidecar';

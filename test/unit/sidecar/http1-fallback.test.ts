@@ -26,6 +26,19 @@ describe('requests Node handles', () => {
     expect(nodeSockets(h)).toBe(1);
   });
 
+  it("an upstream answer Node cannot parse is Envoy's protocol error: 502 UPE", async () => {
+    const up = await upstream((_t, s) => s.write('garbage\r\n\r\n'));
+    const h = await sidecar(baseConfig(), up.port);
+    const c = await client(h, up.port);
+    c.write('POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n');
+    await readUntil(c, (t) => t.includes('\r\n\r\n'));
+    c.write('hi');
+    const reply = 'upstream connect error or disconnect/reset before headers. reset reason: protocol error';
+    expect(await readResponses(c, 1)).toMatch(new RegExp(`^HTTP/1\\.1 502 Bad Gateway\\r\\n[\\s\\S]*\\r\\n\\r\\n${reply}$`));
+    await waitFor(() => h.logs.length === 1);
+    expect(h.logs[0]).toContain('"POST / HTTP/1.1" 502 UPE upstream_reset_before_response_started{protocol_error} ');
+  });
+
   it('an Upgrade request after a plain one becomes a tunnel', async () => {
     const up = await upstream((t, s) => {
       if (!t.includes('Upgrade: websocket')) return void s.write(ok('plain'));

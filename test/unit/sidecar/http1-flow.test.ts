@@ -130,24 +130,44 @@ describe('failures', () => {
     expect(h.logs[0]).toContain('"GET / HTTP/1.1" 0 DC downstream_remote_disconnect ');
   });
 
-  it('answers 503 UC when the upstream closes before a response, sends garbage or a head over 16 KB', async () => {
+  it('answers 503 UC when the upstream closes before a response; 502 UPE for garbage or a head over 16 KB (protocol error)', async () => {
     const up = await upstream((t, s) => {
       if (t.startsWith('GET /close')) s.destroy();
+      // A server-first greeting, no blank line after it: a protocol error at once.
+      else if (t.startsWith('GET /greet')) s.write('220 ready\r\n');
       else if (t.startsWith('GET /big')) s.write(`HTTP/1.1 200 OK\r\nX: ${'y'.repeat(20_000)}\r\nContent-Length: 0\r\n\r\n`);
       else s.write('garbage\r\n\r\n');
     });
     const h = await sidecar(baseConfig(), up.port);
-    const reply = 'upstream connect error or disconnect/reset before headers. reset reason: connection termination';
-    for (const path of ['/close', '/garbage', '/big']) {
+    const reply = (reason: string): string => `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`;
+    const expected = (status: string, body: string): string =>
+      `HTTP/1.1 ${status}\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\ndate: <date>\r\nserver: envoy\r\n` +
+      `Connection: keep-alive\r\nKeep-Alive: timeout=3600\r\n\r\n${body}`;
+    for (const [path, status, reason] of [
+      ['/close', '503 Service Unavailable', 'connection termination'],
+      ['/garbage', '502 Bad Gateway', 'protocol error'],
+      ['/big', '502 Bad Gateway', 'protocol error'],
+      ['/greet', '502 Bad Gateway', 'protocol error'],
+    ]) {
       const c = await client(h, up.port);
       c.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
-      expect(masked(await readResponses(c, 1))).toBe(
-        `HTTP/1.1 503 Service Unavailable\r\ncontent-length: ${reply.length}\r\ncontent-type: text/plain\r\ndate: <date>\r\nserver: envoy\r\n` +
-          `Connection: keep-alive\r\nKeep-Alive: timeout=3600\r\n\r\n${reply}`,
-      );
+      expect(masked(await readResponses(c, 1))).toBe(expected(status, reply(reason)));
     }
-    await waitFor(() => h.logs.length === 3);
-    for (const l of h.logs) expect(l).toContain(' 503 UC upstream_reset_before_response_started{connection_termination} - "-" 0 95 ');
+    await waitFor(() => h.logs.length === 4);
+    expect(h.logs[3]).toContain('"GET /greet HTTP/1.1" 502 UPE upstream_reset_before_response_started{protocol_error} ');
+    expect(h.logs[0]).toContain('"GET /close HTTP/1.1" 503 UC upstream_reset_before_response_started{connection_termination} - "-" 0 95 ');
+    expect(h.logs[1]).toContain('"GET /garbage HTTP/1.1" 502 UPE upstream_reset_before_response_started{protocol_error} - "-" 0 87 ');
+    expect(h.logs[2]).toContain('"GET /big HTTP/1.1" 502 UPE upstream_reset_before_response_started{protocol_error} - "-" 0 87 ');
+  });
+
+  it('flags UPE when the upstream sends a body it cannot frame (a bad chunk) after the head', async () => {
+    const up = await upstream((_t, s) => s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n'));
+    const h = await sidecar(baseConfig(), up.port);
+    const c = await client(h, up.port);
+    c.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await readUntil(c, () => false);
+    await waitFor(() => h.logs.length === 1);
+    expect(h.logs[0]).toMatch(/"GET \/ HTTP\/1\.1" 200 (DC,)?UPE via_upstream /);
   });
 
   it('retries a stale pooled connection once without counting an attempt', async () => {

@@ -1,7 +1,7 @@
 // The fast path's HTTP/1.1 head parsers and chunked decoder, without sockets.
 import { describe, expect, it } from 'vitest';
-import { ChunkedDecoder } from '../../../src-pod/sidecar/chunked';
-import { FALLBACK, INVALID, NEED_MORE, parseRequestHead, parseResponseHead, writeKept, type RequestHead, type ResponseHead } from '../../../src-pod/sidecar/http1-parser';
+import { ChunkedDecoder } from '../../../src-pod/sidecar/http/chunked';
+import { FALLBACK, INVALID, NEED_MORE, parseRequestHead, parseResponseHead, writeKept, type RequestHead, type ResponseHead } from '../../../src-pod/sidecar/http/http1-parser';
 
 const req = (text: string): ReturnType<typeof parseRequestHead> => parseRequestHead(Buffer.from(text, 'latin1'));
 const res = (text: string): ReturnType<typeof parseResponseHead> => parseResponseHead(Buffer.from(text, 'latin1'));
@@ -63,6 +63,13 @@ describe('parseRequestHead', () => {
 });
 
 describe('parseResponseHead', () => {
+  it('fails a reply that does not open with HTTP/1. at once, without waiting for a blank line', () => {
+    expect(res('220 smtp.example ESMTP ready\r\n')).toBe(INVALID);
+    expect(res('S')).toBe(INVALID);
+    expect(res('HTT')).toBe(NEED_MORE);
+    expect(res('HTTP/1.1 200 OK\r\n')).toBe(NEED_MORE);
+  });
+
   it('reads status, reason, framing and keep-alive', () => {
     const h = res('HTTP/1.1 201 Created Now\r\nContent-Length: 3\r\nServer: up\r\nX-A: b\r\nConnection: keep-alive\r\n\r\nabc');
     if (typeof h === 'number') throw new Error(`got ${h}`);

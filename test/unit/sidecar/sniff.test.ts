@@ -1,7 +1,7 @@
 // Protocol detection: the byte classifier and the timed sniff on a real loopback socket.
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { detectProtocol, sniff } from '../../../src-pod/sidecar/sniff';
+import { detectProtocol, sniff } from '../../../src-pod/sidecar/listener/sniff';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 

@@ -1,8 +1,8 @@
 // Keep-alive upstream connections for the fast path: one LIFO pool per endpoint and source address.
 import { connect, type Socket } from 'node:net';
-import { formatAddress, plainIp } from './net-util';
-import type { ClusterStats, HostStats } from './stats';
-import { connectTimeoutError } from './upstream-errors';
+import { formatAddress, plainIp } from '../net-util';
+import type { ClusterStats, HostStats } from '../stats';
+import { connectTimeoutError } from '../upstream-errors';
 
 /** Whoever holds a connection gets its events; one listener per event for the connection's life. */
 export interface UpstreamUser {

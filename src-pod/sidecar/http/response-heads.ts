@@ -2,7 +2,7 @@
 import { STATUS_CODES } from 'node:http';
 import { writeKept, type ResponseHead } from './http1-parser';
 
-/** Node's server in http-proxy.ts: an hour of idle keep-alive, announced as `Keep-Alive: timeout=3600`. */
+/** Node's server in connection-manager.ts: an hour of idle keep-alive, announced as `Keep-Alive: timeout=3600`. */
 export const KEEP_ALIVE_MS = 3_600_000;
 const KEEP_ALIVE = `Connection: keep-alive\r\nKeep-Alive: timeout=${KEEP_ALIVE_MS / 1000}\r\n`;
 const CLOSE = 'Connection: close\r\n';
@@ -25,7 +25,7 @@ export function proxiedResponseHead(h: ResponseHead, serviceTimeMs: number, keep
   return out;
 }
 
-/** An Envoy local reply (text/plain, the HCM's server name), as http-exchange.ts's localReply writes it through Node. */
+/** An Envoy local reply (text/plain, the HCM's server name), as node-exchange.ts's localReply writes it through Node. */
 export function localReplyMessage(code: number, body: string, keepAlive: boolean, server: string): Buffer {
   // Node writes the head as latin1 and a string body as UTF-8.
   const text = Buffer.from(body, 'utf8');

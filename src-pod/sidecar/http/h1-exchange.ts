@@ -1,17 +1,17 @@
 // The fast path's router for one request: the same attempts, retries and local replies as
-// http-exchange.ts, over pooled raw upstream sockets instead of http.request.
+// node-exchange.ts, over pooled raw upstream sockets instead of http.request.
 import { randomUUID } from 'node:crypto';
-import type { ProxyContext } from './context';
-import type { Downstream, HttpConnection } from './http/http-connection';
-import { NO_HEALTHY_UPSTREAM, RETRIABLE_STATUS, RetryBody, retryDelayMs } from './http/route-policy';
-import { requestHeaderLines } from './http/header-policy';
+import type { ProxyContext } from '../context';
+import type { Downstream, HttpConnection } from './http-connection';
+import { exhaustedByFailures, NO_HEALTHY_UPSTREAM, RetryBody, retryConnectFailure, retryDelayMs, retryOnStatus, type RetryState } from './route-policy';
+import { requestHeaderLines } from './filter-chain';
 import { writeKept, type RequestHead, type ResponseHead } from './http1-parser';
-import { formatAddress } from './net-util';
-import { pickEndpoint, type Cluster, type RouteEntry } from './routing';
-import { countUpstreamRequest, type ClusterStats } from './stats';
-import { addFlag, since, type StreamInfo } from './stream-info';
+import { formatAddress } from '../net-util';
+import { pickEndpoint, type Cluster, type RouteEntry } from '../routing';
+import { countUpstreamRequest, type ClusterStats } from '../stats';
+import { addFlag, since, type StreamInfo } from '../stream-info';
 import { UpstreamAttempt, type AttemptOwner } from './upstream-attempt';
-import { connectFailure, resetBody, resetDetails, type UpstreamFailure } from './upstream-errors';
+import { connectFailure, resetBody, resetDetails, resetStatus, terminationFailure, type UpstreamFailure } from '../upstream-errors';
 
 const KEEP_ALIVE = 'Connection: keep-alive\r\n';
 const CHUNKED = 'Transfer-Encoding: chunked\r\n';
@@ -104,8 +104,8 @@ export class H1Exchange implements AttemptOwner {
     this.responding?.resumeResponse();
   }
 
-  private canRetry(): boolean {
-    return this.attempt <= this.retries && !this.retryBody.overflow && !this.down.destroyed;
+  private retryState(): RetryState {
+    return { attempt: this.attempt, retries: this.retries, bodyComplete: this.bodyComplete, bufferOverflow: this.retryBody.overflow, downstreamGone: this.down.destroyed };
   }
 
   /** The upstream request head for this attempt: the client's, minus hop-by-hop, plus Envoy's. */
@@ -180,7 +180,7 @@ export class H1Exchange implements AttemptOwner {
     this.down.localReply(504, 'upstream request timeout');
   }
 
-  /** An attempt failed before its response: Node's `req.on('error')` in http-exchange.ts. */
+  /** An attempt failed before its response: Node's `req.on('error')` in node-exchange.ts. */
   onAttemptError(a: UpstreamAttempt, err: NodeJS.ErrnoException): boolean {
     const { info, ctx } = this;
     // A pooled connection the upstream had just closed: try again on a fresh one, not an attempt.
@@ -194,7 +194,7 @@ export class H1Exchange implements AttemptOwner {
       a.hs.cx_connect_fail++;
       const f = connectFailure(err);
       ctx.log.debug('router', () => `[C${info.connectionId}] upstream ${a.host} connect failed: ${err.message}`);
-      if (this.canRetry() && (this.bodyComplete || this.attempt === 1)) {
+      if (retryConnectFailure(this.retryState())) {
         this.retry();
         return true;
       }
@@ -202,8 +202,9 @@ export class H1Exchange implements AttemptOwner {
       this.fail(f);
       return true;
     }
-    addFlag(info, 'UC');
-    this.fail({ reason: 'connection termination' });
+    const t = terminationFailure(err);
+    addFlag(info, t.flag);
+    this.fail(t.failure);
     return true;
   }
 
@@ -215,15 +216,14 @@ export class H1Exchange implements AttemptOwner {
     if (code >= 500) a.hs.rq_error++;
     else a.hs.rq_success++;
     // Istio's default policy retries a 503 (retriable-status-codes) like a connect failure.
-    if (code === RETRIABLE_STATUS && this.retries > 0) {
-      if (this.canRetry() && this.bodyComplete) {
-        this.retry();
-        return false;
-      }
-      if (this.attempt > this.retries) {
-        addFlag(info, 'URX');
-        cs.upstream_rq_retry_limit_exceeded++;
-      }
+    const decision = retryOnStatus(code, this.retryState());
+    if (decision === 'retry') {
+      this.retry();
+      return false;
+    }
+    if (decision === 'exhausted') {
+      addFlag(info, 'URX');
+      cs.upstream_rq_retry_limit_exceeded++;
     }
     const now = performance.now();
     info.firstUpstreamByteMs = since(info);
@@ -235,21 +235,21 @@ export class H1Exchange implements AttemptOwner {
     return true;
   }
 
-  /** The upstream went away mid-body: `upRes.on('aborted')`. */
-  onAborted(): void {
-    addFlag(this.info, 'UC');
+  /** The upstream went away mid-body (`upRes.on('aborted')`), or sent a body it cannot frame (UPE). */
+  onAborted(flag: 'UC' | 'UPE'): void {
+    addFlag(this.info, flag);
     this.down.destroy();
   }
 
   private fail(f: UpstreamFailure): void {
     const { info } = this;
     const retried = this.attempt > 1;
-    if (retried && info.flags.includes('UF')) {
+    if (exhaustedByFailures(this.retryState(), info.flags)) {
       addFlag(info, 'URX');
       this.cs.upstream_rq_retry_limit_exceeded++;
     }
     info.responseCodeDetails = resetDetails(f);
     if (f.transport !== undefined) info.upstreamTransportFailureReason = f.transport;
-    this.down.localReply(503, resetBody(f, retried));
+    this.down.localReply(resetStatus(f), resetBody(f, retried));
   }
 }

@@ -4,17 +4,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { ChunkedDecoder, chunkHeader, CRLF, LAST_CHUNK } from './chunked';
-import type { ProxyContext } from './context';
+import type { ProxyContext } from '../context';
 import { H1Exchange } from './h1-exchange';
 import { FALLBACK, NEED_MORE, parseRequestHead, type RequestHead, type ResponseHead } from './http1-parser';
-import type { ConnectionManager, Downstream, HttpConnection } from './http/http-connection';
-import { routeTarget } from './http/route-policy';
+import type { ConnectionManager, Downstream, HttpConnection } from './http-connection';
+import { routeTarget } from './route-policy';
 import { KEEP_ALIVE_MS, localReplyMessage, proxiedResponseHead } from './response-heads';
-import type { RouteEntry } from './routing';
-import { addFlag, since, type StreamInfo } from './stream-info';
+import type { RouteEntry } from '../routing';
+import { addFlag, since, type StreamInfo } from '../stream-info';
 import { writeAll } from './upstream-attempt';
 
-// As Node's server is set up in http-proxy.ts: 60 s for a request head.
+// As Node's server is set up in connection-manager.ts: 60 s for a request head.
 const HEADERS_TIMEOUT_MS = 60_000;
 // Bytes of later (pipelined) requests held while one is in flight before reading pauses.
 const PIPELINE_LIMIT = 64 * 1024;

@@ -2,13 +2,13 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import type { ProxyContext } from './context';
-import type { HttpConnection } from './http/http-connection';
-import { formatAddress, plainIp } from './net-util';
-import { routeTarget } from './http/route-policy';
-import { pickEndpoint, type RouteEntry } from './routing';
-import { addFlag, newStreamInfo, since } from './stream-info';
-import { connectFailure } from './upstream-errors';
+import type { ProxyContext } from '../context';
+import type { HttpConnection } from './http-connection';
+import { formatAddress, plainIp } from '../net-util';
+import { routeTarget } from './route-policy';
+import { pickEndpoint, type RouteEntry } from '../routing';
+import { addFlag, newStreamInfo, since } from '../stream-info';
+import { connectFailure } from '../upstream-errors';
 
 /** Proxies one Upgrade request: logged as one request whose duration is the tunnel's life. */
 export function proxyUpgrade(

@@ -1,10 +1,10 @@
 // The TCP proxy filter: one upstream connection per downstream one, piped both ways, half-close aware.
 import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
-import type { ProxyContext } from './context';
-import { closeUnread, formatAddress, plainIp } from './net-util';
-import { pickEndpoint, type Address, type Cluster } from './routing';
-import { addFlag, since, type StreamInfo } from './stream-info';
-import { connectFailure, connectTimeoutError } from './upstream-errors';
+import type { ProxyContext } from '../context';
+import { closeUnread, formatAddress, plainIp } from '../net-util';
+import { pickEndpoint, type Address, type Cluster } from '../routing';
+import { addFlag, since, type StreamInfo } from '../stream-info';
+import { connectFailure, connectTimeoutError } from '../upstream-errors';
 
 export interface TcpProxyOptions {
   cluster: Cluster;

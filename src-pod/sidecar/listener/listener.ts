@@ -1,13 +1,13 @@
 // The accept path of virtualOutbound and virtualInbound: original dst, hand-off, inspectors, filter chain, then TCP or HTTP.
 import { createServer, type Server, type Socket } from 'node:net';
-import type { ProxyContext } from './context';
-import { headerPolicy } from './http/header-policy';
-import { HttpProxy } from './http-proxy';
-import { closeUnread, formatAddress, plainIp } from './net-util';
-import { handOff, inspects, selectChain, type Address, type FilterChain, type ListenerRuntime } from './routing';
+import type { ProxyContext } from '../context';
+import { headerPolicy } from '../http/header-policy';
+import { HttpProxy } from '../http/connection-manager';
+import { closeUnread, formatAddress, plainIp } from '../net-util';
+import { handOff, inspects, selectChain, type Address, type FilterChain, type ListenerRuntime } from '../routing';
 import { sniff } from './sniff';
-import { addFlag, newStreamInfo, type StreamInfo } from './stream-info';
-import { proxyTcp, type TcpProxyOptions } from './tcp-proxy';
+import { addFlag, newStreamInfo, type StreamInfo } from '../stream-info';
+import { proxyTcp, type TcpProxyOptions } from '../tcp/tcp-proxy';
 
 /** Where a redirected connection was going; thin wrapper over SO_ORIGINAL_DST in production. */
 export type OriginalDstResolver = (socket: Socket) => Address | undefined;

@@ -1,22 +1,24 @@
-// One downstream HTTP request and its upstream attempts: pooled connections, retries, local replies.
+// One downstream HTTP request and its upstream attempts through Node's http client (the path beside h1-exchange.ts): retries, local replies.
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { ProxyContext } from './context';
-import type { HttpConnection } from './http/http-connection';
-import { NO_HEALTHY_UPSTREAM, RETRIABLE_STATUS, RetryBody, retryDelayMs } from './http/route-policy';
-import { PEER_METADATA, PEER_METADATA_ID, requestHeaderPairs } from './http/header-policy';
-import { formatAddress, plainIp } from './net-util';
-import { pickEndpoint, type Cluster, type RouteEntry } from './routing';
-import { countUpstreamRequest } from './stats';
-import { addFlag, since, type StreamInfo } from './stream-info';
+import type { ProxyContext } from '../context';
+import type { HttpConnection } from './http-connection';
+import { exhaustedByFailures, NO_HEALTHY_UPSTREAM, RetryBody, retryConnectFailure, retryDelayMs, retryOnStatus, type RetryState } from './route-policy';
+import { FILTER_OWNED_REQUEST_HEADERS, requestHeaderPairs } from './filter-chain';
+import { formatAddress, plainIp } from '../net-util';
+import { pickEndpoint, type Cluster, type RouteEntry } from '../routing';
+import { countUpstreamRequest } from '../stats';
+import { addFlag, since, type StreamInfo } from '../stream-info';
 import {
   connectFailure,
   connectTimeoutError,
   resetBody,
   resetDetails,
+  resetStatus,
+  terminationFailure,
   type UpstreamFailure,
-} from './upstream-errors';
+} from '../upstream-errors';
 
 // Hop-by-hop headers (RFC 9110 7.6.1) never cross the proxy; Node sets its own framing.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'upgrade', 'trailer', 'http2-settings']);
@@ -49,7 +51,8 @@ function forwardHeaders(raw: string[], skip: ReadonlySet<string>, extra: string[
   return out;
 }
 
-const REQUEST_SKIP = new Set(['x-envoy-attempt-count', PEER_METADATA, PEER_METADATA_ID]);
+// Headers the filters own (the router's attempt count, the metadata exchange's) are theirs to write.
+const REQUEST_SKIP = new Set(FILTER_OWNED_REQUEST_HEADERS);
 // Node frames the response itself (chunked when there is no content-length).
 const RESPONSE_SKIP = new Set(['server', 'x-envoy-upstream-service-time', 'transfer-encoding']);
 
@@ -104,8 +107,8 @@ export class Exchange {
     this.send();
   }
 
-  private canRetry(): boolean {
-    return this.attempt <= this.retries && !this.retryBody.overflow && !this.res.destroyed;
+  private retryState(): RetryState {
+    return { attempt: this.attempt, retries: this.retries, bodyComplete: this.bodyComplete, bufferOverflow: this.retryBody.overflow, downstreamGone: this.res.destroyed };
   }
 
   private send(reusedRetry = false): void {
@@ -208,16 +211,15 @@ export class Exchange {
       if (code >= 500) hs.rq_error++;
       else hs.rq_success++;
       // Istio's default policy retries a 503 (retriable-status-codes) like a connect failure.
-      if (code === RETRIABLE_STATUS && this.retries > 0) {
-        if (this.canRetry() && this.bodyComplete) {
-          upRes.resume();
-          this.retry();
-          return;
-        }
-        if (this.attempt > this.retries) {
-          addFlag(info, 'URX');
-          cs.upstream_rq_retry_limit_exceeded++;
-        }
+      const decision = retryOnStatus(code, this.retryState());
+      if (decision === 'retry') {
+        upRes.resume();
+        this.retry();
+        return;
+      }
+      if (decision === 'exhausted') {
+        addFlag(info, 'URX');
+        cs.upstream_rq_retry_limit_exceeded++;
       }
       this.respond(upRes, sentAt);
     });
@@ -237,7 +239,7 @@ export class Exchange {
         hs.cx_connect_fail++;
         const f = connectFailure(err);
         ctx.log.debug('router', () => `[C${info.connectionId}] upstream ${host} connect failed: ${err.message}`);
-        if (this.canRetry() && (this.bodyComplete || this.attempt === 1)) {
+        if (retryConnectFailure(this.retryState())) {
           this.retry();
           return;
         }
@@ -245,8 +247,9 @@ export class Exchange {
         this.fail(f);
         return;
       }
-      addFlag(info, 'UC');
-      this.fail({ reason: 'connection termination' });
+      const t = terminationFailure(err);
+      addFlag(info, t.flag);
+      this.fail(t.failure);
     });
     this.current = up;
     this.streamTo = up;
@@ -272,13 +275,13 @@ export class Exchange {
   private fail(f: UpstreamFailure): void {
     const { info } = this;
     const retried = this.attempt > 1;
-    if (retried && info.flags.includes('UF')) {
+    if (exhaustedByFailures(this.retryState(), info.flags)) {
       addFlag(info, 'URX');
       this.ctx.stats.cluster(this.cluster.name).upstream_rq_retry_limit_exceeded++;
     }
     info.responseCodeDetails = resetDetails(f);
     if (f.transport !== undefined) info.upstreamTransportFailureReason = f.transport;
-    localReply(this.res, info, 503, resetBody(f, retried), this.conn.headers.server);
+    localReply(this.res, info, resetStatus(f), resetBody(f, retried), this.conn.headers.server);
     this.req.resume();
   }
 

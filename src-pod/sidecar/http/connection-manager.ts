@@ -2,13 +2,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { ProxyContext } from './context';
+import type { ProxyContext } from '../context';
 import { Http1Connection } from './h1-connection';
-import { Exchange, localReply } from './http-exchange';
-import type { ConnectionManager, HttpConnection } from './http/http-connection';
-import { routeTarget } from './http/route-policy';
-import { findRoute, type RouteEntry } from './routing';
-import { addFlag, newStreamInfo, since, type StreamInfo } from './stream-info';
+import { Exchange, localReply } from './node-exchange';
+import type { ConnectionManager, HttpConnection } from './http-connection';
+import { routeTarget } from './route-policy';
+import { findRoute, type RouteEntry } from '../routing';
+import { addFlag, newStreamInfo, since, type StreamInfo } from '../stream-info';
 import { proxyUpgrade } from './upgrade';
 
 const kConn = Symbol('sidecar.httpConnection');

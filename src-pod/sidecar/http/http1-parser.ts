@@ -1,5 +1,6 @@
 // HTTP/1.1 message heads and chunked bodies for the fast path, strict enough to match Node's llhttp.
 // A request this parser does not fully understand is left to Node's http server (FALLBACK).
+import { FILTER_OWNED_REQUEST_HEADERS } from './filter-chain';
 
 export const NEED_MORE = 0;
 export const FALLBACK = 1;
@@ -33,6 +34,7 @@ const METHODS = new Set([
 // Node's ClientRequest sends no body framing for these when none was given (useChunkedEncodingByDefault).
 const NO_DEFAULT_BODY = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
 const HTTP11 = Buffer.from(' HTTP/1.1\r\n', 'latin1');
+const STATUS_PREFIX = Buffer.from('HTTP/1.', 'latin1');
 
 // What the parser does with a header: DROP never crosses the proxy (hop-by-hop, RFC 9110 7.6.1,
 // and those the router replaces); READ is read and forwarded; both go to the head's reader.
@@ -40,12 +42,12 @@ const DROP = 1;
 const READ = 0;
 const REQUEST_HEADERS = new Map<string, number>([
   ['connection', DROP], ['keep-alive', DROP], ['proxy-connection', DROP], ['te', DROP], ['upgrade', DROP],
-  ['trailer', DROP], ['http2-settings', DROP], ['x-envoy-attempt-count', DROP], ['x-forwarded-proto', READ],
-  // Istio's metadata exchange replaces these outbound and removes them inbound.
-  ['x-envoy-peer-metadata', DROP], ['x-envoy-peer-metadata-id', DROP],
+  ['trailer', DROP], ['http2-settings', DROP], ['x-forwarded-proto', READ],
   ['host', READ], ['user-agent', READ], ['x-request-id', READ], ['x-forwarded-for', READ],
   ['x-envoy-original-path', READ], ['content-length', READ], ['transfer-encoding', READ], ['expect', READ],
 ]);
+// The HTTP filters' own request headers (the router's attempt count, the metadata exchange's).
+for (const name of FILTER_OWNED_REQUEST_HEADERS) REQUEST_HEADERS.set(name, DROP);
 // Node's ServerResponse frames the body itself, so transfer-encoding is dropped too.
 const RESPONSE_HEADERS = new Map<string, number>([
   ['connection', DROP], ['keep-alive', DROP], ['proxy-connection', DROP], ['te', DROP], ['upgrade', DROP],
@@ -259,6 +261,10 @@ export function parseRequestHead(buf: Buffer): RequestHead | typeof NEED_MORE | 
  * the request with a parse error), or the head. `status` 1xx heads come back like any other.
  */
 export function parseResponseHead(buf: Buffer): ResponseHead | typeof NEED_MORE | typeof INVALID {
+  // A reply that does not open with `HTTP/1.` fails at once, as llhttp (and Envoy's codec) fail
+  // it, rather than waiting for a blank line a greeting server never sends.
+  const n = buf.length < 7 ? buf.length : 7;
+  for (let i = 0; i < n; i++) if (buf[i] !== STATUS_PREFIX[i]) return INVALID;
   // The blank line: CRLF, or a bare LF (llhttp takes those from servers).
   const crlf = buf.indexOf('\n\r\n');
   const lf = buf.indexOf('\n\n');

@@ -1,11 +1,11 @@
 // One upstream attempt of the fast path: writes the request, reads the response off a raw socket.
 import type { Socket } from 'node:net';
 import { ChunkedDecoder, chunkHeader, CRLF, LAST_CHUNK } from './chunked';
-import type { ProxyContext } from './context';
-import type { Downstream } from './http/http-connection';
+import type { ProxyContext } from '../context';
+import type { Downstream } from './http-connection';
 import { INVALID, NEED_MORE, parseResponseHead, type RequestHead, type ResponseHead } from './http1-parser';
-import type { ClusterStats, HostStats } from './stats';
-import { since, type StreamInfo } from './stream-info';
+import type { ClusterStats, HostStats } from '../stats';
+import { since, type StreamInfo } from '../stream-info';
 import type { UpstreamConn, UpstreamUser } from './upstream-pool';
 
 // Where the response is: its head, then a body framed by length, chunks or the connection's end.
@@ -38,7 +38,7 @@ export interface AttemptOwner {
   onTimeout(a: UpstreamAttempt): void;
   /** True when the exchange retries. */
   onAttemptError(a: UpstreamAttempt, err: NodeJS.ErrnoException): boolean;
-  onAborted(): void;
+  onAborted(flag: 'UC' | 'UPE'): void;
   /** False: read and drop the body (a 503 about to be retried). */
   onResponseHead(a: UpstreamAttempt, h: ResponseHead): boolean;
 }
@@ -254,7 +254,7 @@ export class UpstreamAttempt implements UpstreamUser {
       case M_CHUNKED: {
         const decoder = this.decoder as ChunkedDecoder;
         const stop = decoder.feed(buf, pos, end, this.deliver);
-        if (decoder.error) this.aborted();
+        if (decoder.error) this.aborted('UPE');
         else if (decoder.done) this.complete(stop === end);
         return;
       }
@@ -304,7 +304,7 @@ export class UpstreamAttempt implements UpstreamUser {
     else this.resumeRequest();
   }
 
-  /** Failed before a response: the error path of http-exchange.ts. */
+  /** Failed before a response: the error path of node-exchange.ts. */
   private fail(err: NodeJS.ErrnoException): void {
     this.end();
     if (this.responded) return;
@@ -315,10 +315,10 @@ export class UpstreamAttempt implements UpstreamUser {
     }
   }
 
-  /** The response stopped mid-body. */
-  private aborted(): void {
+  /** The response stopped mid-body: closed (UC), or a body that cannot be framed (UPE). */
+  private aborted(flag: 'UC' | 'UPE' = 'UC'): void {
     this.end();
-    if (!this.discard) this.ex.onAborted();
+    if (!this.discard) this.ex.onAborted(flag);
   }
 
   /** The downstream went away, or the route timeout gave up on this attempt. */

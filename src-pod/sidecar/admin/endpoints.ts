@@ -1,10 +1,11 @@
 // Admin (15000), health (15021) and Prometheus (15090) HTTP endpoints.
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { clustersText, configDump, DumpQueryError, listenersJson, listenersText, serverInfo, type ProxyRuntimeInfo } from './admin-views';
-import { ConfigError, validateConfig, type ProxyConfig } from './config';
-import type { ProxyContext } from './context';
-import { isLevel, LEVELS } from './logger';
-import { connectFailure, resetBody } from './upstream-errors';
+import { clustersJson, clustersText } from './clusters';
+import { configDump, DumpQueryError, listenersJson, listenersText, serverInfo, type ProxyRuntimeInfo } from '../admin-views';
+import { ConfigError, validateConfig, type ProxyConfig } from '../config';
+import type { ProxyContext } from '../context';
+import { isLevel, LEVELS } from '../logger';
+import { connectFailure, resetBody } from '../upstream-errors';
 
 /** What the endpoints need from the running sidecar. */
 export interface SidecarControl {
@@ -95,7 +96,10 @@ const ADMIN_GET: Record<string, Handler> = {
     if (q.get('format') === 'json') json(res, listenersJson(c.ctx.table));
     else send(res, 200, listenersText(c.ctx.table));
   },
-  '/clusters': (c, _req, res) => send(res, 200, clustersText(c.ctx.table, c.ctx.stats)),
+  '/clusters': (c, _req, res, q) => {
+    if (q.get('format') === 'json') json(res, clustersJson(c.ctx.table, c.ctx.stats));
+    else send(res, 200, clustersText(c.ctx.table, c.ctx.stats));
+  },
   '/stats': (c, _req, res, q) => send(res, 200, c.ctx.stats.text(q.get('filter') ?? undefined)),
   '/stats/prometheus': prometheus,
   '/server_info': (c, _req, res) => json(res, serverInfo(c.ctx.table, c.runtime(), c.startedAt)),
@@ -181,7 +185,7 @@ export function adminHandler(c: SidecarControl) {
 const agentReady: Handler = (c, req, res) =>
   new Promise<void>((resolve) => {
     const started = Date.now();
-    const up = httpRequest({ host: '127.0.0.1', port: c.ports().agent, path: '/healthz/ready', method: req.method, agent: false }, (r) => {
+    const up = httpRequest({ host: '127.0.0.1', port: c.ports().agent, path: req.url ?? '/healthz/ready', method: req.method, agent: false }, (r) => {
       r.resume();
       r.once('end', () => {
         res.writeHead(r.statusCode ?? 503, { 'content-length': 0, 'x-envoy-upstream-service-time': Date.now() - started, server: 'envoy' });
@@ -198,6 +202,26 @@ const agentReady: Handler = (c, req, res) =>
     up.end();
   });
 
+/** Envoy's local reply when no route matches (NR): 404, no body. */
+function noRoute(res: ServerResponse): void {
+  res.writeHead(404, { 'content-length': 0, server: 'envoy' });
+  res.end();
+}
+
+/**
+ * A bootstrap listener's `local_route`: one route, a prefix match for any method (so
+ * `/healthz/ready?x` and `/stats/prometheus/anything` are routed); any other path is Envoy's 404 NR.
+ * `lab` paths are the lab's own, before the route.
+ */
+function localRoute(c: SidecarControl, prefix: string, route: Handler, lab?: { get: Record<string, Handler>; post: Record<string, Handler> }) {
+  return guarded(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://local');
+    if (lab && url.pathname.startsWith('/lab/')) await dispatch(c, req, res, lab.get, lab.post);
+    else if (url.pathname.startsWith(prefix)) await route(c, req, res, url.searchParams);
+    else noRoute(res);
+  });
+}
+
 /**
  * Envoy's 15021 listener (see `agentReady`).
  * The lab endpoints are served here too, since the admin port is loopback-only and the lab's
@@ -205,15 +229,14 @@ const agentReady: Handler = (c, req, res) =>
  */
 export function healthHandler(c: SidecarControl) {
   const get: Record<string, Handler> = {
-    '/healthz/ready': agentReady,
     '/lab/config': getConfig,
     '/lab/flows': flows,
     '/lab/config_dump': ADMIN_GET['/config_dump'],
   };
-  return guarded((req, res) => dispatch(c, req, res, get, { '/lab/config': postConfig }));
+  return localRoute(c, '/healthz/ready', agentReady, { get, post: { '/lab/config': postConfig } });
 }
 
-/** The Prometheus scrape port. */
+/** The Prometheus scrape port: routed to the admin's `/stats/prometheus`. */
 export function prometheusHandler(c: SidecarControl) {
-  return guarded((req, res) => dispatch(c, req, res, { '/stats/prometheus': prometheus }, {}));
+  return localRoute(c, '/stats/prometheus', prometheus);
 }
