@@ -1,52 +1,21 @@
 // The Performance view end to end: headless Chromium on `sidecar-lab serve`, the real `performance` lab, two short runs compared.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliPath, repoRoot, runCli } from './helpers/cli';
+import { runCli } from './helpers/cli';
+import { openWindow, shots, type Window } from './helpers/window';
 
-const CHROMIUM = '/usr/bin/chromium';
-const shots = resolve(repoRoot, 'test-results', 'screenshots');
-let serve: ChildProcess;
-let browser: Browser;
+let win: Window;
 let page: Page;
 
-/** `serve` prints the page's address (with its token) as its first line. */
-function startServe(): Promise<string> {
-  serve = spawn(process.execPath, [cliPath, 'serve', '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  serve.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolveUrl, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`serve printed no URL:\n${out}\n${err}`)), 120_000);
-    serve.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('\n')) {
-        clearTimeout(timer);
-        resolveUrl(out.split('\n')[0]);
-      }
-    });
-    serve.on('exit', (code) => reject(new Error(`serve exited ${code}:\n${out}\n${err}`)));
-  });
-}
-
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
-  mkdirSync(shots, { recursive: true });
   await runCli(['down', '--all']);
-  const url = await startServe();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  await page.goto(url);
+  win = await openWindow({ viewport: { width: 1280, height: 1000 } });
+  page = win.page;
 }, 300_000);
 
 afterAll(async () => {
-  await browser?.close();
-  serve?.kill('SIGTERM');
+  await win?.close();
   await runCli(['down', '--all']);
 });
 
