@@ -41,7 +41,7 @@ Usage:
   sidecar-lab import PATH [-o FILE]                   a customer's dump (file or folder of kubectl YAML) as a scenario
   sidecar-lab diff PATH [--pod NAME] [--rules FILE]   the lab's rules for the dump's injected pod against its
                                                       iptables-save or istio-init log (exit 1 when they differ)
-  sidecar-lab workshop list | env | start NAME | show NAME [STEP] [--solution] | check NAME [STEP] | reset NAME [STEP] | verify NAME [STEP]
+  sidecar-lab workshop list | env | start NAME | show NAME [STEP] [--solution] | check NAME [STEP] | reset NAME [STEP] | verify NAME [STEP…]
                                                       self-checking courses: steps checked on the lab's live traffic
 
 Environment: SIDECAR_LAB_OFFLINE=1 never contacts a registry; DOCKER_HOST picks the engine.`;
