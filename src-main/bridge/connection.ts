@@ -31,6 +31,11 @@ export function openConnection(service: LabService, terminalOptions: TerminalSes
         if (closed) throw new Error('terminal.open: the connection closed while the terminal was starting');
         return { id: terminals.open(program) };
       }
+      case 'terminal.openCluster': {
+        const program = await service.clusterShellCommand();
+        if (closed) throw new Error('terminal.openCluster: the connection closed while the shell was starting');
+        return { id: terminals.open(program) };
+      }
       case 'terminal.write': {
         const a = args as { id: string; data: string };
         terminals.write(a.id, a.data);

@@ -17,6 +17,9 @@ import { findExecTarget } from '../lab/runtime/exec';
 import { labDown, labsOnEngine, readLabRecord } from '../lab/runtime/lab';
 import { watchRules, type RulesWatch } from '../lab/runtime/rules-watch';
 import { labStatus } from '../lab/runtime/status';
+import { clusterStatus } from '../lab/api/cluster-status';
+import { liveApiEndpoint } from '../lab/api/host-state';
+import { clusterShell } from '../lab/session/cluster-env';
 import { listBuiltinScenarios } from '../lab/scenario/builtin';
 import { applyToLab, startLab } from '../lab/session';
 import type { Dispose, LabService, StreamSink, TerminalCommand } from '../contract/api';
@@ -80,7 +83,7 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
 
   async function status(): Promise<LabStatusInfo | null> {
     const lab = await currentLab();
-    return lab ? { ...(await labStatus(await connectEngine(), lab)), startedHere: lab === started || lab === startingLab } : null;
+    return lab ? { ...(await clusterStatus(await connectEngine(), lab)), startedHere: lab === started || lab === startingLab } : null;
   }
 
   async function refreshStatus(): Promise<void> {
@@ -253,6 +256,11 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
       // The tap's terminals carry kubectl, pointed at the lab's API as in-cluster clients reach it.
       const kube = target.container === 'tap' ? ['-e', `KUBECONFIG=${TERMINAL_KUBECONFIG}`] : [];
       return { argv: ['docker', 'exec', '-it', ...kube, target.dockerName, ...shell] };
+    },
+    async clusterShellCommand(): Promise<TerminalCommand> {
+      const { lab } = await requireLab('terminal.openCluster');
+      if (!liveApiEndpoint(lab)) throw new Error(`terminal.openCluster: lab ${lab}'s Kubernetes API is not running yet; wait until the lab is ready`);
+      return clusterShell(lab);
     },
     ...workshopHandlers({ currentLab, flows: () => [...flows.values()], log: (m) => progress('log', m) }),
     ingest(flow) {

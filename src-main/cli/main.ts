@@ -5,11 +5,12 @@ import { ensureApiHost, hostCommand, kubeconfigCommand } from './api-command';
 import { execAttached, findExecTarget } from '../lab/runtime/exec';
 import { TRACE_WAIT_MS, waitUntilTraced } from '../lab/runtime/capture-registry';
 import { labStatus } from '../lab/runtime/status';
+import { clusterStatus } from '../lab/api/cluster-status';
 import { ScenarioError } from '../lab/scenario/errors';
 import { parseArgs, flagString, UsageError } from './args';
 import { imagesCommand, isOffline } from './images-command';
 import { iptablesCommand } from './iptables-command';
-import { diffCommand, importCommand } from './dump-command';
+import { diffCommand, exportCommand, importCommand } from './dump-command';
 import { applyCommand, logsCommand } from './apply-command';
 import { serveCommand } from './serve-command';
 import { perfCommand } from './perf-command';
@@ -41,6 +42,8 @@ Usage:
   sidecar-lab import PATH [-o FILE]                   a customer's dump (file or folder of kubectl YAML) as a scenario
   sidecar-lab diff PATH [--pod NAME] [--rules FILE]   the lab's rules for the dump's injected pod against its
                                                       iptables-save or istio-init log (exit 1 when they differ)
+  sidecar-lab export [FILE] [--lab NAME]              the running lab's objects as one file that \`up\` runs again
+                                                      and \`kubectl apply\` takes (stdout without FILE)
   sidecar-lab workshop list | env | start NAME | show NAME [STEP] [--solution] | check NAME [STEP] | reset NAME [STEP] | verify NAME [STEP…]
                                                       self-checking courses: steps checked on the lab's live traffic
 
@@ -111,7 +114,7 @@ async function run(argv: string[], io: CliIO, given?: CliIO): Promise<number> {
       await ensureApiHost(lab, (m) => io.err(`up: ${m}`));
       io.err(`up: lab ${lab} is up in ${((Date.now() - started) / 1000).toFixed(1)} s; \`eval $(sidecar-lab kubeconfig)\` points kubectl at it`);
       const docker = await connectEngine();
-      printStatus(await labStatus(docker, lab), io);
+      printStatus(await clusterStatus(docker, lab), io);
       return 0;
     }
     case 'host': {
@@ -132,7 +135,7 @@ async function run(argv: string[], io: CliIO, given?: CliIO): Promise<number> {
         if (args.flags.has('json')) io.out('null');
         return args.flags.has('json') ? 0 : 1;
       }
-      const status = await labStatus(await connectEngine(), lab);
+      const status = await clusterStatus(await connectEngine(), lab);
       if (args.flags.has('json')) io.out(JSON.stringify(status, null, 2));
       else printStatus(status, io);
       return 0;
@@ -216,6 +219,14 @@ async function run(argv: string[], io: CliIO, given?: CliIO): Promise<number> {
       const [path, ...more] = args.positionals;
       if (!path || more.length > 0) throw new UsageError('import: usage: sidecar-lab import PATH [-o FILE]');
       return importCommand(path, flagString(args, 'output'), io);
+    }
+    case 'export': {
+      const args = parseArgs(rest, [{ name: 'lab', takesValue: true }], 'export');
+      const [file, ...more] = args.positionals;
+      if (more.length > 0) throw new UsageError('export: usage: sidecar-lab export [FILE] [--lab NAME]');
+      const lab = await pickLab(io, flagString(args, 'lab'));
+      if (!lab) return 1;
+      return exportCommand(lab, file, io);
     }
     case 'diff': {
       const args = parseArgs(rest, [{ name: 'pod', takesValue: true }, { name: 'rules', takesValue: true }], 'diff');

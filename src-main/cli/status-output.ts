@@ -13,16 +13,18 @@ export function printStatus(status: LabStatus, io: CliIO): void {
   io.out('');
   io.out(
     table(
-      ['NAMESPACE', 'POD', 'READY', 'IP', 'SIDECAR', 'CONTAINERS'],
+      ['NAMESPACE', 'POD', 'READY', 'STATUS', 'RESTARTS', 'IP', 'SIDECAR', 'CONTAINERS'],
       status.pods.map((p) => [
         p.namespace,
         p.name,
         p.ready ? 'yes' : 'no',
-        p.ip,
+        p.status ?? '-',
+        p.restarts === undefined ? '-' : String(p.restarts),
+        p.ip || '<none>',
         p.sidecar ? 'yes' : 'no',
         p.containers
           .filter((c) => c.role !== 'pause')
-          .map((c) => `${c.name}:${c.state}${c.exitCode !== undefined ? `(${c.exitCode})` : ''}${c.replaces ? `[demo for ${c.replaces}]` : ''}`)
+          .map((c) => `${c.name}:${c.reason && c.state !== 'running' ? c.reason : c.state}${c.exitCode !== undefined ? `(${c.exitCode})` : ''}${c.replaces ? `[demo for ${c.replaces}]` : ''}`)
           .join(' '),
       ]),
     ),

@@ -40,6 +40,8 @@ export interface TerminalCommand {
 
 export interface LabService extends LabServiceCommands {
   terminalCommand(target: TerminalTarget): Promise<TerminalCommand>;
+  /** The cluster shell: bash on this machine, its kubectl, istioctl and sidecar-lab pointed at the lab. */
+  clusterShellCommand(): Promise<TerminalCommand>;
   subscribe<S extends ServiceStreamName>(stream: S, key: string, sink: StreamSink<StreamPayload<S>>): Dispose;
   /** Stops polling and timers (the window or the bridge is going away); does not stop the lab. */
   dispose?(): void;

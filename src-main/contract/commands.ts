@@ -29,6 +29,8 @@ export interface LabCommands {
   'rules.restore': { args: { pod: string; namespace?: string }; result: PodRules };
   'rules.diff': { args: { pod: string; namespace?: string }; result: RulesDiff };
   'terminal.open': { args: TerminalTarget; result: { id: string } };
+  /** A shell on this machine with kubectl, istioctl and sidecar-lab pointed at the lab, as on a laptop next to a cluster. */
+  'terminal.openCluster': { args: NoArgs; result: { id: string } };
   'terminal.write': { args: { id: string; data: string }; result: null };
   'terminal.resize': { args: { id: string; cols: number; rows: number }; result: null };
   /** Characters the terminal has written since the last ack (flow control). */
@@ -60,6 +62,7 @@ export const COMMAND_NAMES = [
   'rules.restore',
   'rules.diff',
   'terminal.open',
+  'terminal.openCluster',
   'terminal.write',
   'terminal.resize',
   'terminal.ack',

@@ -16,6 +16,8 @@ export interface ContainerInfo {
   /** The engine's state: running, exited, created, … */
   state: string;
   exitCode?: number;
+  /** Why it waits or ended, as Kubernetes says it (CrashLoopBackOff, Completed…). */
+  reason?: string;
   /** The image the manifest named when the demo image stands in for it. */
   replaces?: string;
 }
@@ -28,6 +30,10 @@ export interface PodInfo {
   ready: boolean;
   labels: Record<string, string>;
   containers: ContainerInfo[];
+  /** kubectl's STATUS column: Running, Init:0/1, CrashLoopBackOff, Terminating… */
+  status?: string;
+  /** kubectl's RESTARTS column. */
+  restarts?: number;
 }
 
 export interface ServicePortInfo {
@@ -50,6 +56,10 @@ export interface LabStatusInfo {
   name: string;
   scenario?: string;
   ready: boolean;
+  /** The lab finished starting; `ready` also needs every pod ready. */
+  started?: boolean;
+  /** Pods and Services as the lab's Kubernetes API lists them, or as the engine does while the API is not served. */
+  source?: 'api' | 'engine';
   network?: { name: string; subnet: string; internal: boolean };
   node?: { ip: string; state: string };
   pods: PodInfo[];

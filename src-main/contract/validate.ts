@@ -72,6 +72,7 @@ const ARGS: { [C in CommandName]: Fields } = {
   'rules.restore': { pod: req(text), namespace: opt(text) },
   'rules.diff': { pod: req(text), namespace: opt(text) },
   'terminal.open': { pod: req(text), namespace: req(text), container: req(text) },
+  'terminal.openCluster': {},
   'terminal.write': { id: req(text), data: req(anyText) },
   'terminal.resize': { id: req(text), cols: req(intIn(1, 1000)), rows: req(intIn(1, 1000)) },
   'terminal.ack': { id: req(text), bytes: req(intIn(0, Number.MAX_SAFE_INTEGER)) },

@@ -1,13 +1,13 @@
 // Running a workshop on a lab: finding it, putting a step back to its start, checking a step, and verify (every step fails, then passes with its solution, on a fresh lab).
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { apiPaths } from '../lab/api/host-state';
-import { repoRoot, resourcesDir, stateDir } from '../lab/paths';
+import { resourcesDir } from '../lab/paths';
 import { labDown, labsOnEngine, readLabRecord } from '../lab/runtime/lab';
 import { setAppliedFiles } from '../lab/session';
+import { clusterEnv } from '../lab/session/cluster-env';
 import { evaluateStep, takeBaseline, type EvidenceContext, type StepBaseline } from './evidence';
 import type { CheckResult } from './evaluate';
 import { allSteps, parseWorkshop } from './parse';
@@ -38,12 +38,7 @@ export function findStep(w: Workshop, id: string): Step {
 
 /** `sidecar-lab` and `istioctl` on PATH and KUBECONFIG set: a step's commands run as the learner's terminal would run them. */
 export function workshopEnv(lab: string): NodeJS.ProcessEnv {
-  const bin = join(stateDir(), 'workshops', 'bin');
-  mkdirSync(bin, { recursive: true });
-  const shim = join(bin, 'sidecar-lab');
-  writeFileSync(shim, `#!/bin/sh\nexec "${process.execPath}" "${join(repoRoot, 'bin', 'sidecar-lab.mjs')}" "$@"\n`);
-  chmodSync(shim, 0o755);
-  return { ...process.env, PATH: `${bin}:${join(resourcesDir, 'bin')}:${process.env['PATH'] ?? ''}`, KUBECONFIG: apiPaths(lab).kubeconfig };
+  return { ...process.env, ...clusterEnv(lab) };
 }
 
 /** Runs shell text with bash (`set -e`: a step's solution fails on its first failing command). */

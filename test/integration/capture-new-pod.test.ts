@@ -6,7 +6,7 @@ import { startCapture, type CaptureSession } from '../../src-main/lab/runtime/ca
 import type { Flow } from '../../src-main/lab/capture/flow-types';
 import { cliOk, runCli } from './helpers/cli';
 import { docker } from './helpers/docker';
-import { kubectlWith } from './helpers/kubectl';
+import { kubectlWith } from '../helpers/kubectl';
 
 let env: NodeJS.ProcessEnv;
 let capture: CaptureSession | undefined;

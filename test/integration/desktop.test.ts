@@ -1,64 +1,28 @@
 // The window end to end: the built renderer in headless Chromium against `sidecar-lab serve` and a real lab.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliPath, repoRoot, runCli } from './helpers/cli';
-import { kubectlWith } from './helpers/kubectl';
+import { runCli } from './helpers/cli';
+import { kubectlWith } from '../helpers/kubectl';
+import { openWindow, shots, typeInTerminal as typeIn, type Window } from './helpers/window';
 
-const CHROMIUM = '/usr/bin/chromium';
-const shots = resolve(repoRoot, 'test-results', 'screenshots');
-let serve: ChildProcess;
+let win: Window;
 let pageUrl: string;
-let browser: Browser;
 let page: Page;
 
-async function startServe(): Promise<string> {
-  serve = spawn(process.execPath, [cliPath, 'serve', '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  serve.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolveUrl, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`serve printed no URL:\n${out}\n${err}`)), 120_000);
-    serve.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const first = out.split('\n')[0];
-      if (out.includes('\n')) {
-        clearTimeout(timer);
-        resolveUrl(first);
-      }
-    });
-    serve.on('exit', (code) => reject(new Error(`serve exited ${code}:\n${out}\n${err}`)));
-  });
-}
-
 /** Types a command line into the active terminal tab. */
-async function typeInTerminal(line: string): Promise<void> {
-  await page.locator('[aria-label="Terminal"]:not(.hidden) .xterm').first().click();
-  await page.keyboard.type(line);
-  await page.keyboard.press('Enter');
-}
+const typeInTerminal = (line: string): Promise<void> => typeIn(page, line);
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
-  mkdirSync(shots, { recursive: true });
   await runCli(['down', '--all']);
-  const url = await startServe();
-  pageUrl = url;
-  expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=\S+$/);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await page.goto(url);
+  win = await openWindow();
+  ({ page, url: pageUrl } = win);
+  expect(pageUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=\S+$/);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  serve?.kill('SIGTERM');
+  await win?.close();
   await runCli(['down', '--all']);
 });
 
@@ -189,5 +153,42 @@ spec:
     await page.screenshot({ path: resolve(shots, 'topology-kubectl-pod.png') });
     await kubectl.ok(['delete', 'pod', 'web']);
     await card.waitFor({ state: 'detached', timeout: 30_000 });
+  });
+
+  it("shows a crashing pod as the API reports it: CrashLoopBackOff on its card, with its restarts", async () => {
+    const kubeconfig = (await runCli(['kubeconfig'])).stdout.trim().replace('export KUBECONFIG=', '');
+    const kubectl = kubectlWith(() => ({ ...process.env, KUBECONFIG: kubeconfig }));
+    await kubectl.ok(['apply', '-f', '-'], `apiVersion: v1
+kind: Pod
+metadata: { name: crash, namespace: default }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - { name: crash, image: sidecar-lab/demo, command: [sh, -c, "exit 1"] }
+`);
+    await page.getByRole('tab', { name: /Topology/ }).click();
+    const card = page.getByRole('article', { name: /^Pod default\/crash$/ });
+    await card.locator('.chip', { hasText: 'CrashLoopBackOff' }).waitFor({ timeout: 60_000 });
+    await card.getByRole('list', { name: 'Containers' }).locator('li.failed', { hasText: 'CrashLoopBackOff' }).first().waitFor();
+    await page.screenshot({ path: resolve(shots, 'topology-crashloop.png') });
+    await kubectl.ok(['delete', 'pod', 'crash', '--grace-period=0', '--force']);
+    await card.waitFor({ state: 'detached', timeout: 30_000 });
+  });
+
+  it('opens the cluster shell from the keyboard: kubectl, istioctl and sidecar-lab there talk to the lab', async () => {
+    await page.getByRole('tab', { name: /Terminal/ }).click();
+    const button = page.getByRole('button', { name: 'Cluster shell' });
+    await button.focus();
+    await page.keyboard.press('Enter');
+    const rows = page.locator('[aria-label="Terminal"]:not(.hidden) .xterm-rows');
+    await page.getByRole('tab', { name: 'cluster shell' }).waitFor();
+    await rows.getByText(/point at lab interception/).first().waitFor({ timeout: 20_000 });
+    await typeInTerminal('kubectl get pods -l app=sleep -o name');
+    await rows.getByText(/^pod\/sleep-/).first().waitFor({ timeout: 20_000 });
+    await typeInTerminal('istioctl version --remote=false');
+    await rows.getByText(/^1\.\d+\.\d+\s*$/).first().waitFor({ timeout: 30_000 });
+    await typeInTerminal('sidecar-lab status | grep -c " Running "');
+    await rows.getByText(/^[1-9]\d*\s*$/).first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: resolve(shots, 'cluster-shell.png') });
   });
 });

@@ -1,61 +1,23 @@
 // The Guide end to end: the built renderer in headless Chromium against `sidecar-lab serve` and a real lab; a wrong command shows why, the right one turns the check green.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliPath, repoRoot, runCli } from './helpers/cli';
+import { runCli } from './helpers/cli';
+import { openWindow, shots, typeInTerminal as typeIn, type Window } from './helpers/window';
 
-const CHROMIUM = '/usr/bin/chromium';
-const shots = resolve(repoRoot, 'test-results', 'screenshots');
-let serve: ChildProcess;
-let browser: Browser;
+let win: Window;
 let page: Page;
 
-function startServe(): Promise<string> {
-  serve = spawn(process.execPath, [cliPath, 'serve', '--port', '0'], {
-    cwd: repoRoot,
-    env: { ...process.env, SIDECAR_LAB_PARTICIPANT: `guide-it-${process.pid}` },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  serve.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((done, fail) => {
-    let out = '';
-    const timer = setTimeout(() => fail(new Error(`serve printed no URL:\n${out}\n${err}`)), 300_000);
-    serve.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('\n')) {
-        clearTimeout(timer);
-        done(out.split('\n')[0]);
-      }
-    });
-    serve.on('exit', (code) => fail(new Error(`serve exited ${code}:\n${out}\n${err}`)));
-  });
-}
-
-async function typeInTerminal(line: string): Promise<void> {
-  await page.locator('[aria-label="Terminal"]:not(.hidden) .xterm').first().click();
-  await page.keyboard.type(line);
-  await page.keyboard.press('Enter');
-}
+const typeInTerminal = (line: string): Promise<void> => typeIn(page, line);
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
-  mkdirSync(shots, { recursive: true });
   await runCli(['down', '--all']);
-  const url = await startServe();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
-  await page.goto(url);
+  win = await openWindow({ env: { SIDECAR_LAB_PARTICIPANT: `guide-it-${process.pid}` }, viewport: { width: 1400, height: 850 } });
+  page = win.page;
 }, 600_000);
 
 afterAll(async () => {
-  await browser?.close();
-  serve?.kill('SIGTERM');
+  await win?.close();
   await runCli(['down', '--all']);
 });
 

@@ -6,7 +6,7 @@ import * as pty from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { cliOk, runCli } from './helpers/cli';
-import { KUBECTL, kubectlWith } from './helpers/kubectl';
+import { KUBECTL, kubectlWith } from '../helpers/kubectl';
 import { processAlive } from '../../src-main/lab/api/host-state';
 
 let env: NodeJS.ProcessEnv;
@@ -151,6 +151,36 @@ describe('watch and follow', () => {
     await new Promise((r) => setTimeout(r, 1000));
     await cliOk(['exec', sleepPod, '-c', 'sleep', '--', 'curl', '-s', '-o', '/dev/null', 'http://httpbin.default/headers']);
     await follow.seen.finally(() => follow.child.kill());
+  });
+});
+
+describe('`sidecar-lab status` reads the objects kubectl reads', () => {
+  interface Status {
+    source: string;
+    pods: { namespace: string; name: string; ip: string; ready: boolean; status: string; restarts: number; labels: Record<string, string> }[];
+    services: { namespace: string; name: string; clusterIP: string | null; endpoints: { ip: string }[] }[];
+  }
+
+  it('the same pods, addresses, STATUS and labels (a label set with kubectl included), and the same Services', async () => {
+    const status = JSON.parse((await cliOk(['status', '--json'])).stdout) as Status;
+    expect(status.source).toBe('api');
+    const rows = (await kubectlOk(['get', 'pods', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {.status.podIP}{"\\n"}{end}']))
+      .trim()
+      .split('\n');
+    expect(status.pods.map((p) => `${p.namespace}/${p.name} ${p.ip}`).sort()).toEqual(rows.sort());
+    const sleep = status.pods.find((p) => p.name === sleepPod);
+    // `tier` was set by `kubectl label` above: only the API knows it, the containers' labels do not.
+    expect(sleep).toMatchObject({ status: 'Running', restarts: 0, ready: true, labels: { app: 'sleep', tier: 'backend' } });
+    const svcs = (await kubectlOk(['get', 'svc', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {.spec.clusterIP}{"\\n"}{end}']))
+      .trim()
+      .split('\n');
+    expect(status.services.map((s) => `${s.namespace}/${s.name} ${s.clusterIP ?? 'None'}`).sort()).toEqual(svcs.sort());
+    const endpoints = await kubectlOk(['get', 'endpoints', 'httpbin', '-o', 'jsonpath={.subsets[*].addresses[*].ip}']);
+    expect(status.services.find((s) => s.name === 'httpbin')?.endpoints.map((e) => e.ip).join(' ')).toBe(endpoints);
+
+    const printed = (await cliOk(['status'])).stdout;
+    expect(printed).toMatch(/^NAMESPACE\s+POD\s+READY\s+STATUS\s+RESTARTS\s+IP/m);
+    expect(printed).toMatch(new RegExp(`${sleepPod}\\s+yes\\s+Running\\s+0\\s+10\\.`));
   });
 });
 

@@ -8,7 +8,7 @@ import { cliOk, repoRoot, runCli } from './helpers/cli';
 import { docker, labResources } from './helpers/docker';
 import { startCapture, type CaptureSession } from '../../src-main/lab/runtime/capture-session';
 import type { Flow } from '../../src-main/lab/capture/flow-types';
-import { kubectlWith } from './helpers/kubectl';
+import { kubectlWith } from '../helpers/kubectl';
 
 let env: NodeJS.ProcessEnv;
 let capture: CaptureSession | undefined;

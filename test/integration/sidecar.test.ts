@@ -130,10 +130,22 @@ describe('the sidecar', () => {
     expect(await started('client', 'client')).toBeLessThan(await started('client', 'istio-proxy'));
   });
 
-  it('answers 503 UH once the pod whose app died leaves the endpoints, as on a cluster, and stays up', async () => {
+  it('restarts a killed app at once, and answers 503 UH while it is held in CrashLoopBackOff out of the endpoints, as on a cluster', async () => {
     const status = JSON.parse((await cliOk(['status', '--json'])).stdout);
     const web = status.pods.find((p: { name: string }) => p.name.startsWith('web-'));
-    await docker.getContainer(`sidecar-mesh-${web.name}-web`).kill();
+    const app = docker.getContainer(`sidecar-mesh-${web.name}-web`);
+    // The kubelet restarts a killed app at once (restartPolicy Always); killed again, it waits
+    // 10 s in CrashLoopBackOff, as on a cluster.
+    const firstRun = (await app.inspect()).State.StartedAt;
+    await app.kill();
+    const restartDeadline = Date.now() + 15_000;
+    for (;;) {
+      const s = (await app.inspect()).State;
+      if (s.Running && s.StartedAt !== firstRun) break;
+      if (Date.now() > restartDeadline) throw new Error('the killed app was not restarted');
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    await app.kill();
     // The pod is no longer ready: the endpoints controller drops it and the sidecars are told.
     let r = await runCli(inClient('curl', '-s', '-w', '\n%{http_code}', 'http://web.mesh/get'));
     const deadline = Date.now() + 15_000;

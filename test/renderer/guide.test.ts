@@ -1,7 +1,10 @@
 // The Guide: a workshop's steps, the Check button with the explanation of a failure and of a pass, reset, hint and solution.
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import GuideView from '../../src-renderer/src/guide/GuideView.svelte';
+import { labState } from '../../src-renderer/src/lab-state.svelte';
+import { terminalState } from '../../src-renderer/src/terminal/terminal-state.svelte';
+import { fakeStatus } from '../unit/bridge/fake-lab-service';
 import { answer, labMock } from './setup';
 
 describe('guide', () => {
@@ -41,5 +44,24 @@ describe('guide', () => {
     expect(screen.getByText('Insert it before the redirect.')).toBeTruthy();
     await fireEvent.click(screen.getByRole('button', { name: 'Show solution' }));
     expect(screen.getAllByText('iptables -t nat -I ISTIO_OUTPUT 9 -d 10.96.0.1/32 -j RETURN').length).toBe(2);
+  });
+
+  it("Run types a block's commands into the cluster shell, opening one first, and the Guide stays in view", async () => {
+    terminalState.tabs = [];
+    labState.view = 'guide';
+    labState.status = { ...fakeStatus(), source: 'api' };
+    answer('terminal.openCluster', () => ({ id: 'cluster-1' }));
+    render(GuideView);
+    const article = await screen.findByRole('article', { name: 'Step 4.3' });
+    await fireEvent.click(within(article).getByRole('button', { name: 'Run' }));
+    await vi.waitFor(() =>
+      expect(labMock().invoke).toHaveBeenCalledWith('terminal.write', { id: 'cluster-1', data: 'iptables -t nat -I ISTIO_OUTPUT 9 -d 10.96.0.1/32 -j RETURN\r' }),
+    );
+    expect(labMock().invoke).toHaveBeenCalledWith('terminal.openCluster', {});
+    expect(labState.view).toBe('guide');
+    // A second Run reuses the shell.
+    await fireEvent.click(within(article).getByRole('button', { name: 'Run' }));
+    await vi.waitFor(() => expect(labMock().invoke.mock.calls.filter(([c]) => c === 'terminal.write')).toHaveLength(2));
+    expect(labMock().invoke.mock.calls.filter(([c]) => c === 'terminal.openCluster')).toHaveLength(1);
   });
 });

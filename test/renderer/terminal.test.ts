@@ -125,6 +125,21 @@ describe('terminal tabs', () => {
     expect(tab.getAttribute('title')).toBe('default/sleep-6c7b9f8d4-x2k9p · tap');
   });
 
+  it('opens the cluster shell once the lab serves its Kubernetes API', async () => {
+    answer('terminal.openCluster', () => ({ id: 'cluster-1' }));
+    labState.status = { ...fakeStatus(), source: 'engine' };
+    render(TerminalView);
+    const button = screen.getByRole('button', { name: 'Cluster shell' });
+    expect((button as HTMLButtonElement).disabled).toBe(true);
+    labState.status = { ...fakeStatus(), source: 'api' };
+    await vi.waitFor(() => expect((button as HTMLButtonElement).disabled).toBe(false));
+    await fireEvent.click(button);
+    expect(labMock().invoke).toHaveBeenCalledWith('terminal.openCluster', {});
+    const tab = await screen.findByRole('tab', { name: 'cluster shell' });
+    expect(tab.getAttribute('aria-selected')).toBe('true');
+    expect(tab.getAttribute('title')).toMatch(/kubectl, istioctl and sidecar-lab/);
+  });
+
   it("suggests requests to the running scenario's own Services at the ports they listen on", async () => {
     const status = fakeStatus();
     // As in the interception scenario: httpbin's Service listens on port 80.
@@ -133,7 +148,7 @@ describe('terminal tabs', () => {
     render(TerminalView);
     const hint = screen.getByText(/No terminal open/);
     const codes = within(hint).getAllByText((_, el) => el?.tagName === 'CODE').map((c) => c.textContent);
-    expect(codes).toEqual(['tap', 'iptables -t nat -S', 'curl -s httpbin.default/', 'curl -s external.external/']);
+    expect(codes).toEqual(['tap', 'iptables -t nat -S', 'curl -s httpbin.default/', 'curl -s external.external/', 'kubectl get pods', 'istioctl proxy-config listener POD']);
     expect(hint.textContent).not.toContain(':8000');
   });
 });

@@ -2,8 +2,9 @@
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it } from 'vitest';
 import App from '../../src-renderer/src/App.svelte';
+import PodCard from '../../src-renderer/src/topology/PodCard.svelte';
 import { labState } from '../../src-renderer/src/lab-state.svelte';
-import { createFakeLabService } from '../unit/bridge/fake-lab-service';
+import { createFakeLabService, fakeStatus } from '../unit/bridge/fake-lab-service';
 import { answer, emit, labMock } from './setup';
 
 beforeEach(() => {
@@ -37,6 +38,23 @@ describe('topology', () => {
     const httpbin = within(services).getByText('httpbin').closest('tr') as HTMLElement;
     expect(within(httpbin).getByText('10.96.0.20')).toBeTruthy();
     expect(within(httpbin).getByText('http 8000→80/TCP')).toBeTruthy();
+  });
+
+  it("shows Kubernetes' reason when a pod is not ready: CrashLoopBackOff on the card and on the failing container", async () => {
+    const base = fakeStatus().pods[0];
+    const pod = {
+      ...base,
+      ready: false,
+      status: 'CrashLoopBackOff',
+      restarts: 3,
+      containers: base.containers.map((c) => (c.role === 'app' ? { ...c, state: 'waiting', dockerName: '', reason: 'CrashLoopBackOff' } : c)),
+    };
+    render(PodCard, { pod, services: [] });
+    const card = screen.getByRole('article', { name: /default\/sleep-/ });
+    expect(within(card).getByText('CrashLoopBackOff', { selector: '.chip' }).getAttribute('title')).toBe('3 restarts');
+    const app = within(within(card).getByRole('list', { name: 'Containers' })).getByText('sleep').closest('li') as HTMLElement;
+    expect(app.className).toContain('failed');
+    expect(app.textContent).toContain('CrashLoopBackOff');
   });
 
   it('starts the chosen built-in scenario and shows progress lines while it starts', async () => {

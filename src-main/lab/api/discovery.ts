@@ -4,7 +4,7 @@ import { groupVersions, KINDS, type KindDescriptor } from './kinds';
 import { ApiError } from './status';
 
 /** The Kubernetes release the lab's cluster reports (`kubectl version`); `kind: Lab` may set another. */
-export const DEFAULT_KUBERNETES_VERSION = 'v1.33.1';
+export { DEFAULT_KUBERNETES_VERSION } from '../scenario/lab-doc';
 
 export function versionInfo(gitVersion: string): Record<string, string> {
   const m = /^v(\d+)\.(\d+)/.exec(gitVersion);

@@ -9,6 +9,7 @@ import type { Identity } from './admission';
 import { apiPaths, readApiEndpoint, writeApiEndpoint } from './host-state';
 import { K } from './kinds';
 import { kubeconfigText } from './kubeconfig';
+import { labAdmission } from './lab-admission';
 import { labWrites } from './lab-writes';
 import { podAdmission } from './pod-admission';
 import { serviceAdmission } from './service-admission';
@@ -26,6 +27,7 @@ import { podStatusEvents } from './pod-events';
 import { syncWorkloadStatus } from './workload-status';
 import { TokenAuthority } from './tokens';
 import { DEFAULT_KUBERNETES_VERSION } from './discovery';
+import { isRecord } from './objects';
 
 export interface ApiHostOptions {
   docker: Docker;
@@ -69,22 +71,25 @@ export class LabApiHost {
     const paths = apiPaths(lab);
     const pki = await loadOrCreatePki(paths.pki, API_SERVER_IPS);
     this.tokens = TokenAuthority.loadOrCreate(paths.tokens);
-    const version = DEFAULT_KUBERNETES_VERSION;
+    let version: string;
     if (this.store.list(K.namespaces).length === 0) {
       const prepared = await prepareLab(record.run.scenario, record.run.applied ?? []);
+      version = prepared.plan.kubernetesVersion;
       seedStore(this.store, { prepared, documents: prepared.documents, caCert: pki.caCert, kubernetesVersion: version, now: new Date(record.startedAt) });
       this.log(`seeded ${this.store.resourceVersion} objects from ${record.run.scenario}`);
     } else {
+      // A cluster keeps its release across restarts of its API server: the node's kubelet says which.
+      version = storedKubernetesVersion(this.store) ?? DEFAULT_KUBERNETES_VERSION;
       this.log(`resumed with the objects kept in ${paths.objects}`);
     }
     this.nodeName = this.store.list(K.nodes)[0]?.metadata.name ?? 'node';
     await this.syncPods();
     this.stopEvents = await this.followEngine();
     // Pods written through the API run, and go, as on a node; Services follow the ready pods.
-    this.kubelet = new Kubelet({ docker, lab, store: this.store, log: (m) => this.log(m) });
+    this.kubelet = new Kubelet({ docker, lab, store: this.store, log: (m) => this.log(m), nodeName: () => this.nodeName, resync: () => void this.syncPods() });
     await this.kubelet.start();
     // Deployments → ReplicaSets → Pods, created through the same admission as a user's pods.
-    const admission = [podAdmission(this.store), serviceAdmission(this.store), labWrites];
+    const admission = [podAdmission(this.store), serviceAdmission(this.store), labAdmission, labWrites];
     this.controllers = startWorkloadControllers(this.store, apiPodClient({ store: this.store, admission }), (m) => this.log(m));
 
     const streams = runtimeStreams({ docker, lab });
@@ -125,8 +130,10 @@ export class LabApiHost {
   syncPods(): Promise<void> {
     this.syncing = this.syncing.then(async () => {
       const facts = await containerFacts(this.opts.docker, this.opts.lab);
+      // The kubelet restarts what exited (or holds it back) before the status says so.
+      this.kubelet?.observe(facts);
       for (const pod of this.store.list(K.pods)) {
-        const status = podStatus(pod, facts.get(`${pod.metadata.namespace}/${pod.metadata.name}`) ?? []);
+        const status = podStatus(pod, facts.get(`${pod.metadata.namespace}/${pod.metadata.name}`) ?? [], this.kubelet?.historyOf);
         if (JSON.stringify(status) === JSON.stringify(pod.status)) continue;
         this.store.update(K.pods, { ...pod, status });
         for (const event of podStatusEvents(pod, pod.status as Record<string, unknown> | undefined, status, this.nodeName)) {
@@ -170,6 +177,13 @@ export class LabApiHost {
     }
     this.store.flush();
   }
+}
+
+/** The release the stored node's kubelet reports, as seeded from the Lab document. */
+function storedKubernetesVersion(store: ObjectStore): string | undefined {
+  const status = store.list(K.nodes)[0]?.status;
+  const info = isRecord(status) && isRecord(status.nodeInfo) ? status.nodeInfo : {};
+  return typeof info.kubeletVersion === 'string' && info.kubeletVersion ? info.kubeletVersion : undefined;
 }
 
 /** The port kube-apiserver serves on; the `kubernetes` Service's targetPort. */

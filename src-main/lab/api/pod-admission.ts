@@ -1,6 +1,15 @@
 // What happens to a Pod written through the API before it is stored, as on a cluster: kube-apiserver's defaults and the scheduler's node, Istio's injection webhook at creation, graceful deletion.
 import { stringify } from 'yaml';
-import { renderInjectedPod, type KubePod, type MeshLike } from '../injection';
+import {
+  DEFAULT_NATIVE_SIDECAR_MODE,
+  detectNativeSidecar,
+  NATIVE_SIDECARS_ENV,
+  parseNativeSidecarMode,
+  renderInjectedPod,
+  type KubePod,
+  type MeshLike,
+  type NativeSidecarMode,
+} from '../injection';
 import { decideInjection, parseScenarioText } from '../scenario';
 import type { AdmissionPlugin } from './admission';
 import { K } from './kinds';
@@ -9,7 +18,6 @@ import { podDefaults, TAP } from './seed-workloads';
 import type { ObjectStore } from './store';
 
 const INJECTOR_CONFIGMAPS = ['istio', 'istio-sidecar-injector'];
-const NATIVE_SIDECAR = 'sidecar.istio.io/nativeSidecar';
 
 /** The mesh config and the injector's values as the cluster's ConfigMaps say now. */
 function injectorInputs(store: ObjectStore): { mesh: MeshLike; values: ReturnType<typeof parseScenarioText>['injector'] } {
@@ -17,6 +25,25 @@ function injectorInputs(store: ObjectStore): { mesh: MeshLike; values: ReturnTyp
   const text = maps.map((c) => stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: c.metadata.name, namespace: 'istio-system' }, data: c.data })).join('---\n');
   const scenario = parseScenarioText(text || '{}\n', 'istio-system ConfigMaps');
   return { mesh: scenario.mesh.raw as MeshLike, values: scenario.injector };
+}
+
+/** istiod's ENABLE_NATIVE_SIDECARS: the Lab's `spec.istiod.env`, else Istio's default; an unknown value is false, as istiod reads it. */
+function nativeSidecarMode(store: ObjectStore): NativeSidecarMode {
+  const spec = store.list(K.labs)[0]?.spec;
+  const istiod = isRecord(spec) && isRecord(spec.istiod) ? spec.istiod : {};
+  const value = isRecord(istiod.env) ? istiod.env[NATIVE_SIDECARS_ENV] : undefined;
+  if (value === undefined || value === null) return DEFAULT_NATIVE_SIDECAR_MODE;
+  return parseNativeSidecarMode(String(value)) ?? 'false';
+}
+
+/** istiod's webhook reads the nodes' kubelet versions for `auto`. */
+function nativeSidecarDecision(store: ObjectStore, nodeName: string): boolean {
+  const nodes = store.list(K.nodes).map((n) => {
+    const status = isRecord(n.status) ? n.status : {};
+    const info = isRecord(status.nodeInfo) ? status.nodeInfo : {};
+    return { name: n.metadata.name, kubeletVersion: typeof info.kubeletVersion === 'string' ? info.kubeletVersion : '' };
+  });
+  return detectNativeSidecar(nativeSidecarMode(store), nodes, nodeName);
 }
 
 const containersOf = (spec: Record<string, unknown>, field: string): Record<string, unknown>[] =>
@@ -56,7 +83,7 @@ function admitNewPod(store: ObjectStore, pod: KubeObject): KubeObject {
       mesh,
       ...(values ? { values: values.values } : {}),
       namespace: out.metadata.namespace ?? 'default',
-      nativeSidecar: annotations[NATIVE_SIDECAR] === 'true',
+      nativeSidecar: nativeSidecarDecision(store, nodeName),
     }) as unknown as KubeObject;
     out = { ...rendered, metadata: { ...out.metadata, labels: rendered.metadata.labels ?? {}, annotations: rendered.metadata.annotations ?? {} } };
   }

@@ -1,6 +1,8 @@
 // The kubelet's and scheduler's events for a pod, from the change between two of its statuses: Scheduled, Pulled, Created, Started.
 import { randomBytes } from 'node:crypto';
+import { K } from './kinds';
 import { isRecord, kubeTime, type KubeObject } from './objects';
+import type { ObjectStore } from './store';
 
 type Status = Record<string, unknown> | undefined;
 
@@ -45,6 +47,23 @@ export function podEvent(pod: KubeObject, node: string, e: { reason: string; mes
     reportingComponent: component,
     reportingInstance: component === 'kubelet' ? node : '',
   };
+}
+
+/**
+ * Writes an event as client-go's recorder does: the same reason and message for the same object
+ * again is one event whose count grows (`kubectl get events` shows `x3 over 40s`).
+ */
+export function recordEvent(store: ObjectStore, event: KubeObject): void {
+  const involved = isRecord(event.involvedObject) ? event.involvedObject : {};
+  const same = store.list(K.events, event.metadata.namespace).find((e) => {
+    const o = isRecord(e.involvedObject) ? e.involvedObject : {};
+    return o.uid === involved.uid && o.fieldPath === involved.fieldPath && e.reason === event.reason && e.message === event.message && e.type === event.type;
+  });
+  if (!same) {
+    store.create(K.events, event);
+    return;
+  }
+  store.update(K.events, { ...same, count: Number(same.count ?? 1) + 1, lastTimestamp: event.lastTimestamp });
 }
 
 /** Events for what changed between the pod's old and new status. */

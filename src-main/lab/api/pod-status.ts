@@ -50,49 +50,143 @@ export async function containerFacts(docker: Docker, lab: string): Promise<Map<s
   return out;
 }
 
-function state(f: ContainerFacts | undefined): Record<string, unknown> {
-  if (!f) return { waiting: { reason: 'ContainerCreating' } };
-  if (f.running) return { running: { startedAt: f.startedAt } };
+/**
+ * What the kubelet remembers of a container beyond what the engine shows: its restarts, how the
+ * run before the current one ended, and why an exited container is not started again yet.
+ */
+export interface ContainerHistory {
+  restartCount: number;
+  lastTerminated?: Record<string, unknown>;
+  waiting?: { reason: string; message: string };
+}
+
+/** The history of one container of a pod, by the pod and the container's name. */
+export type HistoryOf = (pod: KubeObject, container: string) => ContainerHistory | undefined;
+
+/** How a container's run ended, as `state.terminated` and `lastState.terminated` show it. */
+export function terminatedOf(f: ContainerFacts): Record<string, unknown> {
   return {
-    terminated: {
-      exitCode: f.exitCode ?? 0,
-      reason: f.exitCode === 0 ? 'Completed' : 'Error',
-      startedAt: f.startedAt,
-      finishedAt: f.finishedAt,
-      containerID: f.containerId,
-    },
+    exitCode: f.exitCode ?? 0,
+    reason: f.exitCode === 0 ? 'Completed' : 'Error',
+    startedAt: f.startedAt,
+    finishedAt: f.finishedAt,
+    containerID: f.containerId,
   };
 }
 
-function containerStatus(spec: Record<string, unknown>, f: ContainerFacts | undefined, init: boolean): Record<string, unknown> {
-  const ready = init ? (f ? !f.running && f.exitCode === 0 : false) : Boolean(f?.running);
+function state(f: ContainerFacts | undefined, h: ContainerHistory | undefined, notStarted: string): Record<string, unknown> {
+  if (!f) return { waiting: { reason: notStarted } };
+  if (f.running) return { running: { startedAt: f.startedAt } };
+  if (h?.waiting) return { waiting: h.waiting };
+  return { terminated: terminatedOf(f) };
+}
+
+/**
+ * An init container is ready once it has exited 0; a restartable one (`restartPolicy: Always`, a
+ * native sidecar) while it runs, as an app container: the lab starts the next container only once
+ * istio-proxy answers its startup probe, and runs no other probes.
+ */
+function containerStatus(
+  spec: Record<string, unknown>,
+  f: ContainerFacts | undefined,
+  init: boolean,
+  h: ContainerHistory | undefined,
+  notStarted: string,
+): Record<string, unknown> {
+  const runsToCompletion = init && spec.restartPolicy !== 'Always';
+  const ready = runsToCompletion ? (f ? !f.running && f.exitCode === 0 : false) : Boolean(f?.running);
+  // Held back after an exit, the run that just ended is the last state; else the one before it.
+  const last = f && !f.running && h?.waiting ? terminatedOf(f) : h?.lastTerminated;
   return {
     name: spec.name,
-    state: state(f),
+    state: state(f, h, notStarted),
+    lastState: last ? { terminated: last } : {},
     ready,
-    restartCount: f?.restartCount ?? 0,
+    restartCount: h?.restartCount ?? 0,
     image: typeof spec.image === 'string' ? spec.image : (f?.image ?? ''),
     imageID: f?.imageId ?? '',
     ...(f ? { containerID: f.containerId, started: f.running } : { started: false }),
   };
 }
 
+const stateOf = (s: Record<string, unknown>, key: string): Record<string, unknown> | undefined =>
+  isRecord(s.state) && isRecord(s.state[key]) ? s.state[key] : undefined;
+const exitOf = (t: Record<string, unknown> | undefined): number => Number(t?.exitCode ?? 0);
+
+/** kubelet's getPhase: the pod's phase from its containers' statuses and its restartPolicy. */
+export function podPhase(restartPolicy: string, inits: Record<string, unknown>[], apps: Record<string, unknown>[]): string {
+  let pendingInit = 0;
+  let failedInit = 0;
+  for (const s of inits) {
+    if (stateOf(s, 'running')) pendingInit++;
+    else if (stateOf(s, 'terminated')) {
+      if (exitOf(stateOf(s, 'terminated')) !== 0) failedInit++;
+    } else if (stateOf(s, 'waiting')) {
+      const last = isRecord(s.lastState) && isRecord(s.lastState.terminated) ? s.lastState.terminated : undefined;
+      if (last) {
+        if (exitOf(last) !== 0) failedInit++;
+      } else pendingInit++;
+    } else pendingInit++;
+  }
+  let running = 0;
+  let waiting = 0;
+  let stopped = 0;
+  let succeeded = 0;
+  for (const s of apps) {
+    if (stateOf(s, 'running')) running++;
+    else if (stateOf(s, 'terminated')) {
+      stopped++;
+      if (exitOf(stateOf(s, 'terminated')) === 0) succeeded++;
+    } else if (stateOf(s, 'waiting')) {
+      if (isRecord(s.lastState) && isRecord(s.lastState.terminated)) stopped++;
+      else waiting++;
+    }
+  }
+  if (failedInit > 0 && restartPolicy === 'Never') return 'Failed';
+  if ((pendingInit > 0 && running + stopped === 0) || waiting > 0) return 'Pending';
+  if (running > 0) return 'Running';
+  if (stopped > 0) {
+    if (restartPolicy === 'Always') return 'Running';
+    if (stopped === succeeded) return 'Succeeded';
+    if (restartPolicy === 'Never') return 'Failed';
+    return 'Running';
+  }
+  return 'Pending';
+}
+
 const list = (value: unknown): Record<string, unknown>[] => (Array.isArray(value) ? value.filter(isRecord) : []);
 
 /** The pod's status from its containers' facts; the addresses it already has are kept. */
-export function podStatus(pod: KubeObject, facts: ContainerFacts[]): Record<string, unknown> {
+export function podStatus(pod: KubeObject, facts: ContainerFacts[], historyOf?: HistoryOf): Record<string, unknown> {
   const spec = isRecord(pod.spec) ? pod.spec : {};
   const old = isRecord(pod.status) ? pod.status : {};
   const byName = new Map(facts.map((f) => [f.name, f]));
-  const inits = list(spec.initContainers).map((c) => containerStatus(c, byName.get(String(c.name)), true));
-  const apps = list(spec.containers).map((c) => containerStatus(c, byName.get(String(c.name)), false));
-  const ephemeral = list(spec.ephemeralContainers).map((c) => containerStatus(c, byName.get(String(c.name)), false));
-  const initialized = inits.every((s) => s.ready);
-  const allReady = initialized && apps.length > 0 && apps.every((s) => s.ready);
-  const anyRunning = apps.some((s) => isRecord(s.state) && 'running' in s.state);
-  const allExited = apps.length > 0 && apps.every((s) => isRecord(s.state) && 'terminated' in s.state);
-  const failed = allExited && apps.some((s) => isRecord(s.state) && isRecord(s.state.terminated) && s.state.terminated.exitCode !== 0);
-  const phase = anyRunning ? 'Running' : allExited ? (failed ? 'Failed' : 'Succeeded') : 'Pending';
+  // Without the kubelet's memory (a host just started), the counts the status already had stay.
+  const previous = new Map(
+    ['initContainerStatuses', 'containerStatuses'].flatMap((field) => list(old[field]).map((s) => [String(s.name), s] as const)),
+  );
+  const history = (name: string): ContainerHistory | undefined => {
+    const h = historyOf?.(pod, name);
+    if (h) return h;
+    const before = previous.get(name);
+    if (!before || !Number(before.restartCount)) return undefined;
+    const last = isRecord(before.lastState) && isRecord(before.lastState.terminated) ? before.lastState.terminated : undefined;
+    return { restartCount: Number(before.restartCount), ...(last ? { lastTerminated: last } : {}) };
+  };
+  const status = (c: Record<string, unknown>, init: boolean, notStarted: string): Record<string, unknown> =>
+    containerStatus(c, byName.get(String(c.name)), init, history(String(c.name)), notStarted);
+  // kubelet's default waiting reason: PodInitializing in any pod with init containers, finished or not.
+  const notStarted = list(spec.initContainers).length > 0 ? 'PodInitializing' : 'ContainerCreating';
+  const inits = list(spec.initContainers).map((c) => status(c, true, notStarted));
+  const apps = list(spec.containers).map((c) => status(c, false, notStarted));
+  const ephemeral = list(spec.ephemeralContainers).map((c) => status(c, false, 'ContainerCreating'));
+  // Initialized: the init containers have completed and the native sidecars have started, and it
+  // stays so once the app containers have started (a native sidecar that dies later does not undo
+  // it); Ready: the app containers and the native sidecars are ready (Kubernetes 1.29 and later).
+  const initialized = inits.every((s) => s.ready) || apps.some((s) => s.containerID !== undefined);
+  const sidecars = inits.filter((_, i) => list(spec.initContainers)[i]?.restartPolicy === 'Always');
+  const allReady = initialized && apps.length > 0 && [...apps, ...sidecars].every((s) => s.ready);
+  const phase = podPhase(typeof spec.restartPolicy === 'string' ? spec.restartPolicy : 'Always', inits, apps);
   const started = facts.map((f) => f.startedAt).filter((t): t is string => Boolean(t)).sort()[0];
   const oldConditions = new Map(list(old.conditions).map((c) => [c.type, c]));
   const condition = (type: string, ok: boolean, reason?: string): Record<string, unknown> => {

@@ -60,6 +60,7 @@ function podObject(ctx: SeedContext, pod: PlannedPod, owner?: KubeObject): KubeO
         mesh: plan.mesh.raw as MeshLike,
         values: plan.injectorValues,
         namespace: pod.namespace,
+        nativeSidecar: plan.nativeSidecars,
         ...(pod.workload ? { workload: { kind: 'Deployment', apiVersion: 'apps/v1', name: pod.workload.name } } : {}),
       },
     );

@@ -14,3 +14,14 @@ export { WORKLOAD_KINDS, podTemplateOf } from './workload';
 export type { KubeContainer, KubePod } from './kube-types';
 export type { MeshLike, RenderOptions } from './render';
 export { renderInjectedPod, renderInjectedWorkload } from './render';
+export type { NativeSidecarMode, NodeVersion } from './native-sidecars';
+export {
+  DEFAULT_NATIVE_SIDECAR_MODE,
+  NATIVE_SIDECAR_ANNOTATION,
+  NATIVE_SIDECAR_MIN_MINOR,
+  NATIVE_SIDECARS_ENV,
+  detectNativeSidecar,
+  kubeletMinor,
+  nativeSidecarFor,
+  parseNativeSidecarMode,
+} from './native-sidecars';

@@ -4,6 +4,7 @@ import { ANNOTATIONS, InjectionError } from './annotations';
 import { injectorArgs, meshDefaultsFromValues } from './injector';
 import { cloneJson, isRecord, stringMap, type KubeContainer, type KubePod } from './kube-types';
 import { probersJson, rewriteAppProbes } from './probes';
+import { nativeSidecarFor } from './native-sidecars';
 import { applyPrometheusMerge } from './prometheus-merge';
 import {
   initContainer,
@@ -33,7 +34,11 @@ export interface RenderOptions {
   values?: InjectorValues;
   /** The control plane revision written to `istio.io/rev` and the status (default `default`). */
   revision?: string;
-  /** istio-proxy as a Kubernetes native sidecar (an init container with restartPolicy Always); default false. */
+  /**
+   * istiod's decision for native sidecars (the template's `.NativeSidecars`, see
+   * `detectNativeSidecar`); the pod's `sidecar.istio.io/nativeSidecar` annotation wins over it, as
+   * in the template. Native: istio-proxy is an init container with restartPolicy Always. Default false.
+   */
   nativeSidecar?: boolean;
   /** The pod's namespace when its metadata has none (default `default`). */
   namespace?: string;
@@ -87,7 +92,7 @@ export function renderInjectedPod(pod: KubePod, opts: RenderOptions = {}): KubeP
   const values = opts.values ?? defaultInjectorValues();
   const mesh = opts.mesh ?? {};
   const revision = opts.revision ?? 'default';
-  const native = opts.nativeSidecar ?? false;
+  const native = nativeSidecarFor(a, opts.nativeSidecar ?? false);
   const namespace = pod.metadata?.namespace ?? opts.namespace ?? 'default';
   const labels = stringMap(pod.metadata?.labels);
 
@@ -104,11 +109,14 @@ export function renderInjectedPod(pod: KubePod, opts: RenderOptions = {}): KubeP
   const podConfig = podProxyConfig(a);
   const statusPort = Number(a[ANNOTATIONS.statusPort] ?? values.global.proxy.statusPort);
   const proxyMetadata = { ...meshMetadata, ...stringMap(podConfig.proxyMetadata) };
+  // The template's $holdProxy: a native sidecar is started (its startup probe passed) before the
+  // apps anyway, so the postStart wait is not written.
   const hold =
-    (typeof podConfig.holdApplicationUntilProxyStarts === 'boolean'
+    ((typeof podConfig.holdApplicationUntilProxyStarts === 'boolean'
       ? podConfig.holdApplicationUntilProxyStarts
       : mesh.defaultConfig?.holdApplicationUntilProxyStarts === true) ||
-    values.global.proxy.holdApplicationUntilProxyStarts;
+      values.global.proxy.holdApplicationUntilProxyStarts) &&
+    !native;
 
   let apps: KubeContainer[] = cloneJson(pod.spec?.containers ?? []);
   let probers: string | undefined;
@@ -140,7 +148,9 @@ export function renderInjectedPod(pod: KubePod, opts: RenderOptions = {}): KubeP
   const proxy = proxyContainer(t);
   const existingInit = cloneJson(pod.spec?.initContainers ?? []);
   const spec = { ...(out.spec ?? {}) };
-  spec.initContainers = native ? [...init, proxy, ...existingInit] : [...init, ...existingInit];
+  // Istio's reorderPod: a native sidecar comes first, after istio-init, so the pod's own init
+  // containers are in the mesh; otherwise istio-init goes last, so they run before the rules.
+  spec.initContainers = native ? [...init, proxy, ...existingInit] : [...existingInit, ...init];
   spec.containers = native ? apps : hold ? [proxy, ...apps] : [...apps, proxy];
   const volumes = sidecarVolumes(values);
   spec.volumes = [...(out.spec?.volumes ?? []), ...volumes];

@@ -48,8 +48,8 @@ export function desiredObjects(store: ObjectStore): Record<string, unknown>[] {
  * webhook wrote istio-init and istio-proxy into the spec, or did not): reading the objects again
  * must not decide it anew, or labelling a namespace would inject running pods.
  */
-export function scenarioFromStore(store: ObjectStore, lab: string): Scenario {
-  const text = desiredObjects(store)
+export function scenarioFromStore(store: ObjectStore, lab: string, objects = desiredObjects(store)): Scenario {
+  const text = objects
     .map((o) => stringify(o))
     .join('---\n');
   const scenario = parseScenarioText(text, `${lab}.yaml`);
@@ -71,7 +71,30 @@ export function assignedPodIPs(store: ObjectStore): Map<string, string> {
 }
 
 /** The lab as the objects describe it now, planned; pods with an address keep it. */
-export function desiredLab(store: ObjectStore, lab: string, scenarioFile: string): PreparedLab {
-  const scenario = scenarioFromStore(store, lab);
+export function desiredLab(store: ObjectStore, lab: string, scenarioFile: string, objects = desiredObjects(store)): PreparedLab {
+  const scenario = scenarioFromStore(store, lab, objects);
   return prepareScenario(scenario, scenarioFile, [], { podIPs: assignedPodIPs(store) });
+}
+
+/**
+ * The planned lab kept while what it is planned from (the objects as written, the pods'
+ * addresses) is the same: a pass after a status change does not read and plan the lab again.
+ * The plan returned is shared; callers must not change it.
+ */
+export class DesiredLabCache {
+  private key = '';
+  private lab: PreparedLab | undefined;
+  /** How many times the lab was planned (for tests). */
+  plans = 0;
+
+  get(store: ObjectStore, lab: string, scenarioFile: string): PreparedLab {
+    const objects = desiredObjects(store);
+    const key = JSON.stringify([lab, scenarioFile, objects, [...assignedPodIPs(store)]]);
+    if (this.lab && key === this.key) return this.lab;
+    const planned = desiredLab(store, lab, scenarioFile, objects);
+    this.plans++;
+    this.key = key;
+    this.lab = planned;
+    return planned;
+  }
 }

@@ -15,21 +15,22 @@ import { PodStarter, type PodRun } from '../runtime/pod';
 import { pushNodeConfig, pushProxyConfig } from '../runtime/push';
 import { agentEnvFor } from '../session/agent-env';
 import { nodeConfig, podRunOf, serviceRecords, type PreparedLab } from '../session/prepare';
-import { desiredLab } from './desired';
+import { DesiredLabCache } from './desired';
+import { isReady, passInput, WATCHED } from './pass-input';
 import { podKey, removePod, runningPods, terminatePod } from './pod-runtime';
+import { ContainerRestarter } from './container-restarts';
+import type { ContainerFacts, HistoryOf } from '../api/pod-status';
 
 export interface KubeletOptions {
   docker: Docker;
   lab: string;
   store: ObjectStore;
   log: (message: string) => void;
+  /** The node's name, for the events the kubelet writes. */
+  nodeName?: () => string;
+  /** Reads the pods' status from the engine again (the host's sync), after the kubelet changed something there. */
+  resync?: () => void;
 }
-
-/** Changes to these resources can change what runs or what the proxies and the node are told. */
-const WATCHED = new Set([K.pods, K.services, K.serviceentries, K.sidecars, K.configmaps, K.namespaces].map((k) => `${k.group}/${k.resource}`));
-
-const isReady = (pod: KubeObject): boolean =>
-  isRecord(pod.status) && Array.isArray(pod.status.conditions) && pod.status.conditions.some((c) => isRecord(c) && c.type === 'Ready' && c.status === 'True');
 
 const terminating = (pod: KubeObject): boolean => Boolean(pod.metadata.deletionTimestamp);
 
@@ -57,13 +58,55 @@ export class Kubelet {
   private readonly pushedProxies = new Map<string, string>();
   private version = 1;
   private first = true;
+  /** Each watched object's pass input as last seen, by resource and key. */
+  private readonly inputs = new Map<string, string>();
+  private readonly desired = new DesiredLabCache();
+  /** Passes run and skipped (for tests and the log). */
+  readonly passes = { run: 0, skipped: 0 };
 
-  constructor(private readonly opts: KubeletOptions) {}
+  private readonly restarter: ContainerRestarter;
+
+  constructor(private readonly opts: KubeletOptions) {
+    this.restarter = new ContainerRestarter({
+      docker: opts.docker,
+      store: opts.store,
+      node: opts.nodeName ?? (() => 'node'),
+      log: (m) => this.log(m),
+      resync: () => this.resync(),
+      settled: (key, uid) => this.adopted.get(key) === uid && !this.starting.has(key) && !this.ending.has(key),
+      resumeInit: (pod) => this.resumeInit(pod),
+    });
+  }
+
+  /** What the kubelet remembers of each container (restarts, last termination, back-off), for the pods' status. */
+  get historyOf(): HistoryOf {
+    return this.restarter.historyOf;
+  }
+
+  /** The engine's containers as the host just read them: exited ones are restarted per their pod's restartPolicy. */
+  observe(facts: Map<string, ContainerFacts[]>): void {
+    if (!this.stopped) this.restarter.observe(facts);
+  }
+
+  private resync(): void {
+    if (!this.stopped) this.opts.resync?.();
+  }
 
   /** Adopts the pods `up` started, then follows the store; resolves after the first pass. */
   async start(): Promise<void> {
     this.unsubscribe = this.opts.store.subscribe((event: StoreEvent) => {
-      if (WATCHED.has(event.resource)) this.schedule();
+      if (!WATCHED.has(event.resource)) return;
+      const id = `${event.resource}|${event.object.metadata.namespace ?? ''}/${event.object.metadata.name}`;
+      if (event.type === 'DELETED') this.inputs.delete(id);
+      else {
+        const input = passInput(event.resource, event.object);
+        if (this.inputs.get(id) === input) {
+          this.passes.skipped++;
+          return;
+        }
+        this.inputs.set(id, input);
+      }
+      this.schedule();
     });
     this.schedule(0);
     await this.settled();
@@ -90,6 +133,7 @@ export class Kubelet {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.restarter.stop();
     clearTimeout(this.timer);
     this.timer = undefined;
     this.unsubscribe?.();
@@ -105,6 +149,7 @@ export class Kubelet {
     const { docker, lab, store } = this.opts;
     const record = readLabRecord(lab);
     if (!record?.ready) return;
+    this.passes.run++;
     const seen = store.resourceVersion;
     if (this.first) {
       for (const run of record.run.pods) this.runs.set(podKey(run.namespace, run.name), run);
@@ -150,13 +195,13 @@ export class Kubelet {
 
     let desired: PreparedLab;
     try {
-      desired = desiredLab(store, lab, record.run.scenario);
+      desired = this.desired.get(store, lab, record.run.scenario);
     } catch (err) {
       this.log(`kubelet: the objects do not make a lab: ${err instanceof Error ? err.message : String(err)}`);
       return;
     }
     const ready = new Set([...pods].filter(([, p]) => isReady(p) && !terminating(p)).map(([key]) => key));
-    onlyReadyEndpoints(desired.plan, pods, ready);
+    desired = { ...desired, plan: onlyReadyEndpoints(desired.plan, pods, ready) };
 
     for (const planned of desired.plan.pods) {
       const key = podKey(planned.namespace, planned.name);
@@ -206,17 +251,18 @@ export class Kubelet {
       run.uid = uid;
       for (const note of notes) this.log(`replaced: ${note}`);
       await writePodCredentials(lab, [run]);
-      const starter = new PodStarter(docker, images, { [LABELS.lab]: lab, [LABELS.owner]: String(record.ownerPid) });
+      const starter = this.starter(record);
       this.adopted.set(key, uid);
       this.runs.set(key, run);
       if (run.proxyConfig) this.pushedProxies.set(key, configBody(run.proxyConfig));
       const stuck = await starter.start(run, (m) => this.log(m));
+      this.failed.delete(uid);
       if (stuck) {
-        this.log(`pod ${key} not ready: Init:CrashLoopBackOff (${stuck.container} exited ${stuck.exitCode})`);
+        // The pod stays, its failed init container kept: the restarts and their back-off follow from its exit.
+        this.log(`pod ${key} not initialized: Init:Error (${stuck.container} exited ${stuck.exitCode})`);
         return;
       }
-      await starter.waitReady(run, 60_000);
-      this.failed.delete(uid);
+      await starter.waitReady(run, 60_000, { exitedFails: false });
       this.log(`pod ${key} ready (${run.ip}, ${run.sidecar ? 'with sidecar' : 'no sidecar'})`);
     } catch (err) {
       const delayMs = Math.min(300_000, (this.failed.get(uid)?.delayMs ?? 5_000) * 2);
@@ -227,6 +273,33 @@ export class Kubelet {
       this.adopted.delete(key);
       this.runs.delete(key);
       setTimeout(() => this.schedule(), delayMs).unref?.();
+    } finally {
+      this.starting.delete(key);
+      this.schedule();
+      this.resync();
+    }
+  }
+
+  private starter(record: LabRecord): PodStarter {
+    const { docker, lab } = this.opts;
+    const images = record.run.images;
+    if (!images) throw new Error('the lab was started by an older sidecar-lab that did not record its images');
+    return new PodStarter(docker, images, { [LABELS.lab]: lab, [LABELS.owner]: String(record.ownerPid) }, { kubelet: true });
+  }
+
+  /** The kubelet restarts a pod's failed init container: the pod's start goes on from it, pause and all else kept. */
+  private async resumeInit(pod: KubeObject): Promise<void> {
+    const key = podKey(pod.metadata.namespace, pod.metadata.name);
+    const run = this.runs.get(key);
+    const record = readLabRecord(this.opts.lab);
+    if (!run || !record || this.starting.has(key)) return;
+    this.starting.add(key);
+    try {
+      const starter = this.starter(record);
+      const stuck = await starter.resume(run, (m) => this.log(m));
+      if (stuck) return;
+      await starter.waitReady(run, 60_000, { exitedFails: false });
+      this.log(`pod ${key} initialized and started (${run.ip})`);
     } finally {
       this.starting.delete(key);
       this.schedule();
@@ -321,9 +394,11 @@ const withoutMetadata = (obj: KubeObject): Record<string, unknown> => {
   return copy;
 };
 
-/** Services send traffic to ready pods only, as the endpoints controller lists them (the node's kube-dns is no pod). */
-function onlyReadyEndpoints(plan: LabPlan, pods: Map<string, KubeObject>, ready: Set<string>): void {
-  for (const s of plan.services) {
-    for (const port of s.ports) port.endpoints = port.endpoints.filter((e) => !pods.has(podKey(e.namespace, e.pod)) || ready.has(podKey(e.namespace, e.pod)));
-  }
+/**
+ * Services send traffic to ready pods only, as the endpoints controller lists them (the node's
+ * kube-dns is no pod). A new plan: the planned lab is kept between passes and stays as planned.
+ */
+function onlyReadyEndpoints(plan: LabPlan, pods: Map<string, KubeObject>, ready: Set<string>): LabPlan {
+  const keep = (e: { namespace: string; pod: string }): boolean => !pods.has(podKey(e.namespace, e.pod)) || ready.has(podKey(e.namespace, e.pod));
+  return { ...plan, services: plan.services.map((s) => ({ ...s, ports: s.ports.map((port) => ({ ...port, endpoints: port.endpoints.filter(keep) })) })) };
 }

@@ -2,6 +2,7 @@
 import type Docker from 'dockerode';
 import { LABELS } from '../docker/engine';
 import { labFilter } from '../runtime/docker-ops';
+import { NATIVE_SIDECAR_LABEL } from '../runtime/pod';
 
 /** A pod's containers on the engine, found by its pause container's labels. */
 export interface RunningPod {
@@ -36,23 +37,30 @@ async function podContainers(docker: Docker, lab: string, namespace: string, nam
 const gone = (err: unknown): boolean => /no such container|is already in progress|is not running/i.test(String(err));
 
 /**
- * Terminates a pod as kubelet does: TERM to the app containers and the sidecar, KILL after the
- * grace period, then the pod's sandbox (pause, tap) goes and every container is removed.
+ * Terminates a pod as kubelet does: TERM to the app containers and a classic sidecar, KILL after
+ * the grace period; a native sidecar (restartable init container) gets TERM only once the app
+ * containers have exited, within what is left of the grace period. Then the pod's sandbox
+ * (pause, tap) goes and every container is removed.
  */
 export async function terminatePod(docker: Docker, lab: string, namespace: string, name: string, graceSeconds: number): Promise<void> {
   const containers = await podContainers(docker, lab, namespace, name);
   const role = (c: Docker.ContainerInfo): string => c.Labels[LABELS.role] ?? '';
-  const workers = containers.filter((c) => ['app', 'istio-proxy'].includes(role(c)) && c.State === 'running');
-  await Promise.all(
-    workers.map((c) =>
-      docker
-        .getContainer(c.Id)
-        .stop({ t: Math.max(0, Math.floor(graceSeconds)) })
-        .catch((err: unknown) => {
-          if (!gone(err)) throw err;
-        }),
-    ),
-  );
+  const running = containers.filter((c) => ['app', 'istio-proxy'].includes(role(c)) && c.State === 'running');
+  const native = (c: Docker.ContainerInfo): boolean => c.Labels[NATIVE_SIDECAR_LABEL] === 'true';
+  const deadline = Date.now() + Math.max(0, graceSeconds) * 1000;
+  const stop = (list: Docker.ContainerInfo[]): Promise<unknown> =>
+    Promise.all(
+      list.map((c) =>
+        docker
+          .getContainer(c.Id)
+          .stop({ t: Math.max(0, Math.floor((deadline - Date.now()) / 1000)) })
+          .catch((err: unknown) => {
+            if (!gone(err)) throw err;
+          }),
+      ),
+    );
+  await stop(running.filter((c) => !native(c)));
+  await stop(running.filter(native));
   await removePodContainers(docker, containers);
 }
 

@@ -29,6 +29,8 @@ import {
 import { planServices } from './services';
 import { defaultInjectorValues } from '../injection/values';
 import { sidecarPlan } from './sidecar';
+import { DEFAULT_NATIVE_SIDECAR_MODE, detectNativeSidecar } from '../injection/native-sidecars';
+import { DEFAULT_KUBERNETES_VERSION } from '../scenario/lab-doc';
 import type { ContainerRole, LabPlan, PlannedContainer, PlannedPod, PlannedService } from './types';
 
 /** Container names the lab uses for its own containers in every pod. */
@@ -154,6 +156,13 @@ export function planLab(scenario: Scenario, options: PlanOptions = {}): LabPlan 
   const lab = scenario.name;
   const drafts = expandWorkloads(scenario);
   const injectorValues = scenario.injector?.values ?? defaultInjectorValues();
+  // istiod's webhook decides for the cluster's one node, whose kubelet runs the lab's release.
+  const kubernetesVersion = scenario.lab?.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION;
+  const nativeSidecars = detectNativeSidecar(
+    scenario.lab?.nativeSidecars ?? DEFAULT_NATIVE_SIDECAR_MODE,
+    [{ name: NODE_HOSTNAME, kubeletVersion: kubernetesVersion }],
+    NODE_HOSTNAME,
+  );
 
   const seen = new Map<string, PodDraft>();
   for (const d of drafts) {
@@ -257,7 +266,7 @@ export function planLab(scenario: Scenario, options: PlanOptions = {}): LabPlan 
     if (domain) pod.domain = domain;
     if (d.workload) pod.workload = d.workload;
     if (d.inject || d.spec.alreadyInjected)
-      pod.sidecar = sidecarPlan(scenario.mesh, d.annotations, d.spec, injectorValues);
+      pod.sidecar = sidecarPlan(scenario.mesh, d.annotations, d.spec, injectorValues, nativeSidecars);
     return pod;
   });
 
@@ -295,6 +304,8 @@ export function planLab(scenario: Scenario, options: PlanOptions = {}): LabPlan 
     injectorValues,
     sidecars: scenario.sidecars,
     serviceEntries: scenario.serviceEntries,
+    kubernetesVersion,
+    nativeSidecars,
     ignored,
   };
   if (scenario.description) plan.description = scenario.description;

@@ -5,6 +5,7 @@ import {
   proxyConfigFromAnnotation,
   PROXY_CONFIG,
 } from '../scenario/annotations';
+import { nativeSidecarFor } from '../injection/native-sidecars';
 import { defaultInjectorValues, type InjectorValues } from '../injection/values';
 import type { InterceptionMode, MeshConfig, PodSpec } from '../scenario/types';
 import { isRecord } from '../scenario/validate';
@@ -42,13 +43,15 @@ function injectedProxyConfig(spec: PodSpec): Record<string, unknown> | undefined
  * replace, `proxyMetadata` merges key by key); the interception mode annotation wins over both.
  * For an already injected pod, its istio-init arguments and PROXY_CONFIG are what was decided.
  * The injector's values add `global.proxy.holdApplicationUntilProxyStarts` (the template ORs it
- * with the ProxyConfig's) and `global.proxy.privileged`.
+ * with the ProxyConfig's) and `global.proxy.privileged`. `nativeSidecars` is istiod's decision
+ * (ENABLE_NATIVE_SIDECARS and the node's version), which the pod's annotation overrides.
  */
 export function sidecarPlan(
   mesh: MeshConfig,
   annotations: Record<string, string>,
   spec: PodSpec,
   values: InjectorValues = defaultInjectorValues(),
+  nativeSidecars = false,
 ): SidecarPlan {
   const pod = proxyConfigFromAnnotation(annotations[PROXY_CONFIG]);
   const injected = spec.alreadyInjected ? injectedProxyConfig(spec) : undefined;
@@ -81,6 +84,10 @@ export function sidecarPlan(
       : values.global.proxy.privileged,
     proxyMetadata,
     proxyConfig,
+    // An injected pod shows what the webhook chose; otherwise the template decides it now.
+    native: spec.alreadyInjected
+      ? spec.injectedProxy?.restartAlways === true
+      : nativeSidecarFor(annotations, nativeSidecars),
   };
   if (spec.injectedInit) plan.initArgs = spec.injectedInit.args ?? [];
   return plan;

@@ -61,6 +61,8 @@ export interface SidecarPlan {
   privileged: boolean;
   /** Arguments of `istio-init` when the pod arrived already injected (used verbatim). */
   initArgs?: string[];
+  /** istio-proxy is a native sidecar: an init container with restartPolicy Always, started before the app's init containers. */
+  native: boolean;
 }
 
 export interface PlannedPod {
@@ -173,5 +175,9 @@ export interface LabPlan {
   sidecars: IstioObject[];
   serviceEntries: IstioObject[];
   labDoc?: LabDoc;
+  /** The Kubernetes release the cluster reports (`kubectl version`, the node's kubelet). */
+  kubernetesVersion: string;
+  /** istiod's native sidecar decision for this cluster (ENABLE_NATIVE_SIDECARS and the node's version). */
+  nativeSidecars: boolean;
   ignored: IgnoredItem[];
 }

@@ -57,6 +57,9 @@ export interface InitStuck {
   exitCode: number;
 }
 
+/** On istio-proxy when it runs as a Kubernetes native sidecar (an init container with restartPolicy Always). */
+export const NATIVE_SIDECAR_LABEL = `${LABELS.container}.restart-policy-always`;
+
 const PROXY_CONFIG_DIR = '/etc/sidecar-lab';
 const PROXY_CONFIG_FILE = 'proxy-config.json';
 const PROXY_READY_URL = 'http://127.0.0.1:15021/healthz/ready';
@@ -91,12 +94,41 @@ function serviceAccountBinds(pod: PodRun): string[] {
   return pod.serviceAccountDir ? [`${pod.serviceAccountDir}:${SERVICE_ACCOUNT_MOUNT}:ro`] : [];
 }
 
+/** Whether a container has run to the end with exit code 0 (an init step done before a resumed start). */
+const completed = (info: Docker.ContainerInspectInfo | undefined): boolean =>
+  Boolean(info && !info.State.Running && info.State.ExitCode === 0 && !info.State.StartedAt.startsWith('0001-'));
+
+export interface PodStarterOptions {
+  /**
+   * The kubelet's way: a failed init container (istio-init included) stops the start at once and
+   * is kept, for the kubelet to restart with its back-off and `resume`; no retries in here.
+   */
+  kubelet?: boolean;
+}
+
 export class PodStarter {
   constructor(
     private readonly docker: Docker,
     private readonly images: ImageSet,
     private readonly labLabels: Record<string, string>,
+    private readonly opts: PodStarterOptions = {},
   ) {}
+
+  private inspect(dockerName: string): Promise<Docker.ContainerInspectInfo | undefined> {
+    return this.docker
+      .getContainer(dockerName)
+      .inspect()
+      .catch(() => undefined);
+  }
+
+  /**
+   * Goes on with a pod whose start stopped at a failed init container: that container runs again,
+   * the steps already done are skipped, and the rest starts in order (the kubelet's restart of an
+   * init container; pause, and so the network namespace, stay).
+   */
+  async resume(pod: PodRun, log: (message: string) => void): Promise<InitStuck | undefined> {
+    return this.startContainers(pod, containerName(pod.lab, pod.namespace, pod.name, 'pause'), log, true);
+  }
 
   private labels(pod: PodRun, container: string, role: PodContainerRole): Record<string, string> {
     return {
@@ -168,15 +200,21 @@ export class PodStarter {
   }
 
   /** Init containers, istio-init, istio-proxy and the apps, in the order Istio's injection gives them. */
-  private async startContainers(pod: PodRun, pause: string, log: (message: string) => void): Promise<InitStuck | undefined> {
+  private async startContainers(pod: PodRun, pause: string, log: (message: string) => void, resumed = false): Promise<InitStuck | undefined> {
     const inits = (): Promise<InitStuck | undefined> =>
-      runInitContainers(pod.inits, (app) => this.createApp(pod, pause, app, 'init'), `${pod.namespace}/${pod.name}`, log);
-    if (pod.init && pod.rulesBeforeInits) await this.applyRules(pod, pause, 'cni', log);
+      this.opts.kubelet
+        ? this.kubeletInits(pod, pause, log)
+        : runInitContainers(pod.inits, (app) => this.createApp(pod, pause, app, 'init'), `${pod.namespace}/${pod.name}`, log);
+    // istio-cni wrote the rules when the pod first started; a resumed start leaves them.
+    if (pod.init && pod.rulesBeforeInits && !resumed) await this.applyRules(pod, pause, 'cni', log);
     if (!pod.initsAfterProxy) {
       const stuck = await inits();
       if (stuck) return stuck;
     }
-    if (pod.init && !pod.rulesBeforeInits) await this.applyRules(pod, pause, 'istio-init', log);
+    if (pod.init && !pod.rulesBeforeInits) {
+      const stuck = await this.applyRules(pod, pause, 'istio-init', log);
+      if (stuck) return stuck;
+    }
 
     const proxy = pod.sidecar ? () => this.startProxy(pod, pause) : undefined;
     // A native sidecar starts (and is ready) before the next init container, as kubelet does.
@@ -189,6 +227,7 @@ export class PodStarter {
     }
 
     for (const app of pod.apps) {
+      if (await this.inspect(containerName(pod.lab, pod.namespace, pod.name, app.name))) continue;
       const container = await this.createApp(pod, pause, app, 'app');
       await container.start();
     }
@@ -196,13 +235,44 @@ export class PodStarter {
     return undefined;
   }
 
+  /** The app's init containers in order, each run once (again, when resumed at it); the first failure stops the start. */
+  private async kubeletInits(pod: PodRun, pause: string, log: (message: string) => void): Promise<InitStuck | undefined> {
+    for (const app of pod.inits) {
+      const dockerName = containerName(pod.lab, pod.namespace, pod.name, app.name);
+      const info = await this.inspect(dockerName);
+      if (completed(info)) continue;
+      const container = info ? this.docker.getContainer(dockerName) : await this.createApp(pod, pause, app, 'init');
+      await container.start();
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      if (StatusCode !== 0) {
+        log(`${pod.namespace}/${pod.name}: init container ${app.name} exited ${StatusCode}: Init:Error`);
+        return { container: app.name, exitCode: StatusCode };
+      }
+      log(`${pod.namespace}/${pod.name}: init container ${app.name} completed`);
+    }
+    return undefined;
+  }
+
   /**
    * istio-iptables with the pod's arguments: as the istio-init container (kept, for its log), or
    * as istio-cni does it from the node, leaving no container in the pod.
    */
-  private async applyRules(pod: PodRun, pause: string, as: 'istio-init' | 'cni', log: (message: string) => void): Promise<void> {
-    if (!pod.init) return;
+  private async applyRules(pod: PodRun, pause: string, as: 'istio-init' | 'cni', log: (message: string) => void): Promise<InitStuck | undefined> {
+    if (!pod.init) return undefined;
     const dockerName = containerName(pod.lab, pod.namespace, pod.name, as === 'cni' ? 'istio-cni' : 'istio-init');
+    if (as === 'istio-init' && this.opts.kubelet) {
+      const info = await this.inspect(dockerName);
+      if (completed(info)) return undefined;
+      if (info) {
+        // The kubelet restarts the failed istio-init in place; its log keeps every run.
+        const again = this.docker.getContainer(dockerName);
+        await again.start();
+        const { StatusCode } = (await again.wait()) as { StatusCode: number };
+        if (StatusCode !== 0) return { container: 'istio-init', exitCode: StatusCode };
+        log(`${pod.namespace}/${pod.name}: istio-init applied the rules`);
+        return undefined;
+      }
+    }
     const container = await startContainer(this.docker, {
       name: dockerName,
       Image: this.images.proxy,
@@ -213,13 +283,22 @@ export class PodStarter {
       HostConfig: { ...this.joined(pod, pause), CapAdd: ['NET_ADMIN', 'NET_RAW'] },
     });
     const what = as === 'cni' ? 'istio-cni' : 'istio-init';
-    try {
-      // Kubernetes keeps a finished init container; so does the lab, for its logs.
-      await runToCompletion(container, `${what} of pod ${pod.namespace}/${pod.name}`);
-    } finally {
-      if (as === 'cni') await container.remove({ force: true });
+    if (as === 'istio-init' && this.opts.kubelet) {
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      if (StatusCode !== 0) {
+        log(`${pod.namespace}/${pod.name}: istio-init exited ${StatusCode}: Init:Error (logs -c istio-init)`);
+        return { container: 'istio-init', exitCode: StatusCode };
+      }
+    } else {
+      try {
+        // Kubernetes keeps a finished init container; so does the lab, for its logs.
+        await runToCompletion(container, `${what} of pod ${pod.namespace}/${pod.name}`);
+      } finally {
+        if (as === 'cni') await container.remove({ force: true });
+      }
     }
     log(`${pod.namespace}/${pod.name}: ${what} applied the rules${as === 'cni' ? ' before the init containers' : ''}`);
+    return undefined;
   }
 
   private createApp(pod: PodRun, pause: string, app: AppRun, role: 'app' | 'init'): Promise<Docker.Container> {
@@ -240,6 +319,8 @@ export class PodStarter {
 
   private async startProxy(pod: PodRun, pause: string): Promise<void> {
     const dockerName = containerName(pod.lab, pod.namespace, pod.name, 'istio-proxy');
+    // A resumed start finds the native sidecar already running.
+    if (await this.inspect(dockerName)) return;
     const container = await this.docker.createContainer({
       name: dockerName,
       Image: this.images.proxy,
@@ -251,7 +332,11 @@ export class PodStarter {
         '--interception-mode',
         pod.interceptionMode ?? 'REDIRECT',
       ],
-      Labels: this.labels(pod, 'istio-proxy', 'istio-proxy'),
+      Labels: {
+        ...this.labels(pod, 'istio-proxy', 'istio-proxy'),
+        // A native sidecar: kubelet stops it only after the app containers (see terminatePod).
+        ...(pod.initsAfterProxy ? { [NATIVE_SIDECAR_LABEL]: 'true' } : {}),
+      },
       // Istio's securityContext: privileged and allowPrivilegeEscalation both follow the value.
       HostConfig: pod.proxyPrivileged
         ? { ...this.joined(pod, pause), Privileged: true }
@@ -283,13 +368,15 @@ export class PodStarter {
   }
 
   /** Ready: the app's declared ports are listening in the pod's namespace (seen from pause). */
-  async waitReady(pod: PodRun, timeoutMs: number): Promise<void> {
+  async waitReady(pod: PodRun, timeoutMs: number, opts: { exitedFails?: boolean } = {}): Promise<void> {
     const pause = this.docker.getContainer(containerName(pod.lab, pod.namespace, pod.name, 'pause'));
     const wanted = pod.apps.flatMap((a) => a.ports);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const missing = await this.missingListeners(pause, wanted);
       const exited = await this.exitedApps(pod);
+      // The kubelet restarts an exited app itself: its start is done.
+      if (exited.length > 0 && opts.exitedFails === false) return;
       if (exited.length > 0) {
         throw new Error(`pod ${pod.namespace}/${pod.name}: container ${exited.join(', ')} exited`);
       }

@@ -15,6 +15,8 @@ export interface ContainerStatus {
   image: string;
   state: string;
   exitCode?: number;
+  /** Why a container waits or ended, as Kubernetes says it (CrashLoopBackOff, Completed…); from the API's view. */
+  reason?: string;
   /** The image the manifest named when the demo image stands in for it. */
   replaces?: string;
 }
@@ -27,12 +29,20 @@ export interface PodStatus {
   ready: boolean;
   labels: Record<string, string>;
   containers: ContainerStatus[];
+  /** kubectl's STATUS column (Running, Init:0/1, CrashLoopBackOff, Terminating…); from the API's view. */
+  status?: string;
+  /** kubectl's RESTARTS column; from the API's view. */
+  restarts?: number;
 }
 
 export interface LabStatus {
   name: string;
   scenario?: string;
   ready: boolean;
+  /** The lab finished starting (its record says so); `ready` also needs every pod ready. */
+  started: boolean;
+  /** Where the pods and Services were read: the lab's Kubernetes API, or the engine while the API is not served. */
+  source?: 'api' | 'engine';
   network?: { name: string; subnet: string; internal: boolean };
   node?: { ip: string; state: string };
   pods: PodStatus[];
@@ -109,6 +119,7 @@ export async function labStatus(docker: Docker, lab: string): Promise<LabStatus>
     name: lab,
     scenario: record?.run.scenario,
     ready: Boolean(record?.ready) && [...pods.values()].every((p) => p.ready),
+    started: Boolean(record?.ready),
     network,
     node,
     pods: [...pods.values()].sort(

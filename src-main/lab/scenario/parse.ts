@@ -5,6 +5,7 @@ import { posAt, Problems, ScenarioError } from './errors';
 import { decideInjection } from './inject';
 import { lookupKind } from './kinds';
 import { isInjectorConfigMap, readInjectorConfig } from './injector-values';
+import { readLabDoc } from './lab-doc';
 import { defaultMeshConfig, isMeshConfigMap, readMeshConfig } from './mesh-config';
 import { objectLabel, peekIdentity, readMeta, TOP_FIELDS } from './meta';
 import { readService } from './services';
@@ -158,15 +159,7 @@ function readDocument(value: unknown, src: SourceRef, parts: Parts, problems: Pr
     }
     case 'Lab': {
       const spec = r.map(value.spec, '/spec', 'spec') ?? {};
-      const description =
-        r.string(spec.description, '/spec/description', 'description') ??
-        meta.annotations['sidecarlab.dev/description'];
-      parts.labs.push({
-        name: meta.name,
-        spec,
-        source: src,
-        ...(description ? { description: description.trim() } : {}),
-      });
+      parts.labs.push(readLabDoc(r, meta.name, spec, src, meta.annotations));
       return;
     }
   }

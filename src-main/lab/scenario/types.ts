@@ -1,5 +1,6 @@
 // The typed model of a scenario: what the Kubernetes manifests say, validated, with source positions.
 import type { InjectorValues } from '../injection/values';
+import type { NativeSidecarMode } from '../injection/native-sidecars';
 
 /** A 1-based position in a scenario file. */
 export interface Pos {
@@ -219,6 +220,10 @@ export interface IstioObject extends ObjectMeta {
 export interface LabDoc {
   name: string;
   description?: string;
+  /** `spec.kubernetesVersion`: what `kubectl version` and the node report (`v1.33.1`). */
+  kubernetesVersion?: string;
+  /** `spec.istiod.env.ENABLE_NATIVE_SIDECARS`: istiod's native sidecar mode. */
+  nativeSidecars?: NativeSidecarMode;
   /** `spec` as written: traffic, exercises, … are read by later stages. */
   spec: Record<string, unknown>;
   source: SourceRef;

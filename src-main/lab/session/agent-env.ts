@@ -25,7 +25,7 @@ export function agentEnvFor(documents: RawDocument[], plan: LabPlan, pod: Planne
         metadata: { name: pod.name, namespace: pod.namespace, labels: { ...pod.labels }, annotations: { ...pod.annotations } },
         spec: writtenPodSpec(documents, pod) as KubePod['spec'],
       },
-      { mesh: plan.mesh.raw as MeshLike, values: plan.injectorValues, namespace: pod.namespace },
+      { mesh: plan.mesh.raw as MeshLike, values: plan.injectorValues, namespace: pod.namespace, nativeSidecar: plan.nativeSidecars },
     );
     const proxy = [...(rendered.spec?.containers ?? []), ...(rendered.spec?.initContainers ?? [])].find((c) => c.name === 'istio-proxy');
     env = proxy?.env ?? [];

@@ -216,7 +216,7 @@ export async function podRunOf(docker: Docker, prepared: PreparedLab, pod: Plann
     inits,
     // Istio's injector puts a native sidecar (istio-proxy as an init container) before the
     // app's init containers, so they are in the mesh; otherwise istio-init goes last.
-    initsAfterProxy: pod.spec.injectedProxy?.restartAlways === true,
+    initsAfterProxy: pod.sidecar?.native === true,
     rulesBeforeInits: pod.spec.cni === true,
   };
 }

@@ -12,9 +12,10 @@ export interface ContainerBadge {
 function badge(label: string, c: ContainerInfo | undefined, ok: (c: ContainerInfo) => boolean, okText: string): ContainerBadge {
   if (!c) return { label, health: 'absent', detail: 'none' };
   if (ok(c)) return { label, health: 'ok', detail: okText };
-  const failed = c.state === 'exited' || c.state === 'dead';
+  // Kubernetes' reason says more than the engine's state: CrashLoopBackOff, not just "waiting".
+  const failed = c.state === 'exited' || c.state === 'dead' || /BackOff|Err/.test(c.reason ?? '');
   const exit = c.exitCode !== undefined ? ` (exit ${c.exitCode})` : '';
-  return { label, health: failed ? 'failed' : 'pending', detail: `${c.state}${exit}` };
+  return { label, health: failed ? 'failed' : 'pending', detail: `${c.reason ?? c.state}${exit}` };
 }
 
 /** The three things that make an injected pod work: istio-init done, the proxy up, the app up. */

@@ -18,8 +18,8 @@ import { podAdmission } from '../../../src-main/lab/api/pod-admission';
 import { serviceAdmission } from '../../../src-main/lab/api/service-admission';
 import { ObjectStore } from '../../../src-main/lab/api/store';
 import { markReady } from './helpers';
+import { KUBECTL, kubectlWith } from '../../helpers/kubectl';
 
-const KUBECTL = '/usr/bin/kubectl';
 const ADMIN: Identity = { user: 'sidecar-lab-admin', groups: ['system:masters', 'system:authenticated'], readOnly: false };
 const TOKEN = 'test-token';
 
@@ -43,23 +43,13 @@ const noStreams: PodStreams = {
   },
 };
 
-function kubectl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(KUBECTL, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const k = kubectlWith(() => env);
+const kubectl = k.run;
 
 async function kubectlOk(args: string[]): Promise<string> {
-  const r = await kubectl(args);
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+  const out = await k.ok(args);
   await controllers.settle();
-  return r.stdout;
+  return out;
 }
 
 beforeAll(async () => {

@@ -58,7 +58,32 @@ describe('podStatus', () => {
     const s = statusOf(pod(), [fact('istio-init', { running: false, exitCode: 1 })]);
     expect(s.phase).toBe('Pending');
     expect(s.conditions.find((c: Cond) => c.type === 'Initialized')).toMatchObject({ status: 'False', reason: 'ContainersNotInitialized' });
-    expect(s.containerStatuses[0].state).toEqual({ waiting: { reason: 'ContainerCreating' } });
+    // kubelet's default for a pod with init containers (convertToAPIContainerStatuses).
+    expect(s.containerStatuses[0].state).toEqual({ waiting: { reason: 'PodInitializing' } });
+  });
+});
+
+describe('podStatus of a native sidecar (an init container with restartPolicy Always)', () => {
+  const native = (): KubeObject => ({
+    ...pod(),
+    spec: {
+      initContainers: [{ name: 'istio-init', image: 'proxyv2' }, { name: 'istio-proxy', image: 'proxyv2', restartPolicy: 'Always' }],
+      containers: [{ name: 'sleep', image: 'demo' }],
+    },
+  });
+
+  it('lists istio-proxy under initContainerStatuses, running, started and ready; the pod Initialized and Ready', () => {
+    const s = statusOf(native(), [initDone, fact('istio-proxy'), fact('sleep')]);
+    expect(s.initContainerStatuses[1]).toMatchObject({ name: 'istio-proxy', ready: true, started: true, state: { running: {} } });
+    expect(s.containerStatuses.map((c) => c.name)).toEqual(['sleep']);
+    expect(s.conditions.find((c: Cond) => c.type === 'Initialized')?.status).toBe('True');
+    expect(s.conditions.find((c: Cond) => c.type === 'Ready')?.status).toBe('True');
+  });
+
+  it('a native sidecar that died leaves the pod Initialized but not Ready, though the app runs', () => {
+    const s = statusOf(native(), [initDone, fact('istio-proxy', { running: false, exitCode: 1 }), fact('sleep')]);
+    expect(s.conditions.find((c: Cond) => c.type === 'Initialized')?.status).toBe('True');
+    expect(s.conditions.find((c: Cond) => c.type === 'Ready')?.status).toBe('False');
   });
 });
 

@@ -295,6 +295,10 @@ export function createFakeLabService(opts: FakeOptions = {}): FakeLabService {
       if (opts.terminal) return opts.terminal(target);
       return { argv: ['sh', '-c', `echo shell in ${target.pod}/${target.container}; exec sh`] };
     },
+    async clusterShellCommand() {
+      record('clusterShellCommand', {});
+      return { argv: ['sh', '-c', 'echo cluster shell; exec sh'] };
+    },
     subscribe(stream, key, sink) {
       if (stream === 'rules.counters') {
         const [namespace, name] = key.split('/');

@@ -14,6 +14,7 @@ const GOOD: { [C in CommandName]: unknown } = {
   'rules.restore': { pod: 'sleep' },
   'rules.diff': { pod: 'sleep', namespace: 'default' },
   'terminal.open': { pod: 'sleep', namespace: 'default', container: 'tap' },
+  'terminal.openCluster': {},
   'terminal.write': { id: 't1', data: '' },
   'terminal.resize': { id: 't1', cols: 120, rows: 40 },
   'terminal.ack': { id: 't1', bytes: 0 },
@@ -30,6 +31,7 @@ const GOOD: { [C in CommandName]: unknown } = {
 /** One bad value per field: [command, args, the field the error must name]. */
 const BAD: [CommandName, unknown, string][] = [
   ['lab.start', {}, 'scenario'],
+  ['terminal.openCluster', { pod: 'sleep' }, 'pod'],
   ['workshop.check', { name: 'traffic-flow' }, 'step'],
   ['workshop.list', { all: true }, 'all'],
   ['workshop.get', { name: '' }, 'name'],

@@ -45,6 +45,7 @@ describe('sidecar plan', () => {
       interceptionMode: 'REDIRECT',
       holdApplicationUntilProxyStarts: false,
       privileged: false,
+      native: false,
       proxyMetadata: { A: 'mesh', B: 'pod', C: 'pod' },
       proxyConfig: {
         holdApplicationUntilProxyStarts: false,

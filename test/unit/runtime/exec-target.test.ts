@@ -30,6 +30,7 @@ function pod(namespace: string, name: string, apps: string[], sidecar = true): P
 const status: LabStatus = {
   name: 'lab',
   ready: true,
+  started: true,
   pods: [
     pod('default', 'sleep-5d8f7c9b6d-abcde', ['sleep']),
     pod('default', 'httpbin-7f9c5d6b8-xyz12', ['httpbin', 'helper']),

@@ -1,4 +1,4 @@
-// Debian's kubectl run against a lab's API, for integration tests: one-shot, checked, or long-running until its output matches.
+// Debian's kubectl run against an API server in tests (a lab's, or a KubeApiServer on loopback): one-shot, checked, or long-running until its output matches.
 import { spawn, type ChildProcess } from 'node:child_process';
 
 export const KUBECTL = '/usr/bin/kubectl';

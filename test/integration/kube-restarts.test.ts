@@ -1,0 +1,196 @@
+// Containers that exit are restarted as a node's kubelet restarts them: restartPolicy, CrashLoopBackOff with its back-off, restart counts and events, Init:Error from a real istio-init failure; the rest of the lab keeps serving.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliOk, runCli } from './helpers/cli';
+import { docker } from './helpers/docker';
+import { kubectlWith } from '../helpers/kubectl';
+import { LABELS } from '../../src-main/lab/docker/engine';
+import { containerName } from '../../src-main/lab/plan/names';
+
+let env: NodeJS.ProcessEnv;
+const k = kubectlWith(() => env);
+
+/** Polls kubectl until its output matches (the kubelet works in the background, as a node's does). */
+async function eventually(args: string[], pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const r = await k.run(args);
+    last = r.stdout + r.stderr;
+    if (pattern.test(last)) return last;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`kubectl ${args.join(' ')} never matched ${pattern}:\n${last}`);
+}
+
+const curlFromSleep = async (url: string): Promise<string> =>
+  (await runCli(['exec', 'sleep', '--', 'curl', '-s', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', url])).stdout.trim();
+
+const started = async (pod: string, container: string): Promise<string> => (await docker.getContainer(containerName('interception', 'default', pod, container)).inspect()).State.StartedAt;
+
+beforeAll(async () => {
+  await runCli(['down', '--all']);
+  await cliOk(['up', 'interception']);
+  env = { ...process.env, KUBECONFIG: (await cliOk(['kubeconfig'])).stdout.trim().replace('export KUBECONFIG=', '') };
+}, 600_000);
+
+afterAll(async () => {
+  await runCli(['down', '--all']);
+});
+
+describe('an app container that exits 1 at once (restartPolicy Always)', () => {
+  const crash = `
+apiVersion: v1
+kind: Pod
+metadata: { name: crash, namespace: default }
+spec:
+  containers:
+  - name: app
+    image: sidecar-lab/demo
+    command: ["sh", "-c", "echo starting; exit 1"]
+`;
+
+  it('is restarted at once, then held in CrashLoopBackOff with its restarts counted, as on a cluster', async () => {
+    await k.ok(['apply', '-f', '-'], crash);
+    // The first exit is restarted at once; the second waits 10 s: CrashLoopBackOff, 1 restart.
+    const row = await eventually(['get', 'pod', 'crash', '--no-headers'], /crash\s+1\/2\s+CrashLoopBackOff\s+1 \(\d+s ago\)/);
+    expect(row).toMatch(/^crash\s+1\/2\s+CrashLoopBackOff/);
+    const status = JSON.parse(await k.ok(['get', 'pod', 'crash', '-o', 'json'])).status;
+    const app = status.containerStatuses.find((c: { name: string }) => c.name === 'app');
+    expect(app.state.waiting.reason).toBe('CrashLoopBackOff');
+    expect(app.state.waiting.message).toMatch(/^back-off 10s restarting failed container=app pod=crash_default\(/);
+    expect(app.lastState.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+    expect(app.restartCount).toBe(1);
+    expect(status.phase).toBe('Running');
+    // Its log has each run, as the container is restarted in place.
+    expect((await k.ok(['logs', 'crash', '-c', 'app'])).match(/starting/g)?.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('writes the kubelet events: Created and Started again, then BackOff', async () => {
+    const events = await eventually(
+      ['get', 'events', '--field-selector', 'involvedObject.name=crash', '-o', 'jsonpath={range .items[*]}{.type} {.reason} {.count} {.message}{"\\n"}{end}'],
+      /Warning BackOff \d+ Back-off restarting failed container app in pod crash_default\(/,
+    );
+    expect(events).toMatch(/Normal Started \d+ Started container app/);
+    expect(events).toMatch(/Normal Created \d+ Created container: app/);
+  });
+
+  it('keeps the pod sandbox and its sidecar: only the app container restarts', async () => {
+    const pause = await started('crash', 'pause');
+    const proxy = await started('crash', 'istio-proxy');
+    // After the 10 s back-off the app runs again (and exits again): restart 2.
+    await eventually(['get', 'pod', 'crash', '-o', 'jsonpath={.status.containerStatuses[?(@.name=="app")].restartCount}'], /^2$/, 30_000);
+    expect(await started('crash', 'pause')).toBe(pause);
+    expect(await started('crash', 'istio-proxy')).toBe(proxy);
+    const sidecar = JSON.parse(await k.ok(['get', 'pod', 'crash', '-o', 'json'])).status.containerStatuses.find((c: { name: string }) => c.name === 'istio-proxy');
+    expect(sidecar).toMatchObject({ restartCount: 0, ready: true });
+    expect(Object.keys(sidecar.state)).toEqual(['running']);
+  });
+
+  it('leaves the rest of the lab serving', async () => {
+    expect(await curlFromSleep('http://httpbin.default/status/200')).toBe('200');
+    expect(await k.ok(['get', 'pods', '-l', 'app=httpbin', '--no-headers'])).toMatch(/2\/2\s+Running\s+0\s/);
+    await k.ok(['delete', 'pod', 'crash', '--grace-period=0', '--force']);
+  });
+});
+
+describe('a container that exits 0 with restartPolicy Never', () => {
+  it('is Completed, not restarted; the pod Succeeded', async () => {
+    await k.ok(
+      ['apply', '-f', '-'],
+      `
+apiVersion: v1
+kind: Pod
+metadata: { name: once, namespace: default, annotations: { sidecar.istio.io/inject: "false" } }
+spec:
+  restartPolicy: Never
+  containers:
+  - name: job
+    image: sidecar-lab/demo
+    command: ["sh", "-c", "echo done"]
+`,
+    );
+    await eventually(['get', 'pod', 'once', '--no-headers'], /^once\s+0\/1\s+Completed\s+0\s/);
+    await new Promise((r) => setTimeout(r, 1500));
+    const status = JSON.parse(await k.ok(['get', 'pod', 'once', '-o', 'json'])).status;
+    expect(status.phase).toBe('Succeeded');
+    expect(status.containerStatuses[0]).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+    expect(await k.ok(['logs', 'once'])).toBe('done\n');
+    await k.ok(['delete', 'pod', 'once', '--grace-period=0', '--force']);
+  });
+});
+
+describe('istio-init that fails at run time', () => {
+  // Istio copies proxyMetadata into istio-init's environment; istio-iptables then refuses a
+  // loopback CIDR that is not one (config.ValidateIPv4LoopbackCidr) and exits 1. The webhook
+  // does not check it, so the pod is admitted and fails on the node, as on a cluster.
+  const broken = `
+apiVersion: v1
+kind: Pod
+metadata:
+  name: badinit
+  namespace: default
+  annotations:
+    proxy.istio.io/config: '{"proxyMetadata": {"ISTIO_OUTBOUND_IPV4_LOOPBACK_CIDR": "10.0.0.0/8"}}'
+spec:
+  containers:
+  - name: web
+    image: sidecar-lab/demo
+    args: [httpbin, --port, "8080"]
+`;
+
+  it('shows Init:Error then Init:CrashLoopBackOff, restarts istio-init, and never starts the app containers', async () => {
+    await k.ok(['apply', '-f', '-'], broken);
+    await eventually(['get', 'pod', 'badinit', '--no-headers'], /badinit\s+0\/2\s+Init:(Error|CrashLoopBackOff)\s/);
+    await eventually(['get', 'pod', 'badinit', '--no-headers'], /badinit\s+0\/2\s+Init:CrashLoopBackOff\s+1 \(\d+s ago\)/);
+    const status = JSON.parse(await k.ok(['get', 'pod', 'badinit', '-o', 'json'])).status;
+    expect(status.phase).toBe('Pending');
+    expect(status.initContainerStatuses[0]).toMatchObject({ name: 'istio-init', restartCount: 1, lastState: { terminated: { exitCode: 1, reason: 'Error' } } });
+    expect(status.containerStatuses.map((c: { state: Record<string, unknown> }) => c.state)).toEqual([
+      { waiting: { reason: 'PodInitializing' } },
+      { waiting: { reason: 'PodInitializing' } },
+    ]);
+    // istio-iptables says why, in istio-init's log.
+    expect(await k.ok(['logs', 'badinit', '-c', 'istio-init'])).toMatch(/10\.0\.0\.0\/8/);
+    const names = (await docker.listContainers({ all: true, filters: { label: [`${LABELS.lab}=interception`, `${LABELS.pod}=badinit`] } })).map((c) => c.Labels[LABELS.container]);
+    expect(names).not.toContain('web');
+    expect(names).not.toContain('istio-proxy');
+    const events = await k.ok(['get', 'events', '--field-selector', 'involvedObject.name=badinit', '-o', 'jsonpath={range .items[*]}{.reason} {.message}{"\\n"}{end}']);
+    expect(events).toMatch(/BackOff Back-off restarting failed container istio-init in pod badinit_default\(/);
+    expect(await curlFromSleep('http://httpbin.default/status/200')).toBe('200');
+  });
+
+  it('goes on to start the pod once istio-init succeeds: the pod replaced with a good value runs', async () => {
+    await k.ok(['delete', 'pod', 'badinit', '--grace-period=0', '--force']);
+    await k.ok(['apply', '-f', '-'], broken.replace('10.0.0.0/8', '127.0.0.1/32'));
+    await eventually(['get', 'pod', 'badinit', '--no-headers'], /badinit\s+2\/2\s+Running\s+0\s/);
+    await k.ok(['delete', 'pod', 'badinit', '--grace-period=0', '--force']);
+  });
+
+  it('resumes the pod from a failed init container restarted in place: once it succeeds, istio-init, the sidecar and the app start', async () => {
+    // The init container fails on its first run only (its file system is kept across the restart, as the lab restarts in place).
+    await k.ok(
+      ['apply', '-f', '-'],
+      `
+apiVersion: v1
+kind: Pod
+metadata: { name: retry, namespace: default }
+spec:
+  initContainers:
+  - name: setup
+    image: sidecar-lab/demo
+    command: ["sh", "-c", "if [ -e /tmp/ran ]; then echo second; exit 0; fi; touch /tmp/ran; echo first; exit 1"]
+  containers:
+  - name: web
+    image: sidecar-lab/demo
+    args: [httpbin, --port, "8080"]
+`,
+    );
+    await eventually(['get', 'pod', 'retry', '--no-headers'], /retry\s+2\/2\s+Running\s+0\s/);
+    const status = JSON.parse(await k.ok(['get', 'pod', 'retry', '-o', 'json'])).status;
+    const inits = Object.fromEntries(status.initContainerStatuses.map((c: { name: string }) => [c.name, c]));
+    expect(inits.setup).toMatchObject({ restartCount: 1, lastState: { terminated: { exitCode: 1, reason: 'Error' } }, state: { terminated: { exitCode: 0 } } });
+    expect(inits['istio-init']).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+    expect(await k.ok(['logs', 'retry', '-c', 'setup'])).toBe('first\nsecond\n');
+    await k.ok(['delete', 'pod', 'retry', '--grace-period=0', '--force']);
+  });
+});

@@ -1,0 +1,103 @@
+// `sidecar-lab export`: a lab changed with Debian's kubectl, written out, and run again from the file, as another engineer would; the file is what kubectl takes.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { cliOk, runCli } from './helpers/cli';
+import { kubectlWith } from '../helpers/kubectl';
+
+let env: NodeJS.ProcessEnv;
+const k = kubectlWith(() => env);
+const dir = mkdtempSync(join(tmpdir(), 'sidecar-lab-export-'));
+const file = join(dir, 'repro.yaml');
+
+async function pointKubectl(): Promise<void> {
+  const printed = (await cliOk(['kubeconfig'])).stdout.trim();
+  env = { ...process.env, KUBECONFIG: printed.replace('export KUBECONFIG=', '') };
+}
+
+const serviceEntry = `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: payments, namespace: default }
+spec:
+  hosts: [payments.example.com]
+  location: MESH_EXTERNAL
+  resolution: DNS
+  ports: [{ number: 443, name: tls, protocol: TLS }]
+`;
+
+const web = `apiVersion: v1
+kind: Pod
+metadata: { name: web, namespace: default, labels: { app: web } }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - { name: web, image: sidecar-lab/demo, args: [httpbin, --port, "8080"], ports: [{ containerPort: 8080 }] }
+`;
+
+beforeAll(async () => {
+  await runCli(['down', '--all']);
+  await cliOk(['up', 'interception']);
+  await pointKubectl();
+}, 600_000);
+
+afterAll(async () => {
+  await runCli(['down', '--all']);
+});
+
+describe('sidecar-lab export', () => {
+  let docs: Record<string, unknown>[] = [];
+  const find = (kind: string, name: string): Record<string, unknown> | undefined =>
+    docs.find((d) => d.kind === kind && (d.metadata as { name?: string }).name === name);
+
+  it('writes the objects as their authors wrote them, with what kubectl changed, and leaves out what the cluster makes', async () => {
+    await k.ok(['label', 'namespace', 'external', 'team=payments']);
+    await k.ok(['apply', '-f', '-'], serviceEntry);
+    await k.ok(['apply', '-f', '-'], web);
+    await k.ok(['wait', '--for=condition=Ready', 'pod/web', '--timeout=90s']);
+    const run = await cliOk(['export', file]);
+    expect(run.stderr).toContain(`export: wrote ${file}`);
+    expect(run.stderr).toMatch(/left out ReplicaSet|left out Pod default\/sleep-\S+: made by ReplicaSet/);
+    docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJSON() as Record<string, unknown>);
+
+    expect(docs[0]).toMatchObject({ apiVersion: 'sidecarlab.dev/v1', kind: 'Lab', metadata: { name: 'interception' } });
+    expect(find('Namespace', 'external')).toMatchObject({ metadata: { labels: { team: 'payments' } } });
+    expect(find('ServiceEntry', 'payments')).toMatchObject({ spec: { hosts: ['payments.example.com'] } });
+    // The pod as applied: Istio's injection and the lab's debug container are the cluster's doing, not the author's.
+    const pod = find('Pod', 'web') as { spec: { containers: { name: string }[]; ephemeralContainers?: unknown; nodeName?: string } };
+    expect(pod.spec.containers.map((c) => c.name)).toEqual(['web']);
+    expect(pod.spec.ephemeralContainers).toBeUndefined();
+    const sleep = find('Deployment', 'sleep') as { metadata: Record<string, unknown>; status?: unknown };
+    expect(sleep).toBeDefined();
+    expect(sleep.status).toBeUndefined();
+    expect(sleep.metadata.uid).toBeUndefined();
+    expect(sleep.metadata.resourceVersion).toBeUndefined();
+    expect(docs.filter((d) => ['ReplicaSet', 'Endpoints', 'EndpointSlice', 'Event', 'Node'].includes(String(d.kind)))).toEqual([]);
+    expect(docs.some((d) => d.kind === 'Pod' && String((d.metadata as { name: string }).name).startsWith('sleep-'))).toBe(false);
+    expect(find('Service', 'kubernetes')).toBeUndefined();
+    expect((find('Service', 'httpbin') as { spec: Record<string, unknown> }).spec.clusterIP).toBeUndefined();
+  });
+
+  it('is taken by kubectl as it is, the Lab document aside', async () => {
+    const rest = join(dir, 'objects.yaml');
+    writeFileSync(rest, readFileSync(file, 'utf8').split(/^---$/m).slice(1).join('---'));
+    const names = await k.ok(['create', '--dry-run=client', '-o', 'name', '-f', rest]);
+    expect(names).toContain('namespace/external');
+    expect(names).toContain('deployment.apps/sleep');
+    expect(names).toContain('pod/web');
+    expect(names).toContain('serviceentry.networking.istio.io/payments');
+  });
+
+  it('runs again with `up FILE`: the same workloads, the label, the ServiceEntry and the applied pod', async () => {
+    await cliOk(['down', '--all']);
+    await cliOk(['up', file]);
+    await pointKubectl();
+    expect(await k.ok(['get', 'namespace', 'external', '-o', 'jsonpath={.metadata.labels.team}'])).toBe('payments');
+    expect(await k.ok(['get', 'serviceentry', 'payments', '-o', 'jsonpath={.spec.hosts[0]}'])).toBe('payments.example.com');
+    expect(await k.ok(['get', 'deploy', '-A', '-o', 'jsonpath={.items[*].metadata.name}'])).toMatch(/sleep/);
+    await k.ok(['wait', '--for=condition=Ready', 'pod/web', '--timeout=90s']);
+    // The pod was injected in the exported lab; run again from its author's text, it is injected again.
+    expect(await k.ok(['get', 'pod', 'web', '-o', 'jsonpath={.spec.containers[*].name}'])).toBe('web istio-proxy');
+  });
+});
