@@ -106,7 +106,7 @@ export async function startCapture(
   const traced = new Map<string, { tapId: string; pod: CapturedPod; stop: () => Promise<void> }>();
   let stopped = false;
   // Other processes (an exec about to run a learner's command) read which pods this session traces.
-  const entry = captureEntry(lab);
+  const registry = captureEntry(lab);
   const tapId = (pod: PodStatus): string | undefined => pod.containers.find((c) => c.name === 'tap' && c.state === 'running')?.id;
 
   const refresh = async (): Promise<void> => {
@@ -130,7 +130,7 @@ export async function startCapture(
         log(`${key}: capture not started yet: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    if (!stopped) entry.publish(Object.fromEntries([...traced].map(([key, t]) => [key, t.tapId])));
+    if (!stopped) registry.publish(Object.fromEntries([...traced].map(([key, t]) => [key, t.tapId])));
   };
 
   await refresh();
@@ -141,7 +141,7 @@ export async function startCapture(
     refresh,
     stop: async () => {
       stopped = true;
-      entry.remove();
+      registry.remove();
       await Promise.all([...traced.values()].map((t) => t.stop()));
       traced.clear();
     },
