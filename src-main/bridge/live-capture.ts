@@ -56,6 +56,7 @@ export function toContractFlow(pod: CapturedPod, f: CapturedFlow): Flow {
     destination: `${f.destination.address}:${f.destination.port}`,
     protocol: f.http ? 'http' : f.proto,
     legs: contractLegs(f),
+    ...(f.legs[0]?.rules.length ? { rules: f.legs[0].rules.map((r) => r.ruleText).filter((t): t is string => !!t) } : {}),
     ...(f.listener ? { listener: f.listener } : {}),
     ...(f.cluster ? { cluster: f.cluster } : {}),
     ...(f.upstream ? { upstream: `${f.upstream.remoteAddress}:${f.upstream.remotePort}` } : {}),

@@ -3,6 +3,7 @@ import { connectEngine } from '../lab/docker/engine';
 import { LabAlreadyUpError, labDown, labsOnEngine, readLabRecord } from '../lab/runtime/lab';
 import { ensureApiHost, hostCommand, kubeconfigCommand } from './api-command';
 import { execAttached, findExecTarget } from '../lab/runtime/exec';
+import { TRACE_WAIT_MS, waitUntilTraced } from '../lab/runtime/capture-registry';
 import { labStatus } from '../lab/runtime/status';
 import { clusterStatus } from '../lab/api/cluster-status';
 import { ScenarioError } from '../lab/scenario/errors';
@@ -43,7 +44,7 @@ Usage:
                                                       iptables-save or istio-init log (exit 1 when they differ)
   sidecar-lab export [FILE] [--lab NAME]              the running lab's objects as one file that \`up\` runs again
                                                       and \`kubectl apply\` takes (stdout without FILE)
-  sidecar-lab workshop list | env | start NAME | show NAME [STEP] [--solution] | check NAME [STEP] | reset NAME [STEP] | verify NAME
+  sidecar-lab workshop list | env | start NAME | show NAME [STEP] [--solution] | check NAME [STEP] | reset NAME [STEP] | verify NAME [STEP…]
                                                       self-checking courses: steps checked on the lab's live traffic
 
 Environment: SIDECAR_LAB_OFFLINE=1 never contacts a registry; DOCKER_HOST picks the engine.`;
@@ -165,6 +166,10 @@ async function run(argv: string[], io: CliIO, given?: CliIO): Promise<number> {
         flagString(args, 'namespace'),
         flagString(args, 'container'),
       );
+      // A pod the lab's capture does not trace yet (just started) would open its first connections unseen.
+      if ((await waitUntilTraced(docker, lab, target.pod.namespace, target.pod.name, TRACE_WAIT_MS)) === 'timeout') {
+        io.err(`exec: the lab's capture does not trace pod ${target.pod.namespace}/${target.pod.name} yet: this command's connections may be missing from the flows`);
+      }
       return execAttached(docker, target, args.rest, {
         stdin: args.flags.has('stdin'),
         tty: args.flags.has('tty'),

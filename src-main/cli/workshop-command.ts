@@ -16,7 +16,7 @@ import { flagString, parseArgs, UsageError } from './args';
 import { isOffline } from './images-command';
 import { progressPrinter, table, type CliIO } from './output';
 
-const USAGE = 'workshop: usage: sidecar-lab workshop list | env | start NAME | show NAME [STEP] [--solution] | check NAME [STEP] | reset NAME [STEP] | verify NAME';
+const USAGE = 'workshop: usage: sidecar-lab workshop list | env | start NAME | show NAME [STEP] [--solution] | check NAME [STEP] | reset NAME [STEP] | verify NAME [STEP…]';
 
 function printStep(w: Workshop, step: Step, io: CliIO, solution: boolean): void {
   const chapter = w.chapters.find((c) => c.steps.includes(step))!;
@@ -97,10 +97,11 @@ async function reset(w: Workshop, stepArg: string | undefined, io: CliIO): Promi
   return 0;
 }
 
-async function verify(w: Workshop, io: CliIO, offline: boolean): Promise<number> {
+async function verify(w: Workshop, only: string[], io: CliIO, offline: boolean): Promise<number> {
   const docker = await connectEngine();
   const lines = await verifyWorkshop(w, {
     docker,
+    ...(only.length > 0 ? { only } : {}),
     startLab: async (scenario) => {
       const lab = await startLab(scenario, { offline, progress: progressPrinter(io), log: (m) => io.err(`up: ${m}`) });
       await ensureApiHost(lab, (m) => io.err(`up: ${m}`));
@@ -131,7 +132,7 @@ export async function workshopCommand(argv: string[], io: CliIO): Promise<number
   const args = parseArgs(argv, [{ name: 'offline' }, { name: 'solution' }, { name: 'lab', takesValue: true }], 'workshop');
   const [sub, name, step, ...more] = args.positionals;
   const offline = isOffline(args.flags.has('offline'));
-  if (more.length > 0) throw new UsageError(USAGE);
+  if (more.length > 0 && sub !== 'verify') throw new UsageError(USAGE);
   try {
     switch (sub) {
       case 'list':
@@ -169,7 +170,7 @@ export async function workshopCommand(argv: string[], io: CliIO): Promise<number
       case 'reset':
         return await reset(w, step, io);
       case 'verify':
-        return await verify(w, io, offline);
+        return await verify(w, [step, ...more].filter((s): s is string => s !== undefined), io, offline);
       default:
         throw new UsageError(`workshop: unknown subcommand ${sub}\n${USAGE}`);
     }

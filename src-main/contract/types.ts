@@ -178,6 +178,8 @@ export interface Flow {
   destination?: string;
   protocol?: string;
   legs: FlowLeg[];
+  /** Every rule the first packet matched on its way through netfilter, in order, jumps included (`legs` keep only the hops drawn). */
+  rules?: string[];
   listener?: string;
   cluster?: string;
   upstream?: string;

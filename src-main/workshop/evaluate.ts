@@ -41,7 +41,9 @@ function toMatches(to: string, destination: string | undefined): boolean {
 function describeFlow(f: Flow): string {
   const how =
     f.verdict === 'bypassed'
-      ? `bypassed the proxy${decidingRule(f) ? ` through the rule \`${decidingRule(f)}\`` : ''}`
+      ? decidingRule(f)
+        ? `bypassed the proxy through the rule \`${decidingRule(f)}\``
+        : `bypassed the proxy: no rule of ISTIO_OUTPUT sent it there, it ran off the chain's end`
       : f.verdict === 'blocked'
         ? `was blocked${decidingRule(f) ? ` by the rule \`${decidingRule(f)}\`` : ''}`
         : `was intercepted${f.listener ? ` by listener ${f.listener}` : ''}${f.cluster ? `, cluster ${f.cluster}` : ''}`;
@@ -49,10 +51,14 @@ function describeFlow(f: Flow): string {
   return `${how}${code}`;
 }
 
-/** The rule that settled the flow's first leg: the REDIRECT or RETURN after the hook's entry rule. */
+/** Every rule the flow's first packet matched (the jumps too, when the capture kept them), then the drawn hops'. */
+function ruleTexts(f: Flow): string[] {
+  return [...(f.rules ?? []), ...f.legs.map((l) => l.ruleText)].filter((t): t is string => !!t);
+}
+
+/** The rule that settled the flow's first leg: the REDIRECT, RETURN, ACCEPT or drop after the hook's entry rule; none when the packet ran off the chain. */
 function decidingRule(f: Flow): string | undefined {
-  const texts = f.legs.map((l) => l.ruleText).filter((t): t is string => !!t);
-  return texts.find((t) => / -j (RETURN|REDIRECT|DROP|REJECT)\b/.test(t)) ?? texts.at(-1);
+  return ruleTexts(f).find((t) => / -j (RETURN|REDIRECT|ACCEPT|DROP|REJECT)\b/.test(t));
 }
 
 /**
@@ -76,7 +82,7 @@ export function evaluateFlow(check: FlowCheck, flows: Flow[], services: ServiceA
   const last = candidates.filter((f) => f.timings.startedAt === newest.timings.startedAt).find((f) => f.responseCode) ?? newest;
   const wrong: string[] = [];
   if (check.verdict && last.verdict !== check.verdict) wrong.push(`it was expected to be ${check.verdict}`);
-  if (check.rule && !last.legs.some((l) => l.ruleText && spaces(l.ruleText) === spaces(check.rule!))) wrong.push(`it was expected to go through the rule \`${check.rule}\``);
+  if (check.rule && !ruleTexts(last).some((t) => spaces(t) === spaces(check.rule!))) wrong.push(`it was expected to go through the rule \`${check.rule}\``);
   if (check.listener && last.listener !== check.listener) wrong.push(`listener ${check.listener} was expected`);
   if (check.cluster && last.cluster !== check.cluster) wrong.push(`cluster ${check.cluster} was expected`);
   if (check.responseCode !== undefined && last.responseCode !== check.responseCode) wrong.push(`response ${check.responseCode} was expected`);

@@ -97,10 +97,14 @@ export interface VerifyOptions {
   capture: (lab: string) => Promise<{ flows: EvidenceContext['flows']; stop: () => Promise<void> }>;
   onLine: (line: VerifyLine) => void;
   log: (m: string) => void;
+  /** Verify only these steps (ids), each from its own starting state; all of them when absent. */
+  only?: string[];
 }
 
 /** On a fresh lab, each step in order: reset, check fails, solution, check passes. */
 export async function verifyWorkshop(w: Workshop, opts: VerifyOptions): Promise<VerifyLine[]> {
+  // Unknown step ids are refused before a lab is started.
+  const steps = opts.only ? opts.only.map((id) => findStep(w, id)) : allSteps(w);
   const up = await labsOnEngine(opts.docker);
   if (up.length > 0) throw new Error(`verify starts a fresh lab, and ${up.join(', ')} is up: \`sidecar-lab down\` first`);
   const lab = await opts.startLab(w.scenario);
@@ -110,7 +114,7 @@ export async function verifyWorkshop(w: Workshop, opts: VerifyOptions): Promise<
   try {
     capture = await opts.capture(lab);
     const ctx: EvidenceContext = { docker: opts.docker, lab, workDir, flows: capture.flows };
-    for (const step of allSteps(w)) {
+    for (const step of steps) {
       const line = await verifyStep(step, ctx, opts.log);
       lines.push(line);
       opts.onLine(line);

@@ -52,7 +52,7 @@ describe('workshop traffic-flow', () => {
     const progress = JSON.parse(readFileSync(progressFile('traffic-flow', participant), 'utf8')) as { current: string; steps: Record<string, { passedAt?: string }> };
     expect(progress.current).toBe('4.4');
     expect(progress.steps['4.3'].passedAt).toBeTruthy();
-    expect((await cli(['workshop', 'list'])).stdout).toMatch(/traffic-flow .* 1\/17/);
+    expect((await cli(['workshop', 'list'])).stdout).toMatch(/traffic-flow .* 1\/22/);
 
     // The recorder stops by itself when its lab goes.
     await cliOk(['down', '--all']);

@@ -3,6 +3,7 @@ import { Duplex, PassThrough, Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { KubeObject } from './objects';
 import { containerName } from '../plan/names';
+import { TRACE_WAIT_MS, waitUntilTraced } from '../runtime/capture-registry';
 import type { ExecOutcome, ExecSession } from './streams/exec';
 
 /** The Docker container behind a pod's container; `tap` plays the pod's ephemeral debug container. */
@@ -16,6 +17,11 @@ type Hijacked = NodeJS.ReadWriteStream & { destroy(): void; end(): void };
 
 /** Runs an exec session's command in the container as `docker exec` does, with the pod's streams and terminal size. */
 export async function dockerExec(docker: Docker, lab: string, pod: KubeObject, name: string, session: ExecSession): Promise<ExecOutcome> {
+  const namespace = pod.metadata.namespace ?? 'default';
+  // A pod the lab's capture does not trace yet (just started) would open its first connections unseen.
+  if ((await waitUntilTraced(docker, lab, namespace, pod.metadata.name, TRACE_WAIT_MS)) === 'timeout') {
+    session.stderr?.write(`sidecar-lab: the lab's capture does not trace pod ${namespace}/${pod.metadata.name} yet: this command's connections may be missing from the flows\n`);
+  }
   const container = docker.getContainer(dockerContainer(lab, pod, name));
   // attach: the lab's containers run their main process without a terminal to join, so attach opens a shell, as `kubectl debug` users expect.
   const command = session.kind === 'attach' ? ['sh'] : session.command;

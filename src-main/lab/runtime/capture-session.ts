@@ -11,6 +11,7 @@ import {
   type Flow as CapturedFlow,
   type FlowChange,
 } from '../capture';
+import { captureEntry } from './capture-registry';
 import { execIn } from './docker-ops';
 import { execLines, type LineStream } from './exec-stream';
 import { watchRules } from './rules-watch';
@@ -104,6 +105,8 @@ export async function startCapture(
   /** What is traced, by `namespace/name`: the tap it runs in and how to stop it. */
   const traced = new Map<string, { tapId: string; pod: CapturedPod; stop: () => Promise<void> }>();
   let stopped = false;
+  // Other processes (an exec about to run a learner's command) read which pods this session traces.
+  const registry = captureEntry(lab);
   const tapId = (pod: PodStatus): string | undefined => pod.containers.find((c) => c.name === 'tap' && c.state === 'running')?.id;
 
   const refresh = async (): Promise<void> => {
@@ -127,6 +130,7 @@ export async function startCapture(
         log(`${key}: capture not started yet: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
+    if (!stopped) registry.publish(Object.fromEntries([...traced].map(([key, t]) => [key, t.tapId])));
   };
 
   await refresh();
@@ -137,6 +141,7 @@ export async function startCapture(
     refresh,
     stop: async () => {
       stopped = true;
+      registry.remove();
       await Promise.all([...traced.values()].map((t) => t.stop()));
       traced.clear();
     },

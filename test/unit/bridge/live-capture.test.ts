@@ -61,6 +61,13 @@ describe('flows for the window', () => {
     expect(toContractFlow({ namespace: 'default', pod: 'sleep-1' }, flow('bypassed', [], null)).proxyOwn).toBeUndefined();
   });
 
+  it('keeps every rule the first packet matched, the jump into ISTIO_REDIRECT included, beside the drawn hops', () => {
+    const jump = hit('ISTIO_OUTPUT', 12, '-A ISTIO_OUTPUT -p tcp -m tcp --dport 80 -j ISTIO_REDIRECT', 'JUMP:ISTIO_REDIRECT');
+    const c = toContractFlow({ namespace: 'default', pod: 'sleep-1' }, flow('intercepted', [leg(app, { role: 'proxy', address: '127.0.0.1', port: 15001 }, [outputJump, jump, redirect])], 'virtualOutbound'));
+    expect(c.rules).toEqual(['-A OUTPUT -j ISTIO_OUTPUT', '-A ISTIO_OUTPUT -p tcp -m tcp --dport 80 -j ISTIO_REDIRECT', '-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001']);
+    expect(c.legs.map((l) => l.ruleText)).not.toContain(jump.ruleText);
+  });
+
   it("marks the proxy's own connection as the proxy's, its hop starting at the proxy", () => {
     const own = flow('bypassed', [leg({ role: 'proxy', address: '10.244.0.2', port: 41000 }, { role: 'destination', address: '10.96.0.5', port: 15012 }, [outputJump, proxyReturn])], null);
     own.proxyOwn = true;

@@ -88,6 +88,30 @@ describe('evaluateFlow', () => {
   });
 });
 
+describe('evaluateFlow on the rules a packet matched', () => {
+  const includePort = '-A ISTIO_OUTPUT -p tcp -m tcp --dport 80 -j ISTIO_REDIRECT';
+
+  it('finds a jump rule (includeOutboundPorts) among the rules matched, though the drawn hops keep only the REDIRECT', () => {
+    const viaPort = flow({ ...intercepted, at: '2026-12-07T13:00:06.000Z', destination: '10.96.0.100:80', rules: ['-A OUTPUT -j ISTIO_OUTPUT', includePort, '-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001'] });
+    expect(evaluateFlow({ kind: 'flow', pod: 'sleep', to: ':80', verdict: 'intercepted', rule: includePort }, [viaPort], services, since).pass).toBe(true);
+    const viaCatchAll = { ...viaPort, rules: ['-A OUTPUT -j ISTIO_OUTPUT', '-A ISTIO_OUTPUT -j ISTIO_REDIRECT', '-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001'] };
+    const r = evaluateFlow({ kind: 'flow', pod: 'sleep', to: ':80', verdict: 'intercepted', rule: includePort }, [viaCatchAll], services, since);
+    expect(r.pass).toBe(false);
+    expect(r.message).toContain(`it was expected to go through the rule \`${includePort}\``);
+  });
+
+  it('says a bypass ran off the end of ISTIO_OUTPUT when no rule returned it', () => {
+    const offTheEnd = flow({
+      at: '2026-12-07T13:00:07.000Z',
+      verdict: 'bypassed',
+      rules: ['-A OUTPUT -j ISTIO_OUTPUT'],
+      legs: [{ from: 'app 10.244.0.2:40000', to: 'destination 10.96.0.1:443', table: 'nat', chain: 'OUTPUT', ruleNumber: 1, ruleText: '-A OUTPUT -j ISTIO_OUTPUT' }],
+    });
+    const r = evaluateFlow({ kind: 'flow', pod: 'sleep', to: '10.96.0.1:443', verdict: 'bypassed' }, [offTheEnd], services, since);
+    expect(r).toEqual({ pass: true, message: "Your last request to 10.96.0.1:443 from sleep bypassed the proxy: no rule of ISTIO_OUTPUT sent it there, it ran off the chain's end." });
+  });
+});
+
 describe('evaluateCounter', () => {
   const rule = '-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001';
   const check = { kind: 'counter' as const, pod: 'sleep', table: 'nat', chain: 'ISTIO_REDIRECT', rule, increased: true };
