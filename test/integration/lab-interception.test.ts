@@ -46,11 +46,12 @@ describe('sidecar-lab up interception', () => {
     }
     const sleep = pod('sleep');
     expect(sleep.sidecar).toBe(true);
+    // In the pod spec's order, as the API lists them (kubectl's `sleep istio-proxy`), the sandbox first.
     expect(sleep.containers.map((c) => [c.name, c.state, c.exitCode])).toEqual([
       ['pause', 'running', undefined],
       ['istio-init', 'exited', 0],
-      ['istio-proxy', 'running', undefined],
       ['sleep', 'running', undefined],
+      ['istio-proxy', 'running', undefined],
       ['tap', 'running', undefined],
     ]);
     const external = pod('external', 'external');
