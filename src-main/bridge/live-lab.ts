@@ -8,6 +8,9 @@ import { followLabCapture } from './live-capture';
 /** How long an on-demand capture (File › Export pcap) listens. */
 export const PCAP_SECONDS = 5;
 
+/** How long quitting waits for the capture to stop before it goes on. */
+const CAPTURE_STOP_MS = 5_000;
+
 export interface LiveLabOptions extends Pick<LabServiceOptions, 'offline'> {
   /** Where the capture reports what it follows and what fails (stderr for serve, the console for Electron). */
   log: (message: string) => void;
@@ -55,7 +58,18 @@ export function createLiveLab(opts: LiveLabOptions): LiveLab {
   );
   let quitting: Promise<string | undefined> | undefined;
   const quit = async (): Promise<string | undefined> => {
-    await (await capture)?.stop().catch((err: unknown) => opts.log(`capture: ${String(err)}`));
+    // Bounded: a quit must not hang on an exec stream the engine never ends (serve was seen waiting on one).
+    const stopped = (await capture)?.stop().then(
+      () => true,
+      (err: unknown) => {
+        opts.log(`capture: ${String(err)}`);
+        return true;
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const inTime = await Promise.race([stopped ?? true, new Promise<false>((done) => (timer = setTimeout(() => done(false), CAPTURE_STOP_MS)))]);
+    clearTimeout(timer);
+    if (!inTime) opts.log(`capture: not stopped after ${CAPTURE_STOP_MS / 1000} s; going on without it`);
     const lab = service.startedLab();
     try {
       if (lab) await service['lab.stop']({});
