@@ -10,12 +10,14 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, wri
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const repoRoot = resolve(import.meta.dirname, '..');
-const entry = join(repoRoot, 'src-main', 'cli', 'main.ts');
-// Inside node_modules, so that the bundle's bare imports (dockerode, ws, yaml…) resolve to the project's packages.
-const cacheDir = join(repoRoot, 'node_modules', '.cache', 'sidecar-lab-cli');
-const manifestPath = join(cacheDir, 'manifest.json');
 const FORMAT = 1;
+
+/** Where the entry, the cache and its manifest are for the project at `repoRoot`. */
+function layout(repoRoot) {
+  // Inside node_modules, so that the bundle's bare imports (dockerode, ws, yaml…) resolve to the project's packages.
+  const cacheDir = join(repoRoot, 'node_modules', '.cache', 'sidecar-lab-cli');
+  return { repoRoot, entry: join(repoRoot, 'src-main', 'cli', 'main.ts'), cacheDir, manifestPath: join(cacheDir, 'manifest.json') };
+}
 
 /** The file's identity for freshness: size and modification time. */
 function stamp(file) {
@@ -24,7 +26,7 @@ function stamp(file) {
 }
 
 /** The bundle's path when it was built from exactly the files as they are now. */
-function freshBundle() {
+function freshBundle({ repoRoot, cacheDir, manifestPath }) {
   let manifest;
   try {
     manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
@@ -40,7 +42,7 @@ function freshBundle() {
   return join(cacheDir, manifest.bundle);
 }
 
-async function build() {
+async function build({ repoRoot, entry, cacheDir, manifestPath }) {
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
     entryPoints: [entry],
@@ -68,12 +70,12 @@ async function build() {
   const manifestTmp = `${manifestPath}.${process.pid}.tmp`;
   writeFileSync(manifestTmp, JSON.stringify({ format: FORMAT, bundle: name, inputs }));
   renameSync(manifestTmp, manifestPath);
-  removeOldBundles(name);
+  removeOldBundles(cacheDir, name);
   return join(cacheDir, name);
 }
 
 /** Bundles other than the newest, once no command can still be starting from them. */
-function removeOldBundles(keep) {
+function removeOldBundles(cacheDir, keep) {
   const hour = 3_600_000;
   for (const file of readdirSync(cacheDir)) {
     if (file === keep || !file.startsWith('cli-')) continue;
@@ -87,11 +89,12 @@ function removeOldBundles(keep) {
 }
 
 /** The core's `main`, from the cached bundle when it can be had, else through tsx. */
-export async function loadCli() {
-  let bundle = freshBundle();
+export async function loadCli(repoRoot = resolve(import.meta.dirname, '..')) {
+  const at = layout(repoRoot);
+  let bundle = freshBundle(at);
   if (!bundle && process.env['SIDECAR_LAB_NO_BUNDLE'] !== '1') {
     try {
-      bundle = await build();
+      bundle = await build(at);
     } catch {
       bundle = undefined; // tsx below reports a source's errors as they are
     }
@@ -102,5 +105,5 @@ export async function loadCli() {
   }
   const { register } = await import('tsx/esm/api');
   register();
-  return import(pathToFileURL(entry).href);
+  return import(pathToFileURL(at.entry).href);
 }
