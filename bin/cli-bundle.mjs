@@ -10,7 +10,8 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, wri
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const FORMAT = 1;
+// Raised when the build's options change, so that bundles built the old way are not used.
+const FORMAT = 2;
 
 /** Where the entry, the cache and its manifest are for the project at `repoRoot`. */
 function layout(repoRoot) {
@@ -44,7 +45,11 @@ function freshBundle({ repoRoot, cacheDir, manifestPath }) {
 
 async function build({ repoRoot, entry, cacheDir, manifestPath }) {
   const esbuild = await import('esbuild');
+  // A new name per build, and the manifest replaced last by a rename: a command starting while
+  // another builds reads either the old manifest and its bundle or the new ones, never half a file.
+  const name = `cli-${Date.now().toString(36)}-${process.pid}.mjs`;
   const result = await esbuild.build({
+    outfile: join(cacheDir, name),
     entryPoints: [entry],
     absWorkingDir: repoRoot,
     bundle: true,
@@ -52,7 +57,8 @@ async function build({ repoRoot, entry, cacheDir, manifestPath }) {
     format: 'esm',
     target: 'node20',
     packages: 'external',
-    sourcemap: 'inline',
+    // Beside the bundle, read only when asked for (node --enable-source-maps): parsing it costs every start.
+    sourcemap: 'linked',
     sourcesContent: false,
     metafile: true,
     write: false,
@@ -61,12 +67,11 @@ async function build({ repoRoot, entry, cacheDir, manifestPath }) {
   const inputs = {};
   for (const file of Object.keys(result.metafile.inputs)) inputs[file] = stamp(join(repoRoot, file));
   mkdirSync(cacheDir, { recursive: true });
-  // A new name per build, and the manifest replaced last by a rename: a command starting while
-  // another builds reads either the old manifest and its bundle or the new ones, never half a file.
-  const name = `cli-${Date.now().toString(36)}-${process.pid}.mjs`;
-  const tmp = join(cacheDir, `.${name}.tmp`);
-  writeFileSync(tmp, result.outputFiles[0].contents);
-  renameSync(tmp, join(cacheDir, name));
+  for (const out of result.outputFiles) {
+    const tmp = `${out.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, out.contents);
+    renameSync(tmp, out.path);
+  }
   const manifestTmp = `${manifestPath}.${process.pid}.tmp`;
   writeFileSync(manifestTmp, JSON.stringify({ format: FORMAT, bundle: name, inputs }));
   renameSync(manifestTmp, manifestPath);
@@ -78,7 +83,7 @@ async function build({ repoRoot, entry, cacheDir, manifestPath }) {
 function removeOldBundles(cacheDir, keep) {
   const hour = 3_600_000;
   for (const file of readdirSync(cacheDir)) {
-    if (file === keep || !file.startsWith('cli-')) continue;
+    if (file.startsWith(keep) || !file.startsWith('cli-')) continue;
     const path = join(cacheDir, file);
     try {
       if (Date.now() - statSync(path).mtimeMs > hour) rmSync(path, { force: true });
@@ -100,7 +105,6 @@ export async function loadCli(repoRoot = resolve(import.meta.dirname, '..')) {
     }
   }
   if (bundle && process.env['SIDECAR_LAB_NO_BUNDLE'] !== '1') {
-    process.setSourceMapsEnabled(true);
     return import(pathToFileURL(bundle).href);
   }
   const { register } = await import('tsx/esm/api');
