@@ -29,7 +29,8 @@ import { podKey } from '../contract/commands';
 import { filterFlows } from '../contract/flows';
 import type { ExportedFile, Flow, LabStatusInfo, PodRules, ProgressLine, RulesDiff, TerminalTarget } from '../contract/types';
 import { restoreText, toRulesDiff, toTables } from './rules-view';
-import { poll, poller, StreamHub } from './stream-hub';
+import { poller, StreamHub } from './stream-hub';
+import { wakeOnClusterChanges } from './status-watch';
 import { perfHandlers } from './perf-service';
 import { workshopHandlers } from './workshop-service';
 
@@ -281,9 +282,15 @@ export function createLabService(opts: LabServiceOptions = {}): LabServiceHandle
       const out = sink as StreamSink<never>;
       switch (stream) {
         case 'lab.status':
-          return hub.subscribe('lab.status', '', out, () =>
-            poll(opts.statusIntervalMs ?? 2_000, status, (s) => hub.emit('lab.status', '', s), (err) => hub.fail('lab.status', '', err)),
-          );
+          return hub.subscribe('lab.status', '', out, () => {
+            // The API's watches wake the read when objects change; the interval covers what only the engine knows.
+            const reader = poller(opts.statusIntervalMs ?? 10_000, status, (s) => hub.emit('lab.status', '', s), (err) => hub.fail('lab.status', '', err));
+            const stopWatching = wakeOnClusterChanges(currentLab, reader.wake);
+            return () => {
+              stopWatching();
+              reader.dispose();
+            };
+          });
         case 'rules.counters': {
           const [namespace, pod] = key.split('/');
           if (!namespace || !pod) throw new Error(`rules.counters: the key must be namespace/pod, got "${key}"`);

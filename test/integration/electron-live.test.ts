@@ -12,6 +12,7 @@ import { readApiEndpoint } from '../../src-main/lab/api/host-state';
 import type { Flow, LabStatusInfo } from '../../src-main/contract/types';
 import { IPC, type IpcReply, type StreamEvent } from '../../src-main/contract/wire';
 import { cliOk, runCli } from './helpers/cli';
+import { createLabService } from '../../src-main/bridge/lab-service';
 
 const electron = vi.hoisted(() => {
   const handlers = new Map<string, (event: unknown, args: unknown) => Promise<unknown>>();
@@ -132,6 +133,24 @@ describe('the Electron main process with a real lab', () => {
     // Asynchronously: the API is served by this very process, which must keep running meanwhile.
     const { stdout } = await promisify(execFile)('/usr/bin/kubectl', ['get', 'pods', '-o', 'name'], { env: { ...process.env, KUBECONFIG: kubeconfig }, encoding: 'utf8' });
     expect(stdout).toMatch(/^pod\/sleep-/m);
+  });
+
+  it("follows the API's changes in the status stream at once, not at the next poll", async () => {
+    // A poll this slow never comes during the test: only the API's watch can bring the change.
+    const service = createLabService({ statusIntervalMs: 600_000 });
+    const seen: LabStatusInfo[] = [];
+    const stop = service.subscribe('lab.status', '', { data: (s) => seen.push(s as LabStatusInfo), error: () => undefined, end: () => undefined });
+    try {
+      await vi.waitFor(() => expect(seen.length).toBeGreaterThan(0), { timeout: 30_000, interval: 200 });
+      const kubeconfig = (await cliOk(['kubeconfig'])).stdout.trim().replace(/^export KUBECONFIG=/, '');
+      const env = { ...process.env, KUBECONFIG: kubeconfig };
+      const pod = (await promisify(execFile)('/usr/bin/kubectl', ['get', 'pod', '-l', 'app=sleep', '-o', 'jsonpath={.items[0].metadata.name}'], { env })).stdout;
+      await promisify(execFile)('/usr/bin/kubectl', ['label', 'pod', pod, 'watched=yes'], { env });
+      await vi.waitFor(() => expect(seen.at(-1)?.pods.find((p) => p.name === pod)?.labels['watched']).toBe('yes'), { timeout: 20_000, interval: 200 });
+    } finally {
+      stop();
+      service.dispose?.();
+    }
   });
 
   it('removes the lab it started when the app quits', async () => {

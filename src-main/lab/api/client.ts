@@ -64,6 +64,51 @@ export class LabApiClient {
     return this.call('DELETE', this.path(kind, namespace, name));
   }
 
+  /**
+   * Follows `path` as a watch (`?watch=true`), calling `onEvent` with each event's type as it
+   * arrives; `onEnd` once, when the server ends the stream or it fails. Returns what stops it.
+   */
+  watch(path: string, onEvent: (type: string) => void, onEnd: (err?: Error) => void): () => void {
+    const url = new URL(path, this.server);
+    url.searchParams.set('watch', 'true');
+    let ended = false;
+    const end = (err?: Error) => {
+      if (ended) return;
+      ended = true;
+      onEnd(err);
+    };
+    const req = request(url, { method: 'GET', ca: this.ca, headers: { authorization: `Bearer ${this.token}`, accept: 'application/json' } }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        return end(new ApiClientError(res.statusCode ?? 0, 'Unknown', `watch ${path}: HTTP ${res.statusCode}`));
+      }
+      let pending = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        pending += chunk;
+        // One JSON event per line, as kube-apiserver streams them.
+        for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+          const line = pending.slice(0, nl);
+          pending = pending.slice(nl + 1);
+          if (!line.trim()) continue;
+          try {
+            onEvent(String((JSON.parse(line) as { type?: unknown }).type));
+          } catch {
+            onEvent('UNKNOWN');
+          }
+        }
+      });
+      res.on('end', () => end());
+      res.on('error', end);
+    });
+    req.on('error', end);
+    req.end();
+    return () => {
+      ended = true;
+      req.destroy();
+    };
+  }
+
   call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const url = new URL(path, this.server);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
