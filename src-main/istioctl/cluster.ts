@@ -18,6 +18,8 @@ export interface KubeReader {
   get<T = Record<string, unknown>>(path: string): Promise<T>;
   /** undefined for a 404: an object that is not there, or a kind the server does not serve. */
   getOptional<T = Record<string, unknown>>(path: string): Promise<T | undefined>;
+  /** POST of an object that is answered, not stored (a SelfSubjectAccessReview); KubeClient has it. */
+  create?<T = Record<string, unknown>>(path: string, body: unknown): Promise<T>;
 }
 
 /** The lab's stand-in for istiod: what it pushed last, and what it would send a proxy now. */

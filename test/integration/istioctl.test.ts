@@ -1,6 +1,8 @@
 // `sidecar-lab istioctl proxy-config` and the terminals' `istioctl` wrapper against a real interception lab's sleep proxy.
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabStatus } from '../../src-main/lab/runtime/status';
 import { cliOk, repoRoot, runCli, type CliResult } from './helpers/cli';
@@ -158,6 +160,46 @@ describe('istioctl x describe and analyze against the lab', () => {
     // -n keeps the namespace's messages and, as istioctl's filterMessages, those of cluster-scoped objects.
     const scoped = await runCli(['istioctl', 'analyze', '-n', 'default', '--output-threshold', 'Warning']);
     expect([scoped.code, scoped.stdout, scoped.stderr]).toEqual([0, '', '\u2714 No validation issues found when analyzing namespace: default.\n']);
+  });
+});
+
+describe("the lab's authorization and CRDs, and precheck's control-plane checks through them", () => {
+  it("kubectl get crd: Istio's kinds with a real cluster's columns; auth can-i answers for the host's kubeconfig and a pod's token", async () => {
+    const kc = (await cliOk(['kubeconfig'])).stdout.trim().replace(/^export KUBECONFIG=/, '');
+    const k = kubectlWith(() => ({ ...process.env, KUBECONFIG: kc }));
+    const crds = (await k.ok(['get', 'crd'])).replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/g, 'TIME');
+    expect(crds).toBe(
+      'NAME                                   CREATED AT\ndestinationrules.networking.istio.io   TIME\nlabs.sidecarlab.dev                    TIME\nserviceentries.networking.istio.io     TIME\nsidecars.networking.istio.io           TIME\nvirtualservices.networking.istio.io    TIME\n',
+    );
+    expect(await k.run(['auth', 'can-i', 'create', 'pods'])).toMatchObject({ code: 0, stdout: 'yes\n' });
+    const token = (await cliOk(['exec', 'sleep', '--', 'cat', '/var/run/secrets/kubernetes.io/serviceaccount/token'])).stdout.trim();
+    expect(await k.run(['--token', token, 'auth', 'can-i', 'create', 'pods'])).toMatchObject({ code: 1, stdout: "no - the lab's service-account tokens may read, not change\n" });
+    expect(await k.run(['--token', token, 'auth', 'can-i', 'list', 'pods'])).toMatchObject({ code: 0, stdout: 'yes\n' });
+  });
+
+  it('x precheck: the host may install, the cluster is recent enough, no Gateway API; the injected pods\' alpha istio.io/rev annotation is Info', async () => {
+    const r = await runCli(['istioctl', 'x', 'precheck']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toContain(`Info [IST0136] (Pod ${sleep}.default) Annotation "istio.io/rev" is part of an alpha-phase feature and may be incompletely supported.`);
+    for (const line of lines) expect(line).toMatch(/^Info \[IST0136\] \(Pod \S+\) Annotation "[^"]+" is part of an alpha-phase feature and may be incompletely supported\.$/);
+    // With a pod's token, every SelfSubjectAccessReview is refused with the lab's reason.
+    const kc = (await cliOk(['kubeconfig'])).stdout.trim().replace(/^export KUBECONFIG=/, '');
+    const token = (await cliOk(['exec', 'sleep', '--', 'cat', '/var/run/secrets/kubernetes.io/serviceaccount/token'])).stdout.trim();
+    const podKc = join(mkdtempSync(join(tmpdir(), 'precheck-')), 'kubeconfig');
+    writeFileSync(podKc, readFileSync(kc, 'utf8').replace(/token: \S+/, `token: ${token}`));
+    const denied = await runCli(['istioctl', 'x', 'precheck', '--kubeconfig', podKc]);
+    expect(denied.code).toBe(1);
+    expect(denied.stdout.split('\n').filter((l) => l.startsWith('Error [IST0141] (Cluster)'))).toHaveLength(11);
+    expect(denied.stdout).toContain("Error [IST0141] (Cluster) Missing required permission to create resource Namespace (the lab's service-account tokens may read, not change)\n");
+  });
+
+  it('analyze --revision: the lab is the default revision; a revision that labels nothing reads the same unlabelled cluster', async () => {
+    const all = await runCli(['istioctl', 'analyze', '-A']);
+    for (const rev of ['default', 'canary']) {
+      const r = await runCli(['istioctl', 'analyze', '-A', '--revision', rev]);
+      expect([r.code, r.stdout, r.stderr]).toEqual([all.code, all.stdout, all.stderr]);
+    }
   });
 });
 

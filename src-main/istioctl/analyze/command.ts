@@ -33,7 +33,7 @@ export async function analyzeCommand(args: string[], ctx: IstioctlContext): Prom
     { name: 'meshConfigFile', kind: 'string', unimplemented: true },
     { name: 'verbose', short: 'v', kind: 'bool', unimplemented: true },
     { name: 'timeout', kind: 'string', unimplemented: true },
-    { name: 'revision', kind: 'string', unimplemented: true },
+    { name: 'revision', short: 'r', kind: 'string' },
   ]);
   const useKube = flagBool(p, 'use-kube', true);
   if (!useKube && p.positionals.length === 0) throw new IstioctlError('no files to analyze: give FILE… with --use-kube=false');
@@ -45,7 +45,8 @@ export async function analyzeCommand(args: string[], ctx: IstioctlContext): Prom
   // The cluster's objects (and the files laid over them), or the files alone.
   const cluster = useKube ? await ctx.cluster(kubeFlags(p)) : undefined;
   const namespace = flagString(p, 'namespace', cluster?.namespace ?? 'default');
-  const resources: Resource[] = cluster ? await liveResources(cluster.api) : [];
+  // The revision's view of the cluster (istioctl's default is `default`): Istio config labelled for another revision is not read.
+  const resources: Resource[] = cluster ? await liveResources(cluster.api, flagString(p, 'revision', 'default')) : [];
   for (const file of p.positionals) {
     let text: string;
     try {

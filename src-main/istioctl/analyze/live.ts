@@ -24,13 +24,23 @@ function strings(v: unknown): Record<string, string> {
   return out;
 }
 
-export async function liveResources(api: KubeReader): Promise<Resource[]> {
+/** Istio's config kinds: read through a revision's crdclient, which skips those another revision's `istio.io/rev` label claims. */
+const CONFIG_KINDS = new Set(['ServiceEntry', 'VirtualService', 'DestinationRule', 'Sidecar']);
+
+/** config.LabelsInRevision: an object with no `istio.io/rev` label belongs to every revision; '' asks for all. */
+function inRevision(labels: Record<string, string>, revision: string): boolean {
+  const rev = labels['istio.io/rev'];
+  return rev === undefined || revision === '' || rev === revision;
+}
+
+export async function liveResources(api: KubeReader, revision = ''): Promise<Resource[]> {
   const out: Resource[] = [];
   for (const source of SOURCES) {
     const list = await api.getOptional<{ items?: Json[] }>(source.path);
     for (const item of list?.items ?? []) {
       const meta = isObject(item['metadata']) ? item['metadata'] : {};
       if (!source.clusterScoped && SYSTEM_NAMESPACES.has(String(meta['namespace'] ?? ''))) continue;
+      if (CONFIG_KINDS.has(source.kind) && !inRevision(strings(meta['labels']), revision)) continue;
       out.push({
         kind: source.kind,
         name: String(meta['name'] ?? ''),

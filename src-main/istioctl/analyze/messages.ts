@@ -33,6 +33,15 @@ export const MESSAGES = {
     code: 'IST0143',
     template: 'Port %v is exposed in a Service but listens on localhost. It will not be exposed to other pods.',
   },
+  AlphaAnnotation: {
+    level: 'Info',
+    code: 'IST0136',
+    template: 'Annotation %q is part of an alpha-phase feature and may be incompletely supported.',
+  },
+  InsufficientPermissions: { level: 'Error', code: 'IST0141', template: 'Missing required permission to create resource %v (%v)' },
+  UnsupportedKubernetesVersion: { level: 'Error', code: 'IST0142', template: 'The Kubernetes Version %q is lower than the minimum version: %v' },
+  // The English of messages.yaml's IST0156 (its Chinese translation: "Gateway API CRD 版本 %v 低于最低要求版本: %v").
+  UnsupportedGatewayAPIVersion: { level: 'Error', code: 'IST0156', template: 'The Gateway API CRD version %v is lower than the minimum version: %v' },
   InvalidApplicationUID: { level: 'Warning', code: 'IST0144', template: 'User ID (UID) 1337 is reserved for the sidecar proxy.' },
 } satisfies Record<string, MessageType>;
 
@@ -55,6 +64,7 @@ function format(template: string, params: (string | number)[]): string {
 
 /** `Kind name.namespace` (istioctl's convention), or `Kind name` for cluster-scoped objects. */
 export function friendlyName(r: Resource): string {
+  if (r.origin) return r.origin;
   return r.namespace === '' ? `${r.kind} ${r.name}` : `${r.kind} ${r.name}.${r.namespace}`;
 }
 

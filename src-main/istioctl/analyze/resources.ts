@@ -18,6 +18,8 @@ export interface Resource {
   line: number;
   /** The line a field (a path of keys and indexes) starts on, if the file has it. */
   lineOf: (path: (string | number)[]) => number | undefined;
+  /** An origin that is no object (precheck's cluster-wide checks): its FriendlyName, `Cluster`. */
+  origin?: string;
 }
 
 function stringMap(v: unknown): Record<string, string> {

@@ -69,6 +69,20 @@ export class KubeClient {
     return JSON.parse(body) as T;
   }
 
+  /** POST of a JSON object, the server's answer parsed (200 or 201); a refusal throws KubeApiError. */
+  async create<T = Record<string, unknown>>(path: string, body: unknown): Promise<T> {
+    const text = JSON.stringify(body);
+    const req = this.start('POST', path, { Accept: 'application/json', 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)) });
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      req.on('response', resolve);
+      req.on('error', (err) => reject(new Error(`Post "${this.target.server}${path}": ${err.message}`)));
+      req.end(text);
+    });
+    const answer = await readAll(res);
+    if (res.statusCode !== 200 && res.statusCode !== 201) throw statusMessage(res.statusCode ?? 0, answer);
+    return JSON.parse(answer) as T;
+  }
+
   /** GET that answers undefined for a 404 (an object that is not there, or a kind the server does not serve). */
   async getOptional<T = Record<string, unknown>>(path: string): Promise<T | undefined> {
     try {

@@ -2,7 +2,7 @@
 import { stringify as yamlStringify } from 'yaml';
 import type { PlannedService } from '../plan/types';
 import { clone, isRecord, kubeTime, type KubeObject } from './objects';
-import { K, kindByApiVersion } from './kinds';
+import { customResourceDefinitions, K, kindByApiVersion } from './kinds';
 import type { ObjectStore } from './store';
 import { seedWorkloads } from './seed-workloads';
 import { declared, seedObject, type SeedContext } from './seed-context';
@@ -178,6 +178,7 @@ export function seedStore(store: ObjectStore, ctx: SeedContext): void {
   const namespaces = namespaceObjects(ctx);
   for (const ns of namespaces) seedObject(store, K.namespaces, ns, created);
   seedObject(store, K.nodes, nodeObject(ctx), created);
+  for (const crd of customResourceDefinitions(created)) seedObject(store, K.customresourcedefinitions, crd, created);
   for (const ns of namespaces) {
     const name = ns.metadata.name;
     seedObject(store, K.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', namespace: name }, data: { 'ca.crt': ctx.caCert } }, created);

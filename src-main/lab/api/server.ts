@@ -1,6 +1,7 @@
 // The lab's kube-apiserver: authentication, routing to discovery, resources and the pods' streaming subresources.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { reviewSelfAccess } from './access-review';
 import type { AdmissionPlugin, Identity } from './admission';
 import { discovery, versionInfo } from './discovery';
 import { sendError, sendJson } from './http-util';
@@ -118,6 +119,7 @@ export class KubeApiServer {
         return openapiV2(req, res, info.path);
       case 'resource':
         if (info.kind === K.pods && info.subresource === 'log') return this.podLog(info, url.searchParams, req, res, user);
+        if (info.kind === K.selfsubjectaccessreviews) return reviewSelfAccess(info, req, res, user);
         return handleResource(this.resources, info, req, res, url.searchParams, user);
     }
   }

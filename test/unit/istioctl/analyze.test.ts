@@ -136,4 +136,24 @@ describe('analyze of the cluster (the API)', () => {
     const r = await run(['analyze'], cluster);
     expect(r.out).toMatch(/^Info \[IST0102\] \(Namespace default\) The namespace is not enabled for Istio injection/);
   });
+
+  it('--revision (default `default`): Istio config another revision claims with istio.io/rev is not read; Kubernetes objects always are', async () => {
+    const vs = (name: string, labels?: Record<string, string>) => ({
+      metadata: { name, namespace: 'shop', ...(labels ? { labels } : {}) },
+      spec: { hosts: ['web'], http: [{ route: [{ destination: { host: `${name}-missing` } }] }] },
+    });
+    const revLists: Record<string, unknown> = {
+      ...lists,
+      '/apis/networking.istio.io/v1/virtualservices': { items: [vs('plain'), vs('for-default', { 'istio.io/rev': 'default' }), vs('for-canary', { 'istio.io/rev': 'canary' })] },
+    };
+    const revCluster: Cluster = { ...cluster, api: { get: (p) => Promise.reject(new Error(p)), getOptional: (p) => Promise.resolve(revLists[p] as never) } };
+    const ist0101 = (out: string) => out.split('\n').filter((l) => l.includes('IST0101')).map((l) => /\(VirtualService ([a-z-]+)\.shop\)/.exec(l)?.[1]);
+    const byDefault = await run(['analyze', '-n', 'shop'], revCluster);
+    expect(ist0101(byDefault.out)).toEqual(['for-default', 'plain']);
+    expect(ist0101((await run(['analyze', '-n', 'shop', '--revision', 'default'], revCluster)).out)).toEqual(['for-default', 'plain']);
+    const canary = await run(['analyze', '-n', 'shop', '-r', 'canary'], revCluster);
+    expect(ist0101(canary.out)).toEqual(['for-canary', 'plain']);
+    // The pods and Services are the same in every revision's view.
+    expect(canary.out).toContain('Warning [IST0103] (Pod legacy-1.shop)');
+  });
 });

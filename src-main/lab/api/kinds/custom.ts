@@ -3,7 +3,7 @@ import { fieldAt, type KubeObject } from '../objects';
 import { nameColumn, since, type Cell, type TableColumn } from '../tables';
 import { ALL_VERBS, type KindDescriptor } from './descriptor';
 
-interface PrinterColumn {
+export interface PrinterColumn {
   name: string;
   type: 'string' | 'date' | 'integer' | 'boolean';
   jsonPath: string;
@@ -27,12 +27,17 @@ function cell(column: PrinterColumn, obj: KubeObject, now: number): Cell {
   return value as Cell;
 }
 
+/** The additionalPrinterColumns (Age last) behind each custom kind's printer, for its CustomResourceDefinition. */
+export const printerColumns = new WeakMap<KindDescriptor['printer'], PrinterColumn[]>();
+
 function customPrinter(columns: PrinterColumn[]): KindDescriptor['printer'] {
   const all = [...columns, AGE];
-  return {
+  const printer: KindDescriptor['printer'] = {
     columns: [nameColumn, ...all.map((c): TableColumn => ({ name: c.name, type: c.type, description: c.description }))],
     row: (obj, now) => [obj.metadata.name, ...all.map((c) => cell(c, obj, now))],
   };
+  printerColumns.set(printer, all);
+  return printer;
 }
 
 const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'];

@@ -1,11 +1,14 @@
 // Every kind the lab's API serves, found by group/version/resource (URLs) or by apiVersion/kind (manifests).
 import { deployments, endpointslices, replicasets } from './apps';
+import { customresourcedefinitions } from './apiextensions';
+import { selfsubjectaccessreviews } from './authorization';
 import { configmaps, endpoints, events, namespaces, nodes, pods, serviceaccounts, services } from './core';
 import { destinationrules, labs, serviceentries, sidecars, virtualservices } from './custom';
 import type { KindDescriptor } from './descriptor';
 
 export type { KindDescriptor, Verb } from './descriptor';
 export { apiVersionOf, ALL_VERBS, READ_VERBS } from './descriptor';
+export { customResourceDefinition, customResourceDefinitions } from './apiextensions';
 
 export const K = {
   namespaces,
@@ -24,6 +27,8 @@ export const K = {
   virtualservices,
   destinationrules,
   labs,
+  customresourcedefinitions,
+  selfsubjectaccessreviews,
 } as const;
 
 /** In discovery's order. */
