@@ -131,6 +131,46 @@ describe("Istio's headers", () => {
   });
 });
 
+/** Masks what changes from run to run in a head: the date, the service time, the peer metadata, ids. */
+const masked = (text: string): string =>
+  text
+    .replace(/\r\ndate: [^\r]+/g, '\r\ndate: <date>')
+    .replace(/x-envoy-upstream-service-time: \d+/g, 'x-envoy-upstream-service-time: <t>')
+    .replace(/x-envoy-peer-metadata: [A-Za-z0-9+/=]+/g, 'x-envoy-peer-metadata: <meta>');
+
+/** One raw HTTP/1.1 exchange over bash's /dev/tcp (the request as written, `\r\n` escapes for printf), split into head and JSON body. */
+async function rawExchange(where: string[], ip: string, request: string): Promise<{ head: string; body: string }> {
+  const r = await cliOk([...where, 'bash', '-c', `exec 3<>/dev/tcp/${ip}/80; printf '${request}' >&3; timeout 10 cat <&3`]);
+  const at = r.stdout.indexOf('\r\n\r\n');
+  if (at === -1) throw new Error(`no response head: ${r.stdout} ${r.stderr}`);
+  return { head: r.stdout.slice(0, at), body: r.stdout.slice(at + 4) };
+}
+
+describe("Envoy's header order on the wire", () => {
+  it('outbound: host first, then the HCM, metadata exchange and router headers; the response lowercased with the router and HCM headers after the upstream\'s', async () => {
+    const { head, body } = await rawExchange(inClient(), farIp, 'GET /headers HTTP/1.1\\r\\nUser-Agent: raw\\r\\nHost: far.other\\r\\nConnection: close\\r\\nX-Envoy-Attempt-Count: 9\\r\\n\\r\\n');
+    expect(masked(head)).toBe(
+      `HTTP/1.1 200 OK\r\nx-served-by: far\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\ndate: <date>\r\n` +
+        'x-envoy-upstream-service-time: <t>\r\nserver: envoy\r\nconnection: close',
+    );
+    // far's httpbin lists the headers in the order they came on the wire.
+    const seen = (JSON.parse(body) as { headers: Record<string, string> }).headers;
+    expect(Object.keys(seen)).toEqual(['Host', 'User-Agent', 'X-Forwarded-Proto', 'X-Request-Id', 'X-Envoy-Peer-Metadata-Id', 'X-Envoy-Peer-Metadata', 'X-Envoy-Attempt-Count']);
+    expect(seen['X-Envoy-Attempt-Count']).toBe('1');
+  });
+
+  it("inbound: echoes web's peer headers to a caller that sent its own, then server istio-envoy and the route's decorator", async () => {
+    const { head, body } = await rawExchange(['exec', 'far', '-n', 'other', '--'], webIp, 'GET /headers HTTP/1.1\\r\\nHost: web.mesh\\r\\nConnection: close\\r\\nx-envoy-peer-metadata-id: sidecar~10.9.9.9~x.y~y.svc.cluster.local\\r\\nx-envoy-peer-metadata: Zm9v\\r\\n\\r\\n');
+    expect(masked(head)).toBe(
+      `HTTP/1.1 200 OK\r\nx-served-by: ${webPod}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\ndate: <date>\r\n` +
+        `x-envoy-upstream-service-time: <t>\r\nx-envoy-peer-metadata-id: sidecar~${webIp}~${webPod}.mesh~mesh.svc.cluster.local\r\nx-envoy-peer-metadata: <meta>\r\n` +
+        'server: istio-envoy\r\nx-envoy-decorator-operation: web.mesh.svc.cluster.local:80/*\r\nconnection: close',
+    );
+    // The caller's peer headers stopped at web's proxy (downstream_discovery).
+    expect(Object.keys((JSON.parse(body) as { headers: Record<string, string> }).headers)).toEqual(['Host', 'X-Forwarded-Proto', 'X-Request-Id']);
+  });
+});
+
 describe('hand-off by original destination', () => {
   it("hands another pod's :15090 to the client proxy's own Prometheus listener", async () => {
     // web has served the client by now, so its own metrics have reporter="destination" series.

@@ -26,7 +26,7 @@ export class HttpProxy implements ConnectionManager {
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       const conn = (socket as WithConn)[kConn];
-      if (conn) proxyUpgrade(this.ctx, conn, req, socket, head, this.routeFor(conn, req));
+      if (conn) proxyUpgrade(this.ctx, conn, req, socket, head, this.routeFor(conn, req), this);
       else socket.destroy();
     });
   }

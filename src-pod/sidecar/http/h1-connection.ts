@@ -197,11 +197,11 @@ export class Http1Connection implements Downstream {
 
   // ---- writing the response (Downstream) ----------------------------------------------------
 
-  head(h: ResponseHead, serviceTimeMs: number, noBody: boolean): void {
+  head(h: ResponseHead, appended: readonly string[], noBody: boolean): void {
     if (this.headersSent) return;
     this.headersSent = true;
     this.chunkedOut = !noBody && h.contentLength === -1;
-    this.push(proxiedResponseHead(h, serviceTimeMs, this.keepAlive, this.chunkedOut, this.conn.headers.server));
+    this.push(proxiedResponseHead(h, appended, this.keepAlive, this.chunkedOut, this.conn.headers.server));
   }
 
   body(chunk: Buffer): void {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { ProxyContext } from '../context';
 import type { Downstream, HttpConnection } from './http-connection';
 import { exhaustedByFailures, NO_HEALTHY_UPSTREAM, RetryBody, retryConnectFailure, retryDelayMs, retryOnStatus, type RetryState } from './route-policy';
-import { requestHeaderLines } from './filter-chain';
+import { headerLines, requestHeaderPairs, responseHeaderPairs } from './filter-chain';
 import { writeKept, type RequestHead, type ResponseHead } from './http1-parser';
 import { formatAddress } from '../net-util';
 import { pickEndpoint, type Cluster, type RouteEntry } from '../routing';
@@ -13,8 +13,10 @@ import { addFlag, since, type StreamInfo } from '../stream-info';
 import { UpstreamAttempt, type AttemptOwner } from './upstream-attempt';
 import { connectFailure, resetBody, resetDetails, resetStatus, terminationFailure, type UpstreamFailure } from '../upstream-errors';
 
-const KEEP_ALIVE = 'Connection: keep-alive\r\n';
-const CHUNKED = 'Transfer-Encoding: chunked\r\n';
+// Envoy's codec frames the body last: chunked when the body streams, `content-length: 0` for a
+// headers-only request of a method that may carry a body.
+const CHUNKED = 'transfer-encoding: chunked\r\n\r\n';
+const EMPTY_BODY = 'content-length: 0\r\n\r\n';
 
 /** Where a finished exchange's stray calls go: a response already gone. */
 const DETACHED: Downstream = {
@@ -108,22 +110,29 @@ export class H1Exchange implements AttemptOwner {
     return { attempt: this.attempt, retries: this.retries, bodyComplete: this.bodyComplete, bufferOverflow: this.retryBody.overflow, downstreamGone: this.down.destroyed };
   }
 
-  /** The upstream request head for this attempt: the client's, minus hop-by-hop, plus Envoy's. */
+  /**
+   * The upstream request head for this attempt as Envoy's codec writes it: the request line,
+   * `host` (the :authority pseudo-header, first in the map), the client's headers lowercased minus
+   * hop-by-hop and owned ones, the added ones (filter-chain.ts), then the codec's framing.
+   */
   private requestHead(): Buffer {
     const { req, info } = this;
-    let extra = requestHeaderLines(this.conn.headers, {
+    let extra = headerLines(requestHeaderPairs(this.conn.headers, {
       hasForwardedProto: req.hasForwardedProto,
       hasRequestId: req.requestId !== undefined,
       requestId: info.requestId ?? randomUUID(),
       attempt: this.attempt,
       ...(this.route.decorator !== undefined ? { decorator: this.route.decorator } : {}),
-    });
-    // Node's ClientRequest: `Connection: keep-alive` (pooled), then chunked framing if none was given.
-    extra += req.defaultChunked ? `${KEEP_ALIVE}${CHUNKED}\r\n` : `${KEEP_ALIVE}\r\n`;
+    }));
+    if (req.chunked) extra += CHUNKED;
+    else if (req.zeroLength) extra += EMPTY_BODY;
+    else extra += '\r\n';
+    const host = `host: ${req.host ?? ''}\r\n`;
     const lineBytes = req.lineEnd + 11;
-    const out = Buffer.allocUnsafe(lineBytes + req.keptBytes + Buffer.byteLength(extra, 'latin1'));
+    const out = Buffer.allocUnsafe(lineBytes + host.length + req.keptBytes + Buffer.byteLength(extra, 'latin1'));
     req.buf.copy(out, 0, 0, lineBytes);
-    let o = writeKept(req, out, lineBytes);
+    let o = lineBytes + out.write(host, lineBytes, 'latin1');
+    o = writeKept(req, out, o);
     o += out.write(extra, o, 'latin1');
     return o === out.length ? out : out.subarray(0, o);
   }
@@ -147,7 +156,7 @@ export class H1Exchange implements AttemptOwner {
     a.connect(ep.address, ep.port, ctx.table?.config.mesh.connectTimeoutMs ?? 10_000);
     const routeTimeout = this.route.timeoutMs;
     if (routeTimeout > 0) a.startTimer(routeTimeout);
-    a.writeHead(this.requestHead(), this.req.chunked || this.req.defaultChunked);
+    a.writeHead(this.requestHead(), this.req.chunked);
     this.current = a;
     this.streamTo = a;
     if (this.attempt > 1 || reusedRetry) {
@@ -231,7 +240,14 @@ export class H1Exchange implements AttemptOwner {
     info.responseCode = code;
     info.responseCodeDetails = 'via_upstream';
     this.responding = a;
-    this.down.head(h, Math.floor(now - a.sentAt), this.req.method === 'HEAD' || code === 204 || code === 304);
+    const appended = responseHeaderPairs(this.conn.headers, {
+      serviceTimeMs: Math.floor(now - a.sentAt),
+      peerReceived: this.req.peerReceived,
+      ...(this.route.decorator !== undefined ? { decorator: this.route.decorator } : {}),
+      hasDate: h.hasDate,
+      hasServer: h.firstAt !== -1,
+    });
+    this.down.head(h, appended, this.req.method === 'HEAD' || code === 204 || code === 304);
     return true;
   }
 

@@ -1,4 +1,4 @@
-// Per-connection header policy for both HTTP engines: the server name, the peer metadata, and the connection manager's own request headers.
+// Per-connection header policy for both HTTP engines: the server name, the peer metadata, and the connection manager's own request and response headers.
 import type { ProxyConfig } from '../config';
 
 /** Headers Istio's metadata exchange owns: set on outbound requests, read and removed on inbound ones. */
@@ -9,7 +9,7 @@ export const PEER_METADATA_ID = 'x-envoy-peer-metadata-id';
 export interface HeaderPolicy {
   /** The HCM's `server_name`: `envoy` (Envoy's default) outbound, `istio-envoy` inbound. */
   server: string;
-  /** Outbound only: Istio's metadata exchange headers, `[id, base64 Struct]`. */
+  /** Istio's metadata exchange headers, `[id, base64 Struct]`: sent outbound, echoed inbound. */
   peer?: [string, string];
   direction: 'outbound' | 'inbound';
 }
@@ -20,17 +20,64 @@ export interface RequestFacts {
   hasRequestId: boolean;
   requestId: string;
   attempt: number;
+  /** The route's decorator operation (Istio sets one on every route). */
   decorator?: string;
 }
 
+/** Per response: what the request and the upstream's head say that the added headers depend on. */
+export interface ResponseFacts {
+  /** Since the request was sent upstream, whole milliseconds (the router's). */
+  serviceTimeMs: number;
+  /** The request carried `x-envoy-peer-metadata-id` / `x-envoy-peer-metadata` (bit 1 / bit 2). */
+  peerReceived: number;
+  decorator?: string;
+  /** The upstream sent its own `date` (kept) / `server` (rewritten where it stands). */
+  hasDate: boolean;
+  hasServer: boolean;
+}
+
+/** Which of Istio's two metadata headers a request carried, as `ResponseFacts.peerReceived` holds them. */
+export const PEER_ID_RECEIVED = 1;
+export const PEER_RECEIVED = 2;
+
+/** Headers the connection manager owns on both sides: the tracing decorator (Egress sets it, Ingress strips it). */
+export const DECORATOR = 'x-envoy-decorator-operation';
+
 /**
- * The connection manager's own request headers, first on every upstream request:
- * `x-forwarded-proto` when absent (a sidecar has use_remote_address false), `x-request-id` when
- * absent. The router's and the filters' follow (http/filter-chain.ts).
+ * The connection manager's own request headers, before any filter's (Envoy's HCM decodeHeaders:
+ * mutateRequestHeaders, then traceRequest): `x-forwarded-proto` when absent (a sidecar has
+ * use_remote_address false), `x-request-id` when absent, and outbound (tracing operation Egress)
+ * the route's decorator. The filters' and the router's follow (http/filter-chain.ts).
  */
-export function connectionManagerRequestHeaders(f: RequestFacts, out: string[]): void {
+export function connectionManagerRequestHeaders(policy: HeaderPolicy, f: RequestFacts, out: string[]): void {
   if (!f.hasForwardedProto) out.push('x-forwarded-proto', 'http');
   if (!f.hasRequestId) out.push('x-request-id', f.requestId);
+  if (policy.direction === 'outbound' && f.decorator !== undefined) out.push(DECORATOR, f.decorator);
+}
+
+/** Envoy's date provider: one HTTP date per second, not one per response. */
+let dateSecond = -1;
+let dateText = '';
+export function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(now).toUTCString();
+  }
+  return dateText;
+}
+
+/**
+ * The connection manager's response headers, after every encoder filter's (Envoy's HCM
+ * encodeHeaders): `date` when the upstream sent none, `server` (server_header_transformation
+ * OVERWRITE: appended when absent, rewritten in place otherwise), and inbound (tracing operation
+ * Ingress, decorator propagate) the route's decorator for the caller's span.
+ */
+export function connectionManagerResponseHeaders(policy: HeaderPolicy, f: ResponseFacts, out: string[]): void {
+  if (!f.hasDate) out.push('date', httpDate());
+  if (!f.hasServer) out.push('server', policy.server);
+  if (policy.direction === 'inbound' && f.decorator !== undefined) out.push(DECORATOR, f.decorator);
 }
 
 // google.protobuf.Struct in protobuf wire format: fields (1) map<string, Value>; Value.string_value is 3, struct_value 5.
@@ -83,7 +130,7 @@ export function peerMetadata(config: ProxyConfig): [string, string] {
 const peerCache = new WeakMap<ProxyConfig, [string, string]>();
 
 export function headerPolicy(config: ProxyConfig | undefined, direction: 'outbound' | 'inbound', server: string): HeaderPolicy {
-  if (direction === 'inbound' || !config) return { server, direction };
+  if (!config) return { server, direction };
   let peer = peerCache.get(config);
   if (!peer) peerCache.set(config, (peer = peerMetadata(config)));
   return { server, direction, peer };

@@ -37,8 +37,8 @@ export interface ConnectionManager {
 export interface Downstream {
   readonly headersSent: boolean;
   readonly destroyed: boolean;
-  /** Status line and headers: the upstream's kept ones, then the router's. */
-  head(h: ResponseHead, serviceTimeMs: number, noBody: boolean): void;
+  /** Status line and headers: the upstream's kept ones, then `appended` (filter-chain.ts responseHeaderPairs). */
+  head(h: ResponseHead, appended: readonly string[], noBody: boolean): void;
   body(chunk: Buffer): void;
   end(): void;
   /** Writes what is pending; false when the socket is backed up ('drain' follows). */

@@ -1,6 +1,7 @@
 // HTTP/1.1 message heads and chunked bodies for the fast path, strict enough to match Node's llhttp.
 // A request this parser does not fully understand is left to Node's http server (FALLBACK).
-import { FILTER_OWNED_REQUEST_HEADERS } from './filter-chain';
+import { OWNED_REQUEST_HEADERS, OWNED_RESPONSE_HEADERS } from './filter-chain';
+import { PEER_ID_RECEIVED, PEER_METADATA, PEER_METADATA_ID, PEER_RECEIVED } from './header-policy';
 
 export const NEED_MORE = 0;
 export const FALLBACK = 1;
@@ -31,29 +32,34 @@ const METHODS = new Set([
   'MERGE', 'M-SEARCH', 'NOTIFY', 'SUBSCRIBE', 'UNSUBSCRIBE', 'LINK', 'UNLINK', 'BIND', 'REBIND',
   'UNBIND', 'ACL', 'MKCALENDAR', 'QUERY',
 ]);
-// Node's ClientRequest sends no body framing for these when none was given (useChunkedEncodingByDefault).
-const NO_DEFAULT_BODY = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
+// Envoy's HeaderUtility::requestShouldHaveNoBody: the codec adds no `content-length: 0` to these.
+const BODILESS = new Set(['GET', 'HEAD', 'DELETE', 'TRACE', 'CONNECT']);
 const HTTP11 = Buffer.from(' HTTP/1.1\r\n', 'latin1');
 const STATUS_PREFIX = Buffer.from('HTTP/1.', 'latin1');
 
-// What the parser does with a header: DROP never crosses the proxy (hop-by-hop, RFC 9110 7.6.1,
-// and those the router replaces); READ is read and forwarded; both go to the head's reader.
+// What the parser does with a header: DROP never crosses the proxy as sent (hop-by-hop, RFC 9110
+// 7.6.1, those Envoy's codec writes itself, those the connection manager and the filters own);
+// READ is read and forwarded; FIRST is forwarded once, where it first stands (an inline header of
+// Envoy's map, rewritten in place). All go to the head's reader.
 const DROP = 1;
 const READ = 0;
+const FIRST = 2;
 const REQUEST_HEADERS = new Map<string, number>([
   ['connection', DROP], ['keep-alive', DROP], ['proxy-connection', DROP], ['te', DROP], ['upgrade', DROP],
   ['trailer', DROP], ['http2-settings', DROP], ['x-forwarded-proto', READ],
-  ['host', READ], ['user-agent', READ], ['x-request-id', READ], ['x-forwarded-for', READ],
-  ['x-envoy-original-path', READ], ['content-length', READ], ['transfer-encoding', READ], ['expect', READ],
+  // Host is Envoy's :authority, written first; transfer-encoding the codec's, written last.
+  ['host', DROP], ['user-agent', READ], ['x-request-id', READ], ['x-forwarded-for', READ],
+  ['x-envoy-original-path', READ], ['content-length', READ], ['transfer-encoding', DROP], ['expect', READ],
 ]);
-// The HTTP filters' own request headers (the router's attempt count, the metadata exchange's).
-for (const name of FILTER_OWNED_REQUEST_HEADERS) REQUEST_HEADERS.set(name, DROP);
-// Node's ServerResponse frames the body itself, so transfer-encoding is dropped too.
+for (const name of OWNED_REQUEST_HEADERS) REQUEST_HEADERS.set(name, DROP);
+// The codec frames the body itself, so transfer-encoding is dropped too; `server` is the
+// connection manager's to rewrite where it stands (server_header_transformation OVERWRITE).
 const RESPONSE_HEADERS = new Map<string, number>([
   ['connection', DROP], ['keep-alive', DROP], ['proxy-connection', DROP], ['te', DROP], ['upgrade', DROP],
-  ['trailer', DROP], ['http2-settings', DROP], ['server', DROP], ['x-envoy-upstream-service-time', DROP],
+  ['trailer', DROP], ['http2-settings', DROP], ['server', FIRST], ['date', READ],
   ['transfer-encoding', DROP], ['content-length', READ],
 ]);
+for (const name of OWNED_RESPONSE_HEADERS) RESPONSE_HEADERS.set(name, DROP);
 
 /** A parsed head: kept headers as byte ranges of `buf` (name start/end, value start/end, flat). */
 interface Head {
@@ -61,8 +67,10 @@ interface Head {
   /** Offset just past the blank line. */
   end: number;
   kept: number[];
-  /** Byte length of the kept headers once written as `Name: value\r\n`. */
+  /** Byte length of the kept headers once written as `name: value\r\n`. */
   keptBytes: number;
+  /** Index in `kept` of the FIRST header (`server`), -1 without one. */
+  firstAt: number;
 }
 
 export interface RequestHead extends Head {
@@ -77,13 +85,15 @@ export interface RequestHead extends Head {
   requestId: string | undefined;
   forwardedFor: string | undefined;
   hasForwardedProto: boolean;
+  /** Istio's peer headers the client sent (PEER_ID_RECEIVED | PEER_RECEIVED). */
+  peerReceived: number;
   originalPath: string | undefined;
   /** -1: no content-length. */
   contentLength: number;
   chunked: boolean;
   close: boolean;
-  /** No content-length or transfer-encoding on a method Node frames as chunked by default. */
-  defaultChunked: boolean;
+  /** No content-length or transfer-encoding on a method that may have a body: Envoy's codec sends `content-length: 0`. */
+  zeroLength: boolean;
 }
 
 export interface ResponseHead extends Head {
@@ -93,6 +103,7 @@ export interface ResponseHead extends Head {
   reasonEnd: number;
   contentLength: number;
   chunked: boolean;
+  hasDate: boolean;
   /** The upstream will close after this response (or HTTP/1.0 without keep-alive). */
   close: boolean;
 }
@@ -153,6 +164,10 @@ function scanHeaders(
     if (kind !== undefined) {
       if (!special(lower, buf.toString('latin1', valueStart, valueEnd))) return false;
       if (kind === DROP) continue;
+      if (kind === FIRST) {
+        if (h.firstAt !== -1) continue;
+        h.firstAt = h.kept.length;
+      }
     }
     if (count > MAX_RESPONSE_HEADERS) continue;
     h.kept.push(nameStart, nameEnd, valueStart, valueEnd);
@@ -185,6 +200,7 @@ export function parseRequestHead(buf: Buffer): RequestHead | typeof NEED_MORE | 
     end: blank + 4,
     kept: [],
     keptBytes: 0,
+    firstAt: -1,
     method,
     target: buf.toString('latin1', targetStart, lineEnd),
     lineEnd,
@@ -193,11 +209,12 @@ export function parseRequestHead(buf: Buffer): RequestHead | typeof NEED_MORE | 
     requestId: undefined,
     forwardedFor: undefined,
     hasForwardedProto: false,
+    peerReceived: 0,
     originalPath: undefined,
     contentLength: -1,
     chunked: false,
     close: false,
-    defaultChunked: false,
+    zeroLength: false,
   };
   let te: string | undefined;
   const ok = scanHeaders(h, lineEnd + HTTP11.length, blank + 2, REQUEST_HEADERS, (lower, value) => {
@@ -212,6 +229,12 @@ export function parseRequestHead(buf: Buffer): RequestHead | typeof NEED_MORE | 
         return false;
       case 'x-forwarded-proto':
         h.hasForwardedProto = true;
+        return true;
+      case PEER_METADATA_ID:
+        h.peerReceived |= PEER_ID_RECEIVED;
+        return true;
+      case PEER_METADATA:
+        h.peerReceived |= PEER_RECEIVED;
         return true;
       case 'expect':
         return false;
@@ -252,7 +275,7 @@ export function parseRequestHead(buf: Buffer): RequestHead | typeof NEED_MORE | 
   if (te !== undefined) {
     if (h.contentLength !== -1) return FALLBACK;
     h.chunked = true;
-  } else if (h.contentLength === -1) h.defaultChunked = !NO_DEFAULT_BODY.has(method);
+  } else if (h.contentLength === -1) h.zeroLength = !BODILESS.has(method);
   return h;
 }
 
@@ -300,11 +323,13 @@ export function parseResponseHead(buf: Buffer): ResponseHead | typeof NEED_MORE 
     end,
     kept: [],
     keptBytes: 0,
+    firstAt: -1,
     status,
     reasonStart,
     reasonEnd,
     contentLength: -1,
     chunked: false,
+    hasDate: false,
     close: http10,
   };
   let te: string | undefined;
@@ -333,6 +358,9 @@ export function parseResponseHead(buf: Buffer): ResponseHead | typeof NEED_MORE 
         h.contentLength = parseLength(value);
         return h.contentLength !== -1;
       }
+      case 'date':
+        h.hasDate = true;
+        return true;
       default:
         return true;
     }
@@ -347,20 +375,34 @@ export function parseResponseHead(buf: Buffer): ResponseHead | typeof NEED_MORE 
   return h;
 }
 
-/** Writes the kept headers of `h` as `Name: value\r\n` into `out` at `at`; returns the new offset. */
-export function writeKept(h: Head, out: Buffer, at: number): number {
+/**
+ * Writes the kept headers of `h` as `name: value\r\n` into `out` at `at`, names lowercased as
+ * Envoy's codec stores and writes them; the FIRST header's value is `first` when given (the caller
+ * sized `out` for it). Returns the new offset.
+ */
+export function writeKept(h: Head, out: Buffer, at: number, first?: string): number {
   const { buf, kept } = h;
   let o = at;
   for (let i = 0; i < kept.length; i += 4) {
-    for (let j = kept[i]; j < kept[i + 1]; j++) out[o++] = buf[j];
+    for (let j = kept[i]; j < kept[i + 1]; j++) {
+      const c = buf[j];
+      out[o++] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+    }
     out[o++] = 0x3a;
     out[o++] = SP;
     const vs = kept[i + 2];
     const ve = kept[i + 3];
-    if (ve - vs > 64) o += buf.copy(out, o, vs, ve);
+    if (i === h.firstAt && first !== undefined) o += out.write(first, o, 'latin1');
+    else if (ve - vs > 64) o += buf.copy(out, o, vs, ve);
     else for (let j = vs; j < ve; j++) out[o++] = buf[j];
     out[o++] = CR;
     out[o++] = LF;
   }
   return o;
+}
+
+/** The size change of the kept headers once the FIRST header's value is `first`. */
+export function firstDelta(h: Head, first: string | undefined): number {
+  if (first === undefined || h.firstAt === -1) return 0;
+  return first.length - (h.kept[h.firstAt + 3] - h.kept[h.firstAt + 2]);
 }

@@ -5,7 +5,9 @@ import type { Socket } from 'node:net';
 import type { ProxyContext } from '../context';
 import type { HttpConnection } from './http-connection';
 import { exhaustedByFailures, NO_HEALTHY_UPSTREAM, RetryBody, retryConnectFailure, retryDelayMs, retryOnStatus, type RetryState } from './route-policy';
-import { FILTER_OWNED_REQUEST_HEADERS, requestHeaderPairs } from './filter-chain';
+import { OWNED_REQUEST_HEADERS, OWNED_RESPONSE_HEADERS, requestHeaderPairs, responseHeaderPairs } from './filter-chain';
+import { PEER_ID_RECEIVED, PEER_METADATA, PEER_METADATA_ID, PEER_RECEIVED } from './header-policy';
+import { reasonPhrase } from './response-heads';
 import { formatAddress, plainIp } from '../net-util';
 import { pickEndpoint, type Cluster, type RouteEntry } from '../routing';
 import { countUpstreamRequest } from '../stats';
@@ -31,30 +33,40 @@ export function localReply(res: ServerResponse, info: StreamInfo, code: number, 
   }
   const bytes = Buffer.byteLength(body);
   info.bytesSent = bytes;
-  res.writeHead(code, {
-    'content-length': bytes,
-    ...(bytes > 0 ? { 'content-type': 'text/plain' } : {}),
-    date: new Date().toUTCString(),
-    server,
-  });
+  // Envoy's order (response-heads.ts localReplyMessage): the codec's content-length: 0 comes last.
+  const date = new Date().toUTCString();
+  res.writeHead(code, bytes > 0 ? ['content-length', String(bytes), 'content-type', 'text/plain', 'date', date, 'server', server] : ['date', date, 'server', server, 'content-length', '0']);
   res.end(body);
 }
 
-/** Copies raw headers minus hop-by-hop ones, in order and case, plus `extra` pairs. */
-function forwardHeaders(raw: string[], skip: ReadonlySet<string>, extra: string[]): string[] {
+/**
+ * Copies raw headers minus hop-by-hop and `skip` ones, in order, names lowercased as Envoy's codec
+ * writes them; `first` (`host` of a request, `server` of a response) goes where Envoy's map holds
+ * it: host first, server where the upstream's first stood (`value`) or not at all. Then `extra`.
+ */
+function forwardHeaders(raw: string[], skip: ReadonlySet<string>, extra: readonly string[], first: { name: string; value: string | undefined; atFront: boolean }): string[] {
   const out: string[] = [];
+  if (first.atFront && first.value !== undefined) out.push(first.name, first.value);
+  let seen = first.atFront;
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i].toLowerCase();
-    if (!HOP_BY_HOP.has(lower) && !skip.has(lower)) out.push(raw[i], raw[i + 1]);
+    if (HOP_BY_HOP.has(lower) || skip.has(lower)) continue;
+    if (lower === first.name) {
+      if (!seen && first.value !== undefined) out.push(lower, first.value);
+      seen = true;
+      continue;
+    }
+    out.push(lower, raw[i + 1]);
   }
   for (const v of extra) out.push(v);
   return out;
 }
 
-// Headers the filters own (the router's attempt count, the metadata exchange's) are theirs to write.
-const REQUEST_SKIP = new Set(FILTER_OWNED_REQUEST_HEADERS);
+// Headers the connection manager and the filters own (the decorator, the router's attempt count,
+// the metadata exchange's) are theirs to write.
+const REQUEST_SKIP = new Set<string>(OWNED_REQUEST_HEADERS);
 // Node frames the response itself (chunked when there is no content-length).
-const RESPONSE_SKIP = new Set(['server', 'x-envoy-upstream-service-time', 'transfer-encoding']);
+const RESPONSE_SKIP = new Set<string>([...OWNED_RESPONSE_HEADERS, 'transfer-encoding']);
 
 /** One downstream request and its upstream attempts. */
 export class Exchange {
@@ -135,7 +147,7 @@ export class Exchange {
       attempt: this.attempt,
       ...(this.route.decorator !== undefined ? { decorator: this.route.decorator } : {}),
     });
-    const headers = forwardHeaders(this.req.rawHeaders, REQUEST_SKIP, extra);
+    const headers = forwardHeaders(this.req.rawHeaders, REQUEST_SKIP, extra, { name: 'host', value: this.req.headers.host, atFront: true });
     const sentAt = performance.now();
     const options: RequestOptions = {
       host: ep.address,
@@ -292,10 +304,17 @@ export class Exchange {
     info.upstreamServiceTimeMs = now - sentAt;
     info.responseCode = upRes.statusCode ?? 502;
     info.responseCodeDetails = 'via_upstream';
-    const extra = ['x-envoy-upstream-service-time', String(Math.floor(now - sentAt)), 'server', this.conn.headers.server];
-    const headers = forwardHeaders(upRes.rawHeaders, RESPONSE_SKIP, extra);
+    const h = this.req.headers;
+    const extra = responseHeaderPairs(this.conn.headers, {
+      serviceTimeMs: Math.floor(now - sentAt),
+      peerReceived: (h[PEER_METADATA_ID] !== undefined ? PEER_ID_RECEIVED : 0) | (h[PEER_METADATA] !== undefined ? PEER_RECEIVED : 0),
+      ...(this.route.decorator !== undefined ? { decorator: this.route.decorator } : {}),
+      hasDate: upRes.headers.date !== undefined,
+      hasServer: upRes.headers.server !== undefined,
+    });
+    const headers = forwardHeaders(upRes.rawHeaders, RESPONSE_SKIP, extra, { name: 'server', value: this.conn.headers.server, atFront: false });
     res.sendDate = false;
-    res.writeHead(info.responseCode, upRes.statusMessage, headers);
+    res.writeHead(info.responseCode, reasonPhrase(info.responseCode), headers);
     upRes.on('data', (chunk: Buffer) => {
       info.bytesSent += chunk.length;
       if (!res.write(chunk)) {

@@ -1,37 +1,46 @@
-// The fast path's downstream response heads, byte for byte what Node's ServerResponse wrote.
+// The fast path's downstream response heads, byte for byte as Envoy's HTTP/1 codec writes them.
 import { STATUS_CODES } from 'node:http';
-import { writeKept, type ResponseHead } from './http1-parser';
+import { firstDelta, writeKept, type ResponseHead } from './http1-parser';
+import { httpDate } from './header-policy';
+import { headerLines } from './filter-chain';
 
-/** Node's server in connection-manager.ts: an hour of idle keep-alive, announced as `Keep-Alive: timeout=3600`. */
+/** Node's server in connection-manager.ts: an hour of idle keep-alive (Envoy's HCM idle timeout). */
 export const KEEP_ALIVE_MS = 3_600_000;
-const KEEP_ALIVE = `Connection: keep-alive\r\nKeep-Alive: timeout=${KEEP_ALIVE_MS / 1000}\r\n`;
-const CLOSE = 'Connection: close\r\n';
-const CHUNKED = 'Transfer-Encoding: chunked\r\n';
+// Envoy's HCM adds `connection: close` to the last response of a connection; a kept-alive
+// HTTP/1.1 response says nothing of the connection. The codec appends its framing last.
+const CLOSE = 'connection: close\r\n';
+const CHUNKED = 'transfer-encoding: chunked\r\n';
+
+/** Envoy's CodeUtility::toString: the reason phrase is the proxy's, never the upstream's. */
+export function reasonPhrase(code: number): string {
+  return STATUS_CODES[code] ?? 'Unknown';
+}
 
 /**
- * An upstream response's head as the router forwards it: status line with the upstream's reason,
- * its headers minus hop-by-hop ones (as parsed), then Envoy's, then Node's connection and framing.
+ * An upstream response's head as Envoy forwards it: its status line, the upstream's headers
+ * (lowercased, hop-by-hop and owned ones dropped, `server` rewritten in place), then `appended`
+ * (filter-chain.ts responseHeaderPairs), `connection: close` when the connection ends, framing.
  */
-export function proxiedResponseHead(h: ResponseHead, serviceTimeMs: number, keepAlive: boolean, chunked: boolean, server: string): Buffer {
-  const pre = `HTTP/1.1 ${h.status} `;
-  const post = `x-envoy-upstream-service-time: ${serviceTimeMs}\r\nserver: ${server}\r\n${keepAlive ? KEEP_ALIVE : CLOSE}${chunked ? CHUNKED : ''}\r\n`;
-  const out = Buffer.allocUnsafe(pre.length + (h.reasonEnd - h.reasonStart) + 2 + h.keptBytes + post.length);
+export function proxiedResponseHead(h: ResponseHead, appended: readonly string[], keepAlive: boolean, chunked: boolean, server: string): Buffer {
+  const pre = `HTTP/1.1 ${h.status} ${reasonPhrase(h.status)}\r\n`;
+  const post = `${headerLines(appended)}${keepAlive ? '' : CLOSE}${chunked ? CHUNKED : ''}\r\n`;
+  const out = Buffer.allocUnsafe(pre.length + h.keptBytes + firstDelta(h, server) + post.length);
   let o = out.write(pre, 0, 'latin1');
-  o += h.buf.copy(out, o, h.reasonStart, h.reasonEnd);
-  out[o++] = 0x0d;
-  out[o++] = 0x0a;
-  o = writeKept(h, out, o);
+  o = writeKept(h, out, o, server);
   out.write(post, o, 'latin1');
   return out;
 }
 
-/** An Envoy local reply (text/plain, the HCM's server name), as node-exchange.ts's localReply writes it through Node. */
+/**
+ * An Envoy local reply (sendLocalReply): content-length and content-type when there is a body,
+ * then the connection manager's date and server; a bodiless one gets the codec's
+ * `content-length: 0` last.
+ */
 export function localReplyMessage(code: number, body: string, keepAlive: boolean, server: string): Buffer {
-  // Node writes the head as latin1 and a string body as UTF-8.
   const text = Buffer.from(body, 'utf8');
+  const framing = text.length > 0 ? `content-length: ${text.length}\r\ncontent-type: text/plain\r\n` : '';
   const head =
-    `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? 'unknown'}\r\ncontent-length: ${text.length}\r\n` +
-    `${text.length > 0 ? 'content-type: text/plain\r\n' : ''}date: ${new Date().toUTCString()}\r\nserver: ${server}\r\n` +
-    `${keepAlive ? KEEP_ALIVE : CLOSE}\r\n`;
+    `HTTP/1.1 ${code} ${reasonPhrase(code)}\r\n${framing}date: ${httpDate()}\r\nserver: ${server}\r\n` +
+    `${keepAlive ? '' : CLOSE}${text.length > 0 ? '' : 'content-length: 0\r\n'}\r\n`;
   return Buffer.concat([Buffer.from(head, 'latin1'), text]);
 }

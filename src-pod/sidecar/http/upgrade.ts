@@ -3,11 +3,11 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { ProxyContext } from '../context';
-import type { HttpConnection } from './http-connection';
+import type { ConnectionManager, HttpConnection } from './http-connection';
 import { formatAddress, plainIp } from '../net-util';
 import { routeTarget } from './route-policy';
 import { pickEndpoint, type RouteEntry } from '../routing';
-import { addFlag, newStreamInfo, since } from '../stream-info';
+import { addFlag, since } from '../stream-info';
 import { connectFailure } from '../upstream-errors';
 
 /** Proxies one Upgrade request: logged as one request whose duration is the tunnel's life. */
@@ -18,17 +18,10 @@ export function proxyUpgrade(
   down: Socket,
   head: Buffer,
   route: RouteEntry | undefined,
+  cm: Pick<ConnectionManager, 'newInfo'>,
 ): void {
-  const info = newStreamInfo({
-    kind: 'http',
-    direction: conn.direction,
-    listener: conn.listener,
-    filterChain: conn.chain.name,
-    connectionId: conn.connectionId,
-    downstreamRemote: conn.downstreamRemote,
-    downstreamLocal: conn.downstreamLocal,
-    listenerAddress: conn.listenerAddress,
-  });
+  // One StreamInfo shape for every request of the connection manager, tunnels included.
+  const info = cm.newInfo(conn);
   info.method = req.method;
   info.path = req.url;
   info.protocol = `HTTP/${req.httpVersion}`;

@@ -50,19 +50,23 @@ function domainsFor(svc: ModelService, podNamespace: string): string[] {
   return out;
 }
 
-/** Every service's virtual host on `port` (HTTP or sniffed ports), deduplicated as Istio does. */
+/**
+ * Every service's virtual host on `port` (HTTP or sniffed ports), deduplicated as Istio does:
+ * BuildSidecarOutboundVirtualHosts keys services by hostname, so of a ServiceEntry's per-address
+ * services the last one's address is the virtual host's.
+ */
 function virtualHosts(config: ProxyConfig, services: ModelService[], port: number): VirtualHost[] {
-  const names = new Set<string>();
-  const used = new Set<string>();
-  const out: VirtualHost[] = [];
+  const byName = new Map<string, ModelService>();
   for (const svc of services) {
     const p = svc.ports.find((x) => x.port === port);
     if (!p) continue;
     const lp = listenerProtocol(p.protocol);
-    if (lp !== 'http' && lp !== 'auto') continue;
+    if (lp === 'http' || lp === 'auto') byName.set(svc.hostname, svc);
+  }
+  const used = new Set<string>();
+  const out: VirtualHost[] = [];
+  for (const svc of byName.values()) {
     const name = `${svc.hostname}:${port}`;
-    if (names.has(name)) continue;
-    names.add(name);
     const domains = domainsFor(svc, config.pod.namespace).filter((d) => !used.has(d.toLowerCase()));
     for (const d of domains) used.add(d.toLowerCase());
     if (domains.length === 0) continue;

@@ -81,8 +81,10 @@ function samePorts(a: ModelService, b: ModelService): boolean {
 /**
  * `appendSidecarServices` across listeners: the first listener to import a hostname keeps it; a
  * Kubernetes Service displaces another registry's; the same namespace and resolution merge
- * ports. The lab keeps a ServiceEntry's per-address services (same hostname, same namespace,
- * same entry) together, as one Istio service with several addresses.
+ * ports. A ServiceEntry's per-address services (one per host and address, as convertServices
+ * makes them) stay together: Istio builds listeners and routes from the egress listener's
+ * services, which keep them all, and clusters from the scope's, which keep the first of a
+ * hostname; the cluster builder here keeps the first of each name the same way.
  */
 function union(perListener: ModelService[][]): ModelService[] {
   const out: ModelService[] = [];

@@ -86,4 +86,40 @@ describe("Istio's headers", () => {
     expect(app.seen[0].headers['x-envoy-peer-metadata']).toBeUndefined();
     expect(app.seen[0].headers['x-envoy-attempt-count']).toBeUndefined();
   });
+
+  it("echoes this proxy's peer headers inbound, only those the caller sent, with the route's decorator", async () => {
+    const app = await listenHttp((_req, res) => {
+      // An app's own copies never reach the caller.
+      res.writeHead(200, { 'x-envoy-peer-metadata': 'app', 'x-envoy-decorator-operation': 'app', server: 'app' });
+      res.end('ok');
+    }, POD_IP);
+    const h = await sidecar(baseConfig({ pod: { name: 'httpbin-1', namespace: 'default', ip: POD_IP, workload: 'httpbin' }, inboundPorts: [{ port: app.port, name: 'http' }] }));
+    const dst = { address: POD_IP, port: app.port };
+    const full = await httpVia(h, h.ports.inbound, dst, { headers: { 'x-envoy-peer-metadata-id': 'sidecar~10.0.0.1~a.b~b.svc.cluster.local', 'x-envoy-peer-metadata': 'Zm9v' } });
+    expect(full.headers.server).toBe('istio-envoy');
+    expect(full.headers['x-envoy-peer-metadata-id']).toBe(`sidecar~${POD_IP}~httpbin-1.default~default.svc.cluster.local`);
+    expect(decodeStruct(String(full.headers['x-envoy-peer-metadata']))).toMatchObject({ NAME: 'httpbin-1', WORKLOAD_NAME: 'httpbin' });
+    expect(full.headers['x-envoy-decorator-operation']).toMatch(/:\d+\/\*$/);
+    // No metadata from the caller (not a mesh client): nothing to answer with.
+    const plain = await httpVia(h, h.ports.inbound, dst, { headers: { 'x-envoy-peer-metadata-id': 'sidecar~10.0.0.1~a.b~b.svc.cluster.local' } });
+    expect(plain.headers['x-envoy-peer-metadata-id']).toBe(`sidecar~${POD_IP}~httpbin-1.default~default.svc.cluster.local`);
+    expect(plain.headers['x-envoy-peer-metadata']).toBeUndefined();
+    expect((await httpVia(h, h.ports.inbound, dst)).headers['x-envoy-peer-metadata-id']).toBeUndefined();
+  });
+
+  it("takes the server's peer headers and decorator off an outbound response (upstream_discovery, tracing Egress)", async () => {
+    const up = await listenHttp((_req, res) => {
+      res.writeHead(200, { 'x-envoy-peer-metadata-id': 'sidecar~x', 'x-envoy-peer-metadata': 'Zm9v', 'x-envoy-decorator-operation': 'svc:80/*', 'x-envoy-upstream-service-time': '999' });
+      res.end('ok');
+    });
+    const h = await sidecar(withHttpPorts(baseConfig({ pod: { name: 'sleep-1', namespace: 'default', ip: '127.0.0.1', workload: 'sleep' } }), up.port));
+    const r = await httpVia(h, h.ports.outbound, { address: '127.0.0.1', port: up.port }, { host: `http-${up.port}.test.example` });
+    expect(r.status).toBe(200);
+    expect(r.headers['x-envoy-peer-metadata-id']).toBeUndefined();
+    expect(r.headers['x-envoy-peer-metadata']).toBeUndefined();
+    expect(r.headers['x-envoy-decorator-operation']).toBeUndefined();
+    expect(r.headers['x-envoy-upstream-service-time']).not.toBe('999');
+    // The route's decorator went upstream (tracing operation Egress).
+    expect(up.seen[0].headers['x-envoy-decorator-operation']).toBe(`http-${up.port}.test.example:${up.port}/*`);
+  });
 });

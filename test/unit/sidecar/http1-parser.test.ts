@@ -1,7 +1,7 @@
 // The fast path's HTTP/1.1 head parsers and chunked decoder, without sockets.
 import { describe, expect, it } from 'vitest';
 import { ChunkedDecoder } from '../../../src-pod/sidecar/http/chunked';
-import { FALLBACK, INVALID, NEED_MORE, parseRequestHead, parseResponseHead, writeKept, type RequestHead, type ResponseHead } from '../../../src-pod/sidecar/http/http1-parser';
+import { FALLBACK, firstDelta, INVALID, NEED_MORE, parseRequestHead, parseResponseHead, writeKept, type RequestHead, type ResponseHead } from '../../../src-pod/sidecar/http/http1-parser';
 
 const req = (text: string): ReturnType<typeof parseRequestHead> => parseRequestHead(Buffer.from(text, 'latin1'));
 const res = (text: string): ReturnType<typeof parseResponseHead> => parseResponseHead(Buffer.from(text, 'latin1'));
@@ -16,15 +16,22 @@ describe('parseRequestHead', () => {
   it('reads the line, the headers the router needs, and keeps the rest in order', () => {
     const h = req('POST /a?b HTTP/1.1\r\nHost: svc:80\r\nuser-agent:curl/8\r\nX-Request-Id: r1\r\nConnection: keep-alive\r\nX-A:  1 \t\r\nContent-Length: 5\r\nx-forwarded-proto: https\r\n\r\nhello');
     if (typeof h === 'number') throw new Error(`got ${h}`);
-    expect(h).toMatchObject({ method: 'POST', target: '/a?b', host: 'svc:80', userAgent: 'curl/8', requestId: 'r1', contentLength: 5, chunked: false, close: false, hasForwardedProto: true, defaultChunked: false });
+    expect(h).toMatchObject({ method: 'POST', target: '/a?b', host: 'svc:80', userAgent: 'curl/8', requestId: 'r1', contentLength: 5, chunked: false, close: false, hasForwardedProto: true, zeroLength: false, peerReceived: 0 });
     expect(h.end).toBe(h.buf.length - 5);
-    expect(kept(h)).toBe('Host: svc:80\r\nuser-agent: curl/8\r\nX-Request-Id: r1\r\nX-A: 1\r\nContent-Length: 5\r\nx-forwarded-proto: https\r\n');
+    // Host is Envoy's :authority, written first by the exchange; names lowercased as Envoy's codec stores them.
+    expect(kept(h)).toBe('user-agent: curl/8\r\nx-request-id: r1\r\nx-a: 1\r\ncontent-length: 5\r\nx-forwarded-proto: https\r\n');
   });
 
-  it('knows chunked, close, and which methods Node frames as chunked by default', () => {
-    expect(req('PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\nConnection: Close\r\n\r\n')).toMatchObject({ chunked: true, close: true });
-    expect(req('PATCH / HTTP/1.1\r\nHost: x\r\n\r\n')).toMatchObject({ defaultChunked: true, contentLength: -1 });
-    for (const m of ['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE']) expect(req(`${m} / HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatchObject({ defaultChunked: false });
+  it("knows chunked, close, the peer headers it drops, and which methods get Envoy's content-length: 0", () => {
+    const chunked = req('PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\nConnection: Close\r\nX-Envoy-Peer-Metadata: m\r\n\r\n');
+    if (typeof chunked === 'number') throw new Error(`got ${chunked}`);
+    expect(chunked).toMatchObject({ chunked: true, close: true, peerReceived: 2 });
+    // The codec writes its own transfer-encoding, last.
+    expect(kept(chunked)).toBe('');
+    expect(req('GET / HTTP/1.1\r\nHost: x\r\nx-envoy-peer-metadata-id: i\r\nx-envoy-peer-metadata: m\r\n\r\n')).toMatchObject({ peerReceived: 3, keptBytes: 0 });
+    // HeaderUtility::requestShouldHaveNoBody: GET, HEAD, DELETE, TRACE, CONNECT; OPTIONS is not one.
+    for (const m of ['PATCH', 'POST', 'PUT', 'OPTIONS']) expect(req(`${m} / HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatchObject({ zeroLength: true, contentLength: -1 });
+    for (const m of ['GET', 'HEAD', 'DELETE', 'TRACE']) expect(req(`${m} / HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatchObject({ zeroLength: false });
   });
 
   it('waits for the blank line', () => {
@@ -71,12 +78,17 @@ describe('parseResponseHead', () => {
   });
 
   it('reads status, reason, framing and keep-alive', () => {
-    const h = res('HTTP/1.1 201 Created Now\r\nContent-Length: 3\r\nServer: up\r\nX-A: b\r\nConnection: keep-alive\r\n\r\nabc');
+    const h = res('HTTP/1.1 201 Created Now\r\nContent-Length: 3\r\nServer: up\r\nX-A: b\r\nConnection: keep-alive\r\nSERVER: again\r\nx-envoy-upstream-service-time: 9\r\n\r\nabc');
     if (typeof h === 'number') throw new Error(`got ${h}`);
-    expect(h).toMatchObject({ status: 201, contentLength: 3, chunked: false, close: false });
+    expect(h).toMatchObject({ status: 201, contentLength: 3, chunked: false, close: false, hasDate: false, firstAt: 4 });
     expect(h.buf.toString('latin1', h.reasonStart, h.reasonEnd)).toBe('Created Now');
     expect(h.end).toBe(h.buf.length - 3);
-    expect(kept(h)).toBe('Content-Length: 3\r\nX-A: b\r\n');
+    // Server stays where the upstream put it (once), for the connection manager to rewrite; the router's own header is dropped.
+    expect(kept(h)).toBe('content-length: 3\r\nserver: up\r\nx-a: b\r\n');
+    const out = Buffer.alloc(h.keptBytes + firstDelta(h, 'istio-envoy'));
+    expect(writeKept(h, out, 0, 'istio-envoy')).toBe(out.length);
+    expect(out.toString('latin1')).toBe('content-length: 3\r\nserver: istio-envoy\r\nx-a: b\r\n');
+    expect(res('HTTP/1.1 200 OK\r\nDate: d\r\nContent-Length: 0\r\n\r\n')).toMatchObject({ hasDate: true, firstAt: -1 });
   });
 
   it('knows chunked, close-delimited, HTTP/1.0, no reason and bare LF', () => {
@@ -91,7 +103,7 @@ describe('parseResponseHead', () => {
     const bare = res('HTTP/1.1 200\nContent-Length: 2\nX: y\n\nok');
     if (typeof bare === 'number') throw new Error(`got ${bare}`);
     expect(bare).toMatchObject({ status: 200, contentLength: 2, reasonStart: 12, reasonEnd: 12, end: bare.buf.length - 2 });
-    expect(kept(bare)).toBe('Content-Length: 2\r\nX: y\r\n');
+    expect(kept(bare)).toBe('content-length: 2\r\nx: y\r\n');
     expect(res('HTTP/1.1 100 Continue\r\n\r\n')).toMatchObject({ status: 100, end: 25 });
   });
 

@@ -1,6 +1,6 @@
 // What an HTTP filter is to this proxy: Envoy's http_filters entry, reduced to the points both HTTP engines call.
 import type { StreamInfo } from '../../stream-info';
-import type { HeaderPolicy, RequestFacts } from '../header-policy';
+import type { HeaderPolicy, RequestFacts, ResponseFacts } from '../header-policy';
 
 /** What a filter may use when a request is done (the proxy context, as narrow as the filters need). */
 export interface FilterContext {
@@ -19,8 +19,12 @@ export interface HttpFilter {
   readonly xds?: { name: string; typed_config: { '@type': string } };
   /** Request headers this filter owns: never forwarded as the client sent them. */
   readonly ownsRequestHeaders?: readonly string[];
-  /** Name/value pairs appended to each upstream request, after the router's own. */
+  /** Response headers this filter owns: never forwarded as the upstream sent them. */
+  readonly ownsResponseHeaders?: readonly string[];
+  /** decodeHeaders: name/value pairs appended to each upstream request, in filter order. */
   requestHeaders?(policy: HeaderPolicy, facts: RequestFacts, out: string[]): void;
+  /** encodeHeaders: name/value pairs appended to the response, in reverse filter order (the router first). */
+  responseHeaders?(policy: HeaderPolicy, facts: ResponseFacts, out: string[]): void;
   /** The request ended (after its access-log line): Istio's stats filter records it. */
   onRequestDone?(ctx: FilterContext, info: StreamInfo): void;
 }
