@@ -15,7 +15,8 @@ import { DesiredLabCache } from './desired';
 import { isReady, passInput, WATCHED } from './pass-input';
 import { podKey, removePod, runningPods, terminatePod } from './pod-runtime';
 import { ContainerRestarter } from './container-restarts';
-import type { ContainerFacts, HistoryOf } from '../api/pod-status';
+import type { ContainerFacts, HistoryOf, ProbesOf } from '../api/pod-status';
+import { Prober } from './prober';
 
 export interface KubeletOptions {
   docker: Docker;
@@ -51,6 +52,7 @@ export class Kubelet {
   readonly passes = { run: 0, skipped: 0 };
 
   private readonly restarter: ContainerRestarter;
+  private readonly prober: Prober;
 
   constructor(private readonly opts: KubeletOptions) {
     this.push = new ConfigPush({ docker: opts.docker, lab: opts.lab, log: (m) => this.log(m) });
@@ -63,6 +65,7 @@ export class Kubelet {
       settled: (key, uid) => this.adopted.get(key) === uid && !this.starting.has(key) && !this.ending.has(key),
       resumeInit: (pod) => this.resumeInit(pod),
     });
+    this.prober = new Prober({ docker: opts.docker, store: opts.store, node: opts.nodeName ?? (() => 'node'), log: (m) => this.log(m), resync: () => this.resync() });
   }
 
   /** What the kubelet remembers of each container (restarts, last termination, back-off), for the pods' status. */
@@ -70,9 +73,16 @@ export class Kubelet {
     return this.restarter.historyOf;
   }
 
-  /** The engine's containers as the host just read them: exited ones are restarted per their pod's restartPolicy. */
+  /** What the probes say of each container (started, ready), for the pods' status. */
+  get probesOf(): ProbesOf {
+    return this.prober.statusOf;
+  }
+
+  /** The engine's containers as the host just read them: exited ones are restarted per their pod's restartPolicy; probes follow the running ones. */
   observe(facts: Map<string, ContainerFacts[]>): void {
-    if (!this.stopped) this.restarter.observe(facts);
+    if (this.stopped) return;
+    this.restarter.observe(facts);
+    this.prober.observe(facts);
   }
 
   private resync(): void {
@@ -121,6 +131,7 @@ export class Kubelet {
   async stop(): Promise<void> {
     this.stopped = true;
     this.restarter.stop();
+    this.prober.stop();
     clearTimeout(this.timer);
     this.timer = undefined;
     this.unsubscribe?.();
