@@ -103,7 +103,10 @@ export class Prober {
     const current = readiness?.facts;
     if (readiness && started && !ready && current?.running && readiness.triggeredFor !== current.containerId) {
       readiness.triggeredFor = current.containerId;
-      setTimeout(() => void this.probe(this.id(uid, name, 'readiness'), readiness), 0).unref?.();
+      // Not before initialDelaySeconds: the probe would be skipped and wait a whole period.
+      const since = current.startedAt ? Date.parse(current.startedAt) : Date.now();
+      const wait = Math.max(0, since + readiness.worker.spec.initialDelaySeconds * 1000 - Date.now());
+      setTimeout(() => void this.probe(this.id(uid, name, 'readiness'), readiness), wait).unref?.();
     }
     return { started, ready };
   };
