@@ -194,3 +194,104 @@ spec:
     await k.ok(['delete', 'pod', 'retry', '--grace-period=0', '--force']);
   });
 });
+
+describe('the lab says what it did to a pod `up` started', () => {
+  it('writes Injected (why the webhook selected it) and RulesApplied (how many rules istio-init applied), as sidecar-lab', async () => {
+    const sleep = (await k.ok(['get', 'pod', '-l', 'app=sleep', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
+    const events = await eventually(
+      ['get', 'events', '--field-selector', `involvedObject.name=${sleep}`, '-o', 'jsonpath={range .items[*]}{.source.component} {.reason} {.message}{"\\n"}{end}'],
+      /sidecar-lab RulesApplied istio-init applied \d+ iptables rules/,
+      20_000,
+    );
+    expect(events).toMatch(/sidecar-lab Injected Sidecar injected by Istio's webhook \(istio-init, istio-proxy\): \S/);
+    expect(Number(/applied (\d+) iptables rules/.exec(events)![1])).toBeGreaterThan(10);
+    expect(await k.ok(['describe', 'pod', sleep])).toMatch(/RulesApplied\s+\S+\s+sidecar-lab\s+istio-init applied/);
+  });
+});
+
+describe('probes, as the kubelet runs them', () => {
+  const gate = `
+apiVersion: v1
+kind: Service
+metadata: { name: gate, namespace: default }
+spec:
+  selector: { app: gate }
+  ports: [{ name: http, port: 80, targetPort: 8080 }]
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: gate, namespace: default, labels: { app: gate } }
+spec:
+  containers:
+  - name: web
+    image: sidecar-lab/demo
+    args: [httpbin, --port, "8080"]
+    ports: [{ containerPort: 8080 }]
+    readinessProbe:
+      httpGet: { path: /status/200, port: 9090 }
+      periodSeconds: 1
+      failureThreshold: 1
+`;
+  const endpointIps = async (): Promise<string> => (await k.ok(['get', 'endpoints', 'gate', '-o', 'jsonpath={.subsets[*].addresses[*].ip}'])).trim();
+  const readyCondition = async (): Promise<string> => k.ok(['get', 'pod', 'gate', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
+
+  it('a failing readiness probe (rewritten by Istio to the agent) keeps the pod unready, out of its Service, with Unhealthy events', async () => {
+    await k.ok(['apply', '-f', '-'], gate);
+    // Istio's injector sent the kubelet to pilot-agent, which probes the app on 9090 where nothing listens.
+    expect(await k.ok(['get', 'pod', 'gate', '-o', 'jsonpath={.spec.containers[?(@.name=="web")].readinessProbe.httpGet.path}'])).toBe('/app-health/web/readyz');
+    await eventually(['get', 'pod', 'gate', '--no-headers'], /^gate\s+1\/2\s+Running\s+0\s/);
+    const events = await eventually(
+      ['get', 'events', '--field-selector', 'involvedObject.name=gate', '-o', 'jsonpath={range .items[*]}{.type} {.reason} {.count} {.message}{"\\n"}{end}'],
+      /Warning Unhealthy ([2-9]|\d\d+) Readiness probe failed: HTTP probe failed with statuscode: 500/,
+      20_000,
+    );
+    // The same failure again is one event whose count grows, as client-go's recorder merges it.
+    expect(events.match(/Readiness probe failed: HTTP probe failed with statuscode: 500/g)).toHaveLength(1);
+    expect(await readyCondition()).toBe('False');
+    expect(await endpointIps()).toBe('');
+  });
+
+  it('once the probe passes the pod is Ready and in Endpoints; failing again takes it out', async () => {
+    await k.ok(['exec', 'gate', '-c', 'web', '--', 'sh', '-c', 'setsid demo httpbin --port 9090 >/dev/null 2>&1 </dev/null &']);
+    await eventually(['get', 'pod', 'gate', '--no-headers'], /^gate\s+2\/2\s+Running\s+0\s/, 20_000);
+    const ip = (await k.ok(['get', 'pod', 'gate', '-o', 'jsonpath={.status.podIP}'])).trim();
+    await eventually(['get', 'endpoints', 'gate', '-o', 'jsonpath={.subsets[*].addresses[*].ip}'], new RegExp(`^${ip.replace(/\./g, '\\.')}$`), 10_000);
+    expect(await readyCondition()).toBe('True');
+    await k.ok(['exec', 'gate', '-c', 'web', '--', 'pkill', '-f', 'port 9090']);
+    await eventually(['get', 'pod', 'gate', '--no-headers'], /^gate\s+1\/2\s+Running\s+0\s/, 20_000);
+    await eventually(['get', 'endpoints', 'gate', '-o', 'jsonpath=[{.subsets[*].addresses[*].ip}]'], /^\[\]$/, 10_000);
+    await k.ok(['delete', 'pod', 'gate', '--grace-period=0', '--force']);
+    await k.ok(['delete', 'service', 'gate']);
+  });
+
+  it('a failing liveness probe kills and restarts the container: Killing, RESTARTS 1', async () => {
+    await k.ok(
+      ['apply', '-f', '-'],
+      `
+apiVersion: v1
+kind: Pod
+metadata: { name: alive, namespace: default, annotations: { sidecar.istio.io/inject: "false" } }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: sidecar-lab/demo
+    command: ["sh", "-c", "touch /tmp/alive; exec sleep infinity"]
+    livenessProbe:
+      exec: { command: [test, -e, /tmp/alive] }
+      periodSeconds: 1
+      failureThreshold: 2
+`,
+    );
+    await eventually(['get', 'pod', 'alive', '--no-headers'], /^alive\s+1\/1\s+Running\s+0\s/);
+    await k.ok(['exec', 'alive', '--', 'rm', '/tmp/alive']);
+    await eventually(['get', 'pod', 'alive', '--no-headers'], /^alive\s+1\/1\s+Running\s+1 \(\d+s ago\)/, 30_000);
+    const events = await k.ok(['get', 'events', '--field-selector', 'involvedObject.name=alive', '-o', 'jsonpath={range .items[*]}{.type} {.reason} {.count} {.message}{"\\n"}{end}']);
+    expect(events).toMatch(/Warning Unhealthy [2-9] Liveness probe failed: \n/);
+    expect(events).toMatch(/Normal Killing 1 Container app failed liveness probe, will be restarted/);
+    const app = JSON.parse(await k.ok(['get', 'pod', 'alive', '-o', 'json'])).status.containerStatuses[0];
+    expect(app).toMatchObject({ restartCount: 1, ready: true, lastState: { terminated: { exitCode: 137 } } });
+    expect(await k.ok(['describe', 'pod', 'alive'])).toMatch(/Killing\s+\S+\s+kubelet\s+Container app failed liveness probe, will be restarted/);
+    await k.ok(['delete', 'pod', 'alive', '--grace-period=0', '--force']);
+  });
+});

@@ -24,6 +24,7 @@ import { seedStore } from './seed';
 import { KubeApiServer } from './server';
 import { ObjectStore } from './store';
 import { podStatusEvents } from './pod-events';
+import { labPodEvents } from './lab-events';
 import { syncWorkloadStatus } from './workload-status';
 import { TokenAuthority } from './tokens';
 import { DEFAULT_KUBERNETES_VERSION } from './discovery';
@@ -133,12 +134,12 @@ export class LabApiHost {
       // The kubelet restarts what exited (or holds it back) before the status says so.
       this.kubelet?.observe(facts);
       for (const pod of this.store.list(K.pods)) {
-        const status = podStatus(pod, facts.get(`${pod.metadata.namespace}/${pod.metadata.name}`) ?? [], this.kubelet?.historyOf);
+        const status = podStatus(pod, facts.get(`${pod.metadata.namespace}/${pod.metadata.name}`) ?? [], this.kubelet?.historyOf, this.kubelet?.probesOf);
         if (JSON.stringify(status) === JSON.stringify(pod.status)) continue;
         this.store.update(K.pods, { ...pod, status });
-        for (const event of podStatusEvents(pod, pod.status as Record<string, unknown> | undefined, status, this.nodeName)) {
-          this.store.create(K.events, event);
-        }
+        const old = pod.status as Record<string, unknown> | undefined;
+        for (const event of podStatusEvents(pod, old, status, this.nodeName)) this.store.create(K.events, event);
+        for (const event of await labPodEvents(this.opts.docker, this.store, pod, old, status, this.nodeName)) this.store.create(K.events, event);
       }
       syncWorkloadStatus(this.store);
     });

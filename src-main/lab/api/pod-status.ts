@@ -63,6 +63,9 @@ export interface ContainerHistory {
 /** The history of one container of a pod, by the pod and the container's name. */
 export type HistoryOf = (pod: KubeObject, container: string) => ContainerHistory | undefined;
 
+/** What the kubelet's probes say of a container (started: its startup probe passed; ready: its readiness probe too), undefined when it has none. */
+export type ProbesOf = (pod: KubeObject, container: string) => { started: boolean; ready: boolean } | undefined;
+
 /** How a container's run ended, as `state.terminated` and `lastState.terminated` show it. */
 export function terminatedOf(f: ContainerFacts): Record<string, unknown> {
   return {
@@ -83,8 +86,8 @@ function state(f: ContainerFacts | undefined, h: ContainerHistory | undefined, n
 
 /**
  * An init container is ready once it has exited 0; a restartable one (`restartPolicy: Always`, a
- * native sidecar) while it runs, as an app container: the lab starts the next container only once
- * istio-proxy answers its startup probe, and runs no other probes.
+ * native sidecar) as an app container: while it runs, and once its probes (if any) say it started
+ * and is ready.
  */
 function containerStatus(
   spec: Record<string, unknown>,
@@ -92,9 +95,11 @@ function containerStatus(
   init: boolean,
   h: ContainerHistory | undefined,
   notStarted: string,
+  probes?: { started: boolean; ready: boolean },
 ): Record<string, unknown> {
   const runsToCompletion = init && spec.restartPolicy !== 'Always';
-  const ready = runsToCompletion ? (f ? !f.running && f.exitCode === 0 : false) : Boolean(f?.running);
+  const running = Boolean(f?.running);
+  const ready = runsToCompletion ? (f ? !f.running && f.exitCode === 0 : false) : running && (probes?.ready ?? true);
   // Held back after an exit, the run that just ended is the last state; else the one before it.
   const last = f && !f.running && h?.waiting ? terminatedOf(f) : h?.lastTerminated;
   return {
@@ -105,7 +110,7 @@ function containerStatus(
     restartCount: h?.restartCount ?? 0,
     image: typeof spec.image === 'string' ? spec.image : (f?.image ?? ''),
     imageID: f?.imageId ?? '',
-    ...(f ? { containerID: f.containerId, started: f.running } : { started: false }),
+    ...(f ? { containerID: f.containerId, started: running && (runsToCompletion || (probes?.started ?? true)) } : { started: false }),
   };
 }
 
@@ -157,7 +162,7 @@ export function podPhase(restartPolicy: string, inits: Record<string, unknown>[]
 const list = (value: unknown): Record<string, unknown>[] => (Array.isArray(value) ? value.filter(isRecord) : []);
 
 /** The pod's status from its containers' facts; the addresses it already has are kept. */
-export function podStatus(pod: KubeObject, facts: ContainerFacts[], historyOf?: HistoryOf): Record<string, unknown> {
+export function podStatus(pod: KubeObject, facts: ContainerFacts[], historyOf?: HistoryOf, probesOf?: ProbesOf): Record<string, unknown> {
   const spec = isRecord(pod.spec) ? pod.spec : {};
   const old = isRecord(pod.status) ? pod.status : {};
   const byName = new Map(facts.map((f) => [f.name, f]));
@@ -174,7 +179,7 @@ export function podStatus(pod: KubeObject, facts: ContainerFacts[], historyOf?: 
     return { restartCount: Number(before.restartCount), ...(last ? { lastTerminated: last } : {}) };
   };
   const status = (c: Record<string, unknown>, init: boolean, notStarted: string): Record<string, unknown> =>
-    containerStatus(c, byName.get(String(c.name)), init, history(String(c.name)), notStarted);
+    containerStatus(c, byName.get(String(c.name)), init, history(String(c.name)), notStarted, probesOf?.(pod, String(c.name)));
   // kubelet's default waiting reason: PodInitializing in any pod with init containers, finished or not.
   const notStarted = list(spec.initContainers).length > 0 ? 'PodInitializing' : 'ContainerCreating';
   const inits = list(spec.initContainers).map((c) => status(c, true, notStarted));

@@ -1,25 +1,22 @@
-// The lab's kubelet and endpoints controller in one loop: pods in the API become containers (and go again), Services' endpoints follow ready pods, the node and every sidecar get what changed.
+// The lab's kubelet and endpoints controller in one loop: pods in the API become containers (and go again), Services' endpoints follow ready pods, the node and every sidecar get what changed (config-push.ts).
 import type Docker from 'dockerode';
 import { K } from '../api/kinds';
-import { endpointsObject, endpointSliceObject } from '../api/seed';
 import { isRecord, type KubeObject } from '../api/objects';
 import type { ObjectStore, StoreEvent } from '../api/store';
 import { writePodCredentials } from '../api/pod-credentials';
 import { LABELS } from '../docker/engine';
-import { proxyConfigFor } from '../mesh/proxy-config';
-import { containerName } from '../plan/names';
 import { cidrRange, intToIp, ipToInt, FIRST_POD_IP, NODE_IP, POD_CIDR } from '../plan/network';
-import type { LabPlan, PlannedPod } from '../plan/types';
+import type { PlannedPod } from '../plan/types';
 import { readLabRecord, writeLabRecord, type LabRecord } from '../runtime/lab';
 import { PodStarter, type PodRun } from '../runtime/pod';
-import { pushNodeConfig, pushProxyConfig } from '../runtime/push';
-import { agentEnvFor } from '../session/agent-env';
 import { nodeConfig, podRunOf, serviceRecords, type PreparedLab } from '../session/prepare';
+import { ConfigPush, onlyReadyEndpoints, syncEndpoints } from './config-push';
 import { DesiredLabCache } from './desired';
 import { isReady, passInput, WATCHED } from './pass-input';
 import { podKey, removePod, runningPods, terminatePod } from './pod-runtime';
 import { ContainerRestarter } from './container-restarts';
-import type { ContainerFacts, HistoryOf } from '../api/pod-status';
+import type { ContainerFacts, HistoryOf, ProbesOf } from '../api/pod-status';
+import { Prober } from './prober';
 
 export interface KubeletOptions {
   docker: Docker;
@@ -34,14 +31,6 @@ export interface KubeletOptions {
 
 const terminating = (pod: KubeObject): boolean => Boolean(pod.metadata.deletionTimestamp);
 
-/** A proxy configuration without its version, to tell whether anything in it changed. */
-const configBody = (config: string | undefined): string => {
-  if (!config) return '';
-  const parsed = JSON.parse(config) as Record<string, unknown>;
-  delete parsed.version;
-  return JSON.stringify(parsed);
-};
-
 export class Kubelet {
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -54,9 +43,7 @@ export class Kubelet {
   /** Pods that failed to start, by uid: when they may be tried again (kubelet's back-off, from 10 s doubling to 5 min). */
   private readonly failed = new Map<string, { until: number; delayMs: number }>();
   private readonly runs = new Map<string, PodRun>();
-  private pushedNode = '';
-  private readonly pushedProxies = new Map<string, string>();
-  private version = 1;
+  private readonly push: ConfigPush;
   private first = true;
   /** Each watched object's pass input as last seen, by resource and key. */
   private readonly inputs = new Map<string, string>();
@@ -65,8 +52,10 @@ export class Kubelet {
   readonly passes = { run: 0, skipped: 0 };
 
   private readonly restarter: ContainerRestarter;
+  private readonly prober: Prober;
 
   constructor(private readonly opts: KubeletOptions) {
+    this.push = new ConfigPush({ docker: opts.docker, lab: opts.lab, log: (m) => this.log(m) });
     this.restarter = new ContainerRestarter({
       docker: opts.docker,
       store: opts.store,
@@ -76,6 +65,7 @@ export class Kubelet {
       settled: (key, uid) => this.adopted.get(key) === uid && !this.starting.has(key) && !this.ending.has(key),
       resumeInit: (pod) => this.resumeInit(pod),
     });
+    this.prober = new Prober({ docker: opts.docker, store: opts.store, node: opts.nodeName ?? (() => 'node'), log: (m) => this.log(m), resync: () => this.resync() });
   }
 
   /** What the kubelet remembers of each container (restarts, last termination, back-off), for the pods' status. */
@@ -83,9 +73,16 @@ export class Kubelet {
     return this.restarter.historyOf;
   }
 
-  /** The engine's containers as the host just read them: exited ones are restarted per their pod's restartPolicy. */
+  /** What the probes say of each container (started, ready), for the pods' status. */
+  get probesOf(): ProbesOf {
+    return this.prober.statusOf;
+  }
+
+  /** The engine's containers as the host just read them: exited ones are restarted per their pod's restartPolicy; probes follow the running ones. */
   observe(facts: Map<string, ContainerFacts[]>): void {
-    if (!this.stopped) this.restarter.observe(facts);
+    if (this.stopped) return;
+    this.restarter.observe(facts);
+    this.prober.observe(facts);
   }
 
   private resync(): void {
@@ -134,6 +131,7 @@ export class Kubelet {
   async stop(): Promise<void> {
     this.stopped = true;
     this.restarter.stop();
+    this.prober.stop();
     clearTimeout(this.timer);
     this.timer = undefined;
     this.unsubscribe?.();
@@ -153,10 +151,7 @@ export class Kubelet {
     const seen = store.resourceVersion;
     if (this.first) {
       for (const run of record.run.pods) this.runs.set(podKey(run.namespace, run.name), run);
-      this.pushedNode = JSON.stringify(record.run.nodeConfig);
-      // A host started again goes on from the version the sidecars hold.
-      this.version = Math.max(this.version, Number(/-(\d+)$/.exec(record.run.configVersion ?? '')?.[1] ?? 1));
-      for (const run of record.run.pods) if (run.proxyConfig) this.pushedProxies.set(podKey(run.namespace, run.name), configBody(run.proxyConfig));
+      this.push.adopt(record);
     }
     const running = await runningPods(docker, lab);
     const pods = new Map(store.list(K.pods).map((p) => [podKey(p.metadata.namespace, p.metadata.name), p]));
@@ -212,9 +207,9 @@ export class Kubelet {
       void this.startPod(record, desired, planned, pod.metadata.uid);
     }
 
-    await this.pushChanges(desired, running);
-    this.syncEndpoints(desired.plan);
-    writeLabRecord({ ...record, run: { ...record.run, pods: [...this.runs.values()], nodeConfig: nodeConfig(desired.plan), services: serviceRecords(desired.plan), reconciledVersion: seen, configVersion: `${lab}-${this.version}` } });
+    await this.push.push(desired, running, (key) => this.starting.has(key) || this.ending.has(key), this.runs);
+    syncEndpoints(store, desired.plan);
+    writeLabRecord({ ...record, run: { ...record.run, pods: [...this.runs.values()], nodeConfig: nodeConfig(desired.plan), services: serviceRecords(desired.plan), reconciledVersion: seen, configVersion: `${lab}-${this.push.version}` } });
   }
 
   private assignAddresses(pods: KubeObject[], inUse: string[]): void {
@@ -247,14 +242,14 @@ export class Kubelet {
       const images = record.run.images;
       if (!images) throw new Error('the lab was started by an older sidecar-lab that did not record its images: `sidecar-lab down` and `up` again');
       const notes: string[] = [];
-      const run = await podRunOf(docker, desired, planned, images, notes, `${lab}-${this.version}`);
+      const run = await podRunOf(docker, desired, planned, images, notes, `${lab}-${this.push.version}`);
       run.uid = uid;
       for (const note of notes) this.log(`replaced: ${note}`);
       await writePodCredentials(lab, [run]);
       const starter = this.starter(record);
       this.adopted.set(key, uid);
       this.runs.set(key, run);
-      if (run.proxyConfig) this.pushedProxies.set(key, configBody(run.proxyConfig));
+      this.push.started(key, run.proxyConfig);
       const stuck = await starter.start(run, (m) => this.log(m));
       this.failed.delete(uid);
       if (stuck) {
@@ -322,83 +317,9 @@ export class Kubelet {
     } finally {
       this.adopted.delete(key);
       this.runs.delete(key);
-      this.pushedProxies.delete(key);
+      this.push.forget(key);
       this.ending.delete(key);
       this.schedule();
     }
   }
-
-  /** The node's Services and DNS, and each running sidecar's configuration, when they changed. */
-  private async pushChanges(desired: PreparedLab, running: Map<string, unknown>): Promise<void> {
-    const { docker, lab } = this.opts;
-    const { plan } = desired;
-    const node = nodeConfig(plan);
-    const nodeText = JSON.stringify(node);
-    const proxies: [PlannedPod, string][] = [];
-    for (const pod of plan.pods) {
-      const key = podKey(pod.namespace, pod.name);
-      if (!pod.sidecar || !running.has(key) || this.starting.has(key) || this.ending.has(key)) continue;
-      const body = JSON.stringify(proxyConfigFor(plan, pod, 'compare', agentEnvFor(desired.documents, plan, pod)));
-      if (configBody(body) !== this.pushedProxies.get(key)) proxies.push([pod, body]);
-    }
-    if (nodeText === this.pushedNode && proxies.length === 0) return;
-    this.version++;
-    if (nodeText !== this.pushedNode) {
-      await pushNodeConfig(docker, lab, node);
-      this.pushedNode = nodeText;
-      this.log(`node: ${node.services.length} Services, ${Object.keys(node.dns).length} DNS names`);
-    }
-    for (const [pod, body] of proxies) {
-      const key = podKey(pod.namespace, pod.name);
-      const config = JSON.stringify(proxyConfigFor(plan, pod, `${lab}-${this.version}`, agentEnvFor(desired.documents, plan, pod)));
-      try {
-        await pushProxyConfig(docker, containerName(lab, pod.namespace, pod.name, 'istio-proxy'), config);
-        this.pushedProxies.set(key, configBody(body));
-        const run = this.runs.get(key);
-        if (run) this.runs.set(key, { ...run, proxyConfig: config });
-        this.log(`${key}: sidecar configuration ${lab}-${this.version}`);
-      } catch (err) {
-        this.log(`${key}: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
-  }
-
-  /** Endpoints and EndpointSlices as the endpoints controllers write them, for the Services with a selector. */
-  private syncEndpoints(plan: LabPlan): void {
-    const { store } = this.opts;
-    const uid = (ns: string, name: string): string | undefined => store.get(K.pods, ns, name)?.metadata.uid;
-    for (const s of plan.services) {
-      if (s.externalName || s.origin === 'lab') continue;
-      const pairs: [typeof K.endpoints | typeof K.endpointslices, KubeObject][] = [
-        [K.endpoints, endpointsObject(s, uid)],
-        [K.endpointslices, endpointSliceObject(s, uid)],
-      ];
-      for (const [kind, next] of pairs) {
-        const current = store.get(kind, s.namespace, next.metadata.name);
-        if (!current) {
-          store.create(kind, next);
-          continue;
-        }
-        if (JSON.stringify(withoutMetadata(current)) === JSON.stringify(withoutMetadata(next))) continue;
-        const metadata = { ...current.metadata, ...next.metadata };
-        delete metadata.resourceVersion;
-        store.update(kind, { ...next, metadata });
-      }
-    }
-  }
-}
-
-const withoutMetadata = (obj: KubeObject): Record<string, unknown> => {
-  const copy: Record<string, unknown> = { ...obj };
-  delete copy.metadata;
-  return copy;
-};
-
-/**
- * Services send traffic to ready pods only, as the endpoints controller lists them (the node's
- * kube-dns is no pod). A new plan: the planned lab is kept between passes and stays as planned.
- */
-function onlyReadyEndpoints(plan: LabPlan, pods: Map<string, KubeObject>, ready: Set<string>): LabPlan {
-  const keep = (e: { namespace: string; pod: string }): boolean => !pods.has(podKey(e.namespace, e.pod)) || ready.has(podKey(e.namespace, e.pod));
-  return { ...plan, services: plan.services.map((s) => ({ ...s, ports: s.ports.map((port) => ({ ...port, endpoints: port.endpoints.filter(keep) })) })) };
 }
