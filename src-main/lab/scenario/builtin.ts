@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadedScenariosDir } from '../bundle/loaded-files';
 import { parseScenarioFiles, parseScenarioText } from './parse';
 import type { Scenario } from './types';
 
@@ -65,6 +66,12 @@ export function resolveScenarioArg(arg: string, dir = BUILTIN_SCENARIO_DIR): str
     (b) => b.name === arg || basename(b.file).replace(/\.ya?ml$/, '') === arg,
   );
   if (hit) return hit.file;
+  // Then the scenarios a classroom bundle brought (`bundle load`).
+  const loaded = loadedScenariosDir();
+  if (dir === BUILTIN_SCENARIO_DIR && kindOf(loaded) === 'directory') {
+    const fromBundle = listBuiltinScenarios(loaded).find((b) => b.name === arg || basename(b.file).replace(/\.ya?ml$/, '') === arg);
+    if (fromBundle) return fromBundle.file;
+  }
   throw notFound(arg, dir);
 }
 
