@@ -20,7 +20,7 @@ const env = { SIDECAR_LAB_STATE_DIR: stateDir };
 describe('sidecar-lab bundle', () => {
   beforeAll(() => {
     // An instructor's own workshop and scenario, next to the built-in ones.
-    cpSync(join(repoRoot, 'resources/workshops/performance'), join(dir, 'class-course'), { recursive: true });
+    cpSync(join(repoRoot, 'resources/workshops/traffic-flow-performance'), join(dir, 'class-course'), { recursive: true });
     copyFileSync(join(repoRoot, 'resources/scenarios/performance.yaml'), join(dir, 'class-perf.yaml'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,7 +33,7 @@ describe('sidecar-lab bundle', () => {
     const save = await runCli(['bundle', 'save', file, join(dir, 'class-course'), join(dir, 'class-perf.yaml'), '--offline'], { env, timeoutMs: 400_000 });
     expect(save.code, save.stderr).toBe(0);
     expect(save.stderr).toMatch(/images: saving 6 images/);
-    expect(save.stderr).toMatch(/bundle: saved .*class\.bundle .*workshops performance traffic-flow class-course; scenarios interception\.yaml performance\.yaml class-perf\.yaml/);
+    expect(save.stderr).toMatch(/bundle: saved .*class\.bundle .*workshops traffic-flow traffic-flow-performance class-course; scenarios interception\.yaml performance\.yaml class-perf\.yaml/);
     expect(readdirSync(dir).filter((f) => f.includes('.partial-') || f.includes('.images-'))).toEqual([]);
 
     const load = await runCli(['bundle', 'load', file], { env, timeoutMs: 400_000 });

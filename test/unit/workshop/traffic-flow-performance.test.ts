@@ -1,4 +1,4 @@
-// The built-in performance workshop: its steps measure with `sidecar-lab perf --json`, and their checks read what perf writes and the 8079 flows, never fixed timings.
+// The built-in traffic-flow-performance workshop (the course's performance chapter): its steps measure with `sidecar-lab perf --json`, and their checks read what perf writes and the 8079 flows, never fixed timings.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { perfJson, type ModeResult } from '../../../src-main/lab/perf/summary';
@@ -7,13 +7,13 @@ import { allSteps, parseWorkshop } from '../../../src-main/workshop/parse';
 import { WORKSHOPS_DIR } from '../../../src-main/workshop/session';
 import type { FileCheck, FlowCheck } from '../../../src-main/workshop/types';
 
-const w = parseWorkshop(join(WORKSHOPS_DIR, 'performance'));
+const w = parseWorkshop(join(WORKSHOPS_DIR, 'traffic-flow-performance'));
 
 function result(mode: ModeResult['mode'], errors: number, p50: number): ModeResult {
   return { mode, p50, p90: p50, p99: p50, p999: p50, max: p50, avg: p50, qps: 1000, requestedQps: 1000, calls: 5000, errors, skipped: 0, proxies: [], histogram: {} as ModeResult['histogram'] };
 }
 
-describe('the performance workshop', () => {
+describe('the traffic-flow-performance workshop', () => {
   it('runs on the performance scenario, one step per measurement', () => {
     expect(w.scenario).toBe('performance');
     expect(allSteps(w).map((s) => s.id)).toEqual(['1.1', '1.2']);
