@@ -1,4 +1,5 @@
-// `npm run bench`: prints the lab's measured figures. BENCH=up-down,sidecar,flows,page,live-flows,sidecar-local,kube-api,kube-rollout picks some.
+// `npm run bench`: prints the lab's measured figures. BENCH=up-down,sidecar,flows,page,live-flows,sidecar-local,kube-api,kube-rollout,cli-start picks some.
+import { benchCliStart } from './cli-start';
 import { benchFlows } from './flows';
 import { benchKubeApi } from './kube-api';
 import { benchKubeRollout } from './kube-rollout';
@@ -8,7 +9,7 @@ import { benchSidecar } from './sidecar';
 import { benchSidecarLocal } from './sidecar-local';
 import { benchUpDown } from './up-down';
 
-const wanted = new Set((process.env['BENCH'] ?? 'up-down,sidecar,flows,page,live-flows,sidecar-local,kube-api,kube-rollout').split(','));
+const wanted = new Set((process.env['BENCH'] ?? 'up-down,sidecar,flows,page,live-flows,sidecar-local,kube-api,kube-rollout,cli-start').split(','));
 if (wanted.has('up-down')) await benchUpDown(Number(process.env['BENCH_ROUNDS'] ?? 3));
 if (wanted.has('sidecar')) await benchSidecar(Number(process.env['BENCH_DURATION'] ?? 10));
 if (wanted.has('flows')) await benchFlows();
@@ -17,3 +18,4 @@ if (wanted.has('live-flows')) await benchLiveFlows(Number(process.env['BENCH_CON
 if (wanted.has('sidecar-local')) await benchSidecarLocal(Number(process.env['BENCH_DURATION'] ?? 10), 0, ['direct', 'outbound', 'both']);
 if (wanted.has('kube-api')) await benchKubeApi(Number(process.env['BENCH_ROUNDS'] ?? 10));
 if (wanted.has('kube-rollout')) await benchKubeRollout(Number(process.env['BENCH_ROUNDS'] ?? 3));
+if (wanted.has('cli-start')) benchCliStart(Number(process.env['BENCH_ROUNDS'] ?? 5));

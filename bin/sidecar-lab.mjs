@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// The `sidecar-lab` command: runs the TypeScript lab core directly through tsx, so no build step is needed.
-import { register } from 'tsx/esm/api';
+// The `sidecar-lab` command: runs the TypeScript lab core with no build step (bundled on demand and cached, see cli-bundle.mjs).
+import { loadCli } from './cli-bundle.mjs';
 
-register();
-const { main } = await import('../src-main/cli/main.ts');
+const { main } = await loadCli();
 process.exitCode = await main(process.argv.slice(2));

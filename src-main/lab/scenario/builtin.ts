@@ -1,15 +1,13 @@
 // Built-in scenarios (resources/scenarios/*.yaml) and resolving a command-line scenario argument.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join } from 'node:path';
 import { loadedScenariosDir } from '../bundle/loaded-files';
+import { resourcesDir } from '../paths';
 import { parseScenarioFiles, parseScenarioText } from './parse';
 import type { Scenario } from './types';
 
-const here = import.meta.dirname ?? dirname(fileURLToPath(import.meta.url));
-
-/** `resources/scenarios` of the repository (this file is src-main/lab/scenario/builtin.ts). */
-export const BUILTIN_SCENARIO_DIR = resolve(here, '../../../resources/scenarios');
+/** `resources/scenarios` of the repository, wherever the core runs from (tsx, the CLI's bundle, out/). */
+export const BUILTIN_SCENARIO_DIR = join(resourcesDir, 'scenarios');
 
 export interface BuiltinScenario {
   name: string;
