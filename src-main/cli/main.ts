@@ -8,6 +8,7 @@ import { labStatus } from '../lab/runtime/status';
 import { clusterStatus } from '../lab/api/cluster-status';
 import { ScenarioError } from '../lab/scenario/errors';
 import { parseArgs, flagString, UsageError } from './args';
+import { bundleCommand } from './bundle-command';
 import { imagesCommand, isOffline } from './images-command';
 import { iptablesCommand } from './iptables-command';
 import { diffCommand, exportCommand, importCommand } from './dump-command';
@@ -32,6 +33,8 @@ Usage:
   sidecar-lab apply FILE [--lab NAME]                 add or change Services, ServiceEntries, Sidecars, mesh config
   sidecar-lab down [--all] [--lab NAME]               remove a lab (--all: every lab's containers, networks, volumes)
   sidecar-lab images build|list|save FILE|load FILE   the lab's images (save/load: for machines with no internet)
+  sidecar-lab bundle save FILE [WORKSHOP_DIR|SCENARIO.yaml]… | load FILE
+                                                      images, workshops and scenarios in one file, for a classroom with no internet
   sidecar-lab serve [--port N] [--offline]            the lab's window in a browser: prints its URL (with a token) first
   sidecar-lab perf [--mode MODE]… [--qps N] [--connections N] [--payload BYTES] [--duration S] [--json]
                                                       the sidecar's cost on the running performance lab
@@ -85,6 +88,11 @@ async function run(argv: string[], io: CliIO, given?: CliIO): Promise<number> {
       const [sub, ...positionals] = args.positionals;
       const verboseIO = { ...io, verbose: args.flags.has('verbose') };
       return imagesCommand(sub, positionals, args.flags.has('offline'), verboseIO);
+    }
+    case 'bundle': {
+      const args = parseArgs(rest, [{ name: 'offline' }, { name: 'verbose', short: 'v' }], 'bundle');
+      const [sub, ...positionals] = args.positionals;
+      return bundleCommand(sub, positionals, args.flags.has('offline'), { ...io, verbose: args.flags.has('verbose') });
     }
     case 'up': {
       const args = parseArgs(rest, [{ name: 'offline' }, { name: 'verbose', short: 'v' }], 'up');

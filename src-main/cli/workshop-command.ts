@@ -9,7 +9,7 @@ import { beginStep, checkForLearner, progressOf } from '../workshop/learner';
 import { captureInProcess, ensureRecorder, readFlowLog, runRecorder } from '../workshop/flow-log';
 import { allSteps } from '../workshop/parse';
 import { readProgress } from '../workshop/progress';
-import { builtinWorkshopNames, findStep, resolveWorkshop, verifyWorkshop, workshopEnv } from '../workshop/session';
+import { findStep, resolveWorkshop, verifyWorkshop, workshopEnv, workshopNames } from '../workshop/session';
 import { WorkshopError, type Step, type Workshop } from '../workshop/types';
 import { ensureApiHost } from './api-command';
 import { flagString, parseArgs, UsageError } from './args';
@@ -117,7 +117,7 @@ async function verify(w: Workshop, only: string[], io: CliIO, offline: boolean):
 }
 
 function list(io: CliIO): number {
-  const rows = builtinWorkshopNames().map((name) => {
+  const rows = workshopNames().map((name) => {
     const w = resolveWorkshop(name);
     const steps = allSteps(w);
     const p = readProgress(w.name, steps[0].id);

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
+import { loadedWorkshopsDir } from '../lab/bundle/loaded-files';
 import { resourcesDir } from '../lab/paths';
 import { labDown, labsOnEngine, readLabRecord } from '../lab/runtime/lab';
 import { setAppliedFiles } from '../lab/session';
@@ -18,16 +19,24 @@ export const WORKSHOPS_DIR = join(resourcesDir, 'workshops');
 /** A workshop folder given as a path, or the name of a built-in one. */
 export function resolveWorkshop(arg: string): Workshop {
   if (arg.includes('/') || existsSync(join(arg, 'workshop.yaml'))) return parseWorkshop(arg);
-  const dir = join(WORKSHOPS_DIR, arg);
-  if (!existsSync(dir)) {
-    throw new Error(`no workshop ${arg}: not a folder with a workshop.yaml, and not a built-in one (${builtinWorkshopNames().join(', ') || 'none'})`);
+  // Built-in first, then those a classroom bundle brought (`bundle load`).
+  const dir = [WORKSHOPS_DIR, loadedWorkshopsDir()].map((d) => join(d, arg)).find((d) => existsSync(join(d, 'workshop.yaml')));
+  if (!dir) {
+    throw new Error(`no workshop ${arg}: not a folder with a workshop.yaml, and not a built-in or loaded one (${workshopNames().join(', ') || 'none'})`);
   }
   return parseWorkshop(dir);
 }
 
+const workshopsIn = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((d) => existsSync(join(dir, d, 'workshop.yaml'))).sort() : []);
+
 export function builtinWorkshopNames(): string[] {
-  if (!existsSync(WORKSHOPS_DIR)) return [];
-  return readdirSync(WORKSHOPS_DIR).filter((d) => existsSync(join(WORKSHOPS_DIR, d, 'workshop.yaml'))).sort();
+  return workshopsIn(WORKSHOPS_DIR);
+}
+
+/** The built-in workshops, then the ones a loaded bundle added. */
+export function workshopNames(): string[] {
+  const builtin = builtinWorkshopNames();
+  return [...builtin, ...workshopsIn(loadedWorkshopsDir()).filter((n) => !builtin.includes(n))];
 }
 
 export function findStep(w: Workshop, id: string): Step {

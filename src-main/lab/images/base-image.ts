@@ -13,7 +13,7 @@ const STAGES =
   /^(Retrieving Release |Installing core|Unpacking required|Configuring required|Installing base|Unpacking the base|Configuring the base|Base system)/;
 const PULL_REF = 'debian:bookworm-slim';
 /** Debian bookworm images the lab can build on, in order of preference. */
-const LOCAL_CANDIDATES = [BASE_IMAGE_TAG, PULL_REF, 'debian:bookworm', 'debian:12-slim', 'debian:12'];
+export const BASE_IMAGE_CANDIDATES = [BASE_IMAGE_TAG, PULL_REF, 'debian:bookworm', 'debian:12-slim', 'debian:12'];
 
 export interface BaseImageOptions {
   /** Never contact a registry (classrooms, CI): go from the local engine straight to debootstrap. */
@@ -30,10 +30,17 @@ export async function imageExists(docker: Docker, ref: string): Promise<boolean>
   }
 }
 
-export async function ensureBaseImage(docker: Docker, opts: BaseImageOptions): Promise<string> {
-  for (const ref of LOCAL_CANDIDATES) {
+/** The base image the lab builds on, if the engine has one: the first candidate present. */
+export async function localBaseImage(docker: Docker): Promise<string | undefined> {
+  for (const ref of BASE_IMAGE_CANDIDATES) {
     if (await imageExists(docker, ref)) return ref;
   }
+  return undefined;
+}
+
+export async function ensureBaseImage(docker: Docker, opts: BaseImageOptions): Promise<string> {
+  const local = await localBaseImage(docker);
+  if (local) return local;
   let pullError = 'skipped (offline: SIDECAR_LAB_OFFLINE=1 or --offline)';
   if (!opts.offline) {
     opts.progress.info(`pulling ${PULL_REF} …`);
@@ -50,7 +57,7 @@ export async function ensureBaseImage(docker: Docker, opts: BaseImageOptions): P
   if (cannot) {
     throw new Error(
       `No Debian ${SUITE} base image for the lab's images:\n` +
-        `  - none on the engine (looked for ${LOCAL_CANDIDATES.join(', ')});\n` +
+        `  - none on the engine (looked for ${BASE_IMAGE_CANDIDATES.join(', ')});\n` +
         `  - pull of ${PULL_REF}: ${pullError};\n` +
         `  - debootstrap: ${cannot}.\n` +
         'Fix one of these: load images saved on a machine that has them ' +

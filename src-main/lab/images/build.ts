@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import { followStream, LABELS } from '../docker/engine';
 import { tarOf } from '../docker/tar';
-import { ensureBaseImage, imageExists } from './base-image';
+import { BASE_IMAGE_CANDIDATES, ensureBaseImage, imageExists, localBaseImage } from './base-image';
 import { bundlePodProgram, commandWrapper } from './bundle';
 import {
   dockerfilePath,
@@ -20,6 +20,11 @@ export type ImageSet = Record<ImageName, string>;
 export interface EnsureImagesOptions {
   offline: boolean;
   progress: BuildProgress;
+  /**
+   * false: only find the images (a loaded bundle is checked so): a missing one is an error, and
+   * nothing is pulled, built or tagged `latest`. Default true.
+   */
+  build?: boolean;
 }
 
 export interface BuildContext {
@@ -74,7 +79,9 @@ async function buildOne(
 
 /** Makes sure every lab image exists for the current sources; builds only what changed. */
 export async function ensureImages(docker: Docker, opts: EnsureImagesOptions): Promise<ImageSet> {
-  const baseRef = await ensureBaseImage(docker, opts);
+  const build = opts.build ?? true;
+  const baseRef = build ? await ensureBaseImage(docker, opts) : await localBaseImage(docker);
+  if (!baseRef) throw new Error(`no base image for the lab's images on the engine (looked for ${BASE_IMAGE_CANDIDATES.join(', ')})`);
   const refs: Partial<ImageSet> = {};
   for (const def of IMAGES) {
     const parentRef = def.parent === 'base' ? baseRef : refs[def.parent];
@@ -84,6 +91,8 @@ export async function ensureImages(docker: Docker, opts: EnsureImagesOptions): P
     const tag = `${imageRepo(def.name)}:${context.inputs}`;
     if (await imageExists(docker, tag)) {
       opts.progress.step(def.name, `up to date (${tag})`);
+    } else if (!build) {
+      throw new Error(`image ${tag} (${def.name}, for these sources on base ${baseRef}) is not on the engine`);
     } else {
       opts.progress.step(def.name, `building ${tag}`);
       const started = Date.now();
@@ -91,7 +100,7 @@ export async function ensureImages(docker: Docker, opts: EnsureImagesOptions): P
       opts.progress.step(def.name, `built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
     // `latest` lets manifests and people name the image without its hash.
-    await docker.getImage(tag).tag({ repo: imageRepo(def.name), tag: 'latest' });
+    if (build) await docker.getImage(tag).tag({ repo: imageRepo(def.name), tag: 'latest' });
     refs[def.name] = tag;
   }
   return refs as ImageSet;

@@ -11,6 +11,7 @@ import {
   type Flow as CapturedFlow,
   type FlowChange,
 } from '../capture';
+import { acquireTraceCommand, releaseTraceCommand } from '../capture/trace-holders';
 import { captureEntry } from './capture-registry';
 import { execIn } from './docker-ops';
 import { execLines, type LineStream } from './exec-stream';
@@ -40,6 +41,7 @@ function dockerName(pod: PodStatus, container: string): string | undefined {
 async function capturePod(
   docker: Docker,
   pod: PodStatus,
+  holder: string,
   onFlow: (pod: CapturedPod, flow: CapturedFlow, change: FlowChange) => void,
   log: (message: string) => void,
 ): Promise<(() => Promise<void>) | undefined> {
@@ -52,7 +54,8 @@ async function capturePod(
   const save = await execIn(docker, tapContainer, ['iptables-save']);
   joiner.setRuleIndex(RuleIndex.fromSave(save.stdout));
   // The lab's own nftables table: Istio's tables, and iptables-save, stay exactly as istio-init left them.
-  const install = await execIn(docker, tapContainer, [...TAP_COMMANDS.install], { stdin: traceTableScript() });
+  // Another capture of the lab (the window and a workshop recorder) may trace this pod too: the table is shared.
+  const install = await execIn(docker, tapContainer, acquireTraceCommand(holder), { stdin: traceTableScript() });
   if (install.exitCode !== 0) throw new Error(`tracing in ${pod.namespace}/${pod.name}: ${install.stderr.trim()}`);
   const parser = new TraceParser();
   const streams: LineStream[] = [];
@@ -91,9 +94,11 @@ async function capturePod(
     clearInterval(timer);
     rules.dispose();
     for (const s of streams) s.dispose();
-    await execIn(docker, tapContainer, [...TAP_COMMANDS.remove], { stdin: removeTraceTableScript() }).catch(() => undefined);
+    await execIn(docker, tapContainer, releaseTraceCommand(holder), { stdin: removeTraceTableScript() }).catch(() => undefined);
   };
 }
+
+let sessions = 0;
 
 /** Starts tracing every sidecar pod of the lab; flows arrive through `onFlow` until `stop()`. */
 export async function startCapture(
@@ -107,6 +112,7 @@ export async function startCapture(
   let stopped = false;
   // Other processes (an exec about to run a learner's command) read which pods this session traces.
   const registry = captureEntry(lab);
+  const holder = `${process.pid}-${++sessions}`;
   const tapId = (pod: PodStatus): string | undefined => pod.containers.find((c) => c.name === 'tap' && c.state === 'running')?.id;
 
   const refresh = async (): Promise<void> => {
@@ -123,7 +129,7 @@ export async function startCapture(
       const id = tapId(pod);
       if (stopped || traced.has(key) || !id || !dockerName(pod, 'istio-proxy')) continue;
       try {
-        const stop = await capturePod(docker, pod, onFlow, log);
+        const stop = await capturePod(docker, pod, holder, onFlow, log);
         if (stop) traced.set(key, { tapId: id, pod: { namespace: pod.namespace, pod: pod.name }, stop });
       } catch (err) {
         // A pod still starting (or going) is tried again at the next refresh.

@@ -1,6 +1,7 @@
 // Built-in scenarios (resources/scenarios/*.yaml) and resolving a command-line scenario argument.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { loadedScenariosDir } from '../bundle/loaded-files';
 import { resourcesDir } from '../paths';
 import { parseScenarioFiles, parseScenarioText } from './parse';
 import type { Scenario } from './types';
@@ -63,6 +64,12 @@ export function resolveScenarioArg(arg: string, dir = BUILTIN_SCENARIO_DIR): str
     (b) => b.name === arg || basename(b.file).replace(/\.ya?ml$/, '') === arg,
   );
   if (hit) return hit.file;
+  // Then the scenarios a classroom bundle brought (`bundle load`).
+  const loaded = loadedScenariosDir();
+  if (dir === BUILTIN_SCENARIO_DIR && kindOf(loaded) === 'directory') {
+    const fromBundle = listBuiltinScenarios(loaded).find((b) => b.name === arg || basename(b.file).replace(/\.ya?ml$/, '') === arg);
+    if (fromBundle) return fromBundle.file;
+  }
   throw notFound(arg, dir);
 }
 

@@ -19,7 +19,10 @@ const handlers = workshopHandlers({ currentLab: async () => undefined, flows: ()
 
 describe('workshop commands', () => {
   it('lists the built-in workshops and shows one with the participant\'s progress', async () => {
-    expect(await handlers['workshop.list']({})).toEqual([{ name: 'traffic-flow', title: 'Traffic flow with Istio sidecar injection' }]);
+    expect(await handlers['workshop.list']({})).toEqual([
+      { name: 'traffic-flow', title: 'Traffic flow with Istio sidecar injection' },
+      { name: 'traffic-flow-performance', title: 'Performance impact of the sidecar' },
+    ]);
     writeProgress({ workshop: 'traffic-flow', current: '4.3', steps: { '4.2': { passedAt: '2026-12-07T13:00:00.000Z', last: { pass: true, at: '2026-12-07T13:00:00.000Z', messages: ['ok'] } } } });
     const w = await handlers['workshop.get']({ name: 'traffic-flow' });
     expect(w.current).toBe('4.3');
@@ -30,7 +33,7 @@ describe('workshop commands', () => {
   });
 
   it('takes only built-in names, and needs a lab to check or reset', async () => {
-    await expect(handlers['workshop.get']({ name: '../../etc' })).rejects.toThrow('workshop: no built-in workshop ../../etc (traffic-flow)');
+    await expect(handlers['workshop.get']({ name: '../../etc' })).rejects.toThrow('workshop: no built-in workshop ../../etc (traffic-flow, traffic-flow-performance)');
     await expect(handlers['workshop.check']({ name: 'traffic-flow', step: '4.3' })).rejects.toThrow('workshop.check: no lab is up');
     await expect(handlers['workshop.reset']({ name: 'traffic-flow', step: '4.3' })).rejects.toThrow('workshop.reset: no lab is up');
   });
