@@ -88,6 +88,8 @@ export class LabApiHost {
     // Pods written through the API run, and go, as on a node; Services follow the ready pods.
     this.kubelet = new Kubelet({ docker, lab, store: this.store, log: (m) => this.log(m), nodeName: () => this.nodeName, resync: () => void this.syncPods() });
     await this.kubelet.start();
+    // The kubelet sees the containers once as it finds them: what exited before it ran (an init container `up` left failed) is restarted.
+    await this.syncPods();
     // Deployments → ReplicaSets → Pods, created through the same admission as a user's pods.
     const admission = [podAdmission(this.store), serviceAdmission(this.store), labAdmission, labWrites];
     this.controllers = startWorkloadControllers(this.store, apiPodClient({ store: this.store, admission }), (m) => this.log(m));
