@@ -61,8 +61,9 @@ spec:
     expect(app.lastState.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
     expect(app.restartCount).toBe(1);
     expect(status.phase).toBe('Running');
-    // Its log has each run, as the container is restarted in place.
-    expect((await k.ok(['logs', 'crash', '-c', 'app'])).match(/starting/g)?.length).toBeGreaterThanOrEqual(2);
+    // In its back-off, `logs` and `logs --previous` both read the run that just ended (lastState), one run only.
+    expect(await k.ok(['logs', 'crash', '-c', 'app'])).toBe('starting\n');
+    expect(await k.ok(['logs', 'crash', '-c', 'app', '--previous'])).toBe('starting\n');
   });
 
   it('writes the kubelet events: Created and Started again, then BackOff', async () => {
@@ -115,6 +116,9 @@ spec:
     expect(status.phase).toBe('Succeeded');
     expect(status.containerStatuses[0]).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
     expect(await k.ok(['logs', 'once'])).toBe('done\n');
+    const previous = await k.run(['logs', 'once', '-p']);
+    expect(previous.code).not.toBe(0);
+    expect(previous.stderr).toMatch(/Error from server \(BadRequest\): previous terminated container "job" in pod "once" not found/);
     await k.ok(['delete', 'pod', 'once', '--grace-period=0', '--force']);
   });
 });
@@ -190,7 +194,10 @@ spec:
     const inits = Object.fromEntries(status.initContainerStatuses.map((c: { name: string }) => [c.name, c]));
     expect(inits.setup).toMatchObject({ restartCount: 1, lastState: { terminated: { exitCode: 1, reason: 'Error' } }, state: { terminated: { exitCode: 0 } } });
     expect(inits['istio-init']).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
-    expect(await k.ok(['logs', 'retry', '-c', 'setup'])).toBe('first\nsecond\n');
+    // Each run's log apart, as the kubelet keeps the previous container's: the current run, and --previous the one before.
+    expect(await k.ok(['logs', 'retry', '-c', 'setup'])).toBe('second\n');
+    expect(await k.ok(['logs', 'retry', '-c', 'setup', '--previous'])).toBe('first\n');
+    expect(await k.ok(['logs', 'retry', '-c', 'web', '-p']).catch((e: Error) => e.message)).toMatch(/previous terminated container "web" in pod "retry" not found/);
     await k.ok(['delete', 'pod', 'retry', '--grace-period=0', '--force']);
   });
 });

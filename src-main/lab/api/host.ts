@@ -94,7 +94,7 @@ export class LabApiHost {
     const admission = [podAdmission(this.store), serviceAdmission(this.store), labAdmission, labWrites];
     this.controllers = startWorkloadControllers(this.store, apiPodClient({ store: this.store, admission }), (m) => this.log(m));
 
-    const streams = runtimeStreams({ docker, lab });
+    const streams = runtimeStreams({ docker, lab, historyOf: (pod, name) => this.kubelet?.historyOf(pod, name) });
     // The port is kept across restarts of the host, so kubeconfigs already written stay valid.
     const previous = readApiEndpoint(lab)?.port ?? 0;
     const holder: { api?: KubeApiServer } = {};
