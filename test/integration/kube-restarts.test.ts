@@ -201,3 +201,35 @@ spec:
     await k.ok(['delete', 'pod', 'retry', '--grace-period=0', '--force']);
   });
 });
+
+describe('kubectl delete namespace', () => {
+  it('turns it Terminating, refuses new content, stops its pods with their grace period, then removes it', async () => {
+    await k.ok(['create', 'namespace', 'shop']);
+    await k.ok(
+      ['apply', '-f', '-'],
+      `
+apiVersion: v1
+kind: Pod
+metadata: { name: cart, namespace: shop, annotations: { sidecar.istio.io/inject: "false" } }
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: app
+    image: sidecar-lab/demo
+    command: ["sleep", "infinity"]
+`,
+    );
+    await eventually(['get', 'pod', 'cart', '-n', 'shop', '--no-headers'], /^cart\s+1\/1\s+Running\s/);
+    const started = Date.now();
+    expect(await k.ok(['delete', 'namespace', 'shop', '--wait=false'])).toBe('namespace "shop" deleted\n');
+    expect(await k.ok(['get', 'namespace', 'shop', '--no-headers'])).toMatch(/^shop\s+Terminating\s/);
+    const refused = await k.run(['create', 'configmap', 'late', '-n', 'shop']);
+    expect(refused.stderr).toBe('Error from server (Forbidden): configmaps "late" is forbidden: unable to create new content in namespace shop because it is being terminated\n');
+    await eventually(['get', 'namespace', 'shop'], /NotFound\): namespaces "shop" not found/, 20_000);
+    // sleep ignores SIGTERM: the kubelet waited the pod's 2 s grace period, then killed it.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+    const left = await docker.listContainers({ all: true, filters: { label: [`${LABELS.lab}=interception`, `${LABELS.namespace}=shop`] } });
+    expect(left).toEqual([]);
+    expect(await curlFromSleep('http://httpbin.default/status/200')).toBe('200');
+  });
+});

@@ -20,6 +20,7 @@ import { API_SERVER_IPS } from './pod-credentials';
 import { LAB_GATEWAY } from '../plan/network';
 import { containerFacts, podStatus } from './pod-status';
 import { runtimeStreams } from './pod-streams';
+import { namespaceLifecycle } from './namespace-lifecycle';
 import { seedStore } from './seed';
 import { KubeApiServer } from './server';
 import { ObjectStore } from './store';
@@ -91,7 +92,7 @@ export class LabApiHost {
     // The kubelet sees the containers once as it finds them: what exited before it ran (an init container `up` left failed) is restarted.
     await this.syncPods();
     // Deployments → ReplicaSets → Pods, created through the same admission as a user's pods.
-    const admission = [podAdmission(this.store), serviceAdmission(this.store), labAdmission, labWrites];
+    const admission = [namespaceLifecycle(this.store), podAdmission(this.store), serviceAdmission(this.store), labAdmission, labWrites];
     this.controllers = startWorkloadControllers(this.store, apiPodClient({ store: this.store, admission }), (m) => this.log(m));
 
     const streams = runtimeStreams({ docker, lab, historyOf: (pod, name) => this.kubelet?.historyOf(pod, name) });
