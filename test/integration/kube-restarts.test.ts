@@ -115,6 +115,11 @@ spec:
     const status = JSON.parse(await k.ok(['get', 'pod', 'once', '-o', 'json'])).status;
     expect(status.phase).toBe('Succeeded');
     expect(status.containerStatuses[0]).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+    // The kubelet stops a finished pod's sandbox; the pod's status and its container's log stay.
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && (await docker.getContainer(containerName('interception', 'default', 'once', 'pause')).inspect()).State.Running) await new Promise((r) => setTimeout(r, 300));
+    expect((await docker.getContainer(containerName('interception', 'default', 'once', 'pause')).inspect()).State.Running).toBe(false);
+    expect(await k.ok(['get', 'pod', 'once', '-o', 'jsonpath={.status.phase}'])).toBe('Succeeded');
     expect(await k.ok(['logs', 'once'])).toBe('done\n');
     const previous = await k.run(['logs', 'once', '-p']);
     expect(previous.code).not.toBe(0);

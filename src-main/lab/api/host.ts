@@ -144,6 +144,7 @@ export class LabApiHost {
         }
       }
       syncWorkloadStatus(this.store);
+      this.kubelet?.podsSynced();
     });
     return this.syncing.catch((err: unknown) => this.log(`pod status: ${err instanceof Error ? err.message : String(err)}`));
   }

@@ -20,6 +20,7 @@ import { isReady, passInput, WATCHED } from './pass-input';
 import { podKey, removePod, runningPods, terminatePod } from './pod-runtime';
 import { ContainerRestarter } from './container-restarts';
 import type { ContainerFacts, HistoryOf } from '../api/pod-status';
+import { stopFinishedSandboxes } from './sandbox';
 
 export interface KubeletOptions {
   docker: Docker;
@@ -86,6 +87,13 @@ export class Kubelet {
   /** The engine's containers as the host just read them: exited ones are restarted per their pod's restartPolicy. */
   observe(facts: Map<string, ContainerFacts[]>): void {
     if (!this.stopped) this.restarter.observe(facts);
+  }
+
+  /** After the pods' status is written: a finished (Succeeded, Failed) pod's sandbox is stopped. */
+  podsSynced(): void {
+    if (this.stopped) return;
+    const busy = (key: string): boolean => this.starting.has(key) || this.ending.has(key);
+    stopFinishedSandboxes(this.opts.docker, this.opts.lab, this.opts.store, busy, (m) => this.log(m)).catch((err: unknown) => this.log(`kubelet: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   private resync(): void {
