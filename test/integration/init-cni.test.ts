@@ -3,14 +3,18 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliOk, repoRoot, runCli } from './helpers/cli';
 import { labResources } from './helpers/docker';
+import { kubectlWith } from '../helpers/kubectl';
 
 const fixture = (name: string): string => resolve(repoRoot, 'test/fixtures/integration', name);
 
 let up = '';
+let env: NodeJS.ProcessEnv;
+const k = kubectlWith(() => env);
 beforeAll(async () => {
   await runCli(['down', '--all']);
   const r = await cliOk(['up', fixture('customer-cni.yaml')]);
   up = r.stdout + r.stderr;
+  env = { ...process.env, KUBECONFIG: (await cliOk(['kubeconfig'])).stdout.trim().replace('export KUBECONFIG=', '') };
 }, 600_000);
 
 afterAll(async () => {
@@ -33,6 +37,24 @@ describe('an init container under Istio CNI', () => {
     // The app is in the pod's spec, as the API lists it, but never started: no container on the engine.
     expect(broken?.containers.find((c) => c.name === 'shop')).toMatchObject({ state: 'waiting', dockerName: '' });
     expect(broken?.containers.map((c) => c.name)).not.toContain('istio-init');
+  });
+
+  it('reads back as a cluster shows it: istio-validation completed, the app init container in Init:CrashLoopBackOff', async () => {
+    // The kubelet restarts fetch-config at once after `up`, then holds it back 10 s: CrashLoopBackOff.
+    const deadline = Date.now() + 40_000;
+    let row = '';
+    while (Date.now() < deadline && !/Init:CrashLoopBackOff/.test(row)) {
+      row = (await k.run(['get', 'pod', 'shop-broken', '--no-headers'])).stdout;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(row).toMatch(/^shop-broken\s+0\/2\s+Init:CrashLoopBackOff\s+\d+/);
+    const pod = JSON.parse(await k.ok(['get', 'pod', 'shop-broken', '-o', 'json'])) as {
+      status: { initContainerStatuses: { name: string; state: Record<string, { exitCode?: number; reason?: string }> }[] };
+    };
+    const [validation, fetch] = pod.status.initContainerStatuses;
+    expect(validation).toMatchObject({ name: 'istio-validation', state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+    expect(fetch.name).toBe('fetch-config');
+    expect(await k.ok(['get', 'pod', 'shop-fixed', '--no-headers'])).toMatch(/^shop-fixed\s+2\/2\s+Running\s+0/);
   });
 
   it('succeeds with Istio’s fix: the init container runs as uid 1337, and the pod comes up', async () => {

@@ -61,8 +61,9 @@ spec:
     expect(app.lastState.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
     expect(app.restartCount).toBe(1);
     expect(status.phase).toBe('Running');
-    // Its log has each run, as the container is restarted in place.
-    expect((await k.ok(['logs', 'crash', '-c', 'app'])).match(/starting/g)?.length).toBeGreaterThanOrEqual(2);
+    // In its back-off, `logs` and `logs --previous` both read the run that just ended (lastState), one run only.
+    expect(await k.ok(['logs', 'crash', '-c', 'app'])).toBe('starting\n');
+    expect(await k.ok(['logs', 'crash', '-c', 'app', '--previous'])).toBe('starting\n');
   });
 
   it('writes the kubelet events: Created and Started again, then BackOff', async () => {
@@ -114,7 +115,15 @@ spec:
     const status = JSON.parse(await k.ok(['get', 'pod', 'once', '-o', 'json'])).status;
     expect(status.phase).toBe('Succeeded');
     expect(status.containerStatuses[0]).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+    // The kubelet stops a finished pod's sandbox; the pod's status and its container's log stay.
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && (await docker.getContainer(containerName('interception', 'default', 'once', 'pause')).inspect()).State.Running) await new Promise((r) => setTimeout(r, 300));
+    expect((await docker.getContainer(containerName('interception', 'default', 'once', 'pause')).inspect()).State.Running).toBe(false);
+    expect(await k.ok(['get', 'pod', 'once', '-o', 'jsonpath={.status.phase}'])).toBe('Succeeded');
     expect(await k.ok(['logs', 'once'])).toBe('done\n');
+    const previous = await k.run(['logs', 'once', '-p']);
+    expect(previous.code).not.toBe(0);
+    expect(previous.stderr).toMatch(/Error from server \(BadRequest\): previous terminated container "job" in pod "once" not found/);
     await k.ok(['delete', 'pod', 'once', '--grace-period=0', '--force']);
   });
 });
@@ -190,7 +199,10 @@ spec:
     const inits = Object.fromEntries(status.initContainerStatuses.map((c: { name: string }) => [c.name, c]));
     expect(inits.setup).toMatchObject({ restartCount: 1, lastState: { terminated: { exitCode: 1, reason: 'Error' } }, state: { terminated: { exitCode: 0 } } });
     expect(inits['istio-init']).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
-    expect(await k.ok(['logs', 'retry', '-c', 'setup'])).toBe('first\nsecond\n');
+    // Each run's log apart, as the kubelet keeps the previous container's: the current run, and --previous the one before.
+    expect(await k.ok(['logs', 'retry', '-c', 'setup'])).toBe('second\n');
+    expect(await k.ok(['logs', 'retry', '-c', 'setup', '--previous'])).toBe('first\n');
+    expect(await k.ok(['logs', 'retry', '-c', 'web', '-p']).catch((e: Error) => e.message)).toMatch(/previous terminated container "web" in pod "retry" not found/);
     await k.ok(['delete', 'pod', 'retry', '--grace-period=0', '--force']);
   });
 });
@@ -293,5 +305,37 @@ spec:
     expect(app).toMatchObject({ restartCount: 1, ready: true, lastState: { terminated: { exitCode: 137 } } });
     expect(await k.ok(['describe', 'pod', 'alive'])).toMatch(/Killing\s+\S+\s+kubelet\s+Container app failed liveness probe, will be restarted/);
     await k.ok(['delete', 'pod', 'alive', '--grace-period=0', '--force']);
+  });
+});
+
+describe('kubectl delete namespace', () => {
+  it('turns it Terminating, refuses new content, stops its pods with their grace period, then removes it', async () => {
+    await k.ok(['create', 'namespace', 'shop']);
+    await k.ok(
+      ['apply', '-f', '-'],
+      `
+apiVersion: v1
+kind: Pod
+metadata: { name: cart, namespace: shop, annotations: { sidecar.istio.io/inject: "false" } }
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: app
+    image: sidecar-lab/demo
+    command: ["sleep", "infinity"]
+`,
+    );
+    await eventually(['get', 'pod', 'cart', '-n', 'shop', '--no-headers'], /^cart\s+1\/1\s+Running\s/);
+    const started = Date.now();
+    expect(await k.ok(['delete', 'namespace', 'shop', '--wait=false'])).toBe('namespace "shop" deleted\n');
+    expect(await k.ok(['get', 'namespace', 'shop', '--no-headers'])).toMatch(/^shop\s+Terminating\s/);
+    const refused = await k.run(['create', 'configmap', 'late', '-n', 'shop']);
+    expect(refused.stderr).toBe('Error from server (Forbidden): configmaps "late" is forbidden: unable to create new content in namespace shop because it is being terminated\n');
+    await eventually(['get', 'namespace', 'shop'], /NotFound\): namespaces "shop" not found/, 20_000);
+    // sleep ignores SIGTERM: the kubelet waited the pod's 2 s grace period, then killed it.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+    const left = await docker.listContainers({ all: true, filters: { label: [`${LABELS.lab}=interception`, `${LABELS.namespace}=shop`] } });
+    expect(left).toEqual([]);
+    expect(await curlFromSleep('http://httpbin.default/status/200')).toBe('200');
   });
 });

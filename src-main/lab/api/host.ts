@@ -20,6 +20,7 @@ import { API_SERVER_IPS } from './pod-credentials';
 import { LAB_GATEWAY } from '../plan/network';
 import { containerFacts, podStatus } from './pod-status';
 import { runtimeStreams } from './pod-streams';
+import { namespaceLifecycle } from './namespace-lifecycle';
 import { seedStore } from './seed';
 import { KubeApiServer } from './server';
 import { ObjectStore } from './store';
@@ -89,11 +90,13 @@ export class LabApiHost {
     // Pods written through the API run, and go, as on a node; Services follow the ready pods.
     this.kubelet = new Kubelet({ docker, lab, store: this.store, log: (m) => this.log(m), nodeName: () => this.nodeName, resync: () => void this.syncPods() });
     await this.kubelet.start();
+    // The kubelet sees the containers once as it finds them: what exited before it ran (an init container `up` left failed) is restarted.
+    await this.syncPods();
     // Deployments → ReplicaSets → Pods, created through the same admission as a user's pods.
-    const admission = [podAdmission(this.store), serviceAdmission(this.store), labAdmission, labWrites];
+    const admission = [namespaceLifecycle(this.store), podAdmission(this.store), serviceAdmission(this.store), labAdmission, labWrites];
     this.controllers = startWorkloadControllers(this.store, apiPodClient({ store: this.store, admission }), (m) => this.log(m));
 
-    const streams = runtimeStreams({ docker, lab });
+    const streams = runtimeStreams({ docker, lab, historyOf: (pod, name) => this.kubelet?.historyOf(pod, name) });
     // The port is kept across restarts of the host, so kubeconfigs already written stay valid.
     const previous = readApiEndpoint(lab)?.port ?? 0;
     const holder: { api?: KubeApiServer } = {};
@@ -142,6 +145,7 @@ export class LabApiHost {
         for (const event of await labPodEvents(this.opts.docker, this.store, pod, old, status, this.nodeName)) this.store.create(K.events, event);
       }
       syncWorkloadStatus(this.store);
+      this.kubelet?.podsSynced();
     });
     return this.syncing.catch((err: unknown) => this.log(`pod status: ${err instanceof Error ? err.message : String(err)}`));
   }

@@ -24,9 +24,6 @@ const images = (spec: Record<string, unknown>): string =>
 
 export const labWrites: AdmissionPlugin = (request) => {
   const { kind, operation, object, oldObject, name } = request;
-  if (kind === K.namespaces && operation === 'DELETE') {
-    throw methodNotAllowed(`namespace ${name} cannot be deleted in the lab yet: delete its workloads, or \`sidecar-lab down\` the lab`);
-  }
   if (kind === K.pods && operation === 'UPDATE' && request.subresource !== 'status') {
     const before = specOf(oldObject);
     const after = specOf(object);

@@ -57,6 +57,13 @@ export async function containerFacts(docker: Docker, lab: string): Promise<Map<s
 export interface ContainerHistory {
   restartCount: number;
   lastTerminated?: Record<string, unknown>;
+  /**
+   * Where the runs' logs part, for `kubectl logs` and `--previous` on a container restarted in
+   * place: when the kubelet restarted it (the current run's log begins there; every line of the
+   * run before was read by then), and when it restarted it the time before.
+   */
+  restartedAt?: string;
+  previousRestartedAt?: string;
   waiting?: { reason: string; message: string };
 }
 

@@ -3,7 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { demuxBuffer } from '../runtime/docker-ops';
-import type { KubeObject } from './objects';
+import { isRecord, type KubeObject } from './objects';
+import type { HistoryOf } from './pod-status';
+import { laterSince, logWindow } from '../kubelet/container-logs';
 import type { LogOptions, PodStreams } from './server';
 import { badRequest } from './status';
 import { dockerContainer, dockerExec, podConnect } from './pod-exec';
@@ -36,28 +38,47 @@ function limited(res: ServerResponse, limit: number | undefined): (chunk: Buffer
 export interface RuntimeStreamsOptions {
   docker: Docker;
   lab: string;
+  /** What the kubelet noted of each container's runs (where the previous run's log begins). */
+  historyOf?: HistoryOf;
 }
 
 export function runtimeStreams(opts: RuntimeStreamsOptions): PodStreams {
   const { docker, lab } = opts;
   return {
     async log(pod: KubeObject, o: LogOptions, res: ServerResponse, req: IncomingMessage): Promise<void> {
-      if (o.previous) throw badRequest(`previous terminated container "${o.container}" in pod "${pod.metadata.name}" not found`);
       const container = docker.getContainer(dockerContainer(lab, pod, o.container));
-      const since = sinceSeconds(o);
+      const info = await container.inspect().catch(() => undefined);
+      const status = isRecord(pod.status) ? pod.status : {};
+      const entry = ['initContainerStatuses', 'containerStatuses', 'ephemeralContainerStatuses']
+        .flatMap((field) => (Array.isArray(status[field]) ? (status[field] as unknown[]).filter(isRecord) : []))
+        .find((s) => s.name === o.container);
+      const { restartedAt, previousRestartedAt } = opts.historyOf?.(pod, o.container) ?? {};
+      const history = { ...(restartedAt ? { restartedAt } : {}), ...(previousRestartedAt ? { previousRestartedAt } : {}) };
+      // The one run asked for: the log of a container restarted in place holds them all.
+      const window = logWindow({
+        pod: pod.metadata.name,
+        container: o.container,
+        previous: o.previous,
+        status: entry,
+        running: info?.State.Running ?? false,
+        ...history,
+      });
+      if ('error' in window) throw badRequest(window.error);
+      const since = laterSince(sinceSeconds(o)?.toString(), window.since);
+      // Docker takes "seconds.nanoseconds" here, though its client types say a number.
       const common = {
         stdout: true,
         stderr: true,
         timestamps: o.timestamps,
         ...(o.tailLines !== undefined ? { tail: o.tailLines } : {}),
-        ...(since !== undefined ? { since } : {}),
+        ...(since !== undefined ? { since: since as unknown as number } : {}),
+        ...(window.until !== undefined ? { until: window.until as unknown as number } : {}),
       };
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
       const write = limited(res, o.limitBytes);
-      if (!o.follow) {
+      if (!o.follow || window.until !== undefined) {
         const buffer = (await container.logs({ ...common, follow: false })) as unknown as Buffer;
-        const info = await container.inspect();
-        write(info.Config.Tty ? buffer : Buffer.from(demuxBuffer(buffer)));
+        write(info?.Config.Tty ? buffer : Buffer.from(demuxBuffer(buffer)));
         if (!res.writableEnded) res.end();
         return;
       }

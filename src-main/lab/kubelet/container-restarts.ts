@@ -132,6 +132,8 @@ export class ContainerRestarter {
       this.opts.log(`pod ${pretty}: container ${f.name} exited ${f.exitCode ?? 0}; restarting it (restart ${h.restartCount + 1})`);
       h.restartCount++;
       h.lastTerminated = ending;
+      h.previousRestartedAt = h.restartedAt;
+      h.restartedAt = new Date().toISOString();
       delete h.waiting;
       if (kind === 'init') await this.opts.resumeInit(pod, f.name);
       else await this.opts.docker.getContainer(f.containerId.replace(/^docker:\/\//, '')).start();

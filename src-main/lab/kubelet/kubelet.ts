@@ -17,6 +17,7 @@ import { podKey, removePod, runningPods, terminatePod } from './pod-runtime';
 import { ContainerRestarter } from './container-restarts';
 import type { ContainerFacts, HistoryOf, ProbesOf } from '../api/pod-status';
 import { Prober } from './prober';
+import { stopFinishedSandboxes } from './sandbox';
 
 export interface KubeletOptions {
   docker: Docker;
@@ -83,6 +84,13 @@ export class Kubelet {
     if (this.stopped) return;
     this.restarter.observe(facts);
     this.prober.observe(facts);
+  }
+
+  /** After the pods' status is written: a finished (Succeeded, Failed) pod's sandbox is stopped. */
+  podsSynced(): void {
+    if (this.stopped) return;
+    const busy = (key: string): boolean => this.starting.has(key) || this.ending.has(key);
+    stopFinishedSandboxes(this.opts.docker, this.opts.lab, this.opts.store, busy, (m) => this.log(m)).catch((err: unknown) => this.log(`kubelet: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   private resync(): void {

@@ -64,6 +64,9 @@ const PROXY_CONFIG_DIR = '/etc/sidecar-lab';
 const PROXY_CONFIG_FILE = 'proxy-config.json';
 const PROXY_READY_URL = 'http://127.0.0.1:15021/healthz/ready';
 
+/** The init container Istio's injection adds in CNI mode (the rules are the CNI plugin's): the lab's rules run under its name. */
+export const CNI_VALIDATION = 'istio-validation';
+
 export type PodContainerRole = 'pause' | 'cni' | 'init' | 'istio-init' | 'istio-proxy' | 'app' | 'tap';
 
 /** The pause loop: PID 1 that holds the namespace and exits promptly on SIGTERM. */
@@ -254,12 +257,15 @@ export class PodStarter {
   }
 
   /**
-   * istio-iptables with the pod's arguments: as the istio-init container (kept, for its log), or
-   * as istio-cni does it from the node, leaving no container in the pod.
+   * istio-iptables with the pod's arguments: as the istio-init container, or as istio-cni does it
+   * from the node. Either is kept, for its log and the pod's status: under Istio CNI it stands as
+   * the spec's `istio-validation` init container (the check that the CNI plugin's rules are there),
+   * so the pod's status lists that init container as completed, as on a cluster.
    */
   private async applyRules(pod: PodRun, pause: string, as: 'istio-init' | 'cni', log: (message: string) => void): Promise<InitStuck | undefined> {
     if (!pod.init) return undefined;
-    const dockerName = containerName(pod.lab, pod.namespace, pod.name, as === 'cni' ? 'istio-cni' : 'istio-init');
+    const specName = as === 'cni' ? CNI_VALIDATION : 'istio-init';
+    const dockerName = containerName(pod.lab, pod.namespace, pod.name, specName);
     if (as === 'istio-init' && this.opts.kubelet) {
       const info = await this.inspect(dockerName);
       if (completed(info)) return undefined;
@@ -279,7 +285,7 @@ export class PodStarter {
       User: '0:0',
       Cmd: ['istio-iptables', ...pod.init.args],
       Env: Object.entries(pod.init.env).map(([k, v]) => `${k}=${v}`),
-      Labels: this.labels(pod, as === 'cni' ? 'istio-cni' : 'istio-init', as),
+      Labels: this.labels(pod, specName, 'istio-init'),
       HostConfig: { ...this.joined(pod, pause), CapAdd: ['NET_ADMIN', 'NET_RAW'] },
     });
     const what = as === 'cni' ? 'istio-cni' : 'istio-init';
@@ -290,12 +296,8 @@ export class PodStarter {
         return { container: 'istio-init', exitCode: StatusCode };
       }
     } else {
-      try {
-        // Kubernetes keeps a finished init container; so does the lab, for its logs.
-        await runToCompletion(container, `${what} of pod ${pod.namespace}/${pod.name}`);
-      } finally {
-        if (as === 'cni') await container.remove({ force: true });
-      }
+      // Kubernetes keeps a finished init container; so does the lab, for its logs.
+      await runToCompletion(container, `${what} of pod ${pod.namespace}/${pod.name}`);
     }
     log(`${pod.namespace}/${pod.name}: ${what} applied the rules${as === 'cni' ? ' before the init containers' : ''}`);
     return undefined;

@@ -17,7 +17,8 @@ import { labWrites } from '../../../src-main/lab/api/lab-writes';
 import { podAdmission } from '../../../src-main/lab/api/pod-admission';
 import { serviceAdmission } from '../../../src-main/lab/api/service-admission';
 import { ObjectStore } from '../../../src-main/lab/api/store';
-import { markReady } from './helpers';
+import { finishTerminating, markReady } from './helpers';
+import { namespaceLifecycle } from '../../../src-main/lab/api/namespace-lifecycle';
 import { KUBECTL, kubectlWith } from '../../helpers/kubectl';
 
 const ADMIN: Identity = { user: 'sidecar-lab-admin', groups: ['system:masters', 'system:authenticated'], readOnly: false };
@@ -28,6 +29,8 @@ let server: Server;
 let controllers: WorkloadControllers;
 let ctx: ResourceContext;
 let env: NodeJS.ProcessEnv;
+/** While set, terminating pods stay (a kubelet still stopping their containers). */
+let holdPods = false;
 
 /** No container behind these pods: a log or exec is a test bug. */
 const noStreams: PodStreams = {
@@ -56,10 +59,10 @@ beforeAll(async () => {
   store = new ObjectStore();
   store.create(K.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
   // The lab's own admission chain (pod defaults and injection, graceful deletion, the lab's write rules).
-  ctx = { store, admission: [podAdmission(store), serviceAdmission(store), labWrites] };
-  // The kubelet's part: a terminating pod's containers are gone at once, so its object goes.
+  ctx = { store, admission: [namespaceLifecycle(store), podAdmission(store), serviceAdmission(store), labWrites] };
+  // The kubelet's part: a terminating pod's containers are gone at once, so its object goes (unless the test holds them).
   store.subscribe((e) => {
-    if (e.resource !== '/pods' || e.type !== 'MODIFIED' || !e.object.metadata.deletionTimestamp) return;
+    if (holdPods || e.resource !== '/pods' || e.type !== 'MODIFIED' || !e.object.metadata.deletionTimestamp) return;
     setImmediate(() => {
       if (store.get(K.pods, e.object.metadata.namespace, e.object.metadata.name)?.metadata.uid === e.object.metadata.uid) store.delete(K.pods, e.object.metadata.namespace, e.object.metadata.name);
     });
@@ -188,5 +191,72 @@ describe('kubectl and the workload controllers', () => {
     expect(await kubectlOk(['get', 'rs', rs, '-o', 'jsonpath={.metadata.ownerReferences}'])).toBe('');
     expect(await kubectlOk(['scale', 'rs', rs, '--replicas=2'])).toBe(`replicaset.apps/${rs} scaled\n`);
     expect((await kubectlOk(['get', 'pods', '-o', 'name'])).trim().split('\n')).toHaveLength(2);
+  });
+});
+
+describe('deletion propagation and namespace deletion, as the garbage collector and namespace controller do them', () => {
+  const json = async (args: string[]): Promise<{ metadata: Record<string, unknown>; status?: Record<string, unknown> }> => JSON.parse(await kubectlOk([...args, '-o', 'json']));
+
+  it('--cascade=foreground keeps the Deployment and its ReplicaSet (foregroundDeletion) until their pods are gone', async () => {
+    await kubectlOk(['create', 'deployment', 'fg', '--image=x', '--replicas=2']);
+    const rs = (await kubectlOk(['get', 'rs', '-l', 'app=fg', '-o', 'name'])).trim().replace('replicaset.apps/', '');
+    holdPods = true;
+    expect(await kubectlOk(['delete', 'deployment', 'fg', '--cascade=foreground', '--wait=false'])).toBe('deployment.apps "fg" deleted\n');
+    await controllers.settle();
+    const d = await json(['get', 'deployment', 'fg']);
+    expect(d.metadata.finalizers).toEqual(['foregroundDeletion']);
+    expect(d.metadata.deletionTimestamp).toEqual(expect.any(String));
+    expect((await json(['get', 'rs', rs])).metadata.finalizers).toEqual(['foregroundDeletion']);
+    const pods = store.list(K.pods).filter((p) => p.metadata.labels?.app === 'fg');
+    expect(pods).toHaveLength(2);
+    expect(pods.every((p) => p.metadata.deletionTimestamp)).toBe(true);
+    holdPods = false;
+    finishTerminating(store);
+    await controllers.settle();
+    expect((await kubectl(['get', 'deployment', 'fg'])).stderr).toBe('Error from server (NotFound): deployments.apps "fg" not found\n');
+    expect((await kubectl(['get', 'rs', rs])).code).toBe(1);
+  });
+
+  it('--cascade=orphan (1.20\'s word for --cascade=false) leaves the ReplicaSet, without its owner reference', async () => {
+    await kubectlOk(['create', 'deployment', 'orph', '--image=x']);
+    const rs = (await kubectlOk(['get', 'rs', '-l', 'app=orph', '-o', 'name'])).trim();
+    expect(await kubectlOk(['delete', 'deployment', 'orph', '--cascade=orphan'])).toBe('deployment.apps "orph" deleted\n');
+    expect((await json(['get', rs])).metadata.ownerReferences).toBeUndefined();
+    await kubectlOk(['delete', rs]);
+  });
+
+  it('delete namespace: Terminating while its pods stop, nothing new created in it, then gone with all it held', async () => {
+    await kubectlOk(['create', 'namespace', 'shop']);
+    await kubectlOk(['create', 'deployment', 'cart', '--image=x', '-n', 'shop']);
+    await kubectlOk(['create', 'configmap', 'settings', '--from-literal=a=b', '-n', 'shop']);
+    expect(await kubectlOk(['get', 'namespace', 'shop', '-o', 'jsonpath={.spec.finalizers}'])).toBe('["kubernetes"]');
+    holdPods = true;
+    expect(await kubectlOk(['delete', 'namespace', 'shop', '--wait=false'])).toBe('namespace "shop" deleted\n');
+    await controllers.settle();
+    const ns = await json(['get', 'namespace', 'shop']);
+    expect(ns.status?.phase).toBe('Terminating');
+    expect(ns.metadata.deletionTimestamp).toEqual(expect.any(String));
+    expect(await kubectlOk(['get', 'namespace', 'shop', '--no-headers'])).toMatch(/^shop\s+Terminating\s/);
+    // The content is deleted (pods gracefully), the namespace waits for the pods.
+    expect((await kubectl(['get', 'deployments,replicasets,configmaps', '-n', 'shop', '-o', 'name'])).stdout).toBe('');
+    expect(store.list(K.pods, 'shop').every((p) => p.metadata.deletionTimestamp)).toBe(true);
+    expect(store.list(K.pods, 'shop')).toHaveLength(1);
+    const conditions = ns.status?.conditions as { type: string; status: string; message?: string }[];
+    expect(conditions.find((c) => c.type === 'NamespaceContentRemaining')).toMatchObject({ status: 'True', message: 'Some resources are remaining: pods has 1 resource instances' });
+    const refused = await kubectl(['create', 'configmap', 'late', '-n', 'shop']);
+    expect(refused.stderr).toBe('Error from server (Forbidden): configmaps "late" is forbidden: unable to create new content in namespace shop because it is being terminated\n');
+    const again = await kubectl(['delete', 'namespace', 'shop', '--wait=false']);
+    expect(again.stderr).toMatch(/Error from server \(Conflict\): Operation cannot be fulfilled on namespaces "shop": The system is ensuring all content is removed from this namespace/);
+    holdPods = false;
+    finishTerminating(store);
+    await controllers.settle();
+    expect((await kubectl(['get', 'namespace', 'shop'])).stderr).toBe('Error from server (NotFound): namespaces "shop" not found\n');
+    expect(store.list(K.configmaps, 'shop')).toEqual([]);
+  });
+
+  it('the immortal namespaces may not be deleted', async () => {
+    const r = await kubectl(['delete', 'namespace', 'default']);
+    expect(r.stderr).toBe('Error from server (Forbidden): namespaces "default" is forbidden: this namespace may not be deleted\n');
+    expect(await kubectlOk(['get', 'namespace', 'default', '-o', 'name'])).toBe('namespace/default\n');
   });
 });

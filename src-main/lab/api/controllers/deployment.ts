@@ -364,6 +364,11 @@ export function syncDeployment(store: ObjectStore, log: ControllerLog, namespace
   if (!d) return undefined; // Gone: the garbage collector takes its ReplicaSets.
   const s: Sync = { store, log, d };
   if (!isRecord(specOf(d).selector)) return undefined; // apps/v1 requires one; nothing to select without it.
+  // Being deleted (in the foreground): the status only, as syncStatusOnly; no scaling, no new ReplicaSet.
+  if (d.metadata.deletionTimestamp) {
+    syncDeploymentStatus(store, log, d);
+    return undefined;
+  }
   const sets = claim(store, K.replicasets, d, store.list(K.replicasets, namespace));
   pausedConditions(s);
   if (specOf(s.d).paused === true || isScalingEvent(s.d, sets)) syncScaling(s, sets);

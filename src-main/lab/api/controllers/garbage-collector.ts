@@ -1,6 +1,6 @@
 // The garbage collector (kubernetes/pkg/controller/garbagecollector) for the lab's workloads: ReplicaSets and pods whose owners are gone follow them, as after a Background deletion.
-import { K, kindByApiVersion } from '../kinds';
-import type { KubeObject, OwnerReference } from '../objects';
+import { K, kindByApiVersion, type KindDescriptor } from '../kinds';
+import { kubeTime, type KubeObject, type OwnerReference } from '../objects';
 import type { ObjectStore } from '../store';
 import type { ControllerLog, PodClient } from './types';
 import { withoutOwner } from './util';
@@ -21,6 +21,7 @@ function ownerExists(store: ObjectStore, dependent: KubeObject, ref: OwnerRefere
  * propagation goes one level at a time.
  */
 export async function collectGarbage(store: ObjectStore, pods: PodClient, log: ControllerLog): Promise<void> {
+  await deleteForeground(store, pods, log);
   for (const kind of [K.replicasets, K.pods]) {
     for (const obj of store.list(kind)) {
       const refs = obj.metadata.ownerReferences ?? [];
@@ -50,6 +51,63 @@ export function orphanDependents(store: ObjectStore, owner: KubeObject): void {
       const refs = obj.metadata.ownerReferences ?? [];
       if (!refs.some((r) => r.uid === owner.metadata.uid)) continue;
       store.update(kind, withoutOwner(obj, owner.metadata.uid));
+    }
+  }
+}
+
+/** The finalizer of an owner deleted with propagationPolicy Foreground: it stays until its blocking dependents are gone. */
+export const FOREGROUND_FINALIZER = 'foregroundDeletion';
+
+/** The kinds whose objects own others in the lab (Deployments own ReplicaSets, ReplicaSets own pods). */
+const OWNERS: readonly KindDescriptor[] = [K.deployments, K.replicasets];
+const DEPENDENTS: readonly KindDescriptor[] = [K.replicasets, K.pods];
+
+/**
+ * The registry's part of a Foreground deletion: the object is not removed but marked
+ * (deletionTimestamp, the `foregroundDeletion` finalizer) for the collector to finish.
+ */
+export function markForeground(store: ObjectStore, kind: KindDescriptor, obj: KubeObject): KubeObject {
+  const finalizers = obj.metadata.finalizers ?? [];
+  if (obj.metadata.deletionTimestamp && finalizers.includes(FOREGROUND_FINALIZER)) return obj;
+  return store.update(kind, {
+    ...obj,
+    metadata: { ...obj.metadata, deletionTimestamp: obj.metadata.deletionTimestamp ?? kubeTime(), finalizers: [...finalizers, FOREGROUND_FINALIZER] },
+  });
+}
+
+/** Whether the kind can be deleted in the foreground in the lab (an owner of dependents); others are deleted at once. */
+export const ownsDependents = (kind: KindDescriptor): boolean => OWNERS.includes(kind);
+
+/**
+ * processDeletingDependentsItem for every owner marked for Foreground deletion: its dependents
+ * whose reference blocks the owner's deletion are deleted, in the foreground too (a ReplicaSet's
+ * pods before it, pods gracefully); once none is left the finalizer goes, and with no finalizer
+ * left the owner itself.
+ */
+async function deleteForeground(store: ObjectStore, pods: PodClient, log: ControllerLog): Promise<void> {
+  for (const kind of OWNERS) {
+    for (const owner of store.list(kind)) {
+      if (!owner.metadata.deletionTimestamp || !(owner.metadata.finalizers ?? []).includes(FOREGROUND_FINALIZER)) continue;
+      const ns = owner.metadata.namespace ?? 'default';
+      const blocking = DEPENDENTS.flatMap((dk) =>
+        store
+          .list(dk, ns)
+          .filter((d) => (d.metadata.ownerReferences ?? []).some((r) => r.uid === owner.metadata.uid && r.blockOwnerDeletion))
+          .map((d) => [dk, d] as const),
+      );
+      for (const [dk, d] of blocking) {
+        if (dk === K.pods) {
+          if (!d.metadata.deletionTimestamp) await pods.delete(ns, d.metadata.name);
+        } else markForeground(store, dk, d);
+      }
+      if (blocking.length > 0) continue;
+      const finalizers = (owner.metadata.finalizers ?? []).filter((f) => f !== FOREGROUND_FINALIZER);
+      if (finalizers.length > 0) {
+        store.update(kind, { ...owner, metadata: { ...owner.metadata, finalizers } });
+        continue;
+      }
+      log(`garbage collector: ${kind.singular} ${ns}/${owner.metadata.name} deleted in the foreground: its dependents are gone`);
+      store.delete(kind, ns, owner.metadata.name);
     }
   }
 }

@@ -3,7 +3,8 @@ import { K } from '../kinds';
 import { controllerOf, type KubeObject } from '../objects';
 import { resourceId, type ObjectStore, type StoreEvent } from '../store';
 import { syncDeployment } from './deployment';
-import { collectGarbage } from './garbage-collector';
+import { syncNamespace } from './namespace';
+import { collectGarbage, FOREGROUND_FINALIZER } from './garbage-collector';
 import { syncReplicaSet } from './replicaset';
 import type { ControllerLog, PodClient, WorkloadControllers } from './types';
 import { selectorMatches } from './util';
@@ -15,13 +16,14 @@ export { apiPodClient, REPLICASET_CONTROLLER } from './pod-client';
 const DEPLOYMENTS = resourceId(K.deployments);
 const REPLICASETS = resourceId(K.replicasets);
 const PODS = resourceId(K.pods);
+const NAMESPACES = resourceId(K.namespaces);
 const GC = 'gc';
 
 /** How often a failed reconcile is tried again, 100 ms then doubling (the workqueue's exponential rate limiter, bounded); any later change queues it anew. */
 const RETRIES = 5;
 const RETRY_DELAY_MS = 100;
 
-const keyOf = (kind: 'deployment' | 'replicaset', namespace: string | undefined, name: string): string => `${kind}:${namespace ?? 'default'}/${name}`;
+const keyOf = (kind: 'deployment' | 'replicaset' | 'namespace', namespace: string | undefined, name: string): string => `${kind}:${namespace ?? 'default'}/${name}`;
 
 /**
  * Starts the Deployment and ReplicaSet controllers and the garbage collector over the store.
@@ -70,7 +72,8 @@ export function startWorkloadControllers(store: ObjectStore, pods: PodClient, lo
     if (key === GC) return collectGarbage(store, pods, log);
     const [kind, ref] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
     const [namespace, name] = ref.split('/');
-    if (kind === 'deployment') {
+    if (kind === 'namespace') await syncNamespace(store, pods, log, name);
+    else if (kind === 'deployment') {
       const after = syncDeployment(store, log, namespace, name);
       if (after !== undefined) later(key, after);
     } else await syncReplicaSet(store, pods, log, namespace, name);
@@ -112,6 +115,9 @@ export function startWorkloadControllers(store: ObjectStore, pods: PodClient, lo
   const onEvent = (event: StoreEvent) => {
     const obj = event.object;
     const ns = obj.metadata.namespace;
+    // A Terminating namespace is looked at again as its content goes.
+    if (event.resource === NAMESPACES && event.type !== 'DELETED') enqueue(keyOf('namespace', undefined, obj.metadata.name));
+    else if (ns && event.type === 'DELETED' && store.get(K.namespaces, undefined, ns)?.metadata.deletionTimestamp) enqueue(keyOf('namespace', undefined, ns));
     if (event.resource === DEPLOYMENTS) {
       enqueue(keyOf('deployment', ns, obj.metadata.name));
       if (event.type === 'DELETED') enqueue(GC);
@@ -135,6 +141,8 @@ export function startWorkloadControllers(store: ObjectStore, pods: PodClient, lo
     } else if (event.type === 'DELETED' && event.resource !== resourceId(K.events)) {
       enqueue(GC);
     }
+    // A Foreground deletion goes on as its dependents go (and starts when its owner is marked).
+    if (event.type === 'DELETED' ? event.resource === PODS : obj.metadata.finalizers?.includes(FOREGROUND_FINALIZER) && obj.metadata.deletionTimestamp) enqueue(GC);
   };
 
   const unsubscribe = store.subscribe(onEvent);
@@ -142,6 +150,7 @@ export function startWorkloadControllers(store: ObjectStore, pods: PodClient, lo
   for (const d of store.list(K.deployments)) enqueue(keyOf('deployment', d.metadata.namespace, d.metadata.name));
   for (const rs of store.list(K.replicasets)) enqueue(keyOf('replicaset', rs.metadata.namespace, rs.metadata.name));
   enqueue(GC);
+  for (const ns of store.list(K.namespaces)) if (ns.metadata.deletionTimestamp) enqueue(keyOf('namespace', undefined, ns.metadata.name));
 
   return {
     stop() {

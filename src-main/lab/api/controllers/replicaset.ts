@@ -135,7 +135,8 @@ export async function syncReplicaSet(store: ObjectStore, pods: PodClient, log: C
   let failure: ManageFailure = null;
   let error: unknown;
   try {
-    await manageReplicas(store, pods, log, rs, active, diff);
+    // A ReplicaSet being deleted (in the foreground) makes no pods; its status still follows.
+    if (!rs.metadata.deletionTimestamp) await manageReplicas(store, pods, log, rs, active, diff);
   } catch (err) {
     error = err;
     const message = err instanceof Error ? err.message : String(err);
