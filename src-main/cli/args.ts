@@ -11,6 +11,8 @@ export interface FlagSpec {
   name: string;
   short?: string;
   takesValue?: boolean;
+  /** May be given more than once; every value is kept, in order, in `lists`. */
+  repeatable?: boolean;
 }
 
 export interface ParsedArgs {
@@ -18,6 +20,8 @@ export interface ParsedArgs {
   positionals: string[];
   /** Everything after `--`, untouched. */
   rest: string[];
+  /** The values of repeatable flags, in the order given. */
+  lists: Map<string, string[]>;
 }
 
 export function parseArgs(argv: string[], specs: FlagSpec[], command: string): ParsedArgs {
@@ -25,9 +29,10 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string): P
   const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s]));
   const flags = new Map<string, string | true>();
   const positionals: string[] = [];
+  const lists = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--') return { flags, positionals, rest: argv.slice(i + 1) };
+    if (arg === '--') return { flags, positionals, rest: argv.slice(i + 1), lists };
     if (!arg.startsWith('-') || arg === '-') {
       positionals.push(arg);
       continue;
@@ -43,8 +48,9 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string): P
     const value = inline ?? argv[++i];
     if (value === undefined) throw new UsageError(`${command}: flag ${key} needs a value`);
     flags.set(spec.name, value);
+    if (spec.repeatable) lists.set(spec.name, [...(lists.get(spec.name) ?? []), value]);
   }
-  return { flags, positionals, rest: [] };
+  return { flags, positionals, rest: [], lists };
 }
 
 export function flagString(args: ParsedArgs, name: string): string | undefined {

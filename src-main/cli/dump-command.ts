@@ -1,11 +1,13 @@
 // `import PATH`, `diff PATH` and `export`: a customer's dump as a scenario, its rules against the lab's, and the running lab as a scenario again.
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { clusterStatus } from '../lab/api/cluster-status';
 import { connectEngine } from '../lab/docker/engine';
+import { addressNames, diffConfigDumps, readConfigDump } from '../lab/dump/config-diff';
 import { diffDump } from '../lab/dump/diff';
 import { exportLab } from '../lab/dump/export';
 import { importDump } from '../lab/dump/import';
-import { DumpError, readDump } from '../lab/dump/read-dump';
+import { dumpedPod, fetchLabConfigDump, labProxyPod } from '../lab/dump/lab-config-dump';
+import { DumpError, readDump, type RulesFile } from '../lab/dump/read-dump';
 import { readLabRecord } from '../lab/runtime/lab';
 import type { CliIO } from './output';
 
@@ -29,13 +31,71 @@ export function importCommand(path: string, out: string | undefined, io: CliIO):
   }
 }
 
-/** Prints the rule-by-rule comparison; exit 1 when the rules differ, as `diff` does. */
-export function diffCommand(path: string, opts: { pod?: string; rules?: string }, io: CliIO): number {
+export interface DiffOptions {
+  pod?: string;
+  rules?: string;
+  /** The customer's config_dump, when the dump folder has none or several. */
+  configDump?: string;
+  /** The lab's config_dump saved to a file, instead of asking the running lab's proxy. */
+  labDump?: string;
+  /** The running lab, asked only when its proxy's config_dump is needed. */
+  lab?: () => Promise<string | undefined>;
+}
+
+function readFileOrFail(path: string, flag: string): RulesFile {
   try {
-    const d = diffDump(readDump(path), path, opts);
-    io.err(`diff: ${d.pod}: the lab's rules against ${d.rulesFile}`);
-    io.out(d.text.trimEnd());
-    return d.equal ? 0 : 1;
+    return { path, text: readFileSync(path, 'utf8') };
+  } catch (e) {
+    throw new DumpError(`diff: cannot read ${flag} file ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** The customer's config_dump against the lab's proxy's, listener by listener and cluster by cluster. */
+async function diffProxyConfig(customerFile: RulesFile, opts: DiffOptions, io: CliIO): Promise<boolean | undefined> {
+  const customer = readConfigDump(customerFile.path, customerFile.text);
+  let lab;
+  let labLabel;
+  if (opts.labDump) {
+    const f = readFileOrFail(opts.labDump, '--lab-dump');
+    lab = readConfigDump(f.path, f.text);
+    labLabel = f.path;
+  } else {
+    const name = await opts.lab?.();
+    if (!name) return undefined;
+    const pod = await labProxyPod(name, opts.pod, dumpedPod(customer));
+    lab = await fetchLabConfigDump(name, pod);
+    labLabel = `the lab's proxy (${pod.namespace}/${pod.name})`;
+  }
+  const d = diffConfigDumps(customer, lab, [addressNames(customer), addressNames(lab)], [customerFile.path, labLabel]);
+  io.err(`diff: ${labLabel}'s listeners and clusters against ${customerFile.path}`);
+  io.out(d.text.trimEnd());
+  return d.equal;
+}
+
+/**
+ * Prints the rule-by-rule comparison (when the dump has rules) and the listener-by-listener one
+ * (when it has a config_dump); exit 1 when either differs, as `diff` does, 2 when it cannot compare.
+ */
+export async function diffCommand(path: string, opts: DiffOptions, io: CliIO): Promise<number> {
+  try {
+    const dump = readDump(path);
+    const configDumps = opts.configDump ? [readFileOrFail(opts.configDump, '--config-dump')] : dump.configDumps;
+    if (configDumps.length > 1)
+      throw new DumpError(`diff: ${path} has ${configDumps.length} config dumps; pick one with --config-dump (${configDumps.map((c) => c.path).join(', ')})`);
+    let equal = true;
+    // Rules are compared when there are some, or when there is nothing else to compare (diffDump then says what is missing).
+    if (opts.rules || dump.rules.length > 0 || configDumps.length === 0) {
+      const d = diffDump(dump, path, opts);
+      io.err(`diff: ${d.pod}: the lab's rules against ${d.rulesFile}`);
+      io.out(d.text.trimEnd());
+      equal &&= d.equal;
+    }
+    if (configDumps.length === 1) {
+      const same = await diffProxyConfig(configDumps[0], opts, io);
+      if (same === undefined) return 2;
+      equal &&= same;
+    }
+    return equal ? 0 : 1;
   } catch (e) {
     if (!(e instanceof DumpError)) throw e;
     io.err(e.message.startsWith('diff: ') ? e.message : `diff: ${e.message}`);
@@ -44,13 +104,13 @@ export function diffCommand(path: string, opts: { pod?: string; rules?: string }
 }
 
 /** Writes the running lab as one scenario file (replacing FILE whole, or to stdout); what was written or left out goes to stderr. */
-export async function exportCommand(lab: string, file: string | undefined, io: CliIO): Promise<number> {
+export async function exportCommand(lab: string, file: string | undefined, io: CliIO, symptoms: string[] = []): Promise<number> {
   const record = readLabRecord(lab);
   if (!record?.ready) {
     io.err(`export: lab ${lab} is not up`);
     return 1;
   }
-  const result = await exportLab(lab, record.run.scenario, await clusterStatus(await connectEngine(), lab));
+  const result = await exportLab(lab, record.run.scenario, await clusterStatus(await connectEngine(), lab), new Date(), symptoms);
   for (const n of result.notes) io.err(`export: ${n}`);
   if (!file) {
     io.out(result.text.trimEnd());

@@ -17,7 +17,7 @@ import { serveCommand } from './serve-command';
 import { perfCommand } from './perf-command';
 import { workshopCommand } from './workshop-command';
 import { consoleIO, progressPrinter, type CliIO } from './output';
-import { printScenarioNotes, scenariosCommand } from './up-command';
+import { printScenarioNotes, printSymptoms, scenariosCommand, symptomsOf } from './up-command';
 import { startLab } from '../lab/session';
 import { printStatus } from './status-output';
 
@@ -44,8 +44,10 @@ Usage:
   sidecar-lab istioctl proxy-config|kube-inject|analyze|version …  istioctl's commands, with istioctl's output
   sidecar-lab import PATH [-o FILE]                   a customer's dump (file or folder of kubectl YAML) as a scenario
   sidecar-lab diff PATH [--pod NAME] [--rules FILE]   the lab's rules for the dump's injected pod against its
-                                                      iptables-save or istio-init log (exit 1 when they differ)
-  sidecar-lab export [FILE] [--lab NAME]              the running lab's objects as one file that \`up\` runs again
+    [--config-dump FILE] [--lab-dump FILE]            iptables-save or istio-init log, and the lab's proxy's
+                                                      listeners and clusters against its config_dump (exit 1 when they differ)
+  sidecar-lab export [FILE] [--lab NAME]              the running lab's objects as one file that \`up\` runs again;
+    [--symptom COMMAND]…                              each --symptom is written to its Lab document and printed by \`up FILE\`
                                                       and \`kubectl apply\` takes (stdout without FILE)
   sidecar-lab workshop list | env | start NAME | show NAME [STEP] [--solution] | check NAME [STEP] | reset NAME [STEP] | verify NAME [STEP…]
                                                       self-checking courses: steps checked on the lab's live traffic
@@ -100,6 +102,7 @@ async function run(argv: string[], io: CliIO, given?: CliIO): Promise<number> {
       const verboseIO = { ...io, verbose: args.flags.has('verbose') };
       const started = Date.now();
       let named: string | undefined;
+      let symptoms: string[] = [];
       let lab: string;
       try {
         lab = await startLab(args.positionals[0] ?? 'interception', {
@@ -108,6 +111,7 @@ async function run(argv: string[], io: CliIO, given?: CliIO): Promise<number> {
           log: (m) => io.err(`up: ${m}`),
           onPrepared: (prepared) => {
             named = prepared.plan.lab;
+            symptoms = symptomsOf(prepared);
             printScenarioNotes(prepared, io);
           },
         });
@@ -123,6 +127,7 @@ async function run(argv: string[], io: CliIO, given?: CliIO): Promise<number> {
       io.err(`up: lab ${lab} is up in ${((Date.now() - started) / 1000).toFixed(1)} s; \`eval $(sidecar-lab kubeconfig)\` points kubectl at it`);
       const docker = await connectEngine();
       printStatus(await clusterStatus(docker, lab), io);
+      printSymptoms(symptoms, io);
       return 0;
     }
     case 'host': {
@@ -229,18 +234,36 @@ async function run(argv: string[], io: CliIO, given?: CliIO): Promise<number> {
       return importCommand(path, flagString(args, 'output'), io);
     }
     case 'export': {
-      const args = parseArgs(rest, [{ name: 'lab', takesValue: true }], 'export');
+      const args = parseArgs(rest, [{ name: 'lab', takesValue: true }, { name: 'symptom', takesValue: true, repeatable: true }], 'export');
       const [file, ...more] = args.positionals;
-      if (more.length > 0) throw new UsageError('export: usage: sidecar-lab export [FILE] [--lab NAME]');
+      if (more.length > 0) throw new UsageError('export: usage: sidecar-lab export [FILE] [--lab NAME] [--symptom COMMAND]…');
+      const symptoms = args.lists.get('symptom') ?? [];
+      const bad = symptoms.find((s) => s.trim() === '' || s.includes('\n'));
+      if (bad !== undefined) throw new UsageError(`export: --symptom must be one command on one line, got ${JSON.stringify(bad)}`);
       const lab = await pickLab(io, flagString(args, 'lab'));
       if (!lab) return 1;
-      return exportCommand(lab, file, io);
+      return exportCommand(lab, file, io, symptoms);
     }
     case 'diff': {
-      const args = parseArgs(rest, [{ name: 'pod', takesValue: true }, { name: 'rules', takesValue: true }], 'diff');
+      const args = parseArgs(
+        rest,
+        ['pod', 'rules', 'config-dump', 'lab-dump', 'lab'].map((name) => ({ name, takesValue: true })),
+        'diff',
+      );
       const [path, ...more] = args.positionals;
-      if (!path || more.length > 0) throw new UsageError('diff: usage: sidecar-lab diff PATH [--pod NAME] [--rules FILE]');
-      return diffCommand(path, { pod: flagString(args, 'pod'), rules: flagString(args, 'rules') }, io);
+      if (!path || more.length > 0)
+        throw new UsageError('diff: usage: sidecar-lab diff PATH [--pod NAME] [--rules FILE] [--config-dump FILE] [--lab-dump FILE] [--lab NAME]');
+      return diffCommand(
+        path,
+        {
+          pod: flagString(args, 'pod'),
+          rules: flagString(args, 'rules'),
+          configDump: flagString(args, 'config-dump'),
+          labDump: flagString(args, 'lab-dump'),
+          lab: () => pickLab(io, flagString(args, 'lab')),
+        },
+        io,
+      );
     }
     case 'down': {
       const args = parseArgs(rest, [{ name: 'all' }, { name: 'lab', takesValue: true }], 'down');

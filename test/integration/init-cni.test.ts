@@ -64,3 +64,44 @@ describe('an init container under Istio CNI', () => {
     expect(status.pods.find((p) => p.name === 'shop-fixed')?.ready).toBe(true);
   });
 });
+
+// The orders pod written through kubectl: the uid-1337 fix, injected by the lab's webhook in CNI mode.
+const ordersFixed = `apiVersion: v1
+kind: Pod
+metadata: { name: orders-fixed, namespace: orders }
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: fetch-config
+    image: registry.acme.corp/base/busybox:1.36
+    command: ["sh", "-c", "curl -sS -m 3 -o /dev/null -w '%{http_code}\\n' http://catalog.default:8080/config"]
+    securityContext: { runAsUser: 1337 }
+  containers:
+  - { name: orders, image: registry.acme.corp/orders/orders-api:2.1, command: ["sleep", "infinity"] }
+`;
+
+describe('pods the lab injects when the injector’s values say CNI', () => {
+  it('on `up`: istio-cni’s rules come before the init container, whose call fails as on the cluster', async () => {
+    expect(up).toMatch(/orders\/orders-broken: istio-cni applied the rules before the init containers/);
+    expect(up).toMatch(/orders\/orders-broken: init container fetch-config exited 7 again: Init:CrashLoopBackOff/);
+    const spec = JSON.parse(await k.ok(['get', 'pod', 'orders-broken', '-n', 'orders', '-o', 'json'])) as {
+      metadata: { annotations: Record<string, string> };
+      spec: { initContainers: { name: string; args?: string[] }[] };
+    };
+    expect(spec.spec.initContainers.map((c) => c.name)).toEqual(['fetch-config', 'istio-validation']);
+    expect(spec.spec.initContainers[1].args).toContain('--skip-rule-apply');
+    expect(spec.metadata.annotations).toMatchObject({
+      'sidecar.istio.io/interceptionMode': 'REDIRECT',
+      'traffic.sidecar.istio.io/excludeInboundPorts': '15020',
+    });
+  });
+
+  it('through kubectl: the same injection, and Istio’s uid-1337 fix lets the init container through', async () => {
+    await k.ok(['apply', '-f', '-'], ordersFixed);
+    expect(await k.ok(['get', 'pod', 'orders-fixed', '-n', 'orders', '-o', 'jsonpath={.spec.initContainers[*].name}'])).toBe('fetch-config istio-validation');
+    await k.ok(['wait', '--for=condition=Ready', 'pod/orders-fixed', '-n', 'orders', '--timeout=120s']);
+    expect((await cliOk(['logs', 'orders-fixed', '-n', 'orders', '-c', 'fetch-config'])).stdout).toMatch(/^200$/m);
+    const status = JSON.parse((await cliOk(['status', '--json'])).stdout) as { pods: { name: string; containers: { name: string }[] }[] };
+    expect(status.pods.find((p) => p.name === 'orders-fixed')?.containers.map((c) => c.name)).not.toContain('istio-init');
+  });
+});

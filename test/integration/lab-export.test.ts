@@ -1,10 +1,10 @@
 // `sidecar-lab export`: a lab changed with Debian's kubectl, written out, and run again from the file, as another engineer would; the file is what kubectl takes.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { cliOk, runCli } from './helpers/cli';
+import { cliOk, repoRoot, runCli } from './helpers/cli';
 import { kubectlWith } from '../helpers/kubectl';
 
 let env: NodeJS.ProcessEnv;
@@ -46,6 +46,35 @@ afterAll(async () => {
   await runCli(['down', '--all']);
 });
 
+// The lab's own sleep proxy in this scenario, as its golden file has it: what a customer would send from a cluster running it.
+const SLEEP_DUMP = readFileSync(resolve(repoRoot, 'test/fixtures/sidecar/interception-sleep-config-dump.json'), 'utf8');
+const SYMPTOMS = ['kubectl exec deploy/sleep -- curl -sS -m 5 http://httpbin/status/418', 'sidecar-lab logs web -c istio-proxy'];
+
+function dumpFolder(text: string): string {
+  const d = mkdtempSync(join(tmpdir(), 'sidecar-lab-config-dump-'));
+  writeFileSync(join(d, 'config_dump.json'), text);
+  return d;
+}
+
+describe('sidecar-lab diff against the running lab', () => {
+  it("compares a customer's config_dump with the lab's proxy, listener by listener and cluster by cluster", async () => {
+    const same = await runCli(['diff', dumpFolder(SLEEP_DUMP)]);
+    expect(same.stderr).toMatch(/diff: the lab's proxy \(default\/sleep-[a-z0-9]+-[a-z0-9]+\)'s listeners and clusters against /);
+    expect(same.stdout).toMatch(/^No differences in listeners and clusters between /);
+    expect(same.code).toBe(0);
+    // The customer's proxy lacks the kube-dns listener and sees httpbin's cluster as STRICT_DNS.
+    const customer = JSON.parse(SLEEP_DUMP) as { configs: { dynamic_listeners?: { name: string }[]; dynamic_active_clusters?: { cluster: { name: string; type: string } }[] }[] };
+    for (const c of customer.configs) {
+      if (c.dynamic_listeners) c.dynamic_listeners = c.dynamic_listeners.filter((l) => l.name !== '10.96.0.10_53');
+      for (const cl of c.dynamic_active_clusters ?? []) if (cl.cluster.name.includes('httpbin')) cl.cluster.type = 'STRICT_DNS';
+    }
+    const differs = await runCli(['diff', dumpFolder(JSON.stringify(customer))]);
+    expect(differs.code).toBe(1);
+    expect(differs.stdout).toMatch(/^\+ listener <kube-dns\.kube-system\.svc\.cluster\.local>_53 \(TCP, 1 filter chain\) only in the lab's proxy/m);
+    expect(differs.stdout).toMatch(/^~ cluster outbound\|80\|\|httpbin\.default\.svc\.cluster\.local: type STRICT_DNS in .*, EDS in the lab's proxy/m);
+  });
+});
+
 describe('sidecar-lab export', () => {
   let docs: Record<string, unknown>[] = [];
   const find = (kind: string, name: string): Record<string, unknown> | undefined =>
@@ -56,12 +85,12 @@ describe('sidecar-lab export', () => {
     await k.ok(['apply', '-f', '-'], serviceEntry);
     await k.ok(['apply', '-f', '-'], web);
     await k.ok(['wait', '--for=condition=Ready', 'pod/web', '--timeout=90s']);
-    const run = await cliOk(['export', file]);
+    const run = await cliOk(['export', file, ...SYMPTOMS.flatMap((c) => ['--symptom', c])]);
     expect(run.stderr).toContain(`export: wrote ${file}`);
     expect(run.stderr).toMatch(/left out ReplicaSet|left out Pod default\/sleep-\S+: made by ReplicaSet/);
     docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJSON() as Record<string, unknown>);
 
-    expect(docs[0]).toMatchObject({ apiVersion: 'sidecarlab.dev/v1', kind: 'Lab', metadata: { name: 'interception' } });
+    expect(docs[0]).toMatchObject({ apiVersion: 'sidecarlab.dev/v1', kind: 'Lab', metadata: { name: 'interception' }, spec: { symptoms: SYMPTOMS } });
     expect(find('Namespace', 'external')).toMatchObject({ metadata: { labels: { team: 'payments' } } });
     expect(find('ServiceEntry', 'payments')).toMatchObject({ spec: { hosts: ['payments.example.com'] } });
     // The pod as applied: Istio's injection and the lab's debug container are the cluster's doing, not the author's.
@@ -91,7 +120,12 @@ describe('sidecar-lab export', () => {
 
   it('runs again with `up FILE`: the same workloads, the label, the ServiceEntry and the applied pod', async () => {
     await cliOk(['down', '--all']);
-    await cliOk(['up', file]);
+    const up = await cliOk(['up', file]);
+    // Printed last, for the engineer who runs the file: the commands that show the symptom.
+    expect(up.stdout.trimEnd().split('\n').slice(-3)).toEqual([
+      "The commands that show the symptom (the Lab document's spec.symptoms):",
+      ...SYMPTOMS.map((c) => `  ${c}`),
+    ]);
     await pointKubectl();
     expect(await k.ok(['get', 'namespace', 'external', '-o', 'jsonpath={.metadata.labels.team}'])).toBe('payments');
     expect(await k.ok(['get', 'serviceentry', 'payments', '-o', 'jsonpath={.spec.hosts[0]}'])).toBe('payments.example.com');

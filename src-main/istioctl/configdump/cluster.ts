@@ -45,7 +45,7 @@ export function filterClusters(dump: ConfigDump, f: ClusterFilter): Json[] {
 }
 
 /** The discovery type's enum name; absent (a `cluster_type` extension, or the default) is STATIC. */
-function clusterType(c: Json): string {
+export function clusterType(c: Json): string {
   return str(c, 'type') || 'STATIC';
 }
 

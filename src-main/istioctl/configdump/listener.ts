@@ -39,7 +39,7 @@ export function listeners(dump: ConfigDump): Json[] {
   return out;
 }
 
-function filterChains(l: Json): unknown[] {
+export function filterChains(l: Json): unknown[] {
   const chains = [...arr(l, 'filter_chains')];
   const def = maybeObj(l, 'default_filter_chain');
   if (def) chains.push(def);
@@ -104,7 +104,7 @@ const PROTOCOL_DESCRIPTIONS: [string, string[]][] = [
   ['App: HTTP', ['http/1.0', 'http/1.1', 'h2c']],
 ];
 
-function describeChainMatch(match: unknown): string {
+export function describeChainMatch(match: unknown): string {
   const descrs: string[] = [];
   const serverNames = arr(match, 'server_names').map(String);
   if (serverNames.length > 0) descrs.push(`SNI: ${serverNames.join(',')}`);
@@ -163,7 +163,7 @@ function describeRouteConfig(routeConfig: Json): string {
   return `Inline Route: ${vhosts.join('; ')}`;
 }
 
-function filterDestination(filters: unknown[]): string {
+export function filterDestination(filters: unknown[]): string {
   for (const f of filters) {
     const name = str(f, 'name');
     const config = obj(f, 'typed_config');

@@ -87,8 +87,19 @@ async function listAll(client: LabApiClient, kind: KindDescriptor): Promise<Kube
   return (await client.call<{ items?: KubeObject[] }>('GET', `${base}/${kind.resource}`)).items ?? [];
 }
 
+/**
+ * The commands that show the symptom: those the Lab document already lists (the scenario's, or an
+ * earlier export's) and the new ones, once each, in order. The lab does not record what was typed
+ * in its terminals (a shell's line editing makes keystrokes no command list), so they are given.
+ */
+export function mergeSymptoms(existing: unknown, added: string[]): string[] {
+  const out: string[] = Array.isArray(existing) ? existing.filter((s): s is string => typeof s === 'string').map((s) => s.trim()) : [];
+  for (const s of added.map((a) => a.trim())) if (!out.includes(s)) out.push(s);
+  return out;
+}
+
 /** The lab's objects as one multi-document YAML: the `kind: Lab` document first, then what `kubectl apply` takes. */
-export async function exportLab(lab: string, scenario: string, status: LabStatus, now = new Date()): Promise<ExportResult> {
+export async function exportLab(lab: string, scenario: string, status: LabStatus, now = new Date(), symptoms: string[] = []): Promise<ExportResult> {
   const client = LabApiClient.forLab(lab);
   const notes: string[] = [];
   // Objects of the lab's own namespaces are written when the scenario brought them (the mesh ConfigMap) or someone applied them.
@@ -124,6 +135,9 @@ export async function exportLab(lab: string, scenario: string, status: LabStatus
   const spec = isRecord(labDoc.spec) ? { ...labDoc.spec } : {};
   const stamp = now.toISOString().replace(/\.\d+Z$/, 'Z');
   spec.description = `${typeof spec.description === 'string' ? `${spec.description.trim()} ` : ''}(Exported from lab ${lab} at ${stamp}.)`;
+  const allSymptoms = mergeSymptoms(spec.symptoms, symptoms);
+  if (allSymptoms.length) spec.symptoms = allSymptoms;
+  for (const s of allSymptoms) notes.push(`symptom: ${s}`);
   labDoc.spec = spec;
   const standIns = standInLines(status);
   for (const s of standIns) notes.push(`stand-in: ${s}`);
@@ -132,6 +146,7 @@ export async function exportLab(lab: string, scenario: string, status: LabStatus
     '# Run it with `sidecar-lab up FILE`; on a cluster, `kubectl apply -f FILE` takes every document but the first (kind: Lab)',
     "# (a kube-system pod of the scenario's is the lab's stand-in for the API server: leave it out there too).",
     ...(standIns.length ? ['# Images absent from the lab ran as stand-ins (the same choice is made again from the images and annotations):', ...standIns.map((s) => `#   ${s}`)] : []),
+    ...(allSymptoms.length ? ['# The commands that show the symptom (spec.symptoms of the Lab document; `up FILE` prints them):', ...allSymptoms.map((s) => `#   ${s}`)] : []),
     '',
   ].join('\n');
   return { text: header + [manifestOrder(labDoc), ...docs].map((d) => stringify(d, { lineWidth: 0 })).join('---\n'), notes };

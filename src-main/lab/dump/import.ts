@@ -96,6 +96,7 @@ export function importDump(path: string, dump: Dump): ImportResult {
     notes.push(`kept ${what}`);
   }
   for (const r of dump.rules) notes.push(`rules in ${r.path}: compare with sidecar-lab diff ${path}`);
+  for (const c of dump.configDumps) notes.push(`config_dump in ${c.path}: compare with the lab's proxy by sidecar-lab diff ${path} once the lab is up`);
   for (const s of dump.skipped) notes.push(`skipped ${s}: neither YAML nor iptables rules`);
   const lab = {
     apiVersion: 'sidecarlab.dev/v1',

@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
+import { isConfigDump } from './config-dump-file';
 
 export class DumpError extends Error {}
 
@@ -20,6 +21,8 @@ export interface Dump {
   objects: DumpObject[];
   /** Files that hold iptables-save output or an istio-init log. */
   rules: RulesFile[];
+  /** Envoy config dumps (`/config_dump`, `istioctl proxy-config all -o json`), compared by `diff` with the lab's proxy. */
+  configDumps: RulesFile[];
   /** Files neither YAML nor rules, reported and skipped. */
   skipped: string[];
 }
@@ -69,10 +72,11 @@ function readYaml(file: string, text: string): DumpObject[] {
 
 /** Reads every file of the dump: YAML/JSON objects, rule dumps, and what is neither. */
 export function readDump(path: string): Dump {
-  const dump: Dump = { objects: [], rules: [], skipped: [] };
+  const dump: Dump = { objects: [], rules: [], configDumps: [], skipped: [] };
   for (const file of filesOf(path)) {
     const text = readFileSync(file, 'utf8');
     if (RULES_MARK.test(text)) dump.rules.push({ path: file, text });
+    else if (isConfigDump(text)) dump.configDumps.push({ path: file, text });
     else if (YAML_EXT.has(extname(file).toLowerCase())) dump.objects.push(...readYaml(file, text));
     else dump.skipped.push(file);
   }

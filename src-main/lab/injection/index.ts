@@ -8,7 +8,7 @@ export {
 export type { ContainerLike, InjectorResult, MeshDefaults, PodLike } from './injector';
 export { formatArgsLine, injectorArgs, meshDefaultsFromValues, shellQuote } from './injector';
 export type { InjectorValues, ValuesProblem } from './values';
-export { defaultInjectorValues, readInjectorValues } from './values';
+export { cniEnabled, defaultInjectorValues, readInjectorValues } from './values';
 export type { WorkloadPod } from './workload';
 export { WORKLOAD_KINDS, podTemplateOf } from './workload';
 export type { KubeContainer, KubePod } from './kube-types';

@@ -1,6 +1,7 @@
 // The injected pod as Istio's webhook writes it: a pure function of the pod, the mesh config and the injector's values.
 import { parse as parseYaml } from 'yaml';
 import { ANNOTATIONS, InjectionError } from './annotations';
+import { cniAnnotations } from './cni-annotations';
 import { injectorArgs, meshDefaultsFromValues } from './injector';
 import { cloneJson, isRecord, stringMap, type KubeContainer, type KubePod } from './kube-types';
 import { probersJson, rewriteAppProbes } from './probes';
@@ -12,7 +13,7 @@ import {
   sidecarVolumes,
   type TemplateInput,
 } from './sidecar-template';
-import { defaultInjectorValues, type InjectorValues } from './values';
+import { cniEnabled, defaultInjectorValues, type InjectorValues } from './values';
 import { podTemplateOf } from './workload';
 
 /** The mesh config as istiod holds it (`data.mesh` of ConfigMap istio), only the parts injection reads. */
@@ -166,6 +167,8 @@ export function renderInjectedPod(pod: KubePod, opts: RenderOptions = {}): KubeP
 
   const first = apps.find((c) => c.name !== 'istio-proxy')?.name;
   let annotations: Record<string, string> = { ...a, 'istio.io/rev': revision };
+  // istio-cni reads the rules' settings from these, as istio-init would from its args.
+  if (cniEnabled(values)) Object.assign(annotations, cniAnnotations(a, values, injected.interceptionMode));
   if (first) {
     annotations['kubectl.kubernetes.io/default-container'] ??= first;
     annotations['kubectl.kubernetes.io/default-logs-container'] ??= first;

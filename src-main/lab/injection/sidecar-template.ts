@@ -1,6 +1,6 @@
 // The containers and volumes of Istio's `sidecar` injection template, for one pod.
 import { canonicalQuantity } from './quantity';
-import type { InjectorValues } from './values';
+import { cniEnabled, type InjectorValues } from './values';
 import { isRecord, type JsonObject, type KubeContainer, type KubeEnvVar } from './kube-types';
 
 /** What the template reads beyond the values: the pod's decisions and the workload it belongs to. */
@@ -86,7 +86,7 @@ function podPorts(containers: KubeContainer[]): string {
 export function initContainer(t: TemplateInput): KubeContainer {
   const { values, annotations: a } = t;
   const privileged = values.global.proxy.privileged;
-  const cni = values.istio_cni.enabled;
+  const cni = cniEnabled(values);
   const c: KubeContainer = {
     name: cni ? 'istio-validation' : 'istio-init',
     image: image(values, a, values.global.proxy_init.image),

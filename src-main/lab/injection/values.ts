@@ -48,6 +48,8 @@ export interface InjectorValues {
     proxy_init: { image: string; resources: Record<string, unknown> };
   };
   istio_cni: { enabled: boolean };
+  /** Istio 1.21+ writes the CNI switch here (`pilot.cni.enabled`); older charts use `istio_cni.enabled`. */
+  pilot: { cni: { enabled: boolean } };
   sidecarInjectorWebhook: { rewriteAppHTTPProbe: boolean };
 }
 
@@ -102,6 +104,7 @@ export function defaultInjectorValues(): InjectorValues {
       proxy_init: { image: 'proxyv2', resources: {} },
     },
     istio_cni: { enabled: false },
+    pilot: { cni: { enabled: false } },
     sidecarInjectorWebhook: { rewriteAppHTTPProbe: true },
   };
 }
@@ -224,7 +227,8 @@ const ROOT: Record<string, Rule> = {
   istiodRemote: 'known',
   meshConfig: 'known',
   ownerName: 'known',
-  pilot: 'known',
+  // Only pilot.cni.enabled is read; the rest of istiod's section is accepted as it is.
+  pilot: { cni: { enabled: 'bool', '*': 'known' }, '*': 'known' },
   profile: 'known',
   telemetry: 'known',
   ztunnel: 'known',
@@ -273,7 +277,8 @@ function walk(
     return;
   }
   for (const [key, v] of Object.entries(value)) {
-    const rule = rules[key];
+    // `*` stands for the keys of a section the lab accepts without reading.
+    const rule = rules[key] ?? rules['*'];
     const at = here([key]);
     const bad = (want: string) =>
       problems.push({ ...at, message: `${at.path} must be ${want}, got ${typeName(v)}` });
@@ -314,6 +319,11 @@ function walk(
       else bad('a list of names');
     }
   }
+}
+
+/** Istio's CNI mode: the injector writes istio-validation, and istio-cni writes the rules from the node. */
+export function cniEnabled(values: InjectorValues): boolean {
+  return values.istio_cni.enabled || values.pilot.cni.enabled;
 }
 
 /**

@@ -35,10 +35,21 @@ function nativeSidecarMode(r: Reader, value: unknown, path: string): NativeSidec
   return mode;
 }
 
-/** `spec` of a Lab document: description, kubernetesVersion, istiod.env; other keys are read by later stages. */
+/** `spec.symptoms`: the commands that show the reproduced problem, each a non-empty line. */
+function readSymptoms(r: Reader, value: unknown): string[] | undefined {
+  const list = r.stringList(value, '/spec/symptoms', 'symptoms');
+  list?.forEach((s, i) => {
+    if (s.trim() === '' || s.includes('\n')) r.error(`/spec/symptoms/${i}`, `symptoms[${i}] must be one command on one line, got ${JSON.stringify(s)}`);
+  });
+  return list?.length ? list.map((s) => s.trim()) : undefined;
+}
+
+/** `spec` of a Lab document: description, kubernetesVersion, istiod.env, symptoms; other keys are read by later stages. */
 export function readLabDoc(r: Reader, name: string, spec: Record<string, unknown>, source: SourceRef, annotations: Record<string, string>): LabDoc {
   const description = r.string(spec.description, '/spec/description', 'description') ?? annotations['sidecarlab.dev/description'];
   const lab: LabDoc = { name, spec, source, ...(description ? { description: description.trim() } : {}) };
+  const symptoms = readSymptoms(r, spec.symptoms);
+  if (symptoms) lab.symptoms = symptoms;
   const version = r.string(spec.kubernetesVersion, '/spec/kubernetesVersion', 'kubernetesVersion');
   if (version !== undefined) {
     const err = kubernetesVersionError(version);

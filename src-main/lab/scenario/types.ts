@@ -224,6 +224,8 @@ export interface LabDoc {
   kubernetesVersion?: string;
   /** `spec.istiod.env.ENABLE_NATIVE_SIDECARS`: istiod's native sidecar mode. */
   nativeSidecars?: NativeSidecarMode;
+  /** `spec.symptoms`: the commands that show the problem a reproduction is about; `up` prints them. */
+  symptoms?: string[];
   /** `spec` as written: traffic, exercises, … are read by later stages. */
   spec: Record<string, unknown>;
   source: SourceRef;

@@ -5,7 +5,7 @@ import type { DnsRecordSet } from '../../../src-pod/node-agent/dns';
 import { imageExists } from '../images/base-image';
 import type { ImageSet } from '../images/build';
 import { IMAGE_REPO_PREFIX, type ImageName } from '../images/definitions';
-import { injectorArgs, meshDefaultsFromValues } from '../injection';
+import { cniEnabled, injectorArgs, meshDefaultsFromValues } from '../injection';
 import { planLab, type PlanOptions } from '../plan';
 import type { LabPlan, PlannedContainer, PlannedPod } from '../plan/types';
 import type { LabRun, ServiceRecord } from '../runtime/lab';
@@ -217,7 +217,9 @@ export async function podRunOf(docker: Docker, prepared: PreparedLab, pod: Plann
     // Istio's injector puts a native sidecar (istio-proxy as an init container) before the
     // app's init containers, so they are in the mesh; otherwise istio-init goes last.
     initsAfterProxy: pod.sidecar?.native === true,
-    rulesBeforeInits: pod.spec.cni === true,
+    // Istio's CNI mode: a pod that arrived injected so (istio-validation), or that the lab injects
+    // with the injector's values saying so; istio-cni writes the rules before any init container.
+    rulesBeforeInits: pod.spec.cni === true || (pod.inject && Boolean(pod.sidecar) && cniEnabled(plan.injectorValues)),
   };
 }
 

@@ -38,7 +38,7 @@ describe('import', () => {
   it('drops the pods a Deployment in the dump makes', () => {
     const pod = { kind: 'Pod', metadata: { name: 'web-5d8c-abcde', namespace: 'shop', ownerReferences: [{ kind: 'ReplicaSet', name: 'web-5d8c' }] } };
     const deployment = { kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' }, spec: {} };
-    const r = importDump('x', { objects: [{ value: deployment, from: 'd.yaml' }, { value: pod, from: 'p.yaml' }], rules: [], skipped: [] });
+    const r = importDump('x', { objects: [{ value: deployment, from: 'd.yaml' }, { value: pod, from: 'p.yaml' }], rules: [], configDumps: [], skipped: [] });
     expect(r.notes[1]).toMatch(/^dropped Pod shop\/web-5d8c-abcde .*a pod of Deployment web/);
     expect(cleanObject({ kind: 'Service', metadata: { name: 'h' }, spec: { clusterIP: 'None' } })).toMatchObject({ spec: { clusterIP: 'None' } });
   });
@@ -74,7 +74,7 @@ describe('diff', () => {
     const two = dumpWithRules('istio-init.log', SAVE);
     copyFileSync(join(DUMP, 'iptables-save.txt'), join(two, 'iptables-save.txt'));
     expect(() => diffDump(readDump(two), two)).toThrow(/has 2 rule files; pick one with --rules/);
-    expect(() => diffDump({ objects: [], rules: [], skipped: [] }, 'empty')).toThrow(DumpError);
+    expect(() => diffDump({ objects: [], rules: [], configDumps: [], skipped: [] }, 'empty')).toThrow(DumpError);
     expect(() => diffDump(readDump(DUMP), DUMP, { pod: 'reviews' })).toThrow(/--pod reviews: no such injected pod/);
     expect(() => readDump(join(DUMP, 'nope'))).toThrow(/nope: no such file or folder/);
   });
