@@ -33,7 +33,7 @@ Usage:
   sidecar-lab down [--all] [--lab NAME]               remove a lab (--all: every lab's containers, networks, volumes)
   sidecar-lab images build|list|save FILE|load FILE   the lab's images (save/load: for machines with no internet)
   sidecar-lab serve [--port N] [--offline]            the lab's window in a browser: prints its URL (with a token) first
-  sidecar-lab perf [--mode MODE]… [--qps N] [--connections N] [--payload BYTES] [--duration S] [--json]
+  sidecar-lab perf [--mode MODE]… [--qps N] [--connections N[,N…]|sweep] [--payload BYTES] [--duration S] [--json]
                                                       the sidecar's cost on the running performance lab
   sidecar-lab scenarios                               the built-in scenarios
   sidecar-lab iptables [FLAGS] | --pod FILE [--print-flags]
