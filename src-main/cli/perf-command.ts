@@ -76,7 +76,7 @@ export async function perfCommand(argv: string[], io: CliIO, pickLab: (named: st
     for (const mode of opts.modes) {
       io.err(`perf: ${mode} (${MODE_PATHS[mode].title}): ${at.qps > 0 ? `${at.qps} qps` : 'max qps'}, ${connections} connections, ${at.payload}-byte payload, ${at.durationS} s`);
       const run = await runMode(docker, status, mode, at);
-      text(`# mode ${mode}, ${connections} connections: ${MODE_PATHS[mode].url} from ${MODE_PATHS[mode].client.namespace}/client\n${run.text}`);
+      text(`# mode ${mode}${sweep.length > 1 ? `, ${connections} connections` : ''}: ${MODE_PATHS[mode].url} from ${MODE_PATHS[mode].client.namespace}/client\n${run.text}`);
       results.push(run.result);
     }
   }
