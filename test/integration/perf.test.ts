@@ -78,8 +78,9 @@ describe('sidecar-lab perf', () => {
     expect(requests).toBeLessThanOrEqual(65);
     for (const s of summaries) expect(Object.values(s.summary!.codes).reduce((a, b) => a + b, 0)).toBe(s.summary!.requests);
     const counted = requests + summaries.reduce((n, s) => n + s.summary!.requests, 0);
-    // The reader may join after the load's first calls; it never counts one twice.
-    expect(counted).toBeLessThanOrEqual(calls);
+    // The load makes one warm-up call per connection (fortio's) beside its calls; the reader may
+    // join after the first of them, and never counts one twice.
+    expect(counted).toBeLessThanOrEqual(calls + 4);
     expect(counted).toBeGreaterThan(calls / 2);
   });
 
