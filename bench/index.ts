@@ -1,5 +1,6 @@
-// `npm run bench`: prints the lab's measured figures. BENCH=up-down,sidecar,flows,page,live-flows,sidecar-local,kube-api,kube-rollout,cli-start picks some.
+// `npm run bench`: prints the lab's measured figures. BENCH=up-down,sidecar,flow-log,flows,page,live-flows,sidecar-local,kube-api,kube-rollout,cli-start picks some.
 import { benchCliStart } from './cli-start';
+import { benchFlowLog } from './flow-log';
 import { benchFlows } from './flows';
 import { benchKubeApi } from './kube-api';
 import { benchKubeRollout } from './kube-rollout';
@@ -9,9 +10,10 @@ import { benchSidecar } from './sidecar';
 import { benchSidecarLocal } from './sidecar-local';
 import { benchUpDown } from './up-down';
 
-const wanted = new Set((process.env['BENCH'] ?? 'up-down,sidecar,flows,page,live-flows,sidecar-local,kube-api,kube-rollout,cli-start').split(','));
+const wanted = new Set((process.env['BENCH'] ?? 'up-down,sidecar,flow-log,flows,page,live-flows,sidecar-local,kube-api,kube-rollout,cli-start').split(','));
 if (wanted.has('up-down')) await benchUpDown(Number(process.env['BENCH_ROUNDS'] ?? 3));
 if (wanted.has('sidecar')) await benchSidecar(Number(process.env['BENCH_DURATION'] ?? 10));
+if (wanted.has('flow-log')) benchFlowLog(Number(process.env['BENCH_REQUESTS'] ?? 100_000));
 if (wanted.has('flows')) await benchFlows();
 if (wanted.has('page')) await benchPage(Number(process.env['BENCH_CONNECTIONS'] ?? 200), Number(process.env['BENCH_RATE'] ?? 10));
 if (wanted.has('live-flows')) await benchLiveFlows(Number(process.env['BENCH_CONNECTIONS'] ?? 200));

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { cli, lab, root } from './lab-cli';
+import { captureGroups, cpuByGroup, readProcs } from './process-cpu';
 
 interface ModeJson {
   mode: string;
@@ -15,6 +16,7 @@ interface ModeJson {
   qps: number;
   errors: number;
   skipped: number;
+  connections?: number;
   proxies: { name: string; cpu: number; memoryMB: number }[];
 }
 
@@ -64,7 +66,7 @@ async function loopback(load: string[]): Promise<ModeJson> {
 }
 
 /** `serve` following the lab with a client on its flow stream: the window's capture, on. */
-async function captureOn(): Promise<{ stop: () => void; flows: () => number }> {
+async function captureOn(): Promise<{ stop: () => void; flows: () => number; pid: number | undefined }> {
   const serve: ChildProcess = spawn(process.execPath, [cli, 'serve', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const capturing = new Promise<void>((done) => {
     let err = '';
@@ -97,7 +99,24 @@ async function captureOn(): Promise<{ stop: () => void; flows: () => number }> {
       serve.kill('SIGTERM');
     },
     flows: () => seen,
+    pid: serve.pid,
   };
+}
+
+/** `perf ARGS` with the host's CPU per process group over the call (the engine, the taps, the flow streams, `serve`). */
+function perfWithProcesses(args: string[], servePid?: number): { modes: ModeJson[]; processes: Record<string, number> } {
+  const before = readProcs();
+  const t0 = performance.now();
+  const modes = perf(args);
+  const seconds = (performance.now() - t0) / 1000;
+  return { modes, processes: cpuByGroup(before, readProcs(), seconds, captureGroups(servePid)) };
+}
+
+function processLine(label: string, p: Record<string, number>): string {
+  const parts = Object.entries(p)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, cpu]) => `${name} ${f(cpu, 3)}`);
+  return `${label.padEnd(30)}${parts.join('; ') || '-'}`;
 }
 
 const f = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
@@ -123,14 +142,21 @@ export async function benchSidecar(durationS: number): Promise<void> {
     const top = perf(['--mode', 'baseline', '--mode', 'both', '--mode', 'relay', ...fast]);
     // Istio's default profile writes no access log; the lab's scenarios log every request (the demo profile's choice).
     lab(['apply', accessLogOff()]);
-    const quiet = perf(['--mode', 'both', ...fixed]).concat(perf(['--mode', 'both', ...fast])).map((m, i) => ({ ...m, mode: i === 0 ? 'both, no access log' : 'both, no access log, max qps' }));
+    const quietRun = perfWithProcesses(['--mode', 'both', ...fixed]);
+    const quiet = quietRun.modes.concat(perf(['--mode', 'both', ...fast])).map((m, i) => ({ ...m, mode: i === 0 ? 'both, no access log' : 'both, no access log, max qps' }));
     const capture = await captureOn();
     let captured: ModeJson[];
+    let capturedProcesses: Record<string, number>;
     try {
-      captured = perf(['--mode', 'baseline', '--mode', 'both', ...fixed]).map((m) => ({ ...m, mode: `${m.mode}, capture on` }));
+      const base = perf(['--mode', 'baseline', ...fixed]);
+      const both = perfWithProcesses(['--mode', 'both', ...fixed], capture.pid);
+      capturedProcesses = both.processes;
+      captured = [...base, ...both.modes].map((m) => ({ ...m, mode: `${m.mode}, capture on` }));
     } finally {
       capture.stop();
     }
+    // Istio's connection sweep, baseline and both sidecars (BENCH_SWEEP=0 leaves it out).
+    const sweep = process.env['BENCH_SWEEP'] === '0' ? [] : perf(['--mode', 'baseline', '--mode', 'both', '--connections', 'sweep', '--qps', '1000', '--duration', String(Math.max(2, durationS / 4))]);
     console.log(`\nsidecar cost (sidecar-lab perf, scenario performance): 1 KB POST, 16 connections, 1000 qps for ${d} s, uniform, no catch-up; max = -qps 0`);
     console.log(`${'mode'.padEnd(22)}${['p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'qps', 'errors', 'skipped'].map((h, i) => h.padStart(i < 5 ? 9 : i === 5 ? 7 : 8)).join('')}  proxies`);
     for (const m of [{ ...loopFixed, mode: 'loopback (host)' }, ...modes, quiet[0], ...captured]) console.log(row(m));
@@ -147,6 +173,20 @@ export async function benchSidecar(durationS: number): Promise<void> {
     const capBase = by(captured, 'baseline');
     const capBoth = by(captured, 'both');
     console.log(`capture on (serve following the lab, ${capture.flows()} messages to its client): added p90 both ${f(added(capBoth, capBase), 3)} ms, ${f(added(capBoth, capBase) / added(quiet[0]))} × capture off (both with the access log off, as during the capture run; target ≤ 1.5 ×)`);
+    console.log(`  p90/p99/max both: capture off ${[quiet[0].p90, quiet[0].p99, quiet[0].max].map((v) => f(v, 1)).join('/')} ms, on ${[capBoth.p90, capBoth.p99, capBoth.max].map((v) => f(v, 1)).join('/')} ms`);
+    console.log('host CPU (vCPU) over the both-sidecars run, by process group (the proxies\' own: in the table above):');
+    console.log(processLine('  capture off', quietRun.processes));
+    console.log(processLine('  capture on', capturedProcesses));
+    if (sweep.length > 0) {
+      console.log(`\nconnection sweep (Istio's 1,2,4,8,16,32,64), 1000 qps, ${Math.max(2, durationS / 4)} s each: p50/p90/p99/max ms, added p90`);
+      for (const c of [...new Set(sweep.map((m) => m.connections))]) {
+        const at = sweep.filter((m) => m.connections === c);
+        const b = at.find((m) => m.mode === 'baseline');
+        const s2 = at.find((m) => m.mode === 'both');
+        const cell = (m: ModeJson | undefined): string => (m ? [m.p50, m.p90, m.p99, m.max].map((v) => f(v, 2)).join('/') : '-');
+        console.log(`  c=${String(c).padEnd(3)} baseline ${cell(b).padEnd(28)} both ${cell(s2).padEnd(28)} added p90 ${b && s2 ? f(s2.p90 - b.p90, 3) : '-'} ms`);
+      }
+    }
   } finally {
     lab(['down']);
   }

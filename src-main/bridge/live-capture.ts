@@ -61,6 +61,7 @@ export function toContractFlow(pod: CapturedPod, f: CapturedFlow): Flow {
     ...(f.cluster ? { cluster: f.cluster } : {}),
     ...(f.upstream ? { upstream: `${f.upstream.remoteAddress}:${f.upstream.remotePort}` } : {}),
     ...(f.response ? { responseCode: f.response.code, responseFlags: f.response.flags } : {}),
+    ...(f.summary ? { requests: f.summary.requests } : {}),
     bytes: { sent: f.bytes?.sent ?? 0, received: f.bytes?.received ?? 0 },
     timings: {
       startedAt: new Date(t?.startMs ?? f.firstSeen).toISOString(),

@@ -36,7 +36,7 @@ Usage:
   sidecar-lab bundle save FILE [WORKSHOP_DIR|SCENARIO.yaml]… | load FILE
                                                       images, workshops and scenarios in one file, for a classroom with no internet
   sidecar-lab serve [--port N] [--offline]            the lab's window in a browser: prints its URL (with a token) first
-  sidecar-lab perf [--mode MODE]… [--qps N] [--connections N] [--payload BYTES] [--duration S] [--json]
+  sidecar-lab perf [--mode MODE]… [--qps N] [--connections N[,N…]|sweep] [--payload BYTES] [--duration S] [--json]
                                                       the sidecar's cost on the running performance lab
   sidecar-lab scenarios                               the built-in scenarios
   sidecar-lab iptables [FLAGS] | --pod FILE [--print-flags]

@@ -185,6 +185,8 @@ export interface Flow {
   upstream?: string;
   responseCode?: number;
   responseFlags?: string;
+  /** Under a load, the proxy folds requests beyond the capture's rate per connection: how many this row stands for (the rest is the last one's). */
+  requests?: number;
   bytes: { sent: number; received: number };
   timings: FlowTimings;
   accessLog?: string;

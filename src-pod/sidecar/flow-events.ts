@@ -1,5 +1,6 @@
 // Structured per-connection / per-request events in a bounded ring, streamed as NDJSON on /lab/flows.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RequestCoalescer, type RequestSummary } from './request-coalescer';
 import { formatFlags, isoTime, snapshotStreamInfo, type StreamInfo } from './stream-info';
 
 /** The unix socket where the lab's capture reads flow events (`sidecar --lab-socket`). */
@@ -21,8 +22,12 @@ export interface HostPort {
 export interface FlowEvent {
   /** Strictly increasing per proxy process, from 1. */
   seq: number;
-  /** `connection.open` when accepted (before any upstream), `connection.close`, or `request` (HTTP, when done). */
-  type: 'connection.open' | 'connection.close' | 'request';
+  /**
+   * `connection.open` when accepted (before any upstream), `connection.close`, `request` (HTTP, when
+   * done), or `request.summary`: requests a coalescing stream (`?coalesce=N`) folded, described by
+   * the last of them, with their counts in `summary`.
+   */
+  type: 'connection.open' | 'connection.close' | 'request' | 'request.summary';
   /** ISO time the connection / request started. */
   time: string;
   connectionId: number;
@@ -51,6 +56,14 @@ export interface FlowEvent {
     requestId: string | null;
     userAgent: string | null;
     attempts: number;
+  };
+  /** `request.summary` only. */
+  summary?: {
+    requests: number;
+    codes: Record<string, number>;
+    flags: Record<string, number>;
+    bytes: { received: number; sent: number };
+    durationMs: { max: number; avg: number };
   };
 }
 
@@ -109,7 +122,7 @@ export function flowEvent(seq: number, type: FlowEvent['type'], s: StreamInfo, p
     },
     response: { code: s.responseCode, flags: formatFlags(s.flags), details: s.responseCodeDetails ?? null },
   };
-  if (s.kind === 'http' && type === 'request') {
+  if (s.kind === 'http' && (type === 'request' || type === 'request.summary')) {
     event.http = {
       method: s.method ?? '',
       authority: s.authority ?? null,
@@ -139,6 +152,15 @@ interface PendingFlow {
   built: FlowEvent | undefined;
 }
 
+/** A live stream: where its lines go, and its coalescer when it asked for one. */
+interface Subscriber {
+  write: (line: string) => void;
+  coalescer: RequestCoalescer<PendingFlow> | undefined;
+}
+
+// How often folded requests are looked at; a summary goes out once it waited its flushMs.
+const FLUSH_TICK_MS = 250;
+
 function build(p: PendingFlow): FlowEvent {
   if (p.built === undefined) {
     p.built = flowEvent(p.seq, p.type, p.info as StreamInfo, p.protocol);
@@ -151,9 +173,13 @@ export class FlowLog {
   private readonly ring: PendingFlow[] = [];
   private start = 0;
   private seq = 0;
-  private readonly subscribers = new Set<(line: string) => void>();
+  private readonly subscribers = new Set<Subscriber>();
+  private flushTimer: NodeJS.Timeout | undefined;
 
-  constructor(readonly capacity = 10_000) {}
+  constructor(
+    readonly capacity = 10_000,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   get lastSeq(): number {
     return this.seq;
@@ -165,10 +191,23 @@ export class FlowLog {
       this.ring[this.start] = p;
       this.start = (this.start + 1) % this.capacity;
     }
-    if (this.subscribers.size > 0) {
-      const line = `${JSON.stringify(build(p))}\n`;
-      for (const s of this.subscribers) s(line);
+    if (this.subscribers.size === 0) return;
+    let line: string | undefined;
+    for (const s of this.subscribers) {
+      const c = s.coalescer;
+      if (c && p.type === 'request' && !c.offer(connectionIdOf(p), figuresOf(p), p)) continue;
+      if (c && p.type === 'connection.close') {
+        const folded = c.take(connectionIdOf(p));
+        if (folded) s.write(summaryLine(folded));
+      }
+      line ??= `${JSON.stringify(build(p))}\n`;
+      s.write(line);
     }
+  }
+
+  /** Sends the summaries that waited their time (a timer calls it while a coalescing stream is open). */
+  flushDue(): void {
+    for (const s of this.subscribers) for (const folded of s.coalescer?.due() ?? []) s.write(summaryLine(folded));
   }
 
   /** Publishes a built event (seq is assigned here). */
@@ -196,21 +235,43 @@ export class FlowLog {
     return out;
   }
 
-  subscribe(fn: (line: string) => void): () => void {
-    this.subscribers.add(fn);
-    return () => this.subscribers.delete(fn);
+  /** Live lines from now on; with `coalesceRate`, at most about that many request events a second, the rest in summaries. */
+  subscribe(fn: (line: string) => void, coalesceRate?: number): () => void {
+    const s: Subscriber = {
+      write: fn,
+      coalescer: coalesceRate === undefined ? undefined : new RequestCoalescer<PendingFlow>({ ratePerSecond: coalesceRate, flushMs: 1000 }, this.now),
+    };
+    this.subscribers.add(s);
+    if (s.coalescer && !this.flushTimer) {
+      this.flushTimer = setInterval(() => this.flushDue(), FLUSH_TICK_MS);
+      this.flushTimer.unref();
+    }
+    return () => {
+      this.subscribers.delete(s);
+      if (this.flushTimer && ![...this.subscribers].some((x) => x.coalescer)) {
+        clearInterval(this.flushTimer);
+        this.flushTimer = undefined;
+      }
+    };
   }
 
   /**
-   * `GET /lab/flows[?since=SEQ][&follow=0]`: NDJSON, chunked. With `since`, the ring's events
-   * after SEQ come first (`since=0`: all it holds); then live events until the client goes away
-   * (or, with `follow=0`, the response ends after the backlog).
+   * `GET /lab/flows[?since=SEQ][&follow=0][&coalesce=N]`: NDJSON, chunked. With `since`, the
+   * ring's events after SEQ come first (`since=0`: all it holds); then live events until the client
+   * goes away (or, with `follow=0`, the response ends after the backlog). With `coalesce`, live
+   * request events beyond N a second fold into `request.summary` events per connection.
    */
   serve(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
     const sinceText = query.get('since');
     const since = sinceText === null ? undefined : Number(sinceText);
     if (since !== undefined && (!Number.isInteger(since) || since < 0)) {
       res.writeHead(400, { 'content-type': 'text/plain' }).end('since: expected a non-negative integer\n');
+      return;
+    }
+    const coalesceText = query.get('coalesce');
+    const coalesce = coalesceText === null ? undefined : Number(coalesceText);
+    if (coalesce !== undefined && (!Number.isInteger(coalesce) || coalesce < 1)) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('coalesce: expected request events per second, a whole number from 1\n');
       return;
     }
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' });
@@ -231,7 +292,7 @@ export class FlowLog {
         return;
       }
       res.write(line);
-    });
+    }, coalesce);
     const stop = (): void => {
       unsubscribe();
     };
@@ -242,5 +303,38 @@ export class FlowLog {
   /** Ends every live stream (shutdown). */
   closeAll(): void {
     this.subscribers.clear();
+    clearInterval(this.flushTimer);
+    this.flushTimer = undefined;
   }
+}
+
+function connectionIdOf(p: PendingFlow): number {
+  return p.info?.connectionId ?? (p.built as FlowEvent).connectionId;
+}
+
+/** What a request adds to its connection's summary, read without building its event. */
+function figuresOf(p: PendingFlow): { code: number; flags: string; received: number; sent: number; durationMs: number } {
+  if (p.info) {
+    const i = p.info;
+    return { code: i.responseCode, flags: formatFlags(i.flags), received: i.bytesReceived, sent: i.bytesSent, durationMs: i.durationMs ?? 0 };
+  }
+  const e = p.built as FlowEvent;
+  return { code: e.response.code, flags: e.response.flags, received: e.bytes.received, sent: e.bytes.sent, durationMs: e.timings.endMs ?? 0 };
+}
+
+/** The summary's line: the last folded request's event, typed `request.summary`, with the counts; its seq is that request's. */
+function summaryLine(folded: RequestSummary<PendingFlow>): string {
+  const last = build(folded.last);
+  const event: FlowEvent = {
+    ...last,
+    type: 'request.summary',
+    summary: {
+      requests: folded.requests,
+      codes: folded.codes,
+      flags: folded.flags,
+      bytes: folded.bytes,
+      durationMs: { max: folded.durationMs.max, avg: Math.round((folded.durationMs.sum / folded.requests) * 1000) / 1000 },
+    },
+  };
+  return `${JSON.stringify(event)}\n`;
 }

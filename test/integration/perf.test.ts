@@ -58,6 +58,32 @@ describe('sidecar-lab perf', () => {
     for (const p of modes.get('relay')!.proxies) expect(p.cpu).toBeGreaterThan(0.005);
   });
 
+  it('runs each mode at each count of a connection list, and says which', async () => {
+    const run = await cliOk(['perf', '--mode', 'baseline', '--qps', '100', '--connections', '1,2', '--duration', '1', '--json'], { timeoutMs: 120_000 });
+    const doc = JSON.parse(run.stdout) as { settings: { connections: unknown }; modes: (ModeJson & { connections: number })[] };
+    expect(doc.settings.connections).toEqual([1, 2]);
+    expect(doc.modes.map((m) => `${m.mode} ${m.connections} ${m.errors}`)).toEqual(['baseline 1 0', 'baseline 2 0']);
+  });
+
+  it("streams a load to a coalescing reader of the proxy's flow events as a few request events and exact per-connection summaries", async () => {
+    // The capture's reader, at 5 request events a second; it reads while the load runs and a little after.
+    const reader = runCli(['exec', 'client', '-n', 'mesh', '-c', 'istio-proxy', '--', 'curl', '-sN', '--max-time', '12', '--unix-socket', '/tmp/sidecar-lab.sock', 'http://sidecar/lab/flows?coalesce=5'], { timeoutMs: 60_000 });
+    const load = await cliOk(['perf', '--mode', 'both', '--qps', '300', '--connections', '4', '--duration', '3', '--json'], { timeoutMs: 120_000 });
+    const calls = (JSON.parse(load.stdout) as { modes: ModeJson[] }).modes[0].calls;
+    const events = (await reader).stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; summary?: { requests: number; codes: Record<string, number> } });
+    const requests = events.filter((e) => e.type === 'request').length;
+    const summaries = events.filter((e) => e.type === 'request.summary');
+    expect(summaries.length).toBeGreaterThan(0);
+    // 5 a second over the reader's 12 s, and a second's burst.
+    expect(requests).toBeLessThanOrEqual(65);
+    for (const s of summaries) expect(Object.values(s.summary!.codes).reduce((a, b) => a + b, 0)).toBe(s.summary!.requests);
+    const counted = requests + summaries.reduce((n, s) => n + s.summary!.requests, 0);
+    // The load makes one warm-up call per connection (fortio's) beside its calls; the reader may
+    // join after the first of them, and never counts one twice.
+    expect(counted).toBeLessThanOrEqual(calls + 4);
+    expect(counted).toBeGreaterThan(calls / 2);
+  });
+
   it('prints fortio\'s text and the summary', () => {
     expect(text).toMatch(/^# mode both: http:\/\/server\.mesh:8080\/echo from mesh\/client$/m);
     expect(text).toMatch(/^# target 99% /m);

@@ -31,6 +31,15 @@ describe('flow list', () => {
     expect(options()[0].textContent).toContain('10.96.0.99:9000');
   });
 
+  it("shows how many requests a row folded from a load stands for, next to its code", async () => {
+    connectFlows();
+    render(FlowsView);
+    await within(list()).findAllByRole('option');
+    emit('flows', '', { ...fakeFlows()[0], id: 'f8', destination: '10.96.0.98:8080', responseCode: 200, responseFlags: '-', requests: 950 });
+    const row = await within(list()).findByText(/10\.96\.0\.98:8080/);
+    expect(row.closest('[role="option"]')?.textContent).toContain('200 ×950');
+  });
+
   it('filters by verdict, direction, pod, cluster and response flag', async () => {
     flowState.flows = fakeFlows().reverse();
     render(FlowsView);

@@ -37,17 +37,22 @@ export class FlowTotals {
 
   constructor(private readonly maxKeys: number) {}
 
-  /** Adds a settled flow (`by` 1), or takes one back out (-1). */
+  /** Adds a settled flow (`by` 1), or takes one back out (-1); a request summary counts as the requests it folds. */
   count(flow: Flow, by: 1 | -1): void {
     const a = this.aggregates;
-    if (flow.kind === 'request') a.requests += by;
-    else a.connections += by;
-    a.byVerdict[flow.verdict] += by;
-    a.byDirection[flow.direction] += by;
-    this.bump(a.byCluster, flow.cluster ?? '(none)', by);
-    this.bump(a.byResponseFlags, flow.response?.flags ?? '-', by);
-    const code = flow.response?.code ?? 0;
-    this.bump(a.byCodeClass, code === 0 ? '0' : `${Math.floor(code / 100)}xx`, by);
+    const n = by * (flow.summary?.requests ?? 1);
+    if (flow.kind === 'request') a.requests += n;
+    else a.connections += n;
+    a.byVerdict[flow.verdict] += n;
+    a.byDirection[flow.direction] += n;
+    this.bump(a.byCluster, flow.cluster ?? '(none)', n);
+    if (flow.summary) {
+      for (const [flags, k] of Object.entries(flow.summary.flags)) this.bump(a.byResponseFlags, flags, by * k);
+      for (const [code, k] of Object.entries(flow.summary.codes)) this.bump(a.byCodeClass, codeClass(Number(code)), by * k);
+      return;
+    }
+    this.bump(a.byResponseFlags, flow.response?.flags ?? '-', n);
+    this.bump(a.byCodeClass, codeClass(flow.response?.code ?? 0), n);
   }
 
   snapshot(): FlowAggregates {
@@ -60,3 +65,5 @@ export class FlowTotals {
     if (rec[k] === 0) delete rec[k];
   }
 }
+
+const codeClass = (code: number): string => (code === 0 ? '0' : `${Math.floor(code / 100)}xx`);

@@ -71,6 +71,11 @@ export interface Flow {
   bytes: FlowEvent['bytes'] | null;
   timings: FlowEvent['timings'] | null;
   http: FlowEvent['http'] | null;
+  /**
+   * A request flow made from the proxy's `request.summary` (a load's requests beyond the stream's
+   * rate, folded per connection): their counts. The flow's other fields are those of the last one.
+   */
+  summary?: NonNullable<FlowEvent['summary']>;
   /** Set on a trace-only flow that a late proxy event folded into the flow with this id. */
   mergedInto: number | null;
   /** Joiner clock (ms) when first seen and last changed. */

@@ -114,7 +114,7 @@ export class FlowJoiner {
   addProxy(ev: FlowEvent): void {
     const now = this.now();
     this.expire(now);
-    if (ev.type === 'request') {
+    if (ev.type === 'request' || ev.type === 'request.summary') {
       this.request(ev, now);
       return;
     }
@@ -356,6 +356,7 @@ export class FlowJoiner {
       state: 'closed',
     });
     fillFromProxy(child, ev);
+    if (ev.summary) child.summary = ev.summary;
     this.emit(child, 'new');
     this.settle(child, now);
   }

@@ -83,6 +83,25 @@ export function perfOptions(raw: { modes: string[]; qps?: string; connections?: 
   };
 }
 
+/** Istio's perf/benchmark connection sweep (its `conn` list): `--connections sweep`. */
+export const ISTIO_CONNECTION_SWEEP = [1, 2, 4, 8, 16, 32, 64] as const;
+
+/**
+ * The connection counts to run, in order: one number, a comma-separated list, or `sweep` (Istio's
+ * list). Each entry is checked as `--connections N` is, and a bad one is named.
+ */
+export function connectionSweep(text: string | undefined): number[] {
+  if (text === undefined) return [PERF_DEFAULTS.connections];
+  if (text === 'sweep') return [...ISTIO_CONNECTION_SWEEP];
+  const out: number[] = [];
+  for (const item of text.split(',')) {
+    if (item === '') throw new PerfUsageError(`perf: --connections ${JSON.stringify(text)} has an empty entry (a number, a comma-separated list, or "sweep")`);
+    const n = perfOptions({ modes: [], connections: item }).connections;
+    if (!out.includes(n)) out.push(n);
+  }
+  return out;
+}
+
 /** The load generator's command line in the client pod: fortio's flags, uniform spacing, no catch-up, JSON on stdout. */
 export function loadCommand(path: ModePath, opts: PerfOptions): string[] {
   return [

@@ -22,6 +22,8 @@ export interface ModeResult {
   /** Requests per second achieved. */
   qps: number;
   requestedQps: number;
+  /** Connections the load generator used (fortio's NumThreads; it lowers them when the run is too short for two calls each); absent in runs kept before it was recorded. */
+  connections?: number;
   calls: number;
   errors: number;
   skipped: number;
@@ -51,6 +53,7 @@ export function modeResult(mode: PerfMode, r: FortioResult, requestedQps: number
     avg: ms(h.Avg),
     qps: Math.round(r.ActualQPS * 10) / 10,
     requestedQps,
+    connections: r.NumThreads,
     calls: h.Count,
     errors,
     skipped: r.Skipped ?? 0,
@@ -59,29 +62,36 @@ export function modeResult(mode: PerfMode, r: FortioResult, requestedQps: number
   };
 }
 
-/** Milliseconds added at p90 over the baseline (Istio's "added latency"), when both were measured. */
-export function addedP90(results: readonly ModeResult[], mode: PerfMode): number | undefined {
-  const base = results.find((r) => r.mode === 'baseline');
-  const m = results.find((r) => r.mode === mode);
+/** Milliseconds added at p90 over the baseline at the same connections (Istio's "added latency"), when both were measured. */
+export function addedP90(results: readonly ModeResult[], mode: PerfMode, connections?: number): number | undefined {
+  const at = results.filter((r) => connections === undefined || r.connections === connections);
+  const base = at.find((r) => r.mode === 'baseline');
+  const m = at.find((r) => r.mode === mode);
   return base && m ? Math.round((m.p90 - base.p90) * 1000) / 1000 : undefined;
 }
 
 const pad = (s: string, n: number): string => s.padStart(n);
 
-/** The table printed after the runs: one row per mode, then each proxy's CPU per 1000 req/s and memory, then the ratios. */
+/** The table printed after the runs: one row per mode (and connection count, in a sweep), each proxy's CPU per 1000 req/s and memory, then the added p90s. */
 export function summaryTable(results: readonly ModeResult[]): string {
-  const lines = [`${'mode'.padEnd(14)}${['p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'qps', 'errors'].map((h) => pad(h, 10)).join('')}  proxies (vCPU, vCPU per 1000 qps, MB)`];
+  const counts = [...new Set(results.map((r) => r.connections))];
+  const sweep = counts.length > 1;
+  const label = (r: ModeResult): string => (sweep ? `${r.mode} c=${r.connections}` : r.mode);
+  const width = Math.max(14, ...results.map((r) => label(r).length + 2));
+  const lines = [`${'mode'.padEnd(width)}${['p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'qps', 'errors'].map((h) => pad(h, 10)).join('')}  proxies (vCPU, vCPU per 1000 qps, MB)`];
   for (const r of results) {
     const proxies = r.proxies.map((p) => `${p.name} ${p.cpu.toFixed(3)}, ${r.qps > 0 ? ((p.cpu * 1000) / r.qps).toFixed(3) : '-'}, ${p.memoryMB.toFixed(1)}`).join('; ');
     const cells = [r.p50, r.p90, r.p99, r.p999, r.max].map((v) => pad(v.toFixed(3), 10)).join('') + pad(r.qps.toFixed(1), 10) + pad(String(r.errors), 10);
-    lines.push(`${r.mode.padEnd(14)}${cells}  ${proxies || '-'}`);
+    lines.push(`${label(r).padEnd(width)}${cells}  ${proxies || '-'}`);
   }
-  const relay = addedP90(results, 'relay');
-  for (const mode of ['server-only', 'both', 'both-excluded', 'relay'] as const) {
-    const added = addedP90(results, mode);
-    if (added === undefined) continue;
-    const vsRelay = mode === 'both' && relay !== undefined && relay > 0 ? ` (${(added / relay).toFixed(2)} × the bare relay's)` : '';
-    lines.push(`added p90, ${mode}: ${added.toFixed(3)} ms${vsRelay}`);
+  for (const c of counts) {
+    const relay = addedP90(results, 'relay', c);
+    for (const mode of ['server-only', 'both', 'both-excluded', 'relay'] as const) {
+      const added = addedP90(results, mode, c);
+      if (added === undefined) continue;
+      const vsRelay = mode === 'both' && relay !== undefined && relay > 0 ? ` (${(added / relay).toFixed(2)} × the bare relay's)` : '';
+      lines.push(`added p90, ${mode}${sweep ? `, ${c} connections` : ''}: ${added.toFixed(3)} ms${vsRelay}`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }

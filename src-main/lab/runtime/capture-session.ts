@@ -31,8 +31,14 @@ export interface CaptureSession {
   stop(): Promise<void>;
 }
 
+/**
+ * Request events per second each proxy streams to the capture; beyond it (a load, not a learner's
+ * requests) they come as per-connection summaries, so the capture stays off a benchmark's path.
+ */
+export const CAPTURE_REQUEST_RATE = 50;
+
 // The proxy's flow events over its unix socket: read over TCP, the reading itself would be a flow.
-const FLOWS = ['curl', '-sN', '--unix-socket', LAB_SOCKET, 'http://sidecar/lab/flows?since=0'];
+const FLOWS = ['curl', '-sN', '--unix-socket', LAB_SOCKET, `http://sidecar/lab/flows?since=0&coalesce=${CAPTURE_REQUEST_RATE}`];
 
 function dockerName(pod: PodStatus, container: string): string | undefined {
   return pod.containers.find((c) => c.name === container && c.state === 'running')?.dockerName;

@@ -156,10 +156,11 @@ export function clockTime(iso: string): string {
   return iso.slice(11, 23);
 }
 
-/** `code flags` for the list: `200`, `503 UF,URX`, `—` for plain TCP. */
+/** `code flags` for the list: `200`, `503 UF,URX`, `—` for plain TCP; a folded load's row says how many requests it stands for (`200 ×950`). */
 export function responseText(flow: Flow): string {
   const flags = flow.responseFlags && flow.responseFlags !== '-' ? flow.responseFlags : '';
-  return [flow.responseCode ?? '', flags].filter((x) => x !== '').join(' ') || '—';
+  const folded = flow.requests !== undefined ? `×${flow.requests}` : '';
+  return [flow.responseCode ?? '', flags, folded].filter((x) => x !== '').join(' ') || '—';
 }
 
 /** Rule keys `table/chain/number` the flow's legs hit, for highlighting in the rules view. */

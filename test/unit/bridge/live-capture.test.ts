@@ -75,6 +75,13 @@ describe('flows for the window', () => {
     expect(c).toMatchObject({ verdict: 'bypassed', proxyOwn: true, pod: 'sleep-1' });
     expect(c.legs[0].from).toBe('proxy 10.244.0.2:41000');
   });
+
+  it('says how many requests a folded row stands for, and nothing on an ordinary one', () => {
+    const folded = flow('intercepted', [], 'virtualOutbound');
+    expect(toContractFlow({ namespace: 'default', pod: 'sleep-1' }, folded).requests).toBeUndefined();
+    folded.summary = { requests: 950, codes: { 200: 950 }, flags: { '-': 950 }, bytes: { received: 0, sent: 0 }, durationMs: { max: 3, avg: 1 } };
+    expect(toContractFlow({ namespace: 'default', pod: 'sleep-1' }, folded).requests).toBe(950);
+  });
 });
 
 describe('FlowBatcher', () => {

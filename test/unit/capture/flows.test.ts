@@ -259,6 +259,25 @@ function proxy(
 }
 
 describe('flow join, constructed', () => {
+  it('a request summary is one child flow that counts as every request it folds in the totals', () => {
+    const { j } = setup();
+    const http = { protocol: 'http' as const };
+    j.addProxy(proxy('connection.open', 9, 42000, http));
+    j.addProxy(proxy('request', 9, 42000, { ...http, response: { code: 200, flags: '-', details: null } }));
+    j.addProxy(
+      proxy('request.summary', 9, 42000, {
+        ...http,
+        response: { code: 503, flags: 'UF', details: null },
+        summary: { requests: 40, codes: { 200: 37, 503: 3 }, flags: { '-': 37, UF: 3 }, bytes: { received: 40960, sent: 40960 }, durationMs: { max: 9, avg: 1 } },
+      }),
+    );
+    const kids = j.flows().filter((f) => f.kind === 'request');
+    expect(kids).toHaveLength(2);
+    expect(kids[1]).toMatchObject({ parentId: kids[0].parentId, summary: { requests: 40 }, response: { code: 503 } });
+    expect(j.totals()).toMatchObject({ requests: 41, byCodeClass: { '2xx': 38, '5xx': 3 }, byResponseFlags: { '-': 38, UF: 3 }, byDirection: { outbound: 41 } });
+  });
+
+
   it('BlackHoleCluster with a 502 request is blocked; requests are child flows of their connection', () => {
     const { j, advance } = setup();
     redirected(packet({ sport: 41000 })).forEach((e) => j.addTrace(e));

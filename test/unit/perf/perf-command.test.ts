@@ -8,12 +8,12 @@ import type { FortioResult } from '../../../src-pod/perf/load';
 import { Histogram, withPercentiles } from '../../../src-pod/perf/stats';
 
 /** A fortio result whose call durations are `values` seconds. */
-function fortio(values: number[], codes: Record<string, number>, seconds = 10): FortioResult {
+function fortio(values: number[], codes: Record<string, number>, seconds = 10, threads = 16): FortioResult {
   const h = new Histogram(0, 0.001);
   for (const v of values) h.record(v);
   return {
     RunType: 'HTTP', Labels: '', StartTime: '', RequestedQPS: '1000', RequestedDuration: '10s',
-    ActualQPS: values.length / seconds, ActualDuration: seconds * 1e9, NumThreads: 16, Version: 'sidecar-lab',
+    ActualQPS: values.length / seconds, ActualDuration: seconds * 1e9, NumThreads: threads, Version: 'sidecar-lab',
     DurationHistogram: withPercentiles(h.export(), [50, 75, 90, 99, 99.9]), Exactly: 0, Jitter: false, Uniform: true,
     NoCatchUp: true, RetCodes: codes, URL: 'http://x/', SocketCount: 16, Skipped: 0,
   };
@@ -38,6 +38,39 @@ describe('perf flags', () => {
     expect(() => parsePerfArgs(['--duration', '0'])).toThrow('--duration takes seconds');
     expect(() => parsePerfArgs(['--mode'])).toThrow('perf: flag --mode needs a value');
     expect(() => parsePerfArgs(['--bogus'])).toThrow(UsageError);
+  });
+});
+
+describe('connection sweep', () => {
+  it('runs one count by default, a comma-separated list in order without repeats, or Istio\'s sweep', () => {
+    expect(parsePerfArgs([]).sweep).toEqual([16]);
+    expect(parsePerfArgs(['--connections', '4'])).toMatchObject({ sweep: [4], opts: { connections: 4 } });
+    expect(parsePerfArgs(['--connections', '8,1,8,2'])).toMatchObject({ sweep: [8, 1, 2], opts: { connections: 8 } });
+    expect(parsePerfArgs(['--connections', 'sweep']).sweep).toEqual([1, 2, 4, 8, 16, 32, 64]);
+  });
+
+  it('names the entry it refuses', () => {
+    expect(() => parsePerfArgs(['--connections', '4,0'])).toThrow('perf: --connections takes a whole number from 1 to 1024, got "0"');
+    expect(() => parsePerfArgs(['--connections', '4,,8'])).toThrow('perf: --connections "4,,8" has an empty entry');
+    expect(() => parsePerfArgs(['--connections', 'all'])).toThrow(UsageError);
+  });
+
+  it('labels rows with their connections and adds p90 against the baseline at the same count', () => {
+    const fast = [...Array(900).fill(0.0005), ...Array(100).fill(0.0025)] as number[];
+    const slow = [...Array(900).fill(0.0045), ...Array(100).fill(0.0065)] as number[];
+    const rows = [
+      modeResult('baseline', fortio(fast, { '200': 1000 }, 10, 1), 1000, []),
+      modeResult('both', fortio(fast.map((v) => v + 0.001), { '200': 1000 }, 10, 1), 1000, []),
+      modeResult('baseline', fortio(slow, { '200': 1000 }, 10, 64), 1000, []),
+      modeResult('both', fortio(slow.map((v) => v + 0.002), { '200': 1000 }, 10, 64), 1000, []),
+    ];
+    expect(rows.map((r) => r.connections)).toEqual([1, 1, 64, 64]);
+    expect(addedP90(rows, 'both', 1)).toBe(1);
+    expect(addedP90(rows, 'both', 64)).toBe(2);
+    const text = summaryTable(rows);
+    expect(text).toMatch(/^both c=64\s+/m);
+    expect(text).toContain('added p90, both, 1 connections: 1.000 ms');
+    expect(text).toContain('added p90, both, 64 connections: 2.000 ms');
   });
 });
 
