@@ -53,7 +53,9 @@ export async function terminatePod(docker: Docker, lab: string, namespace: strin
       list.map((c) =>
         docker
           .getContainer(c.Id)
-          .stop({ t: Math.max(0, Math.floor((deadline - Date.now()) / 1000)) })
+          // Rounded up: the engine takes whole seconds, and a grace period cut short by the
+          // milliseconds spent listing would kill an app a second before Kubernetes would.
+          .stop({ t: Math.max(0, Math.ceil((deadline - Date.now()) / 1000)) })
           .catch((err: unknown) => {
             if (!gone(err)) throw err;
           }),
