@@ -64,4 +64,36 @@ describe('guide', () => {
     await vi.waitFor(() => expect(labMock().invoke.mock.calls.filter(([c]) => c === 'terminal.write')).toHaveLength(2));
     expect(labMock().invoke.mock.calls.filter(([c]) => c === 'terminal.openCluster')).toHaveLength(1);
   });
+
+  it('switches to another workshop from its picker, opening it on its current step', async () => {
+    answer('workshop.list', () => [
+      { name: 'traffic-flow', title: 'Traffic flow with Istio sidecar injection' },
+      { name: 'traffic-flow-performance', title: 'What the sidecar costs' },
+    ]);
+    const perf = {
+      name: 'traffic-flow-performance',
+      title: 'What the sidecar costs',
+      description: '',
+      scenario: 'performance',
+      current: '1.2',
+      chapters: [
+        {
+          number: 1,
+          title: 'Measure',
+          intro: '',
+          steps: [
+            { id: '1.1', title: 'Both sidecars', body: 'Measure.', commands: [], hint: null, solution: 'sidecar-lab perf', passed: true },
+            { id: '1.2', title: 'Exclude the port', body: 'Exclude it.', commands: [], hint: null, solution: 'kubectl annotate', passed: false },
+          ],
+        },
+      ],
+    };
+    const flow = { ...perf, name: 'traffic-flow', title: 'Traffic flow with Istio sidecar injection', scenario: 'interception', current: '1.1' };
+    answer('workshop.get', (args: { name: string }) => (args.name === perf.name ? perf : flow));
+    render(GuideView);
+    const picker = await screen.findByRole('combobox', { name: 'Workshop' });
+    await fireEvent.change(picker, { target: { value: 'traffic-flow-performance' } });
+    expect(await screen.findByRole('article', { name: 'Step 1.2' })).toBeTruthy();
+    expect(labMock().invoke).toHaveBeenCalledWith('workshop.get', { name: 'traffic-flow-performance' });
+  });
 });
