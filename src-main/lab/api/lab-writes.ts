@@ -27,7 +27,8 @@ export const labWrites: AdmissionPlugin = (request) => {
   if (kind === K.namespaces && operation === 'DELETE') {
     throw methodNotAllowed(`namespace ${name} cannot be deleted in the lab yet: delete its workloads, or \`sidecar-lab down\` the lab`);
   }
-  if (kind === K.pods && operation === 'UPDATE' && request.subresource !== 'status') {
+  // The status and ephemeralcontainers subresources change only their own part (checked by their handlers).
+  if (kind === K.pods && operation === 'UPDATE' && request.subresource !== 'status' && request.subresource !== 'ephemeralcontainers') {
     const before = specOf(oldObject);
     const after = specOf(object);
     if (fixedPodSpec(before) !== fixedPodSpec(after)) {

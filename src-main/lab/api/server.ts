@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AdmissionPlugin, Identity } from './admission';
 import { discovery, versionInfo } from './discovery';
+import { handleEphemeralContainers } from './ephemeral-containers';
 import { sendError, sendJson } from './http-util';
 import { K } from './kinds';
 import type { KubeObject } from './objects';
@@ -118,6 +119,7 @@ export class KubeApiServer {
         return openapiV2(req, res, info.path);
       case 'resource':
         if (info.kind === K.pods && info.subresource === 'log') return this.podLog(info, url.searchParams, req, res, user);
+        if (info.kind === K.pods && info.subresource === 'ephemeralcontainers') return handleEphemeralContainers(this.resources, info, req, res, url.searchParams, user);
         return handleResource(this.resources, info, req, res, url.searchParams, user);
     }
   }
