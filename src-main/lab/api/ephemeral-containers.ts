@@ -99,11 +99,19 @@ export function ephemeralUpdateProblems(oldPod: KubeObject, next: Container[]): 
   return problems;
 }
 
-/** An object with its keys in order at every level, to compare two containers as values. */
+/**
+ * A container as Go compares it: keys in order at every level, and no zero values (a client
+ * sends `resources: {}` back for a container stored without it; that is no change).
+ */
 function sorted(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sorted);
   if (!isRecord(value)) return value;
-  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sorted(value[k])]));
+  return Object.fromEntries(
+    Object.keys(value)
+      .filter((k) => isSet(value[k]))
+      .sort()
+      .map((k) => [k, sorted(value[k])]),
+  );
 }
 
 /** The ephemeral containers a PUT body asks for: a Pod's spec (1.22 and later) or an EphemeralContainers list (before). */

@@ -62,6 +62,8 @@ beforeAll(async () => {
   store = new ObjectStore();
   store.create(K.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
   for (const name of ['web', 'api', 'db']) store.create(K.pods, pod(name));
+  // As the lab's admission writes an injected pod: its tap already there, with no `resources`.
+  store.create(K.pods, { ...pod('tapped'), spec: { ...pod('tapped').spec!, ephemeralContainers: [{ name: 'tap', image: 'sidecar-lab/tap', targetContainerName: 'istio-proxy', stdin: true, tty: true }] } });
   const dir = mkdtempSync(path.join(tmpdir(), 'ephemeral-'));
   const pki = await loadOrCreatePki(path.join(dir, 'pki'), ['127.0.0.1']);
   caCert = pki.caCert;
@@ -109,6 +111,11 @@ describe('kubectl 1.20 debug: GET and PUT of kind EphemeralContainers', () => {
       ['dbg', 'Always'],
       ['dbg2', 'IfNotPresent'],
     ]);
+  });
+
+  it('keeps an ephemeral container already there, which kubectl sends back with its zero values', async () => {
+    expect((await k.run(['debug', 'tapped', '--image=busybox', '--container=dbg'])).code).toBe(0);
+    expect(ephemeral('tapped').map((c) => c.name)).toEqual(['tap', 'dbg']);
   });
 
   it('a name already in the pod is a 422 naming the field', async () => {
