@@ -19,6 +19,7 @@ import { DesiredLabCache } from './desired';
 import { isReady, passInput, WATCHED } from './pass-input';
 import { podKey, removePod, runningPods, terminatePod } from './pod-runtime';
 import { ContainerRestarter } from './container-restarts';
+import { EphemeralContainers } from './ephemeral-containers';
 import type { ContainerFacts, HistoryOf } from '../api/pod-status';
 
 export interface KubeletOptions {
@@ -65,6 +66,7 @@ export class Kubelet {
   readonly passes = { run: 0, skipped: 0 };
 
   private readonly restarter: ContainerRestarter;
+  private readonly ephemeral: EphemeralContainers;
 
   constructor(private readonly opts: KubeletOptions) {
     this.restarter = new ContainerRestarter({
@@ -73,9 +75,23 @@ export class Kubelet {
       node: opts.nodeName ?? (() => 'node'),
       log: (m) => this.log(m),
       resync: () => this.resync(),
-      settled: (key, uid) => this.adopted.get(key) === uid && !this.starting.has(key) && !this.ending.has(key),
+      settled: (key, uid) => this.owns(key, uid),
       resumeInit: (pod) => this.resumeInit(pod),
     });
+    this.ephemeral = new EphemeralContainers({
+      docker: opts.docker,
+      lab: opts.lab,
+      store: opts.store,
+      node: opts.nodeName ?? (() => 'node'),
+      log: (m) => this.log(m),
+      resync: () => this.resync(),
+      owns: (pod) => this.owns(podKey(pod.metadata.namespace, pod.metadata.name), pod.metadata.uid ?? ''),
+    });
+  }
+
+  /** The engine's containers of the pod `key` are the pod object `uid`'s, started or adopted, and not ending. */
+  private owns(key: string, uid: string): boolean {
+    return this.adopted.get(key) === uid && !this.starting.has(key) && !this.ending.has(key);
   }
 
   /** What the kubelet remembers of each container (restarts, last termination, back-off), for the pods' status. */
@@ -109,6 +125,7 @@ export class Kubelet {
       this.schedule();
     });
     this.schedule(0);
+    this.ephemeral.start();
     await this.settled();
   }
 
@@ -134,6 +151,7 @@ export class Kubelet {
   async stop(): Promise<void> {
     this.stopped = true;
     this.restarter.stop();
+    this.ephemeral.stop();
     clearTimeout(this.timer);
     this.timer = undefined;
     this.unsubscribe?.();
