@@ -1,4 +1,4 @@
-// Debian's real kubectl against the lab's Kubernetes API: the document's commands as written, tables, watch, logs, errors, and the API surviving its process.
+// Debian's real kubectl against the lab's Kubernetes API: the document's commands as written, kubectl debug, tables, watch, logs, errors, and the API surviving its process.
 import { readFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { request } from 'node:https';
@@ -8,6 +8,9 @@ import { parse } from 'yaml';
 import { cliOk, runCli } from './helpers/cli';
 import { KUBECTL, kubectlWith } from '../helpers/kubectl';
 import { processAlive } from '../../src-main/lab/api/host-state';
+import { docker } from './helpers/docker';
+import { LABELS } from '../../src-main/lab/docker/engine';
+import { isOpen, openWebSocket } from './kube-streams-ws-client';
 
 let env: NodeJS.ProcessEnv;
 let sleepPod = '';
@@ -115,6 +118,120 @@ describe('exec and port-forward', () => {
       forward.child.kill();
     }
   });
+});
+
+/** `kubectl debug -it` under a terminal: the lines are typed once kubectl has attached to the debug container. */
+function debugInPty(args: string[], lines: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const term = pty.spawn(KUBECTL, args, { name: 'xterm', cols: 120, rows: 30, env: env as Record<string, string> });
+    let output = '';
+    let typed = false;
+    const timer = setTimeout(() => {
+      term.kill();
+      reject(new Error(`kubectl ${args.join(' ')} did not finish:\n${output}`));
+    }, 90_000);
+    term.onData((d) => {
+      output += d;
+      if (typed || !output.includes("If you don't see a command prompt")) return;
+      typed = true;
+      setTimeout(() => term.write(`${lines.join('\r')}\r`), 300);
+    });
+    term.onExit((e) => {
+      clearTimeout(timer);
+      resolve({ code: e.exitCode, output });
+    });
+  });
+}
+
+interface ContainerStatus {
+  name: string;
+  image: string;
+  ready: boolean;
+  state: { running?: unknown; terminated?: { exitCode: number }; waiting?: unknown };
+}
+
+/** The pod's status of one ephemeral container, once `done` says it is as wanted. */
+async function ephemeralStatus(name: string, done: (s: ContainerStatus) => boolean): Promise<ContainerStatus> {
+  for (let i = 0; ; i++) {
+    const pod = JSON.parse(await kubectlOk(['get', 'pod', sleepPod, '-o', 'json'])) as { status: { ephemeralContainerStatuses?: ContainerStatus[] } };
+    const s = pod.status.ephemeralContainerStatuses?.find((x) => x.name === name);
+    if (s && done(s)) return s;
+    if (i > 60) throw new Error(`ephemeral container ${name}: ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+const eventsOf = async (container: string): Promise<{ reason: string; message: string }[]> =>
+  (JSON.parse(await kubectlOk(['get', 'events', '-o', 'json'])) as { items: { reason: string; message: string; involvedObject: { name: string; fieldPath?: string } }[] }).items.filter(
+    (e) => e.involvedObject.name === sleepPod && e.involvedObject.fieldPath === `spec.ephemeralContainers{${container}}`,
+  );
+
+describe('kubectl debug: an ephemeral container in the pod', () => {
+  it('kubectl 1.20 `debug -it --target=istio-proxy`: a shell in the pod\'s network and the proxy\'s processes, no NET_ADMIN, an absent image stood in for', async () => {
+    const r = await debugInPty(
+      ['debug', '-it', sleepPod, '--image=nicolaka/netshoot', '--target=istio-proxy'],
+      [
+        'echo "uid=$(id -u)"',
+        // The bracket keeps grep's own command line from matching: only the proxy's process can.
+        "grep -l -- '--interception-mod[e]' /proc/[0-9]*/cmdline >/dev/null && echo TARGET-$((40+2))",
+        'curl -s localhost:15000/ready; echo',
+        'iptables -t nat -S >/dev/null 2>&1 || echo NOADMIN-$((1+2))',
+        'exit',
+      ],
+    );
+    expect(r.output).toMatch(/Defaulting debug container name to debugger-[a-z0-9]{5}/);
+    expect(r.code).toBe(0);
+    expect(r.output).toMatch(/uid=0\r?\n/);
+    expect(r.output).toContain('TARGET-42');
+    expect(r.output).toMatch(/LIVE/);
+    expect(r.output).toContain('NOADMIN-3');
+    const name = /debug container name to (debugger-[a-z0-9]{5})/.exec(r.output)![1];
+    const status = await ephemeralStatus(name, (s) => Boolean(s.state.terminated));
+    expect(status).toMatchObject({ image: 'nicolaka/netshoot', ready: false, state: { terminated: { exitCode: 0 } } });
+    const events = await eventsOf(name);
+    expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['Pulled', 'Created', 'Started']));
+    expect(events.find((e) => e.reason === 'Pulled')!.message).toMatch(/"nicolaka\/netshoot" is not on this machine .*the lab's debug image .* stands in/);
+  }, 120_000);
+
+  it("kubectl 1.22+'s patch of the Pod, with --profile=netadmin's capabilities, and attach over WebSocket v5", async () => {
+    const config = parse(readFileSync(env.KUBECONFIG!, 'utf8')) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[]; users: { user: { token: string } }[] };
+    const { server, 'certificate-authority-data': caData } = config.clusters[0].cluster;
+    const tls = { ca: Buffer.from(caData, 'base64'), token: config.users[0].user.token };
+    const ns = await kubectlOk(['get', 'pod', sleepPod, '-o', 'jsonpath={.metadata.namespace}']);
+    // An image the engine has is used as is: the lab's runtime image, the one the pod's sandbox runs.
+    const [sandbox] = await docker.listContainers({ filters: { label: [`${LABELS.lab}=interception`, `${LABELS.pod}=${sleepPod}`, `${LABELS.role}=pause`] } });
+    const image = sandbox.Image;
+    const patch = {
+      spec: { ephemeralContainers: [{ name: 'netadmin', image, command: ['sh'], stdin: true, targetContainerName: 'istio-proxy', securityContext: { capabilities: { add: ['NET_ADMIN', 'NET_RAW'] } } }] },
+    };
+    const patched = await new Promise<{ code: number; body: string }>((resolve, reject) => {
+      const req = request(`${server}/api/v1/namespaces/${ns}/pods/${sleepPod}/ephemeralcontainers`, {
+        method: 'PATCH',
+        ca: tls.ca,
+        headers: { Authorization: `Bearer ${tls.token}`, 'Content-Type': 'application/strategic-merge-patch+json', 'User-Agent': 'kubectl/v1.30.0 (linux/amd64) kubernetes/7c48c2b' },
+      }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify(patch));
+    });
+    expect(patched.code, patched.body).toBe(200);
+    expect(JSON.parse(patched.body)).toMatchObject({ kind: 'Pod' });
+    await ephemeralStatus('netadmin', (s) => Boolean(s.state.running));
+    const ws = await openWebSocket(`${server}/api/v1/namespaces/${ns}/pods/${sleepPod}/attach?container=netadmin&stdin=true&stdout=true&stderr=true`, ['v5.channel.k8s.io'], tls);
+    if (!isOpen(ws)) throw new Error(`attach refused: ${ws.status} ${ws.body}`);
+    expect(ws.protocol).toBe('v5.channel.k8s.io');
+    ws.send(Buffer.concat([Buffer.of(0), Buffer.from('iptables -t nat -S; exit\n')]));
+    const channel = (n: number): string => Buffer.concat(ws.messages.filter((m) => m.data[0] === n).map((m) => m.data.subarray(1))).toString();
+    await ws.waitFor(() => channel(3).length > 0);
+    expect(channel(1)).toContain('-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001');
+    expect(channel(3)).toBe('{"metadata":{},"status":"Success"}');
+    await ws.closed;
+    expect(await ephemeralStatus('netadmin', (s) => Boolean(s.state.terminated))).toMatchObject({ image, state: { terminated: { exitCode: 0 } } });
+    expect((await eventsOf('netadmin')).find((e) => e.reason === 'Pulled')!.message).toBe(`Container image "${image}" already present on machine`);
+  }, 120_000);
 });
 
 describe('tables as a cluster prints them', () => {

@@ -2,6 +2,7 @@
 // subprotocols byte by byte — including "SPDY/3.1+portforward.k8s.io", which the `ws` client refuses.
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 
 export interface Message {
@@ -136,12 +137,14 @@ export interface RefusedUpgrade {
   body: string;
 }
 
-/** Opens a WebSocket offering `protocols`; resolves with the refusal when the server answers otherwise. */
-export function openWebSocket(url: string, protocols: string[]): Promise<TestWebSocket | RefusedUpgrade> {
+/** Opens a WebSocket offering `protocols`; resolves with the refusal when the server answers otherwise. An https URL (a lab's API) takes its CA and a bearer token. */
+export function openWebSocket(url: string, protocols: string[], tls?: { ca: Buffer; token: string }): Promise<TestWebSocket | RefusedUpgrade> {
   const key = randomBytes(16).toString('base64');
   return new Promise((resolve, reject) => {
-    const req = request(url, {
+    const req = (url.startsWith('https:') ? httpsRequest : request)(url, {
+      ...(tls ? { ca: tls.ca } : {}),
       headers: {
+        ...(tls ? { Authorization: `Bearer ${tls.token}` } : {}),
         Connection: 'Upgrade',
         Upgrade: 'websocket',
         'Sec-WebSocket-Version': '13',

@@ -24,7 +24,8 @@ const images = (spec: Record<string, unknown>): string =>
 
 export const labWrites: AdmissionPlugin = (request) => {
   const { kind, operation, object, oldObject, name } = request;
-  if (kind === K.pods && operation === 'UPDATE' && request.subresource !== 'status') {
+  // The status and ephemeralcontainers subresources change only their own part (checked by their handlers).
+  if (kind === K.pods && operation === 'UPDATE' && request.subresource !== 'status' && request.subresource !== 'ephemeralcontainers') {
     const before = specOf(oldObject);
     const after = specOf(object);
     if (fixedPodSpec(before) !== fixedPodSpec(after)) {

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { K } from './kinds';
 import { isRecord, kubeTime, type KubeObject } from './objects';
+import { TAP } from './seed-workloads';
 import type { ObjectStore } from './store';
 
 type Status = Record<string, unknown> | undefined;
@@ -86,7 +87,9 @@ export function podStatusEvents(pod: KubeObject, oldStatus: Status, newStatus: S
     const startedNow = isRecord(s.state) && ('running' in s.state || 'terminated' in s.state) && s.containerID && s.containerID !== old?.containerID;
     const restarted = Number(s.restartCount ?? 0) > Number(old?.restartCount ?? 0);
     if (startedNow || restarted) {
-      out.push(podEvent(pod, node, { reason: 'Pulled', fieldPath, message: `Container image "${imageOf(field, name)}" already present on machine` }));
+      // A debug container's image may be stood in for: its starter says which (kubelet/ephemeral-containers); the lab's tap starts with the pod.
+      const starterPulls = field === 'ephemeralContainerStatuses' && !(name === TAP.name && imageOf(field, name) === TAP.image);
+      if (!starterPulls) out.push(podEvent(pod, node, { reason: 'Pulled', fieldPath, message: `Container image "${imageOf(field, name)}" already present on machine` }));
       out.push(podEvent(pod, node, { reason: 'Created', fieldPath, message: `Created container: ${name}` }));
       out.push(podEvent(pod, node, { reason: 'Started', fieldPath, message: `Started container ${name}` }));
     }

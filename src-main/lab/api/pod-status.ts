@@ -191,7 +191,8 @@ export function podStatus(pod: KubeObject, facts: ContainerFacts[], historyOf?: 
   const notStarted = list(spec.initContainers).length > 0 ? 'PodInitializing' : 'ContainerCreating';
   const inits = list(spec.initContainers).map((c) => status(c, true, notStarted));
   const apps = list(spec.containers).map((c) => status(c, false, notStarted));
-  const ephemeral = list(spec.ephemeralContainers).map((c) => status(c, false, 'ContainerCreating'));
+  // An ephemeral container is never ready: it serves nothing (as the kubelet reports it).
+  const ephemeral = list(spec.ephemeralContainers).map((c) => ({ ...status(c, false, 'ContainerCreating'), ready: false }));
   // Initialized: the init containers have completed and the native sidecars have started, and it
   // stays so once the app containers have started (a native sidecar that dies later does not undo
   // it); Ready: the app containers and the native sidecars are ready (Kubernetes 1.29 and later).

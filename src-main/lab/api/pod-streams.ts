@@ -8,6 +8,7 @@ import type { HistoryOf } from './pod-status';
 import { laterSince, logWindow } from '../kubelet/container-logs';
 import type { LogOptions, PodStreams } from './server';
 import { badRequest } from './status';
+import { dockerAttach } from './pod-attach';
 import { dockerContainer, dockerExec, podConnect } from './pod-exec';
 import { handleAttach, handleExec } from './streams/exec';
 import { handlePortForward } from './streams/portforward';
@@ -100,7 +101,7 @@ export function runtimeStreams(opts: RuntimeStreamsOptions): PodStreams {
       void handleExec(req, socket, head, { run: (session) => dockerExec(docker, lab, pod, o.container, session) });
     },
     attach(pod, o, req, socket: Duplex, head) {
-      void handleAttach(req, socket, head, { run: (session) => dockerExec(docker, lab, pod, o.container, session) });
+      void handleAttach(req, socket, head, { run: (session) => dockerAttach(docker, lab, pod, o.container, session) });
     },
     portForward(pod, _ports, req, socket: Duplex, head) {
       void handlePortForward(req, socket, head, {

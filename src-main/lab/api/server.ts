@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { reviewSelfAccess } from './access-review';
 import type { AdmissionPlugin, Identity } from './admission';
 import { discovery, versionInfo } from './discovery';
+import { handleEphemeralContainers } from './ephemeral-containers';
 import { sendError, sendJson } from './http-util';
 import { K } from './kinds';
 import type { KubeObject } from './objects';
@@ -120,6 +121,7 @@ export class KubeApiServer {
       case 'resource':
         if (info.kind === K.pods && info.subresource === 'log') return this.podLog(info, url.searchParams, req, res, user);
         if (info.kind === K.selfsubjectaccessreviews) return reviewSelfAccess(info, req, res, user);
+        if (info.kind === K.pods && info.subresource === 'ephemeralcontainers') return handleEphemeralContainers(this.resources, info, req, res, url.searchParams, user);
         return handleResource(this.resources, info, req, res, url.searchParams, user);
     }
   }

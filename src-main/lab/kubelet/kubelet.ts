@@ -18,6 +18,7 @@ import { ContainerRestarter } from './container-restarts';
 import type { ContainerFacts, HistoryOf, ProbesOf } from '../api/pod-status';
 import { Prober } from './prober';
 import { stopFinishedSandboxes } from './sandbox';
+import { EphemeralContainers } from './ephemeral-containers';
 
 export interface KubeletOptions {
   docker: Docker;
@@ -54,6 +55,7 @@ export class Kubelet {
 
   private readonly restarter: ContainerRestarter;
   private readonly prober: Prober;
+  private readonly ephemeral: EphemeralContainers;
 
   constructor(private readonly opts: KubeletOptions) {
     this.push = new ConfigPush({ docker: opts.docker, lab: opts.lab, log: (m) => this.log(m) });
@@ -63,10 +65,24 @@ export class Kubelet {
       node: opts.nodeName ?? (() => 'node'),
       log: (m) => this.log(m),
       resync: () => this.resync(),
-      settled: (key, uid) => this.adopted.get(key) === uid && !this.starting.has(key) && !this.ending.has(key),
+      settled: (key, uid) => this.owns(key, uid),
       resumeInit: (pod) => this.resumeInit(pod),
     });
     this.prober = new Prober({ docker: opts.docker, store: opts.store, node: opts.nodeName ?? (() => 'node'), log: (m) => this.log(m), resync: () => this.resync() });
+    this.ephemeral = new EphemeralContainers({
+      docker: opts.docker,
+      lab: opts.lab,
+      store: opts.store,
+      node: opts.nodeName ?? (() => 'node'),
+      log: (m) => this.log(m),
+      resync: () => this.resync(),
+      owns: (pod) => this.owns(podKey(pod.metadata.namespace, pod.metadata.name), pod.metadata.uid ?? ''),
+    });
+  }
+
+  /** The engine's containers of the pod `key` are the pod object `uid`'s, started or adopted, and not ending. */
+  private owns(key: string, uid: string): boolean {
+    return this.adopted.get(key) === uid && !this.starting.has(key) && !this.ending.has(key);
   }
 
   /** What the kubelet remembers of each container (restarts, last termination, back-off), for the pods' status. */
@@ -114,6 +130,7 @@ export class Kubelet {
       this.schedule();
     });
     this.schedule(0);
+    this.ephemeral.start();
     await this.settled();
   }
 
@@ -140,6 +157,7 @@ export class Kubelet {
     this.stopped = true;
     this.restarter.stop();
     this.prober.stop();
+    this.ephemeral.stop();
     clearTimeout(this.timer);
     this.timer = undefined;
     this.unsubscribe?.();

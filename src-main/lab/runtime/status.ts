@@ -62,7 +62,9 @@ export async function labStatus(docker: Docker, lab: string): Promise<LabStatus>
   const pods = new Map<string, PodStatus>();
   let node: LabStatus['node'];
   for (const c of containers) {
-    const role = c.Labels[LABELS.role] as PodContainerRole | 'node';
+    const role = c.Labels[LABELS.role] as PodContainerRole | 'node' | 'ephemeral';
+    // A debug container added through the API is the API's to show (ephemeralContainerStatuses); it says nothing of the pod's readiness.
+    if (role === 'ephemeral') continue;
     if (role === 'node') {
       const ip = Object.values(c.NetworkSettings?.Networks ?? {})[0]?.IPAddress ?? '';
       node = { ip, state: c.State };

@@ -108,6 +108,22 @@ describe('podStatusEvents', () => {
     // Nothing changed: nothing to say.
     expect(podStatusEvents({ ...p, status: first }, first, podStatus({ ...p, status: first }, [initDone, fact('sleep'), fact('istio-proxy')]), 'node')).toEqual([]);
   });
+
+  it("a debug container's Pulled is its starter's to say (its image may be stood in for); the lab's tap has it here, and neither is ever ready", () => {
+    const p = pod();
+    p.spec = { ...(p.spec as object), ephemeralContainers: [{ name: 'tap', image: 'sidecar-lab/tap' }, { name: 'debugger-abcde', image: 'nicolaka/netshoot' }] };
+    const before = podStatus(p, [initDone, fact('sleep'), fact('istio-proxy')]);
+    const after = podStatus(p, [initDone, fact('sleep'), fact('istio-proxy'), fact('tap'), fact('debugger-abcde')]);
+    const events = podStatusEvents(p, before, after, 'node').map((e) => `${e.reason} ${(e.involvedObject as { fieldPath?: string }).fieldPath ?? ''}`);
+    expect(events).toEqual([
+      'Pulled spec.ephemeralContainers{tap}',
+      'Created spec.ephemeralContainers{tap}',
+      'Started spec.ephemeralContainers{tap}',
+      'Created spec.ephemeralContainers{debugger-abcde}',
+      'Started spec.ephemeralContainers{debugger-abcde}',
+    ]);
+    expect((after.ephemeralContainerStatuses as CStatus[]).map((s) => s.ready)).toEqual([false, false]);
+  });
 });
 
 describe('syncWorkloadStatus', () => {
