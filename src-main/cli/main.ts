@@ -2,6 +2,7 @@
 import { connectEngine } from '../lab/docker/engine';
 import { LabAlreadyUpError, labDown, labsOnEngine, readLabRecord } from '../lab/runtime/lab';
 import { ensureApiHost, hostCommand, kubeconfigCommand } from './api-command';
+import { waitForReadyPods } from './wait-ready';
 import { execAttached, findExecTarget } from '../lab/runtime/exec';
 import { TRACE_WAIT_MS, waitUntilTraced } from '../lab/runtime/capture-registry';
 import { labStatus } from '../lab/runtime/status';
@@ -120,10 +121,12 @@ async function run(argv: string[], io: CliIO, given?: CliIO): Promise<number> {
         if (!(err instanceof LabAlreadyUpError) || !named || !readLabRecord(named)?.ready) throw err;
         io.err(`up: lab ${named} is already up`);
         await ensureApiHost(named, (m) => io.err(`up: ${m}`));
+        await waitForReadyPods(named, (m) => io.err(`up: ${m}`));
         io.err('up: `eval $(sidecar-lab kubeconfig)` points kubectl at it');
         return 0;
       }
       await ensureApiHost(lab, (m) => io.err(`up: ${m}`));
+      await waitForReadyPods(lab, (m) => io.err(`up: ${m}`));
       io.err(`up: lab ${lab} is up in ${((Date.now() - started) / 1000).toFixed(1)} s; \`eval $(sidecar-lab kubeconfig)\` points kubectl at it`);
       const docker = await connectEngine();
       printStatus(await clusterStatus(docker, lab), io);

@@ -44,7 +44,9 @@ async function rolledOutPod(): Promise<string> {
 /** Loopback from the app bypasses the proxy: only the tap's trace can see it, never the proxy. */
 async function bypassSeen(pod: string): Promise<Flow | undefined> {
   const deadline = Date.now() + 10_000;
-  const mine = () => flows.find((f) => f.pod === `fresh/${pod}` && f.flow.destination.port === 15021 && f.flow.verdict === 'bypassed')?.flow;
+  // Outbound: the kubelet's readiness probes reach 15021 too, inbound from the node, and are flows of their own.
+  const mine = () =>
+    flows.find((f) => f.pod === `fresh/${pod}` && f.flow.direction === 'outbound' && f.flow.destination.port === 15021 && f.flow.verdict === 'bypassed')?.flow;
   while (!mine() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   return mine();
 }
