@@ -1,12 +1,12 @@
 // The pods/ephemeralcontainers subresource as kube-apiserver serves it: both wire forms kubectl uses (EphemeralContainers before 1.22, Pod since), the update rules and the validation.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Identity } from './admission';
-import { readBody, readObject, sendJson } from './http-util';
+import { readObject, sendJson } from './http-util';
 import { K } from './kinds';
 import { clone, isRecord, type KubeObject } from './objects';
-import { jsonPatch, mergePatch, patchTypeOf, strategicMergePatch } from './patch';
+import { jsonPatch, mergePatch, strategicMergePatch } from './patch';
 import type { ResourceRequest } from './request-info';
-import { served, updateObject, type ResourceContext } from './resource-handler';
+import { readPatch, served, updateObject, type ResourceContext } from './resource-handler';
 import { ApiError, badRequest, forbiddenField, invalid, invalidValue, methodNotAllowed, required, type FieldProblem } from './status';
 
 type Container = Record<string, unknown>;
@@ -132,14 +132,7 @@ function requestedList(body: unknown, info: ResourceRequest): { containers: Cont
 }
 
 async function patchedList(req: IncomingMessage, pod: KubeObject, legacy: boolean): Promise<Container[]> {
-  const type = patchTypeOf(req.headers['content-type']);
-  const text = (await readBody(req)).toString('utf8');
-  let patch: unknown;
-  try {
-    patch = JSON.parse(text);
-  } catch (err) {
-    throw badRequest(`the patch could not be decoded: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  const { type, patch } = await readPatch(req);
   // A patch of the old kind names the list at its top level; a patch of the Pod names it under spec.
   const onView = isRecord(patch) ? 'ephemeralContainers' in patch && !('spec' in patch) : legacy;
   const target: unknown = onView ? ephemeralContainersView(pod) : pod;

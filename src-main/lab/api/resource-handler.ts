@@ -193,15 +193,19 @@ export async function deleteObject(
   return ctx.store.delete(kind, namespace, name);
 }
 
-async function applyPatch(req: IncomingMessage, kind: KindDescriptor, current: KubeObject): Promise<KubeObject> {
+/** A PATCH request's body and its kind (json, merge, strategic, apply) from its content type; 400 when it is not JSON. */
+export async function readPatch(req: IncomingMessage): Promise<{ type: ReturnType<typeof patchTypeOf>; patch: unknown }> {
   const type = patchTypeOf(req.headers['content-type']);
   const body = (await readBody(req)).toString('utf8');
-  let patch: unknown;
   try {
-    patch = JSON.parse(body);
+    return { type, patch: JSON.parse(body) as unknown };
   } catch (err) {
     throw badRequest(`the patch could not be decoded: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+async function applyPatch(req: IncomingMessage, kind: KindDescriptor, current: KubeObject): Promise<KubeObject> {
+  const { type, patch } = await readPatch(req);
   switch (type) {
     case 'json':
       return jsonPatch(current, patch) as KubeObject;
