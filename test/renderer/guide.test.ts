@@ -17,6 +17,17 @@ describe('guide', () => {
     expect(within(article).getByText('iptables -t nat -I ISTIO_OUTPUT 9 -d 10.96.0.1/32 -j RETURN')).toBeTruthy();
   });
 
+  it('shows inline code in the prose and the hint as code, not as backticks', async () => {
+    render(GuideView);
+    const article = await screen.findByRole('article', { name: 'Step 4.3' });
+    const prose = within(article).getByText(/then call the API again/);
+    expect(prose.textContent).toBe('Add the rule to ISTIO_OUTPUT, then call the API again.');
+    expect(prose.querySelector('code')?.textContent).toBe('ISTIO_OUTPUT');
+    await fireEvent.click(within(article).getByRole('button', { name: 'Hint' }));
+    const hint = within(article).getByText(/Insert it before/);
+    expect(hint.querySelector('code')?.textContent).toBe('ISTIO_REDIRECT');
+  });
+
   it('Check says why the step failed, then that it passed', async () => {
     render(GuideView);
     await fireEvent.click(await screen.findByRole('button', { name: 'Check' }));
@@ -41,7 +52,7 @@ describe('guide', () => {
     await fireEvent.click(await screen.findByRole('button', { name: 'Reset this step' }));
     expect(labMock().invoke).toHaveBeenCalledWith('workshop.reset', { name: 'traffic-flow', step: '4.3' });
     await fireEvent.click(screen.getByRole('button', { name: 'Hint' }));
-    expect(screen.getByText('Insert it before the redirect.')).toBeTruthy();
+    expect(screen.getByText(/Insert it before/).textContent).toBe('Insert it before the jump to ISTIO_REDIRECT.');
     await fireEvent.click(screen.getByRole('button', { name: 'Show solution' }));
     expect(screen.getAllByText('iptables -t nat -I ISTIO_OUTPUT 9 -d 10.96.0.1/32 -j RETURN').length).toBe(2);
   });

@@ -195,9 +195,9 @@ export function createFakeLabService(opts: FakeOptions = {}): FakeLabService {
           {
             id: '4.3',
             title: "Excluding the API server's address",
-            body: 'Add the rule, then call the API again.\n\n```sh\niptables -t nat -I ISTIO_OUTPUT 9 -d 10.96.0.1/32 -j RETURN\n```',
+            body: 'Add the rule to `ISTIO_OUTPUT`, then call the API again.\n\n```sh\niptables -t nat -I ISTIO_OUTPUT 9 -d 10.96.0.1/32 -j RETURN\n```',
             commands: ['iptables -t nat -I ISTIO_OUTPUT 9 -d 10.96.0.1/32 -j RETURN'],
-            hint: 'Insert it before the redirect.',
+            hint: 'Insert it before the jump to `ISTIO_REDIRECT`.',
             solution: 'iptables -t nat -I ISTIO_OUTPUT 9 -d 10.96.0.1/32 -j RETURN',
             passed: false,
           },
