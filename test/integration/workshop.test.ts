@@ -1,4 +1,4 @@
-// The traffic-flow workshop on real labs: `workshop verify` (each step fails from its start, passes with its solution), and a learner's check through the background flow recorder.
+// The built-in workshops on real labs: `workshop verify` of each (each step fails from its start, passes with its solution), and a learner's check through the background flow recorder.
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { processAlive } from '../../src-main/lab/api/host-state';
@@ -23,6 +23,16 @@ describe('workshop traffic-flow', () => {
     expect(lines.length).toBeGreaterThanOrEqual(15);
     expect(r.code).toBe(0);
     // verify takes its lab down again.
+    expect((await cliOk(['status', '--json'])).stdout.trim()).toBe('null');
+  }, 900_000);
+
+  it('verify traffic-flow-performance: both steps, with their perf runs, on a fresh performance lab', async () => {
+    await runCli(['down', '--all']);
+    const r = await cli(['workshop', 'verify', 'traffic-flow-performance'], 900_000);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.filter((l) => !l.startsWith('ok ')), r.stdout + r.stderr).toEqual([]);
+    expect(lines.length).toBe(2);
+    expect(r.code).toBe(0);
     expect((await cliOk(['status', '--json'])).stdout.trim()).toBe('null');
   }, 900_000);
 
