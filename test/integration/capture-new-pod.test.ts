@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveCaptures } from '../../src-main/lab/runtime/capture-registry';
 import { startCapture, type CaptureSession } from '../../src-main/lab/runtime/capture-session';
 import type { Flow } from '../../src-main/lab/capture/flow-types';
+import { TRACE_TABLE } from '../../src-main/lab/capture/trace-table';
 import { cliOk, runCli } from './helpers/cli';
 import { docker } from './helpers/docker';
 import { kubectlWith } from '../helpers/kubectl';
@@ -51,6 +52,24 @@ async function bypassSeen(pod: string): Promise<Flow | undefined> {
   return mine();
 }
 
+/** The nftables tables in the sleep pod's network namespace, as its tap lists them. */
+async function traceTables(): Promise<string> {
+  return (await cliOk(['exec', 'sleep', '-c', 'tap', '--', 'nft', 'list', 'tables'])).stdout;
+}
+
+async function callHttpbin(): Promise<void> {
+  await cliOk(['exec', 'sleep', '-c', 'sleep', '--', 'curl', '-s', '-o', '/dev/null', 'http://httpbin/get']);
+}
+
+/** sleep's outbound flow to httpbin's port among the flows collected after index `from`. */
+async function seenAfter(list: { pod: string; flow: Flow }[], from: number): Promise<Flow | undefined> {
+  const deadline = Date.now() + 10_000;
+  const find = () =>
+    list.slice(from).find((f) => f.pod.startsWith('default/sleep-') && f.flow.direction === 'outbound' && f.flow.destination.port === 80)?.flow;
+  while (!find() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  return find();
+}
+
 beforeAll(async () => {
   await runCli(['down', '--all']);
   await cliOk(['up', 'interception']);
@@ -79,9 +98,25 @@ describe('a new pod and the capture', () => {
     expect((await bypassSeen(pod))?.legs[0]?.decidingRule?.ruleText).toBe('-A ISTIO_OUTPUT -o lo -m owner ! --uid-owner 1337 -j RETURN');
   });
 
-  it('stops publishing when the capture stops', async () => {
+  it("a second capture shares the tap's trace table: when it stops, the first still sees the pod's flows", async () => {
+    const second: { pod: string; flow: Flow }[] = [];
+    const other = await startCapture(docker, 'interception', (pod, flow) => second.push({ pod: `${pod.namespace}/${pod.pod}`, flow: structuredClone(flow) }));
+    try {
+      await callHttpbin();
+      expect(await seenAfter(second, 0), 'the second capture sees the call').toBeDefined();
+    } finally {
+      await other.stop();
+    }
+    expect(await traceTables()).toContain(`table inet ${TRACE_TABLE}`);
+    const before = flows.length;
+    await callHttpbin();
+    expect(await seenAfter(flows, before), 'the first capture still sees the next call').toBeDefined();
+  });
+
+  it('stops publishing when the capture stops, and the last capture to stop removes the trace table', async () => {
     await capture?.stop();
     capture = undefined;
     expect(liveCaptures('interception').find((c) => c.pid === process.pid)).toBeUndefined();
+    expect(await traceTables()).not.toContain(TRACE_TABLE);
   });
 });
