@@ -31,13 +31,13 @@ async function main(): Promise<void> {
     await flows().getByRole('option').first().click();
     await page.waitForTimeout(2500);
     await page.screenshot({ path: `${OUT}/flows.png` });
-    await page.getByRole('button', { name: 'inbound' }).click();
+    await page.getByRole('combobox', { name: 'Direction' }).selectOption('inbound');
     await flows().getByRole('option', { name: /bypassed.*in/ }).click();
     await page.waitForTimeout(1500);
     await page.screenshot({ path: `${OUT}/flows-inbound-bypassed.png` });
 
     // The rules view marks the rules the selected flow hit: pick the outbound intercepted one first.
-    await page.getByRole('button', { name: 'outbound' }).click();
+    await page.getByRole('combobox', { name: 'Direction' }).selectOption('outbound');
     await flows().getByRole('option', { name: /intercepted.*sleep/ }).first().click();
     await page.getByRole('tab', { name: 'Rules' }).click();
     await page.getByRole('tabpanel', { name: 'nat table' }).getByText('ISTIO_REDIRECT').first().waitFor();
@@ -51,6 +51,12 @@ async function main(): Promise<void> {
     await page.getByRole('button', { name: 'New shell' }).click();
     await page.waitForTimeout(800);
     await page.screenshot({ path: `${OUT}/terminal.png` });
+
+    await page.getByRole('tab', { name: /Guide/ }).click();
+    await page.getByRole('article', { name: /Step/ }).waitFor();
+    await page.getByRole('button', { name: 'Hint' }).click();
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: `${OUT}/guide.png` });
     console.log(`screenshots in ${OUT}`);
   } finally {
     await browser.close();
