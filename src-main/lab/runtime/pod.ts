@@ -6,56 +6,11 @@ import { tarOf } from '../docker/tar';
 import { containerLogs, execIn, runToCompletion, startContainer } from './docker-ops';
 import { runInitContainers } from './init-containers';
 import { containerName } from '../plan/names';
-import { SERVICE_ACCOUNT_MOUNT, TERMINAL_CONFIG_MOUNT, type PodIdentity } from '../api/pod-credentials';
+import { SERVICE_ACCOUNT_MOUNT, TERMINAL_CONFIG_MOUNT } from '../api/pod-credentials';
+import type { AppRun, InitStuck, PodContainerRole, PodRun } from './pod-run';
 import { labNetworkName as networkName } from '../plan/names';
 
 export { containerName };
-
-export interface AppRun {
-  name: string;
-  image: string;
-  /** The image the manifest named, when it is not on the machine and the demo image stands in. */
-  replacedImage?: string;
-  entrypoint?: string[];
-  cmd?: string[];
-  env: Record<string, string>;
-  user?: string;
-  /** Supplementary groups (the pod's fsGroup and supplementalGroups). */
-  groupAdd?: string[];
-  ports: number[];
-}
-
-export interface PodRun extends PodIdentity {
-  lab: string;
-  ip: string;
-  nodeIP: string;
-  resolvConf: string;
-  etcHosts: string;
-  /** Kubernetes labels of the pod, kept for status and selectors. */
-  podLabels: Record<string, string>;
-  sidecar: boolean;
-  /** The istio-init arguments and environment; undefined without a sidecar or with interceptionMode NONE. */
-  init?: { args: string[]; env: Record<string, string> };
-  holdApplicationUntilProxyStarts: boolean;
-  /** values.global.proxy.privileged: istio-proxy privileged, privilege escalation allowed (else no-new-privileges). */
-  proxyPrivileged?: boolean;
-  /** The sidecar's first configuration (JSON), as the control plane computed it. */
-  proxyConfig?: string;
-  interceptionMode?: string;
-  apps: AppRun[];
-  /** The app's init containers, in order; each runs to completion before the next. */
-  inits: AppRun[];
-  /** A native sidecar pod: istio-init, istio-proxy, then these; else these, then istio-init. */
-  initsAfterProxy: boolean;
-  /** Istio CNI mode: the rules (`init`) are written before the first init container, and no istio-init is left. */
-  rulesBeforeInits?: boolean;
-}
-
-/** Why a pod stopped in its init phase, as `kubectl get pod` shows it. */
-export interface InitStuck {
-  container: string;
-  exitCode: number;
-}
 
 /** On istio-proxy when it runs as a Kubernetes native sidecar (an init container with restartPolicy Always). */
 export const NATIVE_SIDECAR_LABEL = `${LABELS.container}.restart-policy-always`;
@@ -66,8 +21,6 @@ const PROXY_READY_URL = 'http://127.0.0.1:15021/healthz/ready';
 
 /** The init container Istio's injection adds in CNI mode (the rules are the CNI plugin's): the lab's rules run under its name. */
 export const CNI_VALIDATION = 'istio-validation';
-
-export type PodContainerRole = 'pause' | 'cni' | 'init' | 'istio-init' | 'istio-proxy' | 'app' | 'tap';
 
 /** The pause loop: PID 1 that holds the namespace and exits promptly on SIGTERM. */
 const PAUSE_CMD = ['sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];
