@@ -2,7 +2,7 @@
 import type Docker from 'dockerode';
 import { labStatus, type ContainerStatus, type LabStatus, type PodStatus } from '../runtime/status';
 import type { ServiceRecord } from '../runtime/lab';
-import type { PodContainerRole } from '../runtime/pod';
+import type { PodContainerRole } from '../runtime/pod-run';
 import { LabApiClient } from './client';
 import { liveApiEndpoint } from './host-state';
 import { podRow } from './kinds/core';

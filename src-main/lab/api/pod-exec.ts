@@ -1,19 +1,16 @@
 // The container runtime's half of pods/exec, pods/attach and pods/portforward for the lab: Docker exec sessions in the pod's containers and connections from inside its network namespace.
-import { Duplex, PassThrough, Writable } from 'node:stream';
+import { Duplex, PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import type { KubeObject } from './objects';
 import { containerName } from '../plan/names';
 import { TRACE_WAIT_MS, waitUntilTraced } from '../runtime/capture-registry';
 import type { ExecOutcome, ExecSession } from './streams/exec';
+import { joinSession, sink, type Hijacked } from './hijacked-session';
 
 /** The Docker container behind a pod's container; `tap` plays the pod's ephemeral debug container. */
 export function dockerContainer(lab: string, pod: KubeObject, container: string): string {
   return containerName(lab, pod.metadata.namespace ?? 'default', pod.metadata.name, container);
 }
-
-const sink = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });
-
-type Hijacked = NodeJS.ReadWriteStream & { destroy(): void; end(): void };
 
 /** Runs an exec session's command in the container as `docker exec` does, with the pod's streams and terminal size. */
 export async function dockerExec(docker: Docker, lab: string, pod: KubeObject, name: string, session: ExecSession): Promise<ExecOutcome> {
@@ -33,23 +30,8 @@ export async function dockerExec(docker: Docker, lab: string, pod: KubeObject, n
     Tty: session.tty,
   });
   const stream = (await exec.start({ hijack: true, stdin: Boolean(session.stdin), Tty: session.tty })) as unknown as Hijacked;
-  const stdout = session.stdout ?? sink();
-  if (session.tty) stream.on('data', (chunk: Buffer) => stdout.write(chunk));
-  else docker.modem.demuxStream(stream, stdout, session.stderr ?? sink());
-  if (session.stdin) {
-    session.stdin.on('data', (chunk: Buffer) => stream.write(chunk));
-    // The client closed its stdin: the command's stdin ends too (a half-close of the hijacked connection).
-    session.stdin.on('end', () => stream.end());
-  }
-  session.onResize((size) => {
-    exec.resize({ h: Math.max(size.height, 1), w: Math.max(size.width, 1) }).catch(() => undefined);
-  });
-  session.signal.addEventListener('abort', () => stream.destroy());
-  await new Promise<void>((resolve) => {
-    stream.on('end', () => resolve());
-    stream.on('close', () => resolve());
-    stream.on('error', () => resolve());
-  });
+  // The client closed its stdin: the command's stdin ends too.
+  await joinSession(docker, stream, session, { tty: session.tty, endStdin: true, resize: (size) => exec.resize(size) });
   const info = await exec.inspect();
   return { exitCode: info.ExitCode ?? 0 };
 }

@@ -8,7 +8,7 @@ import { proxyConfigFor } from '../mesh/proxy-config';
 import { containerName } from '../plan/names';
 import type { LabPlan, PlannedPod } from '../plan/types';
 import type { LabRecord } from '../runtime/lab';
-import type { PodRun } from '../runtime/pod';
+import type { PodRun } from '../runtime/pod-run';
 import { pushNodeConfig, pushProxyConfig } from '../runtime/push';
 import { agentEnvFor } from '../session/agent-env';
 import { nodeConfig, type PreparedLab } from '../session/prepare';

@@ -11,6 +11,14 @@ export async function startContainer(
   return container;
 }
 
+/** The container's inspection, or undefined when there is no such container (or it cannot be read). */
+export function inspectIfPresent(docker: Docker, dockerName: string): Promise<Docker.ContainerInspectInfo | undefined> {
+  return docker
+    .getContainer(dockerName)
+    .inspect()
+    .catch(() => undefined);
+}
+
 /** Waits for a one-shot container to exit; fails with its output when the exit code is not 0. */
 export async function runToCompletion(
   container: Docker.Container,

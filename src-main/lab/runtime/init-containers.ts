@@ -1,6 +1,6 @@
 // A pod's init containers run one after another to completion, with kubelet's restart back-off on failure.
 import type Docker from 'dockerode';
-import type { AppRun, InitStuck } from './pod';
+import type { AppRun, InitStuck } from './pod-run';
 
 /** kubelet restarts a failed init container after 10 s, then 20 s, …; the lab gives up after these. */
 export const INIT_BACKOFF_S = [10];

@@ -12,7 +12,8 @@ import { nodeContainerName } from '../plan/names';
 import { containerLogs, labFilter, removeLabResources, startContainer } from './docker-ops';
 import { labNetworkName as networkName } from '../plan/names';
 import { createLabNetwork, type LabNetworkSpec } from './network';
-import { PodStarter, type PodRun } from './pod';
+import { PodStarter } from './pod';
+import type { PodRun } from './pod-run';
 
 export interface ServiceRecord {
   namespace: string;

@@ -3,59 +3,15 @@ import type Docker from 'dockerode';
 import { LABELS } from '../docker/engine';
 import type { ImageSet } from '../images/build';
 import { tarOf } from '../docker/tar';
-import { containerLogs, execIn, runToCompletion, startContainer } from './docker-ops';
+import { containerLogs, execIn, inspectIfPresent, runToCompletion, startContainer } from './docker-ops';
 import { runInitContainers } from './init-containers';
+import { runInitStep, runKubeletInits } from './kubelet-inits';
 import { containerName } from '../plan/names';
-import { SERVICE_ACCOUNT_MOUNT, TERMINAL_CONFIG_MOUNT, type PodIdentity } from '../api/pod-credentials';
+import { SERVICE_ACCOUNT_MOUNT, TERMINAL_CONFIG_MOUNT } from '../api/pod-credentials';
+import type { AppRun, InitStuck, PodContainerRole, PodRun } from './pod-run';
 import { labNetworkName as networkName } from '../plan/names';
 
 export { containerName };
-
-export interface AppRun {
-  name: string;
-  image: string;
-  /** The image the manifest named, when it is not on the machine and the demo image stands in. */
-  replacedImage?: string;
-  entrypoint?: string[];
-  cmd?: string[];
-  env: Record<string, string>;
-  user?: string;
-  /** Supplementary groups (the pod's fsGroup and supplementalGroups). */
-  groupAdd?: string[];
-  ports: number[];
-}
-
-export interface PodRun extends PodIdentity {
-  lab: string;
-  ip: string;
-  nodeIP: string;
-  resolvConf: string;
-  etcHosts: string;
-  /** Kubernetes labels of the pod, kept for status and selectors. */
-  podLabels: Record<string, string>;
-  sidecar: boolean;
-  /** The istio-init arguments and environment; undefined without a sidecar or with interceptionMode NONE. */
-  init?: { args: string[]; env: Record<string, string> };
-  holdApplicationUntilProxyStarts: boolean;
-  /** values.global.proxy.privileged: istio-proxy privileged, privilege escalation allowed (else no-new-privileges). */
-  proxyPrivileged?: boolean;
-  /** The sidecar's first configuration (JSON), as the control plane computed it. */
-  proxyConfig?: string;
-  interceptionMode?: string;
-  apps: AppRun[];
-  /** The app's init containers, in order; each runs to completion before the next. */
-  inits: AppRun[];
-  /** A native sidecar pod: istio-init, istio-proxy, then these; else these, then istio-init. */
-  initsAfterProxy: boolean;
-  /** Istio CNI mode: the rules (`init`) are written before the first init container, and no istio-init is left. */
-  rulesBeforeInits?: boolean;
-}
-
-/** Why a pod stopped in its init phase, as `kubectl get pod` shows it. */
-export interface InitStuck {
-  container: string;
-  exitCode: number;
-}
 
 /** On istio-proxy when it runs as a Kubernetes native sidecar (an init container with restartPolicy Always). */
 export const NATIVE_SIDECAR_LABEL = `${LABELS.container}.restart-policy-always`;
@@ -66,8 +22,6 @@ const PROXY_READY_URL = 'http://127.0.0.1:15021/healthz/ready';
 
 /** The init container Istio's injection adds in CNI mode (the rules are the CNI plugin's): the lab's rules run under its name. */
 export const CNI_VALIDATION = 'istio-validation';
-
-export type PodContainerRole = 'pause' | 'cni' | 'init' | 'istio-init' | 'istio-proxy' | 'app' | 'tap';
 
 /** The pause loop: PID 1 that holds the namespace and exits promptly on SIGTERM. */
 const PAUSE_CMD = ['sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];
@@ -97,10 +51,6 @@ function serviceAccountBinds(pod: PodRun): string[] {
   return pod.serviceAccountDir ? [`${pod.serviceAccountDir}:${SERVICE_ACCOUNT_MOUNT}:ro`] : [];
 }
 
-/** Whether a container has run to the end with exit code 0 (an init step done before a resumed start). */
-const completed = (info: Docker.ContainerInspectInfo | undefined): boolean =>
-  Boolean(info && !info.State.Running && info.State.ExitCode === 0 && !info.State.StartedAt.startsWith('0001-'));
-
 export interface PodStarterOptions {
   /**
    * The kubelet's way: a failed init container (istio-init included) stops the start at once and
@@ -116,13 +66,6 @@ export class PodStarter {
     private readonly labLabels: Record<string, string>,
     private readonly opts: PodStarterOptions = {},
   ) {}
-
-  private inspect(dockerName: string): Promise<Docker.ContainerInspectInfo | undefined> {
-    return this.docker
-      .getContainer(dockerName)
-      .inspect()
-      .catch(() => undefined);
-  }
 
   /**
    * Goes on with a pod whose start stopped at a failed init container: that container runs again,
@@ -206,7 +149,7 @@ export class PodStarter {
   private async startContainers(pod: PodRun, pause: string, log: (message: string) => void, resumed = false): Promise<InitStuck | undefined> {
     const inits = (): Promise<InitStuck | undefined> =>
       this.opts.kubelet
-        ? this.kubeletInits(pod, pause, log)
+        ? runKubeletInits(this.docker, pod, (app) => this.createApp(pod, pause, app, 'init'), log)
         : runInitContainers(pod.inits, (app) => this.createApp(pod, pause, app, 'init'), `${pod.namespace}/${pod.name}`, log);
     // istio-cni wrote the rules when the pod first started; a resumed start leaves them.
     if (pod.init && pod.rulesBeforeInits && !resumed) await this.applyRules(pod, pause, 'cni', log);
@@ -230,29 +173,11 @@ export class PodStarter {
     }
 
     for (const app of pod.apps) {
-      if (await this.inspect(containerName(pod.lab, pod.namespace, pod.name, app.name))) continue;
+      if (await inspectIfPresent(this.docker, containerName(pod.lab, pod.namespace, pod.name, app.name))) continue;
       const container = await this.createApp(pod, pause, app, 'app');
       await container.start();
     }
     if (proxy && !proxyFirst) await proxy();
-    return undefined;
-  }
-
-  /** The app's init containers in order, each run once (again, when resumed at it); the first failure stops the start. */
-  private async kubeletInits(pod: PodRun, pause: string, log: (message: string) => void): Promise<InitStuck | undefined> {
-    for (const app of pod.inits) {
-      const dockerName = containerName(pod.lab, pod.namespace, pod.name, app.name);
-      const info = await this.inspect(dockerName);
-      if (completed(info)) continue;
-      const container = info ? this.docker.getContainer(dockerName) : await this.createApp(pod, pause, app, 'init');
-      await container.start();
-      const { StatusCode } = (await container.wait()) as { StatusCode: number };
-      if (StatusCode !== 0) {
-        log(`${pod.namespace}/${pod.name}: init container ${app.name} exited ${StatusCode}: Init:Error`);
-        return { container: app.name, exitCode: StatusCode };
-      }
-      log(`${pod.namespace}/${pod.name}: init container ${app.name} completed`);
-    }
     return undefined;
   }
 
@@ -266,20 +191,7 @@ export class PodStarter {
     if (!pod.init) return undefined;
     const specName = as === 'cni' ? CNI_VALIDATION : 'istio-init';
     const dockerName = containerName(pod.lab, pod.namespace, pod.name, specName);
-    if (as === 'istio-init' && this.opts.kubelet) {
-      const info = await this.inspect(dockerName);
-      if (completed(info)) return undefined;
-      if (info) {
-        // The kubelet restarts the failed istio-init in place; its log keeps every run.
-        const again = this.docker.getContainer(dockerName);
-        await again.start();
-        const { StatusCode } = (await again.wait()) as { StatusCode: number };
-        if (StatusCode !== 0) return { container: 'istio-init', exitCode: StatusCode };
-        log(`${pod.namespace}/${pod.name}: istio-init applied the rules`);
-        return undefined;
-      }
-    }
-    const container = await startContainer(this.docker, {
+    const options: Docker.ContainerCreateOptions = {
       name: dockerName,
       Image: this.images.proxy,
       User: '0:0',
@@ -287,17 +199,19 @@ export class PodStarter {
       Env: Object.entries(pod.init.env).map(([k, v]) => `${k}=${v}`),
       Labels: this.labels(pod, specName, 'istio-init'),
       HostConfig: { ...this.joined(pod, pause), CapAdd: ['NET_ADMIN', 'NET_RAW'] },
-    });
+    };
     const what = as === 'cni' ? 'istio-cni' : 'istio-init';
     if (as === 'istio-init' && this.opts.kubelet) {
-      const { StatusCode } = (await container.wait()) as { StatusCode: number };
-      if (StatusCode !== 0) {
-        log(`${pod.namespace}/${pod.name}: istio-init exited ${StatusCode}: Init:Error (logs -c istio-init)`);
-        return { container: 'istio-init', exitCode: StatusCode };
+      const run = await runInitStep(this.docker, dockerName, () => this.docker.createContainer(options));
+      if (!run) return undefined;
+      if (run.exitCode !== 0) {
+        // Logged at its first failure; a rerun at a resumed start that fails again is not.
+        if (!run.again) log(`${pod.namespace}/${pod.name}: istio-init exited ${run.exitCode}: Init:Error (logs -c istio-init)`);
+        return { container: 'istio-init', exitCode: run.exitCode };
       }
     } else {
       // Kubernetes keeps a finished init container; so does the lab, for its logs.
-      await runToCompletion(container, `${what} of pod ${pod.namespace}/${pod.name}`);
+      await runToCompletion(await startContainer(this.docker, options), `${what} of pod ${pod.namespace}/${pod.name}`);
     }
     log(`${pod.namespace}/${pod.name}: ${what} applied the rules${as === 'cni' ? ' before the init containers' : ''}`);
     return undefined;
@@ -322,7 +236,7 @@ export class PodStarter {
   private async startProxy(pod: PodRun, pause: string): Promise<void> {
     const dockerName = containerName(pod.lab, pod.namespace, pod.name, 'istio-proxy');
     // A resumed start finds the native sidecar already running.
-    if (await this.inspect(dockerName)) return;
+    if (await inspectIfPresent(this.docker, dockerName)) return;
     const container = await this.docker.createContainer({
       name: dockerName,
       Image: this.images.proxy,

@@ -4,7 +4,7 @@ import { LABELS } from '../docker/engine';
 import { labFilter } from './docker-ops';
 import { readLabRecord, type ServiceRecord } from './lab';
 import { labNetworkName as networkName } from '../plan/names';
-import type { PodContainerRole } from './pod';
+import type { PodContainerRole } from './pod-run';
 
 export interface ContainerStatus {
   /** The engine's container id: a pod created again under its name has new ones. */

@@ -9,7 +9,7 @@ import { cniEnabled, injectorArgs, meshDefaultsFromValues } from '../injection';
 import { planLab, type PlanOptions } from '../plan';
 import type { LabPlan, PlannedContainer, PlannedPod } from '../plan/types';
 import type { LabRun, ServiceRecord } from '../runtime/lab';
-import type { AppRun, PodRun } from '../runtime/pod';
+import type { AppRun, PodRun } from '../runtime/pod-run';
 import { resolveScenarioArg } from '../scenario/builtin';
 import type { RawDocument, Scenario } from '../scenario/types';
 import { overlayScenario, parseScenarioFiles } from '../scenario';

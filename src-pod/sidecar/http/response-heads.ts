@@ -1,6 +1,7 @@
 // The fast path's downstream response heads, byte for byte as Envoy's HTTP/1 codec writes them.
 import { STATUS_CODES } from 'node:http';
-import { firstDelta, writeKept, type ResponseHead } from './http1-parser';
+import { firstDelta, writeKept } from './http1-headers';
+import type { ResponseHead } from './http1-parser';
 import { httpDate } from './header-policy';
 import { headerLines } from './filter-chain';
 

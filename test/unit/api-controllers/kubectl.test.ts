@@ -1,18 +1,12 @@
 // Debian's real kubectl (1.20) against the lab's KubeApiServer on loopback, with its admission chain and the workload controllers, no containers: create, scale, get, rollout status and restart, delete.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Identity } from '../../../src-main/lab/api/admission';
 import { apiPodClient, startWorkloadControllers, type WorkloadControllers } from '../../../src-main/lab/api/controllers';
 import { K } from '../../../src-main/lab/api/kinds';
-import { kubeconfigText } from '../../../src-main/lab/api/kubeconfig';
-import { loadOrCreatePki } from '../../../src-main/lab/api/pki';
 import type { ResourceContext } from '../../../src-main/lab/api/resource-handler';
-import { KubeApiServer, type PodStreams } from '../../../src-main/lab/api/server';
 import { labWrites } from '../../../src-main/lab/api/lab-writes';
 import { podAdmission } from '../../../src-main/lab/api/pod-admission';
 import { serviceAdmission } from '../../../src-main/lab/api/service-admission';
@@ -20,33 +14,19 @@ import { ObjectStore } from '../../../src-main/lab/api/store';
 import { finishTerminating, markReady } from './helpers';
 import { namespaceLifecycle } from '../../../src-main/lab/api/namespace-lifecycle';
 import { KUBECTL, kubectlWith } from '../../helpers/kubectl';
+import { startLoopbackApi, type LoopbackApi } from '../../helpers/loopback-api';
 
 const ADMIN: Identity = { user: 'sidecar-lab-admin', groups: ['system:masters', 'system:authenticated'], readOnly: false };
 const TOKEN = 'test-token';
 
 let store: ObjectStore;
-let server: Server;
+let api: LoopbackApi;
 let controllers: WorkloadControllers;
 let ctx: ResourceContext;
-let env: NodeJS.ProcessEnv;
 /** While set, terminating pods stay (a kubelet still stopping their containers). */
 let holdPods = false;
 
-/** No container behind these pods: a log or exec is a test bug. */
-const noStreams: PodStreams = {
-  log: () => Promise.reject(new Error('no runtime in this test')),
-  exec: () => {
-    throw new Error('no runtime in this test');
-  },
-  attach: () => {
-    throw new Error('no runtime in this test');
-  },
-  portForward: () => {
-    throw new Error('no runtime in this test');
-  },
-};
-
-const k = kubectlWith(() => env);
+const k = kubectlWith(() => api.env);
 const kubectl = k.run;
 
 async function kubectlOk(args: string[]): Promise<string> {
@@ -68,29 +48,19 @@ beforeAll(async () => {
     });
   });
   controllers = startWorkloadControllers(store, apiPodClient(ctx), () => undefined);
-  const dir = mkdtempSync(path.join(tmpdir(), 'controllers-kubectl-'));
-  // HTTPS, as kube-apiserver serves: kubectl sends no bearer token over plain HTTP.
-  const pki = await loadOrCreatePki(path.join(dir, 'pki'), ['127.0.0.1']);
-  const holder: { api?: KubeApiServer } = {};
-  server = createServer({ cert: pki.serverCert, key: pki.serverKey }, (req, res) => holder.api!.handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  holder.api = new KubeApiServer({
+  api = await startLoopbackApi({
+    name: 'controllers-kubectl-',
+    token: TOKEN,
     store,
     authenticate: (token) => (token === TOKEN ? ADMIN : undefined),
     admission: ctx.admission,
     kubernetesVersion: () => 'v1.33.1',
-    serverAddress: `127.0.0.1:${port}`,
-    pods: noStreams,
   });
-  const kubeconfig = path.join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, kubeconfigText({ lab: 'test', server: `https://127.0.0.1:${port}`, caCert: pki.caCert, token: TOKEN }));
-  env = { ...process.env, KUBECONFIG: kubeconfig, HOME: dir };
 });
 
 afterAll(async () => {
   controllers?.stop();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await api?.close();
 });
 
 describe('kubectl and the workload controllers', () => {
@@ -117,7 +87,7 @@ describe('kubectl and the workload controllers', () => {
   });
 
   it('rollout status waits for the pods to turn Ready, then says the rollout is done', { timeout: 20_000 }, async () => {
-    const child: ChildProcess = spawn(KUBECTL, ['rollout', 'status', 'deployment/web'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child: ChildProcess = spawn(KUBECTL, ['rollout', 'status', 'deployment/web'], { env: api.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -171,7 +141,7 @@ describe('kubectl and the workload controllers', () => {
   });
 
   it('a Deployment whose selector does not match its template is refused with 422 naming the field, and makes nothing', async () => {
-    const file = path.join(path.dirname(env.KUBECONFIG!), 'bad.yaml');
+    const file = path.join(path.dirname(api.env.KUBECONFIG!), 'bad.yaml');
     writeFileSync(
       file,
       'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bad}\nspec:\n  selector: {matchLabels: {app: bad}}\n  template:\n    metadata: {labels: {app: other}}\n    spec: {containers: [{name: x, image: x}]}\n',

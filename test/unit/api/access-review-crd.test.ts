@@ -1,65 +1,35 @@
 // Debian's kubectl against the lab's API on loopback: `auth can-i` through SelfSubjectAccessReviews (admin and a pod's token) and `get crd` of Istio's CustomResourceDefinitions.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decide, READ_ONLY_REASON } from '../../../src-main/lab/api/access-review';
 import type { Identity } from '../../../src-main/lab/api/admission';
 import { customResourceDefinitions, K } from '../../../src-main/lab/api/kinds';
-import { kubeconfigText } from '../../../src-main/lab/api/kubeconfig';
-import { loadOrCreatePki } from '../../../src-main/lab/api/pki';
-import { KubeApiServer, type PodStreams } from '../../../src-main/lab/api/server';
 import { ObjectStore } from '../../../src-main/lab/api/store';
 import { kubectlWith } from '../../helpers/kubectl';
+import { startLoopbackApi, type LoopbackApi } from '../../helpers/loopback-api';
 
 const ADMIN: Identity = { user: 'sidecar-lab-admin', groups: ['system:masters', 'system:authenticated'], readOnly: false };
 const POD: Identity = { user: 'system:serviceaccount:default:sleep', groups: ['system:serviceaccounts', 'system:authenticated'], readOnly: true };
 const CREATED = '2026-12-07T19:58:00Z';
 
-let server: Server;
-let env: NodeJS.ProcessEnv;
-const k = kubectlWith(() => env);
-
-const noStreams: PodStreams = {
-  log: () => Promise.reject(new Error('no runtime in this test')),
-  exec: () => {
-    throw new Error('no runtime in this test');
-  },
-  attach: () => {
-    throw new Error('no runtime in this test');
-  },
-  portForward: () => {
-    throw new Error('no runtime in this test');
-  },
-};
+let api: LoopbackApi;
+const k = kubectlWith(() => api.env);
 
 beforeAll(async () => {
   const store = new ObjectStore();
   store.create(K.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
   for (const crd of customResourceDefinitions(CREATED)) store.create(K.customresourcedefinitions, crd);
-  const dir = mkdtempSync(path.join(tmpdir(), 'access-review-'));
-  const pki = await loadOrCreatePki(path.join(dir, 'pki'), ['127.0.0.1']);
-  const holder: { api?: KubeApiServer } = {};
-  server = createServer({ cert: pki.serverCert, key: pki.serverKey }, (req, res) => holder.api!.handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  holder.api = new KubeApiServer({
+  api = await startLoopbackApi({
+    name: 'access-review-',
+    token: 'admin',
     store,
     authenticate: (token) => (token === 'admin' ? ADMIN : token === 'pod' ? POD : undefined),
     admission: [],
     kubernetesVersion: () => 'v1.32.5',
-    serverAddress: `127.0.0.1:${port}`,
-    pods: noStreams,
   });
-  const kubeconfig = path.join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, kubeconfigText({ lab: 'test', server: `https://127.0.0.1:${port}`, caCert: pki.caCert, token: 'admin' }));
-  env = { ...process.env, KUBECONFIG: kubeconfig, HOME: dir };
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await api?.close();
 });
 
 describe('the lab decides as its API enforces', () => {

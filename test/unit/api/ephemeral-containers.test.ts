@@ -1,36 +1,20 @@
 // pods/ephemeralcontainers on the lab's KubeApiServer, no containers: Debian's kubectl 1.20 `debug` (the old EphemeralContainers kind), the strategic-merge patch of kubectl 1.22 and later, and kube-apiserver's update rules.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Identity } from '../../../src-main/lab/api/admission';
 import { ephemeralUpdateProblems, legacyClient } from '../../../src-main/lab/api/ephemeral-containers';
 import { K } from '../../../src-main/lab/api/kinds';
-import { kubeconfigText } from '../../../src-main/lab/api/kubeconfig';
 import { labWrites } from '../../../src-main/lab/api/lab-writes';
 import type { KubeObject } from '../../../src-main/lab/api/objects';
-import { loadOrCreatePki } from '../../../src-main/lab/api/pki';
-import { KubeApiServer, type PodStreams } from '../../../src-main/lab/api/server';
 import { ObjectStore } from '../../../src-main/lab/api/store';
 import { kubectlWith } from '../../helpers/kubectl';
+import { startLoopbackApi, type LoopbackApi } from '../../helpers/loopback-api';
 
 const ADMIN: Identity = { user: 'sidecar-lab-admin', groups: ['system:masters'], readOnly: false };
 const TOKEN = 'test-token';
-const noStreams: PodStreams = {
-  log: () => Promise.reject(new Error('no runtime in this test')),
-  exec: () => undefined,
-  attach: () => undefined,
-  portForward: () => undefined,
-};
-
 let store: ObjectStore;
-let server: Server;
-let port = 0;
-let caCert = '';
-let env: NodeJS.ProcessEnv;
-const k = kubectlWith(() => env);
+let api: LoopbackApi;
+const k = kubectlWith(() => api.env);
 
 const pod = (name: string): KubeObject => ({
   apiVersion: 'v1',
@@ -46,7 +30,7 @@ const ephemeral = (name: string): Record<string, unknown>[] => (specOf(name).eph
 function call(method: string, url: string, body: unknown, contentType = 'application/json', userAgent = 'kubectl/v1.30.0 (linux/amd64) kubernetes/abc'): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path: url, method, ca: caCert, headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': contentType, 'User-Agent': userAgent } },
+      { host: '127.0.0.1', port: api.port, path: url, method, ca: api.caCert, headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': contentType, 'User-Agent': userAgent } },
       (res) => {
         let text = '';
         res.on('data', (d: Buffer) => (text += d.toString()));
@@ -64,28 +48,18 @@ beforeAll(async () => {
   for (const name of ['web', 'api', 'db']) store.create(K.pods, pod(name));
   // As the lab's admission writes an injected pod: its tap already there, with no `resources`.
   store.create(K.pods, { ...pod('tapped'), spec: { ...pod('tapped').spec!, ephemeralContainers: [{ name: 'tap', image: 'sidecar-lab/tap', targetContainerName: 'istio-proxy', stdin: true, tty: true }] } });
-  const dir = mkdtempSync(path.join(tmpdir(), 'ephemeral-'));
-  const pki = await loadOrCreatePki(path.join(dir, 'pki'), ['127.0.0.1']);
-  caCert = pki.caCert;
-  const holder: { api?: KubeApiServer } = {};
-  server = createServer({ cert: pki.serverCert, key: pki.serverKey }, (req, res) => holder.api!.handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
-  holder.api = new KubeApiServer({
+  api = await startLoopbackApi({
+    name: 'ephemeral-',
+    token: TOKEN,
     store,
     authenticate: (token) => (token === TOKEN ? ADMIN : undefined),
     admission: [labWrites],
     kubernetesVersion: () => 'v1.30.0',
-    serverAddress: `127.0.0.1:${port}`,
-    pods: noStreams,
   });
-  const kubeconfig = path.join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, kubeconfigText({ lab: 'test', server: `https://127.0.0.1:${port}`, caCert: pki.caCert, token: TOKEN }));
-  env = { ...process.env, KUBECONFIG: kubeconfig, HOME: dir };
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await api?.close();
 });
 
 describe('kubectl 1.20 debug: GET and PUT of kind EphemeralContainers', () => {

@@ -2,7 +2,7 @@
 import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { runInitContainers, INIT_BACKOFF_S } from '../../../src-main/lab/runtime/init-containers';
-import type { AppRun } from '../../../src-main/lab/runtime/pod';
+import type { AppRun } from '../../../src-main/lab/runtime/pod-run';
 
 const app = (name: string): AppRun => ({ name, image: 'demo', env: {}, ports: [] });
 

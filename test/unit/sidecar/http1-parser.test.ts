@@ -1,7 +1,8 @@
 // The fast path's HTTP/1.1 head parsers and chunked decoder, without sockets.
 import { describe, expect, it } from 'vitest';
 import { ChunkedDecoder } from '../../../src-pod/sidecar/http/chunked';
-import { FALLBACK, firstDelta, INVALID, NEED_MORE, parseRequestHead, parseResponseHead, writeKept, type RequestHead, type ResponseHead } from '../../../src-pod/sidecar/http/http1-parser';
+import { firstDelta, writeKept } from '../../../src-pod/sidecar/http/http1-headers';
+import { FALLBACK, INVALID, NEED_MORE, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from '../../../src-pod/sidecar/http/http1-parser';
 
 const req = (text: string): ReturnType<typeof parseRequestHead> => parseRequestHead(Buffer.from(text, 'latin1'));
 const res = (text: string): ReturnType<typeof parseResponseHead> => parseResponseHead(Buffer.from(text, 'latin1'));
