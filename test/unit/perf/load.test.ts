@@ -75,8 +75,11 @@ describe('demo fortio load', () => {
     const deadPort = (closed.address() as AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
     const run = await runLoad(options(['-qps', '100', '-c', '1', '-t', '100ms', `http://127.0.0.1:${deadPort}/`]));
-    expect(run.result.RetCodes['-1']).toBe(10);
-    expect(resultText(run, options(['http://x/']))).toContain('Code  -1 : 10 (100.0 %) (no response)');
+    // Every call made is a -1 (how many fit in 100 ms depends on the machine's load, not on the count).
+    const calls = run.result.DurationHistogram.Count;
+    expect(calls).toBeGreaterThan(0);
+    expect(run.result.RetCodes).toEqual({ '-1': calls });
+    expect(resultText(run, options(['http://x/']))).toContain(`Code  -1 : ${calls} (100.0 %) (no response)`);
   });
 
   it('goes through a bare relay to the same server', async () => {
