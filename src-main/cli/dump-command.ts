@@ -86,7 +86,7 @@ export async function diffCommand(path: string, opts: DiffOptions, io: CliIO): P
     // Rules are compared when there are some, or when there is nothing else to compare (diffDump then says what is missing).
     if (opts.rules || dump.rules.length > 0 || configDumps.length === 0) {
       const d = diffDump(dump, path, opts);
-      io.err(`diff: ${d.pod}: the lab's rules against ${d.rulesFile}`);
+      io.err(`diff: ${d.pod}: the lab's rules (from ${d.source}) against ${d.rulesFile}`);
       io.out(d.text.trimEnd());
       equal &&= d.equal;
     }
