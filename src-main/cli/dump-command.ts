@@ -8,6 +8,7 @@ import { exportLab } from '../lab/dump/export';
 import { importDump } from '../lab/dump/import';
 import { dumpedPod, fetchLabConfigDump, labProxyPod } from '../lab/dump/lab-config-dump';
 import { DumpError, readDump, type RulesFile } from '../lab/dump/read-dump';
+import { SECTION } from '../istioctl/configdump/dump';
 import { readLabRecord } from '../lab/runtime/lab';
 import type { CliIO } from './output';
 
@@ -50,7 +51,7 @@ function readFileOrFail(path: string, flag: string): RulesFile {
   }
 }
 
-/** The customer's config_dump against the lab's proxy's, listener by listener and cluster by cluster. */
+/** The customer's config_dump against the lab's proxy's: listeners, clusters, routes and (with EDS) endpoints. */
 async function diffProxyConfig(customerFile: RulesFile, opts: DiffOptions, io: CliIO): Promise<boolean | undefined> {
   const customer = readConfigDump(customerFile.path, customerFile.text);
   let lab;
@@ -63,11 +64,12 @@ async function diffProxyConfig(customerFile: RulesFile, opts: DiffOptions, io: C
     const name = await opts.lab?.();
     if (!name) return undefined;
     const pod = await labProxyPod(name, opts.pod, dumpedPod(customer));
-    lab = await fetchLabConfigDump(name, pod);
+    // The customer's dump taken with ?include_eds has endpoints: ask the lab's proxy for them too.
+    lab = await fetchLabConfigDump(name, pod, customer.optionalSection(SECTION.endpoints) !== undefined);
     labLabel = `the lab's proxy (${pod.namespace}/${pod.name})`;
   }
   const d = diffConfigDumps(customer, lab, [addressNames(customer), addressNames(lab)], [customerFile.path, labLabel]);
-  io.err(`diff: ${labLabel}'s listeners and clusters against ${customerFile.path}`);
+  io.err(`diff: ${labLabel}'s listeners, clusters, routes and endpoints against ${customerFile.path}`);
   io.out(d.text.trimEnd());
   return d.equal;
 }
@@ -86,7 +88,7 @@ export async function diffCommand(path: string, opts: DiffOptions, io: CliIO): P
     // Rules are compared when there are some, or when there is nothing else to compare (diffDump then says what is missing).
     if (opts.rules || dump.rules.length > 0 || configDumps.length === 0) {
       const d = diffDump(dump, path, opts);
-      io.err(`diff: ${d.pod}: the lab's rules against ${d.rulesFile}`);
+      io.err(`diff: ${d.pod}: the lab's rules (from ${d.source}) against ${d.rulesFile}`);
       io.out(d.text.trimEnd());
       equal &&= d.equal;
     }

@@ -46,7 +46,8 @@ Usage:
   sidecar-lab import PATH [-o FILE]                   a customer's dump (file or folder of kubectl YAML) as a scenario
   sidecar-lab diff PATH [--pod NAME] [--rules FILE]   the lab's rules for the dump's injected pod against its
     [--config-dump FILE] [--lab-dump FILE]            iptables-save or istio-init log, and the lab's proxy's
-                                                      listeners and clusters against its config_dump (exit 1 when they differ)
+                                                      listeners, clusters, routes and endpoints against its
+                                                      config_dump (exit 1 when they differ)
   sidecar-lab export [FILE] [--lab NAME]              the running lab's objects as one file that \`up\` runs again;
     [--symptom COMMAND]…                              each --symptom is written to its Lab document and printed by \`up FILE\`
                                                       and \`kubectl apply\` takes (stdout without FILE)

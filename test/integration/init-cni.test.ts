@@ -1,8 +1,10 @@
 // Istio CNI mode from a customer's injected pods: the rules precede the app's init container, whose call fails until uid 1337.
-import { resolve } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliOk, repoRoot, runCli } from './helpers/cli';
-import { labResources } from './helpers/docker';
+import { dockerExec, labResources } from './helpers/docker';
 import { kubectlWith } from '../helpers/kubectl';
 
 const fixture = (name: string): string => resolve(repoRoot, 'test/fixtures/integration', name);
@@ -103,5 +105,31 @@ describe('pods the lab injects when the injector’s values say CNI', () => {
     expect((await cliOk(['logs', 'orders-fixed', '-n', 'orders', '-c', 'fetch-config'])).stdout).toMatch(/^200$/m);
     const status = JSON.parse((await cliOk(['status', '--json'])).stdout) as { pods: { name: string; containers: { name: string }[] }[] };
     expect(status.pods.find((p) => p.name === 'orders-fixed')?.containers.map((c) => c.name)).not.toContain('istio-init');
+  });
+});
+
+describe('sidecar-lab diff of a customer’s CNI-mode pod', () => {
+  it('derives istio-cni’s rules from the pod’s annotations: identical to its iptables-save, and a rule changed by hand is named', async () => {
+    // What the customer sends: kubectl get pod -o yaml (istio-validation, no istio-init) and iptables-save in the pod.
+    const pod = await k.ok(['get', 'pod', 'shop-broken', '-o', 'yaml']);
+    const save = await dockerExec('customer-cni-default-shop-broken-tap', ['iptables-save', '-t', 'nat']);
+    expect(save.code, save.out).toBe(0);
+    const folder = (rules: string): string => {
+      const dir = mkdtempSync(join(tmpdir(), 'sidecar-lab-cni-diff-'));
+      writeFileSync(join(dir, 'pod.yaml'), pod);
+      writeFileSync(join(dir, 'iptables-save.txt'), rules);
+      return dir;
+    };
+    const same = await runCli(['diff', folder(save.out)]);
+    expect(same.stderr).toMatch(/diff: default\/shop-broken: the lab's rules \(from istio-cni's plugin, from the pod's annotations and istio-proxy\) against /);
+    expect(same.stdout + same.stderr).toMatch(/^IPv4: No differences/m);
+    expect(same.code).toBe(0);
+    // istio-cni's own default: the agent's port 15020 left out of outbound capture (istio-init has no such rule).
+    expect(save.out).toMatch(/^-A ISTIO_OUTPUT -p tcp -m tcp --dport 15020 -j RETURN$/m);
+    const changed = save.out.replace('-A ISTIO_OUTPUT -p tcp -m tcp --dport 15020 -j RETURN', '-A ISTIO_OUTPUT -p tcp -m tcp --dport 15021 -j RETURN');
+    const differs = await runCli(['diff', folder(changed)]);
+    expect(differs.code).toBe(1);
+    expect(differs.stdout).toMatch(/^ {2}- -A ISTIO_OUTPUT -p tcp (-m tcp )?--dport 15020 -j RETURN$/m);
+    expect(differs.stdout).toMatch(/^ {2}\+ -A ISTIO_OUTPUT -p tcp (-m tcp )?--dport 15021 -j RETURN$/m);
   });
 });

@@ -6,6 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { cliOk, repoRoot, runCli } from './helpers/cli';
 import { kubectlWith } from '../helpers/kubectl';
+import { KubeClient } from '../../src-main/istioctl/kube/client';
+import { envoyDo } from '../../src-main/istioctl/kube/envoy-admin';
+import { kubeTargetFrom } from '../../src-main/istioctl/kube/kubeconfig';
+import { apiPaths } from '../../src-main/lab/api/host-state';
+import { labProxyPod } from '../../src-main/lab/dump/lab-config-dump';
 
 let env: NodeJS.ProcessEnv;
 const k = kubectlWith(() => env);
@@ -59,8 +64,8 @@ function dumpFolder(text: string): string {
 describe('sidecar-lab diff against the running lab', () => {
   it("compares a customer's config_dump with the lab's proxy, listener by listener and cluster by cluster", async () => {
     const same = await runCli(['diff', dumpFolder(SLEEP_DUMP)]);
-    expect(same.stderr).toMatch(/diff: the lab's proxy \(default\/sleep-[a-z0-9]+-[a-z0-9]+\)'s listeners and clusters against /);
-    expect(same.stdout).toMatch(/^No differences in listeners and clusters between /);
+    expect(same.stderr).toMatch(/diff: the lab's proxy \(default\/sleep-[a-z0-9]+-[a-z0-9]+\)'s listeners, clusters, routes and endpoints against /);
+    expect(same.stdout).toMatch(/^No differences in listeners, clusters and routes between /);
     expect(same.code).toBe(0);
     // The customer's proxy lacks the kube-dns listener and sees httpbin's cluster as STRICT_DNS.
     const customer = JSON.parse(SLEEP_DUMP) as { configs: { dynamic_listeners?: { name: string }[]; dynamic_active_clusters?: { cluster: { name: string; type: string } }[] }[] };
@@ -72,6 +77,33 @@ describe('sidecar-lab diff against the running lab', () => {
     expect(differs.code).toBe(1);
     expect(differs.stdout).toMatch(/^\+ listener <kube-dns\.kube-system\.svc\.cluster\.local>_53 \(TCP, 1 filter chain\) only in the lab's proxy/m);
     expect(differs.stdout).toMatch(/^~ cluster outbound\|80\|\|httpbin\.default\.svc\.cluster\.local: type STRICT_DNS in .*, EDS in the lab's proxy/m);
+  });
+});
+
+describe('sidecar-lab diff of routes and endpoints against the running lab', () => {
+  type Live = { configs: { '@type': string; dynamic_route_configs?: { route_config: { name: string; virtual_hosts: { routes: { route?: { cluster?: string } }[] }[] } }[]; dynamic_endpoint_configs?: { endpoint_config: { cluster_name: string; endpoints: { lb_endpoints: unknown[] }[] } }[] }[] };
+
+  it("finds the live proxy's dump (taken with include_eds) the same as itself, and names a changed route and a missing endpoint", async () => {
+    // What a customer sends from a cluster running this lab: /config_dump?include_eds of the sleep proxy.
+    const pod = await labProxyPod('interception', 'sleep', { namespace: 'default', name: '', workload: '' });
+    const kubeconfig = apiPaths('interception').kubeconfig;
+    const live = await envoyDo(new KubeClient(kubeTargetFrom(readFileSync(kubeconfig, 'utf8'), kubeconfig)), pod, 'GET', 'config_dump?include_eds=true');
+    const same = await runCli(['diff', dumpFolder(live)]);
+    expect(same.stdout).toMatch(/^No differences in listeners, clusters, routes and endpoints between /);
+    expect(same.code).toBe(0);
+    const customer = JSON.parse(live) as Live;
+    const routes = customer.configs.flatMap((c) => c.dynamic_route_configs ?? []);
+    const rc = routes.find((r) => r.route_config.virtual_hosts.some((vh) => vh.routes.some((x) => x.route?.cluster?.includes('httpbin'))));
+    const route = rc?.route_config.virtual_hosts.flatMap((vh) => vh.routes).find((x) => x.route?.cluster?.includes('httpbin'));
+    if (!rc || !route?.route) throw new Error('no route to httpbin in the live dump');
+    route.route.cluster = 'outbound|80||httpbin-v2.default.svc.cluster.local';
+    const eds = customer.configs.flatMap((c) => c.dynamic_endpoint_configs ?? []).find((e) => e.endpoint_config.cluster_name.includes('httpbin'));
+    if (!eds) throw new Error('no httpbin endpoints in the live dump');
+    eds.endpoint_config.endpoints = [];
+    const differs = await runCli(['diff', dumpFolder(JSON.stringify(customer))]);
+    expect(differs.code).toBe(1);
+    expect(differs.stdout).toMatch(new RegExp(`^~ route config ${rc.route_config.name}: virtual host \\S+: route \\S+ goes to cluster outbound\\|80\\|\\|httpbin-v2\\.default\\.svc\\.cluster\\.local in .*, to cluster outbound\\|\\d+\\|\\|httpbin\\.default\\.svc\\.cluster\\.local in the lab's proxy`, 'm'));
+    expect(differs.stdout).toMatch(/^\+ endpoint <an endpoint of httpbin\.default\.svc\.cluster\.local>:\d+ of cluster outbound\|\d+\|\|httpbin\.default\.svc\.cluster\.local \([A-Z, ]+\) only in the lab's proxy/m);
   });
 });
 

@@ -1,17 +1,14 @@
-// A customer's Envoy config_dump against the lab's proxy's, listener by listener and cluster by cluster, read as istioctl reads them.
+// A customer's Envoy config_dump against the lab's proxy's, listener by listener, cluster by cluster, route by route and endpoint by endpoint, read as istioctl reads them.
 import { clusters, clusterType } from '../../istioctl/configdump/cluster';
 import { ConfigDump, SECTION } from '../../istioctl/configdump/dump';
 import { describeChainMatch, filterChains, filterDestination, listenerAddress, listenerPort, listeners, listenerType } from '../../istioctl/configdump/listener';
 import { arr, field, obj, str, type Json } from '../../istioctl/configdump/json';
 import { IstioctlError } from '../../istioctl/errors';
+import { type AddressNames, renamed } from './address-names';
+import { diffEndpoints, diffRoutes, nameRouteDomains } from './config-diff-routes';
 import { DumpError } from './read-dump';
 
-/**
- * Addresses that differ between a cluster and the lab but mean the same thing: each side's
- * Service ClusterIPs and the pod's own IP, by a name both sides share (`reviews.default`, `pod`).
- * Without it every `<ClusterIP>_<port>` listener would read as missing on one side and extra on the other.
- */
-export type AddressNames = Map<string, string>;
+export type { AddressNames } from './address-names';
 
 interface Chain {
   match: string;
@@ -32,16 +29,6 @@ export interface ConfigDumpDiff {
   text: string;
 }
 
-/** An IPv4 address inside a name or a match (`10.96.0.10_53`, `Addr: 10.96.0.10/32:53`); the lab is IPv4 only. */
-const IP = /(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])/g;
-
-function renamed(text: string, names: AddressNames): string {
-  return text.replace(IP, (ip) => {
-    const name = names.get(ip);
-    return name === undefined ? ip : `<${name}>`;
-  });
-}
-
 /** `outbound|53||kube-dns.kube-system.svc.cluster.local` → the Service's host. */
 const OUTBOUND_CLUSTER = /^Cluster: outbound\|\d+\|[^|]*\|(.+)$/;
 
@@ -59,7 +46,7 @@ export function addressNames(dump: ConfigDump): AddressNames {
   try {
     all = listeners(dump);
   } catch {
-    return names;
+    all = [];
   }
   for (const l of all) {
     const address = listenerAddress(l);
@@ -72,6 +59,7 @@ export function addressNames(dump: ConfigDump): AddressNames {
       }
     }
   }
+  nameRouteDomains(dump, names);
   return names;
 }
 
@@ -182,9 +170,14 @@ export function diffConfigDumps(
   for (const [name, type] of [...cb].sort(([x], [y]) => x.localeCompare(y))) {
     if (!ca.has(name)) lines.push(`+ cluster ${name} (${type}) only in ${labels[1]}`);
   }
+  lines.push(...diffRoutes(a, b, names, labels));
+  const endpoints = diffEndpoints(a, b, names, labels);
+  lines.push(...endpoints.lines);
+  const what = endpoints.compared ? 'listeners, clusters, routes and endpoints' : 'listeners, clusters and routes';
+  const note = endpoints.note ? `${endpoints.note}\n` : '';
   const text = lines.length === 0
-    ? `No differences in listeners and clusters between ${labels[0]} and ${labels[1]}.\n`
-    : `Differences in listeners and clusters (- only in ${labels[0]}, + only in ${labels[1]}, ~ in both, different):\n${lines.join('\n')}\n`;
+    ? `No differences in ${what} between ${labels[0]} and ${labels[1]}.\n${note}`
+    : `Differences in ${what} (- only in ${labels[0]}, + only in ${labels[1]}, ~ in both, different):\n${lines.join('\n')}\n${note}`;
   return { equal: lines.length === 0, lines, text };
 }
 

@@ -44,12 +44,12 @@ export async function labProxyPod(lab: string, wanted: string | undefined, dumpe
   return { namespace: ns(found[0]), name: found[0].metadata.name };
 }
 
-/** GET /config_dump on the pod's Envoy admin port, through the lab API's port-forward. */
-export async function fetchLabConfigDump(lab: string, pod: ProxyPod): Promise<ConfigDump> {
+/** GET /config_dump (with `?include_eds` when the customer's has endpoints) on the pod's Envoy admin port, through the lab API's port-forward. */
+export async function fetchLabConfigDump(lab: string, pod: ProxyPod, includeEds = false): Promise<ConfigDump> {
   const file = apiPaths(lab).kubeconfig;
   const client = new KubeClient(kubeTargetFrom(readFileSync(file, 'utf8'), file));
   try {
-    return ConfigDump.parse(await envoyDo(client, pod, 'GET', 'config_dump'));
+    return ConfigDump.parse(await envoyDo(client, pod, 'GET', includeEds ? 'config_dump?include_eds=true' : 'config_dump'));
   } catch (e) {
     throw new DumpError(`diff: the config_dump of ${pod.namespace}/${pod.name} in lab ${lab}: ${(e as Error).message}`);
   }

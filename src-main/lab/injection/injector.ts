@@ -46,8 +46,11 @@ export interface MeshDefaults {
 }
 
 export interface InjectorResult {
-  /** "injector": derived like the injection template; "istio-init": copied from an already-injected pod. */
-  source: 'injector' | 'istio-init';
+  /**
+   * "injector": derived like the injection template; "istio-init": copied from an already-injected pod;
+   * "istio-cni": what the CNI plugin reads from a CNI-mode pod (cni-redirect.ts).
+   */
+  source: 'injector' | 'istio-init' | 'istio-cni';
   /** false when interceptionMode is NONE: the injector adds no istio-init at all. */
   hasInitContainer: boolean;
   interceptionMode: string;

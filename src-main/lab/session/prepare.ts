@@ -5,7 +5,8 @@ import type { DnsRecordSet } from '../../../src-pod/node-agent/dns';
 import { imageExists } from '../images/base-image';
 import type { ImageSet } from '../images/build';
 import { IMAGE_REPO_PREFIX, type ImageName } from '../images/definitions';
-import { cniEnabled, injectorArgs, meshDefaultsFromValues } from '../injection';
+import { injectorArgs, meshDefaultsFromValues } from '../injection';
+import { cniRulesFor, inCniMode } from './cni-rules';
 import { planLab, type PlanOptions } from '../plan';
 import type { LabPlan, PlannedContainer, PlannedPod } from '../plan/types';
 import type { LabRun, ServiceRecord } from '../runtime/lab';
@@ -54,7 +55,9 @@ export function prepareScenario(scenario: Scenario, file: string, applied: strin
         proxyMetadata: pod.sidecar.proxyMetadata,
       },
     );
-    init.set(pod, injected.hasInitContainer ? { args: injected.args, env: injected.env } : undefined);
+    // Under Istio CNI the plugin writes the rules from the pod's annotations, with its own defaults.
+    const rules = injected.hasInitContainer && inCniMode(plan, pod) ? cniRulesFor(plan, scenario.documents, pod) : injected;
+    init.set(pod, rules.hasInitContainer ? { args: rules.args, env: rules.env } : undefined);
   }
   return { file, applied, plan, init, documents: scenario.documents };
 }
@@ -219,7 +222,7 @@ export async function podRunOf(docker: Docker, prepared: PreparedLab, pod: Plann
     initsAfterProxy: pod.sidecar?.native === true,
     // Istio's CNI mode: a pod that arrived injected so (istio-validation), or that the lab injects
     // with the injector's values saying so; istio-cni writes the rules before any init container.
-    rulesBeforeInits: pod.spec.cni === true || (pod.inject && Boolean(pod.sidecar) && cniEnabled(plan.injectorValues)),
+    rulesBeforeInits: inCniMode(plan, pod),
   };
 }
 

@@ -90,3 +90,69 @@ describe('a dump folder with a config_dump', () => {
     expect(dump.objects.map((o) => o.value.kind)).toEqual(['Pod']);
   });
 });
+
+describe('routes and endpoints', () => {
+  type RouteDump = { route_config: { name: string; virtual_hosts: { name: string; domains: string[]; routes: { match: Record<string, unknown>; route?: { cluster: string } }[] }[] } };
+  type EdsDump = { endpoint_config: { cluster_name: string; endpoints: { lb_endpoints: Record<string, unknown>[] }[] } };
+  const routeConfigs = (d: Dump, key: string) => section(d, '.RoutesConfigDump')[key] as unknown as RouteDump[];
+  const eds = (d: Dump) => section(d, 'EndpointsConfigDump').dynamic_endpoint_configs as unknown as EdsDump[];
+  const endpoint = (ip: string, port: number, status = 'HEALTHY') => ({ endpoint: { address: { socket_address: { address: ip, port_value: port } } }, health_status: status });
+
+  it("compares Istio's dump with itself route by route and endpoint by endpoint", () => {
+    const d = diff(ISTIO, ISTIO);
+    expect(d.text).toMatch(/^No differences in listeners, clusters, routes and endpoints between the customer and the lab\.$/m);
+  });
+
+  it('names a route that goes elsewhere, a virtual host only on one side, a route config only on one side', () => {
+    const lab = JSON.parse(ISTIO) as Dump;
+    const [rc] = routeConfigs(lab, 'static_route_configs');
+    rc.route_config.virtual_hosts[0].routes[0].route!.cluster = 'outbound|8000||httpbin.default.svc.cluster.local';
+    rc.route_config.virtual_hosts.push({ name: 'extra', domains: ['extra.example.com'], routes: [] });
+    section(lab, '.RoutesConfigDump').dynamic_route_configs = [{ route_config: { name: '9080', virtual_hosts: [] } }];
+    expect(diff(ISTIO, JSON.stringify(lab)).lines).toEqual([
+      '~ route config inbound-vip|8000|http|httpbin.default.svc.cluster.local: virtual host inbound|http|8000: route /* goes to cluster inbound-vip|8000|http|httpbin.default.svc.cluster.local in the customer, to cluster outbound|8000||httpbin.default.svc.cluster.local in the lab',
+      '+ route config inbound-vip|8000|http|httpbin.default.svc.cluster.local: virtual host extra (extra.example.com) only in the lab',
+      '+ route config 9080 (0 virtual hosts) only in the lab',
+    ]);
+  });
+
+  it('reads a Service’s ClusterIP in the domains as the Service, and names a route only on one side by its match, and their order', () => {
+    const customer = JSON.parse(SLEEP.replaceAll('10.96.0.101', '172.20.0.101')) as Dump;
+    expect(diff(JSON.stringify(customer), SLEEP).lines).toEqual([]);
+    const [rc] = routeConfigs(customer, 'dynamic_route_configs');
+    const vh = rc.route_config.virtual_hosts[0];
+    vh.routes.unshift({ match: { path: '/admin', headers: [{ name: 'x-user', string_match: { exact: 'ops' } }] }, route: { cluster: 'outbound|80||external.external.svc.cluster.local' } });
+    expect(diff(JSON.stringify(customer), SLEEP).lines).toEqual([
+      `- route config 80: virtual host ${vh.name}: route /admin header x-user {"string_match":{"exact":"ops"}} -> cluster outbound|80||external.external.svc.cluster.local only in the customer`,
+    ]);
+    vh.routes.shift();
+    vh.routes.push({ match: { prefix: '/v2' }, route: { cluster: 'outbound|80||external.external.svc.cluster.local' } });
+    const lab = JSON.parse(JSON.stringify(customer)) as Dump;
+    routeConfigs(lab, 'dynamic_route_configs')[0].route_config.virtual_hosts[0].routes.reverse();
+    expect(diff(JSON.stringify(customer), JSON.stringify(lab)).lines).toEqual([`~ route config 80: virtual host ${vh.name}: the same routes in a different order (the first match wins)`]);
+  });
+
+  it('matches endpoints whose pod IPs differ by the Service they serve, and names what differs per cluster', () => {
+    const withEds = (ips: string[], status = 'HEALTHY'): string => {
+      const d = JSON.parse(ISTIO) as Dump;
+      eds(d).push({ endpoint_config: { cluster_name: 'outbound|80||httpbin.default.svc.cluster.local', endpoints: [{ lb_endpoints: ips.map((ip) => endpoint(ip, 8080, status)) }] } });
+      return JSON.stringify(d);
+    };
+    expect(diff(withEds(['192.168.195.10', '192.168.195.11']), withEds(['10.1.0.7', '10.1.0.8'])).lines).toEqual([]);
+    expect(diff(withEds(['192.168.195.10', '192.168.195.11']), withEds(['10.1.0.7'])).lines).toEqual([
+      '~ endpoint <an endpoint of httpbin.default.svc.cluster.local>:8080 of cluster outbound|80||httpbin.default.svc.cluster.local: 2 in the customer, 1 in the lab',
+    ]);
+    expect(diff(withEds(['192.168.195.10']), withEds(['10.1.0.7'], 'UNHEALTHY')).lines).toEqual([
+      '~ endpoint <an endpoint of httpbin.default.svc.cluster.local>:8080 of cluster outbound|80||httpbin.default.svc.cluster.local: HEALTHY in the customer, UNHEALTHY in the lab',
+    ]);
+    expect(diff(withEds(['192.168.195.10']), ISTIO).lines).toEqual(['- endpoints of cluster outbound|80||httpbin.default.svc.cluster.local (1) only in the customer']);
+  });
+
+  it('says when endpoints could not be compared: only one dump was taken with include_eds', () => {
+    const lab = JSON.parse(ISTIO) as Dump;
+    lab.configs = lab.configs.filter((c) => !String(c['@type']).endsWith('EndpointsConfigDump'));
+    const d = diff(ISTIO, JSON.stringify(lab));
+    expect(d.equal).toBe(true);
+    expect(d.text).toContain('Endpoints not compared: only the customer includes EDS (take both with /config_dump?include_eds).');
+  });
+});

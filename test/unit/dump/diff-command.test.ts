@@ -20,12 +20,12 @@ function folder(files: Record<string, string>): string {
 }
 
 describe('diff with a config_dump', () => {
-  it('exits 0 when the listeners and clusters are the same, ClusterIPs and pod IP aside', async () => {
+  it('exits 0 when the listeners, clusters and routes are the same, ClusterIPs and pod IP aside', async () => {
     const dir = folder({ 'config_dump.json': SLEEP.replaceAll('10.244.0.2', '192.168.7.19') });
     const labDump = join(folder({ 'lab.json': SLEEP }), 'lab.json');
     const r = io();
     expect(await diffCommand(dir, { labDump }, r.io)).toBe(0);
-    expect(r.out.join('\n')).toMatch(/^No differences in listeners and clusters between .*config_dump\.json and .*lab\.json\.$/);
+    expect(r.out.join('\n')).toMatch(/^No differences in listeners, clusters and routes between .*config_dump\.json and .*lab\.json\.$/);
   });
 
   it('exits 1 and names the listener the lab lacks', async () => {

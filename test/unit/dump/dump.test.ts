@@ -79,3 +79,38 @@ describe('diff', () => {
     expect(() => readDump(join(DUMP, 'nope'))).toThrow(/nope: no such file or folder/);
   });
 });
+
+/** The productpage dump as a CNI-mode cluster injects it: istio-validation instead of istio-init, the pod's annotations as given. */
+function cniDump(annotations: string, dnsCapture = false): string {
+  const dir = dumpWithRules('iptables-save.txt', SAVE);
+  const pod = readFileSync(join(DUMP, 'pod.yaml'), 'utf8')
+    .replace('name: istio-init', 'name: istio-validation')
+    .replace('"initContainers":["istio-init"]', '"initContainers":["istio-validation"]')
+    .replace('- name: ISTIO_META_DNS_CAPTURE\n      value: "true"', `- name: ISTIO_META_DNS_CAPTURE\n      value: "${dnsCapture}"`)
+    .replace('    traffic.sidecar.istio.io/excludeOutboundPorts: "5432"\n', `    traffic.sidecar.istio.io/excludeOutboundPorts: "5432"\n${annotations}`);
+  writeFileSync(join(dir, 'pod.yaml'), pod);
+  return dir;
+}
+
+describe('diff of a pod injected in CNI mode', () => {
+  it("derives istio-cni's rules from the annotations, and says so", () => {
+    const d = diffDump(readDump(cniDump('    traffic.sidecar.istio.io/excludeInboundPorts: "15090,15021,15020"\n')), 'dump');
+    expect(d).toMatchObject({ equal: true, pod: 'default/productpage-v1-5f9dbcd669-x8d5q', source: "istio-cni's plugin, from the pod's annotations and istio-proxy" });
+    expect(d.text).toContain('the lab (istio-cni for default/productpage-v1-5f9dbcd669-x8d5q)');
+  });
+
+  it("uses the plugin's own defaults where an annotation is absent: 15020,15021,15090 in that order, not istio-init's", () => {
+    const d = diffDump(readDump(cniDump('')), 'dump');
+    expect(d.equal).toBe(false);
+    expect(d.text).toMatch(/chain ISTIO_INBOUND:\n {2}same rules in a different order\n(?!table)/);
+  });
+
+  it("captures DNS as istio-proxy's ISTIO_META_DNS_CAPTURE says (istio-init reads its own environment)", () => {
+    const d = diffDump(readDump(cniDump('    traffic.sidecar.istio.io/excludeInboundPorts: "15090,15021,15020"\n', true)), 'dump');
+    expect(d.text).toContain('chain ISTIO_OUTPUT_DNS: chain only in the lab (istio-cni');
+  });
+
+  it('names the annotation istio-cni would reject', () => {
+    expect(() => diffDump(readDump(cniDump('    traffic.sidecar.istio.io/includeInboundPorts: "80,http"\n')), 'dump')).toThrow(/pod\.yaml: .*traffic\.sidecar\.istio\.io\/includeInboundPorts/);
+  });
+});
