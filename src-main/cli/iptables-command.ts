@@ -18,14 +18,17 @@ import {
 import type { ExtraFlag } from '../../src-pod/istio-iptables';
 import {
   InjectionError,
+  cniPodInfoOf,
+  cniRedirect,
   formatArgsLine,
+  injectedForCni,
   injectorArgs,
   meshDefaultsFromValues,
   podTemplateOf,
 } from '../lab/injection';
 import { ScenarioError } from '../lab/scenario';
 import { injectorValuesInText } from '../lab/scenario/injector-values';
-import type { InjectorResult, InjectorValues, WorkloadPod } from '../lab/injection';
+import type { CniRedirect, InjectorResult, InjectorValues, WorkloadPod } from '../lab/injection';
 
 export interface IptablesCommandIO {
   out: (s: string) => void;
@@ -135,9 +138,19 @@ function annotationPosition(p: PodFile, annotation: string): string | null {
   return node?.range ? position(p.lines, node.range[0]) : null;
 }
 
-function podInjection(file: string): { result: InjectorResult; pod: PodFile } {
+/**
+ * The rules' settings for the pod: istio-init's arguments as the injector derives them, or for a
+ * pod injected in CNI mode (istio-validation, no istio-init) what istio-cni's plugin reads from
+ * its annotations and istio-proxy.
+ */
+function podInjection(file: string): { result: InjectorResult; pod: PodFile; cni?: CniRedirect } {
   const pod = readPodFile(file);
   try {
+    const { metadata, spec } = pod.workload.pod;
+    if (injectedForCni(spec)) {
+      const cni = cniRedirect(cniPodInfoOf(metadata ?? { annotations: pod.workload.pod.annotations }, spec));
+      return { result: cni, pod, cni };
+    }
     return { result: injectorArgs(pod.workload.pod, meshDefaultsFromValues(pod.values)), pod };
   } catch (e) {
     if (e instanceof InjectionError) {
@@ -179,7 +192,13 @@ export async function iptablesCommand(argv: string[], io: IptablesCommandIO): Pr
     let args = argv;
     let env = parseEnvFlags(first.extras.env);
     if (podFile) {
-      const { result, pod } = podInjection(podFile);
+      const { result, pod, cni } = podInjection(podFile);
+      const what = `${pod.workload.kind} ${pod.workload.name}`;
+      if (cni?.excluded) {
+        io.err(`iptables: ${podFile}: ${what} is injected in CNI mode, and istio-cni writes no rules for it: ${cni.excluded}\n`);
+        return 0;
+      }
+      if (cni) io.err(`iptables: ${podFile}: ${what} is injected in CNI mode (istio-validation, no istio-init): the rules istio-cni's plugin writes from its annotations and istio-proxy\n`);
       if (!result.hasInitContainer) {
         io.err(
           `iptables: ${podFile}: ${pod.workload.kind} ${pod.workload.name} has interceptionMode NONE: the injector adds no istio-init, so no rules are written\n`,

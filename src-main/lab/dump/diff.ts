@@ -10,7 +10,7 @@ import {
   validateConfig,
   withIdentityDefaults,
 } from '../../../src-pod/istio-iptables';
-import { InjectionError, cniPodInfoOf, cniRedirect, injectorArgs, podTemplateOf, type InjectorResult } from '../injection';
+import { InjectionError, cniPodInfoOf, cniRedirect, injectedForCni, injectorArgs, podTemplateOf, type InjectorResult } from '../injection';
 import { DumpError, rulesText, type Dump, type DumpObject, type RulesFile } from './read-dump';
 
 export interface DumpDiff {
@@ -36,10 +36,7 @@ const initNames = (o: DumpObject): string[] => {
 /** A Pod with istio-init, or injected in Istio's CNI mode (istio-validation and istio-proxy, no istio-init). */
 function isInjected(o: DumpObject): boolean {
   if (o.value.kind !== 'Pod') return false;
-  const spec = o.value.spec as { containers?: { name?: unknown }[] } | undefined;
-  const inits = initNames(o);
-  const proxy = inits.includes('istio-proxy') || (spec?.containers ?? []).some((c) => c?.name === 'istio-proxy');
-  return inits.includes('istio-init') || (proxy && inits.includes('istio-validation'));
+  return initNames(o).includes('istio-init') || injectedForCni(o.value.spec);
 }
 
 function pickPod(dump: Dump, wanted: string | undefined, path: string): DumpObject {

@@ -104,6 +104,15 @@ const rec = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v
 const strings = (v: unknown): Record<string, string> =>
   Object.fromEntries(Object.entries(rec(v)).filter(([, x]) => x !== null && x !== undefined).map(([k, x]) => [k, typeof x === 'string' ? x : String(x)]));
 
+/** A pod spec injected in Istio's CNI mode: istio-validation and istio-proxy, and no istio-init (whose rules would be the pod's). */
+export function injectedForCni(spec: unknown): boolean {
+  const s = rec(spec);
+  const names = (list: unknown): string[] => (Array.isArray(list) ? list.map((c) => String(rec(c).name ?? '')) : []);
+  const inits = names(s.initContainers);
+  const proxy = inits.includes('istio-proxy') || names(s.containers).includes('istio-proxy');
+  return proxy && inits.includes('istio-validation') && !inits.includes('istio-init');
+}
+
 /** A Kubernetes pod (`kubectl get pod -o yaml`, or a template's metadata and spec) as getK8sPodInfo reads it. */
 export function cniPodInfoOf(metadata: unknown, spec: unknown): CniPodInfo {
   const s = rec(spec);

@@ -7,7 +7,7 @@ export {
 } from './annotations';
 export type { ContainerLike, InjectorResult, MeshDefaults, PodLike } from './injector';
 export type { CniPodInfo, CniRedirect } from './cni-redirect';
-export { cniPodInfoOf, cniRedirect } from './cni-redirect';
+export { cniPodInfoOf, cniRedirect, injectedForCni } from './cni-redirect';
 export { formatArgsLine, injectorArgs, meshDefaultsFromValues, shellQuote } from './injector';
 export type { InjectorValues, ValuesProblem } from './values';
 export { cniEnabled, defaultInjectorValues, readInjectorValues } from './values';

@@ -249,3 +249,44 @@ describe('sidecar-lab iptables --diff', () => {
     expect(garbage.err).toContain('chain NOPE does not exist');
   });
 });
+
+const CNI_POD = `apiVersion: v1
+kind: Pod
+metadata:
+  name: web-1
+  annotations:
+    sidecar.istio.io/status: '{"initContainers":["istio-validation"],"containers":["istio-proxy"]}'
+    traffic.sidecar.istio.io/excludeOutboundPorts: "5432"
+spec:
+  initContainers:
+  - name: istio-validation
+    image: docker.io/istio/proxyv2:1.24.0
+    args: ["istio-iptables", "--run-validation", "--skip-rule-apply"]
+  containers:
+  - name: web
+    image: example/web
+  - name: istio-proxy
+    image: docker.io/istio/proxyv2:1.24.0
+    args: ["proxy", "sidecar"]
+`;
+
+describe('iptables --pod with a pod injected in CNI mode', () => {
+  it("prints istio-cni's rules (the plugin's own defaults), saying where they come from", async () => {
+    const f = file('cni-pod.yaml', CNI_POD);
+    const flags = await run(['--pod', f, '--print-flags']);
+    expect(flags.code).toBe(0);
+    // The plugin adds 15020,15021,15090 to the inbound exclusions in its order; istio-init's injector writes 15090,15021,15020.
+    expect(flags.out).toContain('-d 15020,15021,15090 -o 5432');
+    const rules = await run(['--pod', f]);
+    expect(rules.err).toContain("Pod web-1 is injected in CNI mode (istio-validation, no istio-init): the rules istio-cni's plugin writes");
+    expect(rules.out).toContain('-A ISTIO_OUTPUT -p tcp --dport 5432 -j RETURN');
+  });
+
+  it('says when istio-cni writes no rules for the pod, and why', async () => {
+    const f = file('cni-skipped.yaml', CNI_POD.replace('traffic.sidecar.istio.io/excludeOutboundPorts: "5432"', 'sidecar.istio.io/inject: "false"'));
+    const r = await run(['--pod', f]);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('');
+    expect(r.err).toContain('is injected in CNI mode, and istio-cni writes no rules for it: inject-disabled annotation');
+  });
+});
