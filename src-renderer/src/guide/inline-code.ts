@@ -18,44 +18,31 @@ export function inlineSpans(text: string): InlineSpan[] {
     if (prev && !prev.code && !code) prev.text += part;
     else spans.push({ code, text: part });
   };
-  let i = 0;
   let plainFrom = 0;
-  while (i < text.length) {
-    if (text[i] !== '`') {
-      i++;
+  for (let run = nextRun(text, 0); run; ) {
+    const close = nextRun(text, run.end, run.end - run.start);
+    if (!close) {
+      run = nextRun(text, run.end);
       continue;
     }
-    let runEnd = i;
-    while (text[runEnd] === '`') runEnd++;
-    const run = text.slice(i, runEnd);
-    const close = closingRun(text, runEnd, run.length);
-    if (close < 0) {
-      i = runEnd;
-      continue;
-    }
-    push(false, text.slice(plainFrom, i));
-    let inner = text.slice(runEnd, close).replace(/\n/g, ' ');
+    push(false, text.slice(plainFrom, run.start));
+    let inner = text.slice(run.end, close.start).replace(/\n/g, ' ');
     if (inner.length > 2 && inner.startsWith(' ') && inner.endsWith(' ') && inner.trim() !== '') inner = inner.slice(1, -1);
     push(true, inner);
-    i = close + run.length;
-    plainFrom = i;
+    plainFrom = close.end;
+    run = nextRun(text, close.end);
   }
   push(false, text.slice(plainFrom));
   return spans;
 }
 
-/** Where the next run of exactly `length` backticks starts at or after `from`, or -1. */
-function closingRun(text: string, from: number, length: number): number {
-  let i = from;
-  while (i < text.length) {
-    if (text[i] !== '`') {
-      i++;
-      continue;
-    }
+/** The next run of backticks at or after `from` (of exactly `length` when given), or undefined. */
+function nextRun(text: string, from: number, length?: number): { start: number; end: number } | undefined {
+  for (let i = text.indexOf('`', from); i >= 0; ) {
     let end = i;
     while (text[end] === '`') end++;
-    if (end - i === length) return i;
-    i = end;
+    if (length === undefined || end - i === length) return { start: i, end };
+    i = text.indexOf('`', end);
   }
-  return -1;
+  return undefined;
 }
