@@ -223,8 +223,9 @@ export async function benchSidecar(durationS: number): Promise<void> {
     for (const p of both.proxies) console.log(`${p.name}: ${f((p.cpu * 1000) / both.qps, 3)} vCPU per 1000 qps (Istio's Envoy: 0.20), ${f(p.memoryMB, 1)} MB`);
     const capBase = by(captured, 'baseline');
     const capBoth = by(captured, 'both');
-    // Each request crosses both sidecars, and each proxy reports it: twice the load's calls when nothing is lost.
-    const seen = `${received.messages} flow messages (${f(received.bytes / 1e6, 1)} MB) to its client, ${received.flows} flows standing for ${received.requests} requests of the load's ${2 * capBoth.calls} (${capBoth.calls} calls × 2 sidecars)`;
+    // Each request crosses both sidecars, and each proxy reports it: when nothing is lost, twice the load's calls and its warm-up call per connection.
+    const expected = 2 * (capBoth.calls + 16);
+    const seen = `${received.messages} flow messages (${f(received.bytes / 1e6, 1)} MB) to its client, ${received.flows} flows standing for ${received.requests} requests of the ${expected} both sidecars handled (${capBoth.calls} calls and 16 warm-up calls, × 2)`;
     console.log(`capture on (serve following the lab; during both, capture on: ${seen}): added p90 both ${f(added(capBoth, capBase), 3)} ms, ${f(added(capBoth, capBase) / added(quiet[0]))} × capture off (both with the access log off, as during the capture run; target ≤ 1.5 ×)`);
     console.log(`  p90/p99/max both: capture off ${[quiet[0].p90, quiet[0].p99, quiet[0].max].map((v) => f(v, 1)).join('/')} ms, on ${[capBoth.p90, capBoth.p99, capBoth.max].map((v) => f(v, 1)).join('/')} ms`);
     console.log('host CPU (vCPU) over the both-sidecars run, by process group (the proxies\' own: in the table above):');
