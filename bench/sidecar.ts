@@ -1,5 +1,5 @@
 // Benchmark: the sidecar's cost as Istio's benchmark measures it (`sidecar-lab perf` on the `performance` scenario), against loopback, the bare relay and the live capture.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,6 +16,7 @@ interface ModeJson {
   qps: number;
   errors: number;
   skipped: number;
+  calls: number;
   connections?: number;
   proxies: { name: string; cpu: number; memoryMB: number }[];
 }
@@ -29,11 +30,20 @@ function accessLogOff(): string {
   return file;
 }
 
-/** `perf --json`; it exits 1 when a mode had errors, and the figures still count (they show the errors). */
-function perf(args: string[]): ModeJson[] {
-  const r = spawnSync(process.execPath, [cli, 'perf', '--json', ...args], { cwd: root, encoding: 'utf8', maxBuffer: 16 << 20 });
-  if (r.status !== 0 && r.status !== 1) throw new Error(`sidecar-lab perf ${args.join(' ')} failed:\n${r.stderr}`);
-  return (JSON.parse(r.stdout) as { modes: ModeJson[] }).modes;
+/**
+ * `perf --json`; it exits 1 when a mode had errors, and the figures still count (they show the errors).
+ * Asynchronous: this process also holds the capture's client, which must keep reading during the load
+ * as the window does (a spawnSync here once left it unread, its stream idle, for the whole run).
+ */
+async function perf(args: string[]): Promise<ModeJson[]> {
+  const child = spawn(process.execPath, [cli, 'perf', '--json', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const status = await new Promise<number | null>((done) => child.on('close', done));
+  if (status !== 0 && status !== 1) throw new Error(`sidecar-lab perf ${args.join(' ')} failed:\n${err}`);
+  return (JSON.parse(out) as { modes: ModeJson[] }).modes;
 }
 
 /** The same echo server and load generator on the host's loopback, with no Docker in the way. */
@@ -56,17 +66,26 @@ async function loopback(load: string[]): Promise<ModeJson> {
     let json = '';
     run.stdout.on('data', (d: Buffer) => (json += d.toString()));
     await new Promise((done) => run.on('exit', done));
-    const r = JSON.parse(json) as { ActualQPS: number; DurationHistogram: { Max: number; Percentiles: { Percentile: number; Value: number }[] }; RetCodes: Record<string, number>; Skipped: number };
+    const r = JSON.parse(json) as { ActualQPS: number; DurationHistogram: { Count: number; Max: number; Percentiles: { Percentile: number; Value: number }[] }; RetCodes: Record<string, number>; Skipped: number };
     const p = (n: number): number => (r.DurationHistogram.Percentiles.find((x) => x.Percentile === n)?.Value ?? NaN) * 1000;
     const errors = Object.entries(r.RetCodes).reduce((n, [c, k]) => (c === '200' ? n : n + k), 0);
-    return { mode: 'loopback', p50: p(50), p90: p(90), p99: p(99), max: r.DurationHistogram.Max * 1000, qps: r.ActualQPS, errors, skipped: r.Skipped, proxies: [] };
+    return { mode: 'loopback', p50: p(50), p90: p(90), p99: p(99), max: r.DurationHistogram.Max * 1000, qps: r.ActualQPS, errors, skipped: r.Skipped, calls: r.DurationHistogram.Count, proxies: [] };
   } finally {
     server.kill('SIGTERM');
   }
 }
 
-/** `serve` following the lab with a client on its flow stream: the window's capture, on. */
-async function captureOn(): Promise<{ stop: () => void; flows: () => number; pid: number | undefined }> {
+/** What the capture's client received: messages on the flow stream, the flows they carried, and the requests those stand for. */
+interface Received {
+  messages: number;
+  flows: number;
+  /** Requests in the flows' last versions: one per request flow, or the count a per-connection summary folds. */
+  requests: number;
+  bytes: number;
+}
+
+/** `serve` following the lab with a client on its flow stream: the window's capture, on, with its client reading as the window does. */
+async function captureOn(): Promise<{ stop: () => void; received: () => Received; mark: () => void; settled: () => Promise<void>; pid: number | undefined }> {
   const serve: ChildProcess = spawn(process.execPath, [cli, 'serve', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const capturing = new Promise<void>((done) => {
     let err = '';
@@ -84,8 +103,20 @@ async function captureOn(): Promise<{ stop: () => void; flows: () => number; pid
     serve.on('exit', (code) => fail(new Error(`serve exited ${code}`)));
   });
   const ws = new WebSocket(url.replace(/^http/, 'ws'));
-  let seen = 0;
-  ws.on('message', () => seen++);
+  // The latest version of each flow (a flow is sent again as it changes), since `mark()`.
+  let latest = new Map<string, { protocol?: string; responseCode?: number; requests?: number }>();
+  let messages = 0;
+  let bytes = 0;
+  let last = performance.now();
+  ws.on('message', (raw: Buffer) => {
+    // Parsed as the window parses it; only the flow stream's data counts.
+    const m = JSON.parse(raw.toString()) as { stream?: string; type?: string; payload?: { id: string; protocol?: string; responseCode?: number; requests?: number } };
+    if (m.stream !== 'flows' || m.type !== 'data' || !m.payload) return;
+    messages++;
+    bytes += raw.length;
+    last = performance.now();
+    latest.set(m.payload.id, m.payload);
+  });
   // The window's Flows view: a subscription to the flow stream.
   await new Promise((done, fail) => {
     ws.once('open', done);
@@ -98,16 +129,30 @@ async function captureOn(): Promise<{ stop: () => void; flows: () => number; pid
       ws.close();
       serve.kill('SIGTERM');
     },
-    flows: () => seen,
+    received: () => ({
+      messages,
+      bytes,
+      flows: latest.size,
+      requests: [...latest.values()].reduce((n, f) => (f.protocol === 'http' && f.responseCode !== undefined ? n + (f.requests ?? 1) : n), 0),
+    }),
+    mark: () => {
+      latest = new Map();
+      messages = 0;
+      bytes = 0;
+    },
+    // The last flows of a run (a summary waits up to a second, the capture's join a little more) before the next run.
+    settled: async () => {
+      while (performance.now() - last < 2000) await new Promise((r) => setTimeout(r, 250));
+    },
     pid: serve.pid,
   };
 }
 
 /** `perf ARGS` with the host's CPU per process group over the call (the engine, the taps, the flow streams, `serve`). */
-function perfWithProcesses(args: string[], servePid?: number): { modes: ModeJson[]; processes: Record<string, number> } {
+async function perfWithProcesses(args: string[], servePid?: number): Promise<{ modes: ModeJson[]; processes: Record<string, number> }> {
   const before = readProcs();
   const t0 = performance.now();
-  const modes = perf(args);
+  const modes = await perf(args);
   const seconds = (performance.now() - t0) / 1000;
   return { modes, processes: cpuByGroup(before, readProcs(), seconds, captureGroups(servePid)) };
 }
@@ -137,26 +182,32 @@ export async function benchSidecar(durationS: number): Promise<void> {
   lab(['up', 'performance']);
   try {
     // Warm-up: JIT in the proxies and the server, conntrack entries.
-    perf(['--mode', 'both', '--mode', 'relay', '--qps', '500', '--duration', '2']);
-    const modes = perf(fixed);
-    const top = perf(['--mode', 'baseline', '--mode', 'both', '--mode', 'relay', ...fast]);
+    await perf(['--mode', 'both', '--mode', 'relay', '--qps', '500', '--duration', '2']);
+    const modes = await perf(fixed);
+    const top = await perf(['--mode', 'baseline', '--mode', 'both', '--mode', 'relay', ...fast]);
     // Istio's default profile writes no access log; the lab's scenarios log every request (the demo profile's choice).
     lab(['apply', accessLogOff()]);
-    const quietRun = perfWithProcesses(['--mode', 'both', ...fixed]);
-    const quiet = quietRun.modes.concat(perf(['--mode', 'both', ...fast])).map((m, i) => ({ ...m, mode: i === 0 ? 'both, no access log' : 'both, no access log, max qps' }));
+    const quietRun = await perfWithProcesses(['--mode', 'both', ...fixed]);
+    const quiet = quietRun.modes.concat(await perf(['--mode', 'both', ...fast])).map((m, i) => ({ ...m, mode: i === 0 ? 'both, no access log' : 'both, no access log, max qps' }));
     const capture = await captureOn();
     let captured: ModeJson[];
     let capturedProcesses: Record<string, number>;
+    let received: Received;
     try {
-      const base = perf(['--mode', 'baseline', ...fixed]);
-      const both = perfWithProcesses(['--mode', 'both', ...fixed], capture.pid);
+      const base = await perf(['--mode', 'baseline', ...fixed]);
+      // What the window would have received for the both-sidecars run, from its start to its last flow.
+      await capture.settled();
+      capture.mark();
+      const both = await perfWithProcesses(['--mode', 'both', ...fixed], capture.pid);
+      await capture.settled();
+      received = capture.received();
       capturedProcesses = both.processes;
       captured = [...base, ...both.modes].map((m) => ({ ...m, mode: `${m.mode}, capture on` }));
     } finally {
       capture.stop();
     }
     // Istio's connection sweep, baseline and both sidecars (BENCH_SWEEP=0 leaves it out).
-    const sweep = process.env['BENCH_SWEEP'] === '0' ? [] : perf(['--mode', 'baseline', '--mode', 'both', '--connections', 'sweep', '--qps', '1000', '--duration', String(Math.max(2, durationS / 4))]);
+    const sweep = process.env['BENCH_SWEEP'] === '0' ? [] : await perf(['--mode', 'baseline', '--mode', 'both', '--connections', 'sweep', '--qps', '1000', '--duration', String(Math.max(2, durationS / 4))]);
     console.log(`\nsidecar cost (sidecar-lab perf, scenario performance): 1 KB POST, 16 connections, 1000 qps for ${d} s, uniform, no catch-up; max = -qps 0`);
     console.log(`${'mode'.padEnd(22)}${['p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'qps', 'errors', 'skipped'].map((h, i) => h.padStart(i < 5 ? 9 : i === 5 ? 7 : 8)).join('')}  proxies`);
     for (const m of [{ ...loopFixed, mode: 'loopback (host)' }, ...modes, quiet[0], ...captured]) console.log(row(m));
@@ -172,7 +223,10 @@ export async function benchSidecar(durationS: number): Promise<void> {
     for (const p of both.proxies) console.log(`${p.name}: ${f((p.cpu * 1000) / both.qps, 3)} vCPU per 1000 qps (Istio's Envoy: 0.20), ${f(p.memoryMB, 1)} MB`);
     const capBase = by(captured, 'baseline');
     const capBoth = by(captured, 'both');
-    console.log(`capture on (serve following the lab, ${capture.flows()} messages to its client): added p90 both ${f(added(capBoth, capBase), 3)} ms, ${f(added(capBoth, capBase) / added(quiet[0]))} × capture off (both with the access log off, as during the capture run; target ≤ 1.5 ×)`);
+    // Each request crosses both sidecars, and each proxy reports it: when nothing is lost, twice the load's calls and its warm-up call per connection.
+    const expected = 2 * (capBoth.calls + 16);
+    const seen = `${received.messages} flow messages (${f(received.bytes / 1e6, 1)} MB) to its client, ${received.flows} flows standing for ${received.requests} requests of the ${expected} both sidecars handled (${capBoth.calls} calls and 16 warm-up calls, × 2)`;
+    console.log(`capture on (serve following the lab; during both, capture on: ${seen}): added p90 both ${f(added(capBoth, capBase), 3)} ms, ${f(added(capBoth, capBase) / added(quiet[0]))} × capture off (both with the access log off, as during the capture run; target ≤ 1.5 ×)`);
     console.log(`  p90/p99/max both: capture off ${[quiet[0].p90, quiet[0].p99, quiet[0].max].map((v) => f(v, 1)).join('/')} ms, on ${[capBoth.p90, capBoth.p99, capBoth.max].map((v) => f(v, 1)).join('/')} ms`);
     console.log('host CPU (vCPU) over the both-sidecars run, by process group (the proxies\' own: in the table above):');
     console.log(processLine('  capture off', quietRun.processes));

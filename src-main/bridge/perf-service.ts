@@ -53,24 +53,32 @@ export function perfHandlers(deps: PerfDeps): PerfCommands {
           payload: args.payload ?? PERF_DEFAULTS.payload,
           durationS: args.duration ?? PERF_DEFAULTS.durationS,
         };
+        // A sweep runs every mode at each count, in the order given (duplicates once), as `perf --connections 1,2,…` does.
+        const sweep = args.sweep && args.sweep.length > 0 ? [...new Set(args.sweep)] : undefined;
+        const counts = sweep ?? [opts.connections];
         const docker = await connectEngine();
         const status = await labStatus(docker, lab);
         checkPerfLab(status, opts.modes);
         // Asked before and after: the capture follows a lab on a timer, so either end may see it.
         let captureOn = deps.captureFollowing(lab);
         const results: ModeResult[] = [];
-        for (const [i, mode] of opts.modes.entries()) {
-          deps.progress(
-            'info',
-            `perf ${i + 1}/${opts.modes.length}: ${mode} (${MODE_PATHS[mode].title}), ${opts.qps > 0 ? `${opts.qps} qps` : 'max qps'}, ${opts.connections} connections, ${opts.payload}-byte payload, ${opts.durationS} s`,
-          );
-          const { result } = await runMode(docker, status, mode, opts);
-          results.push(result);
-          deps.progress('log', `perf ${i + 1}/${opts.modes.length}: ${mode}: p50 ${result.p50} ms, p90 ${result.p90} ms, p99 ${result.p99} ms, ${result.qps} qps, ${result.errors} errors`);
+        const total = counts.length * opts.modes.length;
+        for (const connections of counts) {
+          const at = { ...opts, connections };
+          for (const mode of opts.modes) {
+            const step = `perf ${results.length + 1}/${total}`;
+            deps.progress(
+              'info',
+              `${step}: ${mode} (${MODE_PATHS[mode].title}), ${at.qps > 0 ? `${at.qps} qps` : 'max qps'}, ${connections} connections, ${at.payload}-byte payload, ${at.durationS} s`,
+            );
+            const { result } = await runMode(docker, status, mode, at);
+            results.push(result);
+            deps.progress('log', `${step}: ${mode}${sweep ? ` at ${connections} connections` : ''}: p50 ${result.p50} ms, p90 ${result.p90} ms, p99 ${result.p99} ms, ${result.qps} qps, ${result.errors} errors`);
+          }
         }
         captureOn ||= deps.captureFollowing(lab);
         const run: PerfRun = {
-          settings: { lab, modes: opts.modes, qps: opts.qps, connections: opts.connections, payload: opts.payload, duration: opts.durationS },
+          settings: { lab, modes: opts.modes, qps: opts.qps, connections: counts[0], ...(sweep ? { sweep } : {}), payload: opts.payload, duration: opts.durationS },
           modes: results,
           captureOn,
           at: new Date().toISOString(),
@@ -79,7 +87,7 @@ export function perfHandlers(deps: PerfDeps): PerfCommands {
         runs.push(run);
         runs.splice(0, Math.max(0, runs.length - MAX_PERF_RUNS));
         savePerfRuns(lab, runs);
-        deps.progress('log', `perf: ${opts.modes.length} modes measured${captureOn ? ' (with the live capture on)' : ''}`);
+        deps.progress('log', `perf: ${opts.modes.length} modes measured${sweep ? ` at ${sweep.length} connection counts` : ''}${captureOn ? ' (with the live capture on)' : ''}`);
         return run;
       } catch (err) {
         deps.progress('failed', err instanceof Error ? err.message : String(err));

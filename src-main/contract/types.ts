@@ -210,6 +210,8 @@ export interface PerfRunArgs {
   /** Requests per second over all connections; 0: as fast as it goes. */
   qps?: number;
   connections?: number;
+  /** Connection counts run in turn, every mode at each (Istio's sweep, as `perf --connections 1,2,…`); `connections` is then not used. */
+  sweep?: number[];
   /** Bytes. */
   payload?: number;
   /** Seconds per mode. */
@@ -224,7 +226,10 @@ export interface PerfSettings {
   lab: string;
   modes: PerfMode[];
   qps: number;
+  /** The first count of a sweep. */
   connections: number;
+  /** A sweep's connection counts, in the order run; each mode's result names its own `connections`. */
+  sweep?: number[];
   payload: number;
   duration: number;
 }

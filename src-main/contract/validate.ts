@@ -106,6 +106,7 @@ const ARGS: { [C in CommandName]: Fields } = {
     modes: opt(listOf(oneOf(...PERF_MODES), true)),
     qps: opt(numIn(0, 1_000_000)),
     connections: opt(intIn(1, PERF_LIMITS.maxConnections)),
+    sweep: opt(listOf(intIn(1, PERF_LIMITS.maxConnections), true)),
     payload: opt(intIn(0, PERF_LIMITS.maxPayload)),
     duration: opt(numIn(0, PERF_LIMITS.maxDurationS, true)),
   },

@@ -6,11 +6,13 @@ import { labState } from '../../src-renderer/src/lab-state.svelte';
 import { perfState } from '../../src-renderer/src/perf/perf-state.svelte';
 import type { PerfRun } from '../../src-main/contract/types';
 import recorded from '../fixtures/perf/recorded-run.json';
+import recordedSweep from '../fixtures/perf/recorded-sweep.json';
 import { drawn, stubCanvas } from './canvas-stub';
 import { createFakeLabService } from '../unit/bridge/fake-lab-service';
 import { answer, emit, labMock } from './setup';
 
 const run = recorded.runs[0] as PerfRun;
+const sweepRun = recordedSweep.runs[0] as PerfRun;
 
 beforeEach(() => {
   stubCanvas();
@@ -20,7 +22,8 @@ beforeEach(() => {
   perfState.compared = '';
   perfState.error = null;
   perfState.progress = [];
-  perfState.form = { modes: ['baseline', 'both'], qps: 1000, connections: 16, payload: 1024, duration: 10 };
+  perfState.form = { modes: ['baseline', 'both'], qps: 1000, connections: 16, sweep: [], payload: 1024, duration: 10 };
+  perfState.atConnections = undefined;
 });
 
 /** The legend labels of a chart, as uPlot writes them into the page. */
@@ -47,8 +50,10 @@ describe('the Performance view', () => {
     const both = run.modes.find((m) => m.mode === 'both')!;
     const row = rows.find((r) => within(r).queryByText('both'))!;
     const cells = within(row).getAllByRole('cell').map((c) => c.textContent?.trim());
-    expect(cells.slice(2, 7)).toEqual([both.p50, both.p90, both.p99, both.p999, both.max].map((v) => v.toFixed(3)));
-    expect(cells[7]).toBe(`${both.qps.toFixed(1)} (${both.requestedQps})`);
+    // Recorded before results named their count: the run's.
+    expect(cells[2]).toBe(String(run.settings.connections));
+    expect(cells.slice(3, 8)).toEqual([both.p50, both.p90, both.p99, both.p999, both.max].map((v) => v.toFixed(3)));
+    expect(cells[8]).toBe(`${both.qps.toFixed(1)} (${both.requestedQps})`);
     for (const p of both.proxies) expect(row.textContent).toContain(`${p.name}: ${p.cpu.toFixed(3)} · ${((p.cpu * 1000) / both.qps).toFixed(3)} · ${p.memoryMB.toFixed(1)}`);
     expect(screen.getByText(/Istio 1\.24 publishes about 0\.20 vCPU and 60 MB per sidecar/)).toBeTruthy();
   });
@@ -132,5 +137,41 @@ describe('the Performance view', () => {
     });
     expect(text.split('\r\n')[0]).toMatch(/^at,captureOn,lab,/);
     expect(text.trimEnd().split('\r\n')).toHaveLength(1 + run.modes.length);
+  });
+
+  it('runs a connection sweep from the counts checked, one measurement per mode and count', async () => {
+    render(App);
+    await screen.findByRole('table', { name: 'Perf figures' });
+    const form = screen.getByRole('form', { name: 'Perf run' });
+    for (const name of ['1 connection', '4 connections', '64 connections']) await fireEvent.click(within(form).getByRole('checkbox', { name }));
+    // The sweep's counts replace the single count.
+    expect((within(form).getByRole('spinbutton', { name: 'Connections' }) as HTMLInputElement).disabled).toBe(true);
+    await fireEvent.submit(form);
+    expect(labMock().invoke).toHaveBeenCalledWith('perf.run', { modes: ['baseline', 'both'], qps: 1000, sweep: [1, 4, 64], payload: 1024, duration: 10 });
+    const percentiles = await screen.findByRole('figure', { name: 'Latency against connections' });
+    // Compared with the run kept before it, as any new run is.
+    expect(legend(percentiles)).toEqual(['connections', ...['baseline', 'both'].flatMap((m) => ['p50', 'p90', 'p99'].map((p) => `${m} ${p} (A)`))]);
+  });
+
+  it('charts a kept sweep against connections, shows its other charts at the count picked, and lists every count in the table', async () => {
+    answer('perf.results', () => [sweepRun]);
+    render(App);
+    const table = await screen.findByRole('table', { name: 'Perf figures' });
+    const counts = [...new Set(sweepRun.modes.map((m) => m.connections))];
+    expect(counts.length).toBeGreaterThan(2);
+    expect(within(table).getAllByRole('row').slice(1)).toHaveLength(sweepRun.modes.length);
+    const sweep = screen.getByRole('figure', { name: 'Latency against connections' });
+    expect(legend(sweep)).toEqual(['connections', ...sweepRun.settings.modes.flatMap((m) => ['p50', 'p90', 'p99'].map((p) => `${m} ${p}`))]);
+    // The x axis names every count measured.
+    for (const c of counts) expect(drawn.some((d) => d.method === 'fillText' && d.args[0] === String(c))).toBe(true);
+    // The per-run charts show one count: 16 by default, another when picked; their histograms are that count's.
+    const picker = screen.getByRole('combobox', { name: 'Charts below at' }) as HTMLSelectElement;
+    expect(picker.value).toBe('16');
+    const histograms = () => screen.getAllByRole('figure', { name: /^Histogram: / }).map((f) => f.getAttribute('aria-label'));
+    expect(histograms()).toEqual(sweepRun.settings.modes.map((m) => `Histogram: ${m}, 16 connections`));
+    await fireEvent.change(picker, { target: { value: '1' } });
+    expect(perfState.atConnections).toBe(1);
+    expect(histograms()).toEqual(sweepRun.settings.modes.map((m) => `Histogram: ${m}, 1 connection`));
+    expect(legend(screen.getByRole('figure', { name: 'Latency percentiles' }))).toEqual(['percentile', ...sweepRun.settings.modes]);
   });
 });

@@ -44,7 +44,7 @@ function cell(value: string | number | boolean | undefined): string {
 }
 
 /**
- * One row per mode per run, with the JSON's fields: the run's (at, captureOn, settings), the
+ * One row per mode per run (per mode and connection count in a sweep), with the JSON's fields: the run's (at, captureOn, settings), the
  * mode's figures, then each proxy's name, vCPU, vCPU per 1000 req/s and MB as proxy1_…, proxy2_…
  * The histogram stays in the JSON export.
  */
@@ -56,7 +56,8 @@ export function perfCsv(runs: readonly PerfRun[]): string {
   for (const run of runs) {
     const s = run.settings;
     for (const m of run.modes) {
-      const row: (string | number | boolean | undefined)[] = [run.at, run.captureOn, s.lab, s.qps, s.connections, s.payload, s.duration, m.mode];
+      // A sweep's rows each carry the count the mode ran at; older runs name theirs only in the settings.
+      const row: (string | number | boolean | undefined)[] = [run.at, run.captureOn, s.lab, s.qps, m.connections ?? s.connections, s.payload, s.duration, m.mode];
       for (const k of SCALARS) row.push(m[k]);
       for (let i = 0; i < width; i++) {
         const p = m.proxies[i];

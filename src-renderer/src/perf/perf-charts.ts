@@ -1,7 +1,7 @@
-// uPlot options and data for the Performance view's charts: latency percentiles, a histogram per mode, CPU per 1000 req/s.
+// uPlot options and data for the Performance view's charts: latency percentiles, a histogram per mode, CPU per 1000 req/s, latency against connections.
 import uPlot from 'uplot';
 import type { ModeResult, PerfRun } from '../../../src-main/contract/types';
-import { cpuPer1000, histogramBars, ISTIO_REFERENCE, MODE_COLORS, PERCENTILES, percentileSeries } from './perf-utils';
+import { cpuPer1000, histogramBars, ISTIO_REFERENCE, MODE_COLORS, PERCENTILES, percentileSeries, sweepSeries } from './perf-utils';
 
 export interface Chart {
   options: Omit<uPlot.Options, 'width' | 'height'>;
@@ -106,5 +106,37 @@ export function cpuChart(runs: readonly { run: PerfRun; tag: string }[]): Chart 
       ],
     },
     data: [xs, ...perRun.map((values) => [null, ...values, null]), xs.map(() => ISTIO_REFERENCE.vcpuPer1000)],
+  };
+}
+
+/** How each percentile draws in the sweep chart: the tail thicker, the median thin; the compared run dashed. */
+const SWEEP_STYLE: Record<string, { width: number; dash?: number[] }> = {
+  p50: { width: 1 },
+  p90: { width: 2 },
+  p99: { width: 3, dash: [2, 3] },
+};
+
+/** p50/p90/p99 against connections (both axes log scale, as Istio's benchmark plots them), per mode, for the sweep runs among `runs`. */
+export function sweepChart(runs: readonly { run: PerfRun; tag: string }[]): Chart | undefined {
+  const { counts, series } = sweepSeries(runs);
+  if (counts.length < 2) return undefined;
+  return {
+    options: {
+      scales: { x: { time: false, distr: 3, log: 2 }, y: { distr: 3 } },
+      axes: [
+        // Every count measured gets its tick (uPlot's log axis would otherwise keep only some).
+        axis('connections (log scale)', { splits: () => counts, filter: (_u, splits) => splits, values: (_u, splits) => splits.map((v) => (v == null ? '' : String(v))) }),
+        axis('latency (ms, log scale)', { size: 60 }),
+      ],
+      series: [
+        { label: 'connections', value: (_u, v) => (v == null ? '–' : String(v)) },
+        ...series.map((s) => {
+          const style = SWEEP_STYLE[s.percentile] ?? { width: 1 };
+          const dash = s.dashed ? DASH : style.dash;
+          return { label: s.label, stroke: MODE_COLORS[s.mode], width: style.width, ...(dash ? { dash } : {}), spanGaps: true, points: { show: true, size: 5 }, value: ms };
+        }),
+      ],
+    },
+    data: [counts, ...series.map((s) => s.values)],
   };
 }

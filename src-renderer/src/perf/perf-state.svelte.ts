@@ -7,13 +7,15 @@ export interface PerfForm {
   modes: PerfMode[];
   qps: number;
   connections: number;
+  /** Connection counts to sweep (every mode at each); none: one run at `connections`. */
+  sweep: number[];
   payload: number;
   duration: number;
 }
 
 class PerfState {
   /** `sidecar-lab perf`'s defaults, but two modes: the comparison a demo starts with. */
-  form = $state<PerfForm>({ modes: ['baseline', 'both'], qps: 1000, connections: 16, payload: 1024, duration: 10 });
+  form = $state<PerfForm>({ modes: ['baseline', 'both'], qps: 1000, connections: 16, sweep: [], payload: 1024, duration: 10 });
   runs = $state<PerfRun[]>([]);
   running = $state(false);
   /** The run's own lines from the lab's progress stream. */
@@ -26,6 +28,8 @@ class PerfState {
   /** `at` of the run shown, and of the run compared with it ('' for none). */
   shown = $state('');
   compared = $state('');
+  /** In a sweep, the connection count the per-count charts (percentiles, histograms, CPU) show; undefined: the view picks. */
+  atConnections = $state<number | undefined>(undefined);
 }
 
 export const perfState = new PerfState();
@@ -82,7 +86,10 @@ export async function runPerf(): Promise<void> {
   ticker = setInterval(tick, 250);
   const previous = perfState.runs.at(-1)?.at ?? '';
   try {
-    const run = await lab().invoke('perf.run', { modes: [...f.modes], qps: f.qps, connections: f.connections, payload: f.payload, duration: f.duration });
+    // Two or more counts make a sweep; one checked is a plain run at that count.
+    const counts = [...f.sweep].sort((a, b) => a - b);
+    const connections = counts.length === 1 ? { connections: counts[0] } : counts.length > 1 ? { sweep: counts } : { connections: f.connections };
+    const run = await lab().invoke('perf.run', { modes: [...f.modes], qps: f.qps, ...connections, payload: f.payload, duration: f.duration });
     perfState.runs = [...perfState.runs, run];
     // The new run, compared with the one before it: what a demo wants to see next.
     perfState.shown = run.at;

@@ -8,6 +8,7 @@ import { filterFlows } from '../../../src-main/contract/flows';
 import type { Flow, LabStatusInfo, PerfRun, PodInfo, PodRules, RulesDiff, WorkshopInfo } from '../../../src-main/contract/types';
 import { perfCsv } from '../../../src-main/lab/perf/perf-results';
 import recordedPerf from '../../fixtures/perf/recorded-run.json';
+import recordedSweep from '../../fixtures/perf/recorded-sweep.json';
 
 const ISTIO_INIT_ARGS = ['-p', '15001', '-z', '15006', '-u', '1337', '-m', 'REDIRECT', '-i', '*', '-x', '', '-b', '*', '-d', '15090,15021,15020'];
 
@@ -269,15 +270,15 @@ export function createFakeLabService(opts: FakeOptions = {}): FakeLabService {
     },
     async 'perf.run'(args) {
       record('perf.run', args);
-      // The recorded run's figures, under the settings asked; one progress line per mode, as the real service sends.
-      const base = structuredClone(recordedPerf.runs[0] as PerfRun);
-      const modes = base.modes.filter((m) => !args.modes || args.modes.includes(m.mode));
+      // The recorded run's figures (a sweep's: the recorded sweep's at the counts asked), under the settings asked; one progress line per mode, as the real service sends.
+      const base = structuredClone((args.sweep ? recordedSweep : recordedPerf).runs[0] as PerfRun);
+      const modes = base.modes.filter((m) => (!args.modes || args.modes.includes(m.mode)) && (!args.sweep || args.sweep.includes(m.connections ?? 0)));
       for (const [i, m] of modes.entries()) {
         hub.emit('lab.progress', '', { time: new Date().toISOString(), kind: 'info', message: `perf ${i + 1}/${modes.length}: ${m.mode}` });
       }
       const run: PerfRun = {
         ...base,
-        settings: { ...base.settings, modes: modes.map((m) => m.mode), qps: args.qps ?? 1000, connections: args.connections ?? 16, payload: args.payload ?? 1024, duration: args.duration ?? 10 },
+        settings: { ...base.settings, modes: [...new Set(modes.map((m) => m.mode))], qps: args.qps ?? 1000, connections: args.sweep?.[0] ?? args.connections ?? 16, ...(args.sweep ? { sweep: args.sweep } : {}), payload: args.payload ?? 1024, duration: args.duration ?? 10 },
         modes,
         at: new Date(Date.parse(base.at) + 60_000 * perfRuns.length).toISOString(),
       };

@@ -38,6 +38,15 @@ describe('perfCsv', () => {
     ]);
   });
 
+  it('gives each row of a sweep the connection count its mode ran at', () => {
+    const r = run('2026-12-07T17:00:00.000Z', false);
+    r.settings.sweep = [1, 8];
+    r.settings.connections = 1;
+    r.modes = [1, 8].flatMap((c) => r.modes.map((m) => ({ ...m, connections: c })));
+    const rows = perfCsv([r]).trimEnd().split('\r\n').slice(1).map((row) => row.split(','));
+    expect(rows.map((row) => [row[7], row[4]])).toEqual([['baseline', '1'], ['both', '1'], ['baseline', '8'], ['both', '8']]);
+  });
+
   it('quotes a field holding a comma or a quote, as RFC 4180 does', () => {
     const r = run('2026-12-07T17:00:00.000Z', false);
     r.settings.lab = 'my,"lab"';
