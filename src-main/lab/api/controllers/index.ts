@@ -76,7 +76,11 @@ export function startWorkloadControllers(store: ObjectStore, pods: PodClient, lo
     else if (kind === 'deployment') {
       const after = syncDeployment(store, log, namespace, name);
       if (after !== undefined) later(key, after);
-    } else await syncReplicaSet(store, pods, log, namespace, name);
+    } else {
+      const after = await syncReplicaSet(store, pods, log, namespace, name);
+      // A few milliseconds past the moment: IsPodAvailable wants the time strictly after it.
+      if (after !== undefined) later(key, after + 20);
+    }
   };
 
   const drain = async () => {
