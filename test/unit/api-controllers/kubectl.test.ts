@@ -223,11 +223,22 @@ describe('deletion propagation and namespace deletion, as the garbage collector 
     expect((await kubectl(['get', 'rs', rs])).code).toBe(1);
   });
 
-  it('--cascade=orphan (1.20\'s word for --cascade=false) leaves the ReplicaSet, without its owner reference', async () => {
+  it('--cascade=orphan: the Deployment is marked with the orphan finalizer, the collector frees its ReplicaSet, then the Deployment goes', async () => {
     await kubectlOk(['create', 'deployment', 'orph', '--image=x']);
     const rs = (await kubectlOk(['get', 'rs', '-l', 'app=orph', '-o', 'name'])).trim();
+    const steps: string[] = [];
+    const step = (text: string): void => void (steps.at(-1) !== text && steps.push(text));
+    const off = store.subscribe((e) => {
+      const m = e.object.metadata;
+      if (e.resource === 'apps/deployments' && m.name === 'orph') step(`${e.type} ${JSON.stringify(m.finalizers ?? [])}${m.deletionTimestamp ? ` deleting, grace ${m.deletionGracePeriodSeconds}` : ''}`);
+      if (e.resource === 'apps/replicasets' && m.labels?.app === 'orph' && !m.ownerReferences) step(`${e.type} replicaset, no owner`);
+    });
     expect(await kubectlOk(['delete', 'deployment', 'orph', '--cascade=orphan'])).toBe('deployment.apps "orph" deleted\n');
+    off();
+    expect(steps).toEqual(['MODIFIED ["orphan"] deleting, grace 0', 'MODIFIED replicaset, no owner', 'DELETED ["orphan"] deleting, grace 0']);
     expect((await json(['get', rs])).metadata.ownerReferences).toBeUndefined();
+    // The dependents keep running: the ReplicaSet still has its pod, which still names it.
+    expect(await kubectlOk(['get', 'pods', '-l', 'app=orph', '-o', 'jsonpath={.items[*].metadata.ownerReferences[0].kind}'])).toBe('ReplicaSet');
     await kubectlOk(['delete', rs]);
   });
 
