@@ -1,4 +1,4 @@
-// Containers that exit are restarted as a node's kubelet restarts them: restartPolicy, CrashLoopBackOff with its back-off, restart counts and events, Init:Error from a real istio-init failure; the rest of the lab keeps serving.
+// Containers that exit are restarted as a node's kubelet restarts them: restartPolicy, CrashLoopBackOff with its back-off, restart counts and events, Init:Error from a real istio-init failure, a new image set through the API; the rest of the lab keeps serving.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliOk, runCli } from './helpers/cli';
 import { docker } from './helpers/docker';
@@ -305,6 +305,48 @@ spec:
     expect(app).toMatchObject({ restartCount: 1, ready: true, lastState: { terminated: { exitCode: 137 } } });
     expect(await k.ok(['describe', 'pod', 'alive'])).toMatch(/Killing\s+\S+\s+kubelet\s+Container app failed liveness probe, will be restarted/);
     await k.ok(['delete', 'pod', 'alive', '--grace-period=0', '--force']);
+  });
+});
+
+describe('a pod\'s image changed through the API', () => {
+  it('kubectl set image kills the app container (Killing) and starts it again from the new image; the sidecar stays', async () => {
+    await k.ok(
+      ['apply', '-f', '-'],
+      `
+apiVersion: v1
+kind: Pod
+metadata: { name: swap, namespace: default }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: sidecar-lab/demo
+    command: ["sh", "-c", "echo run; exec sleep infinity"]
+`,
+    );
+    await eventually(['get', 'pod', 'swap', '--no-headers'], /^swap\s+2\/2\s+Running\s+0\s/);
+    const before = await docker.getContainer(containerName('interception', 'default', 'swap', 'app')).inspect();
+    const proxy = await started('swap', 'istio-proxy');
+    // Anything else is still refused, as kube-apiserver refuses it.
+    const refused = await k.run(['patch', 'pod', 'swap', '-p', '{"spec":{"containers":[{"name":"app","args":["x"]}]}}']);
+    expect(refused.stderr).toContain('The Pod "swap" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,');
+    expect(await k.ok(['set', 'image', 'pod/swap', 'app=example.com/shop/cart:2.0'])).toBe('pod/swap image updated\n');
+    await eventually(['get', 'pod', 'swap', '--no-headers'], /^swap\s+2\/2\s+Running\s+1 \(\d+s ago\)/, 30_000);
+    // Not on this machine: a stand-in in the demo image runs the container's command.
+    const after = await docker.getContainer(containerName('interception', 'default', 'swap', 'app')).inspect();
+    expect(after.Id).not.toBe(before.Id);
+    expect(after.Config.Labels[`${LABELS.container}.replaces`]).toBe('example.com/shop/cart:2.0');
+    expect(await started('swap', 'istio-proxy')).toBe(proxy);
+    const app = JSON.parse(await k.ok(['get', 'pod', 'swap', '-o', 'json'])).status.containerStatuses.find((c: { name: string }) => c.name === 'app');
+    expect(app).toMatchObject({ image: 'example.com/shop/cart:2.0', restartCount: 1, ready: true, lastState: { terminated: { containerID: `docker://${before.Id}` } } });
+    const events = await eventually(
+      ['get', 'events', '--field-selector', 'involvedObject.name=swap', '-o', 'jsonpath={range .items[*]}{.reason} {.message}{"\\n"}{end}'],
+      /Pulled Container image "example.com\/shop\/cart:2.0"/,
+      10_000,
+    );
+    expect(events).toMatch(/Killing Container app definition changed, will be restarted/);
+    expect(await k.ok(['logs', 'swap', '-c', 'app'])).toBe('run\n');
+    await k.ok(['delete', 'pod', 'swap', '--grace-period=0', '--force']);
   });
 });
 

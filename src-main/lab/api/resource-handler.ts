@@ -10,7 +10,7 @@ import type { ResourceRequest } from './request-info';
 import { parseFieldSelector, parseLabelSelector } from './selectors';
 import { ApiError, badRequest, forbidden, invalid, methodNotAllowed, notFound, required } from './status';
 import type { ObjectStore } from './store';
-import { markForeground, orphanDependents, ownsDependents } from './controllers/garbage-collector';
+import { markForDeletion, ownsDependents } from './controllers/garbage-collector';
 import { scaleOf, writeScale } from './scale';
 import { toTable, wantsTable, type IncludeObject } from './tables';
 import { serveWatch } from './watch';
@@ -188,8 +188,8 @@ export async function deleteObject(
   if (dryRun) return old;
   // An admission step that returns the object has taken the deletion over (graceful pod deletion).
   if (decided) return decided;
-  // Foreground: the owner stays, marked, until the garbage collector has deleted its dependents.
-  if (propagationPolicy === 'Foreground' && ownsDependents(kind)) return markForeground(ctx.store, kind, old);
+  // Foreground and Orphan: the owner stays, marked, until the garbage collector has deleted its dependents, or freed them.
+  if ((propagationPolicy === 'Foreground' || propagationPolicy === 'Orphan') && ownsDependents(kind)) return markForDeletion(ctx.store, kind, old, propagationPolicy);
   return ctx.store.delete(kind, namespace, name);
 }
 
@@ -281,8 +281,6 @@ export async function handleResource(
     case 'delete': {
       const options = await deleteOptions(req, query);
       const deleted = await deleteObject(ctx, kind, namespace, name!, user, dryRun, options.gracePeriodSeconds, options.propagationPolicy);
-      // The orphan finalizer's work, done at once: the dependents lose their reference before the collector looks.
-      if (options.propagationPolicy === 'Orphan' && !dryRun) orphanDependents(ctx.store, deleted);
       return sendJson(res, 200, serve(deleted));
     }
     case 'deletecollection':

@@ -21,7 +21,9 @@ export function seedObject(store: ObjectStore, kind: KindDescriptor, obj: KubeOb
   kind.defaults?.(copy);
   const existing = store.get(kind, kind.namespaced ? copy.metadata.namespace : undefined, copy.metadata.name);
   if (existing) return existing;
-  return store.create(kind, copy);
+  // A pod `up` started keeps the uid its containers were given (the downward API's metadata.uid, the sandbox's label).
+  const uid = kind.group === '' && kind.resource === 'pods' ? copy.metadata.uid : undefined;
+  return store.create(kind, copy, uid ? { uid } : {});
 }
 
 /** The raw document of an object the manifests declared, if they did. */

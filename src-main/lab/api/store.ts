@@ -71,13 +71,16 @@ export class ObjectStore {
     return out.sort((a, b) => objectKey(a.metadata.namespace, a.metadata.name).localeCompare(objectKey(b.metadata.namespace, b.metadata.name)));
   }
 
-  /** Stores a new object: uid, creationTimestamp, generation and resourceVersion are the store's to set. */
-  create(r: ResourceName, obj: KubeObject): KubeObject {
+  /**
+   * Stores a new object: uid, creationTimestamp, generation and resourceVersion are the store's to
+   * set (`opts.uid`: the uid a pod `up` started already runs with, for the seed only).
+   */
+  create(r: ResourceName, obj: KubeObject, opts: { uid?: string } = {}): KubeObject {
     const bucket = this.bucket(resourceId(r));
     const key = objectKey(obj.metadata.namespace, obj.metadata.name);
     if (bucket.has(key)) throw alreadyExists(r, obj.metadata.name);
     const stored = clone(obj);
-    stored.metadata.uid = newUid();
+    stored.metadata.uid = opts.uid ?? newUid();
     stored.metadata.creationTimestamp = kubeTime();
     stored.metadata.generation = 1;
     stored.metadata.resourceVersion = String(++this.rv);

@@ -148,6 +148,14 @@ export class ContainerRestarter {
     }
   }
 
+  /** A container the kubelet killed because its definition changed: the new one counts as a restart, the killed run is its last state. */
+  replaced(pod: KubeObject, name: string, terminated: Record<string, unknown>): void {
+    const h = this.entry(pod, name);
+    h.restartCount++;
+    h.lastTerminated = terminated;
+    delete h.waiting;
+  }
+
   stop(): void {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();

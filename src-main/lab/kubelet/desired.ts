@@ -70,10 +70,15 @@ export function assignedPodIPs(store: ObjectStore): Map<string, string> {
   return out;
 }
 
+/** The pods' uids, by `namespace/name`: the downward API gives a container its pod object's. */
+export function storedPodUids(store: ObjectStore): Map<string, string> {
+  return new Map(store.list(K.pods).flatMap((p) => (p.metadata.uid ? [[`${p.metadata.namespace}/${p.metadata.name}`, p.metadata.uid] as const] : [])));
+}
+
 /** The lab as the objects describe it now, planned; pods with an address keep it. */
 export function desiredLab(store: ObjectStore, lab: string, scenarioFile: string, objects = desiredObjects(store)): PreparedLab {
   const scenario = scenarioFromStore(store, lab, objects);
-  return prepareScenario(scenario, scenarioFile, [], { podIPs: assignedPodIPs(store) });
+  return prepareScenario(scenario, scenarioFile, [], { podIPs: assignedPodIPs(store), podUids: storedPodUids(store) });
 }
 
 /**
@@ -89,7 +94,7 @@ export class DesiredLabCache {
 
   get(store: ObjectStore, lab: string, scenarioFile: string): PreparedLab {
     const objects = desiredObjects(store);
-    const key = JSON.stringify([lab, scenarioFile, objects, [...assignedPodIPs(store)]]);
+    const key = JSON.stringify([lab, scenarioFile, objects, [...assignedPodIPs(store)], [...storedPodUids(store)]]);
     if (this.lab && key === this.key) return this.lab;
     const planned = desiredLab(store, lab, scenarioFile, objects);
     this.plans++;

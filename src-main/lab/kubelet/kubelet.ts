@@ -20,6 +20,7 @@ import type { ContainerFacts, HistoryOf, ProbesOf } from '../api/pod-status';
 import { Prober } from './prober';
 import { stopFinishedSandboxes } from './sandbox';
 import { EphemeralContainers } from './ephemeral-containers';
+import { ContainerDefinitions, killChanged } from './container-definitions';
 
 export interface KubeletOptions {
   docker: Docker;
@@ -51,6 +52,7 @@ export class Kubelet {
   /** Each watched object's pass input as last seen, by resource and key. */
   private readonly inputs = new Map<string, string>();
   private readonly desired = new DesiredLabCache();
+  private readonly definitions = new ContainerDefinitions();
   /** Passes run and skipped (for tests and the log). */
   readonly passes = { run: 0, skipped: 0 };
 
@@ -234,6 +236,7 @@ export class Kubelet {
       void this.startPod(record, desired, planned, pod.metadata.uid);
     }
 
+    this.followDefinitions(record, desired, pods);
     await this.push.push(desired, running, (key) => this.starting.has(key) || this.ending.has(key), this.runs);
     syncEndpoints(store, desired.plan);
     writeLabRecord({ ...record, run: { ...record.run, pods: [...this.runs.values()], nodeConfig: nodeConfig(desired.plan), services: serviceRecords(desired.plan), reconciledVersion: seen, configVersion: `${lab}-${this.push.version}` } });
@@ -279,6 +282,7 @@ export class Kubelet {
       this.push.started(key, run.proxyConfig);
       const stuck = await starter.start(run, (m) => this.log(m));
       this.failed.delete(uid);
+      this.definitions.started(uid, planned);
       if (stuck) {
         // The pod stays, its failed init container kept: the restarts and their back-off follow from its exit.
         this.log(`pod ${key} not initialized: Init:Error (${stuck.container} exited ${stuck.exitCode})`);
@@ -295,6 +299,48 @@ export class Kubelet {
       this.adopted.delete(key);
       this.runs.delete(key);
       setTimeout(() => this.schedule(), delayMs).unref?.();
+    } finally {
+      this.starting.delete(key);
+      this.schedule();
+      this.resync();
+    }
+  }
+
+  /** Running pods whose app containers' images the API changed: each such container is killed and started again from its new image. */
+  private followDefinitions(record: LabRecord, desired: PreparedLab, pods: Map<string, KubeObject>): void {
+    this.definitions.keepOnly(new Set([...pods.values()].map((p) => p.metadata.uid ?? '')));
+    for (const planned of desired.plan.pods) {
+      const key = podKey(planned.namespace, planned.name);
+      const pod = pods.get(key);
+      const uid = pod?.metadata.uid;
+      if (!pod || !uid || terminating(pod) || !this.owns(key, uid)) continue;
+      const changed = this.definitions.changed(uid, planned);
+      if (!changed.length) continue;
+      this.starting.add(key);
+      void this.redefine(record, desired, planned, pod, changed);
+    }
+  }
+
+  private async redefine(record: LabRecord, desired: PreparedLab, planned: PlannedPod, pod: KubeObject, names: string[]): Promise<void> {
+    const { docker, lab, store } = this.opts;
+    const key = podKey(planned.namespace, planned.name);
+    const uid = pod.metadata.uid ?? '';
+    try {
+      const killed = await killChanged({ docker, lab, store, node: this.opts.nodeName?.() ?? 'node' }, pod, names);
+      for (const k of killed) if (k.terminated) this.restarter.replaced(pod, k.name, k.terminated);
+      const images = record.run.images;
+      if (!images) throw new Error('the lab was started by an older sidecar-lab that did not record its images');
+      const notes: string[] = [];
+      const run = await podRunOf(docker, desired, planned, images, notes, `${lab}-${this.push.version}`);
+      run.uid = uid;
+      for (const note of notes) this.log(`replaced: ${note}`);
+      this.runs.set(key, run);
+      this.definitions.started(uid, planned);
+      this.log(`pod ${key}: ${names.join(', ')} definition changed; started again from ${names.map((n) => planned.containers.find((c) => c.name === n)?.spec.image).join(', ')}`);
+      // A pod held at an init container starts its app containers later, from the run just set.
+      if (killed.some((k) => k.terminated)) await this.starter(record).resume(run, (m) => this.log(m));
+    } catch (err) {
+      this.log(`pod ${key}: could not restart ${names.join(', ')} with the new image: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       this.starting.delete(key);
       this.schedule();

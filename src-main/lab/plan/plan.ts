@@ -88,6 +88,8 @@ export interface PlanOptions {
    * others get the lowest free addresses. Without it, addresses follow document order.
    */
   podIPs?: ReadonlyMap<string, string>;
+  /** The API objects' uids, by `namespace/name` (the downward API's `metadata.uid`); the others get a fixed one from the name. */
+  podUids?: ReadonlyMap<string, string>;
 }
 
 function podIps(drafts: PodDraft[], pinned: ReadonlyMap<string, string> | undefined): string[] {
@@ -217,7 +219,7 @@ export function planLab(scenario: Scenario, options: PlanOptions = {}): LabPlan 
   ]);
   const pods = drafts.map((d, i): PlannedPod => {
     const ip = ips[i];
-    const uid = podUid(d.namespace, d.name);
+    const uid = options.podUids?.get(`${d.namespace}/${d.name}`) ?? podUid(d.namespace, d.name);
     const facts: PodFacts = {
       namespace: d.namespace,
       name: d.name,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Identity } from '../../../src-main/lab/api/admission';
 import { apiPodClient, startWorkloadControllers, type WorkloadControllers } from '../../../src-main/lab/api/controllers';
 import { K } from '../../../src-main/lab/api/kinds';
+import type { KubeObject } from '../../../src-main/lab/api/objects';
 import type { ResourceContext } from '../../../src-main/lab/api/resource-handler';
 import { labWrites } from '../../../src-main/lab/api/lab-writes';
 import { podAdmission } from '../../../src-main/lab/api/pod-admission';
@@ -140,6 +141,41 @@ describe('kubectl and the workload controllers', () => {
     expect(r.stderr).toBe('No resources found in default namespace.\n');
   });
 
+  it('minReadySeconds: a Ready pod is available only after it; rollout status and a rolling update (set image) wait for it', { timeout: 20_000 }, async () => {
+    const file = path.join(path.dirname(api.env.KUBECONFIG!), 'slow.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: slow}\nspec:\n  minReadySeconds: 2\n  selector: {matchLabels: {app: slow}}\n  template:\n    metadata: {labels: {app: slow}}\n    spec: {containers: [{name: app, image: x}]}\n',
+    );
+    await kubectlOk(['apply', '-f', file]);
+    const slow = (p: KubeObject): boolean => p.metadata.labels?.app === 'slow';
+    const status = async (): Promise<string> =>
+      kubectlOk(['get', 'deployment', 'slow', '-o', 'jsonpath={.status.readyReplicas}/{.status.availableReplicas} {.status.conditions[?(@.type=="Available")].status}']);
+    const waitFor = async (want: string): Promise<void> => {
+      for (let i = 0; i < 100 && (await status()) !== want; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await status()).toBe(want);
+    };
+    markReady(store, slow);
+    await controllers.settle();
+    expect(await status()).toBe('1/ False');
+    expect((await kubectl(['rollout', 'status', 'deployment/slow', '--watch=false'])).stdout).toBe('Waiting for deployment "slow" rollout to finish: 0 of 1 updated replicas are available...\n');
+    // The controller looks again when the 2 s are up: no store event says so.
+    await waitFor('1/1 True');
+    expect((await kubectl(['rollout', 'status', 'deployment/slow', '--watch=false'])).stdout).toBe('deployment "slow" successfully rolled out\n');
+
+    expect(await kubectlOk(['set', 'image', 'deployment/slow', 'app=y'])).toBe('deployment.apps/slow image updated\n');
+    for (let i = 0; i < 5; i++) {
+      markReady(store, slow);
+      await controllers.settle();
+    }
+    const sets = async (): Promise<string> => (await kubectlOk(['get', 'rs', '-l', 'app=slow', '-o', 'jsonpath={range .items[*]}{.spec.template.spec.containers[0].image}={.spec.replicas} {end}'])).trim().split(' ').sort().join(' ');
+    // The new pod is Ready, not yet available: the old one stays.
+    expect(await sets()).toBe('x=1 y=1');
+    for (let i = 0; i < 50 && (await sets()) !== 'x=0 y=1'; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await sets()).toBe('x=0 y=1');
+    await kubectlOk(['delete', 'deployment', 'slow']);
+  });
+
   it('a Deployment whose selector does not match its template is refused with 422 naming the field, and makes nothing', async () => {
     const file = path.join(path.dirname(api.env.KUBECONFIG!), 'bad.yaml');
     writeFileSync(
@@ -187,11 +223,22 @@ describe('deletion propagation and namespace deletion, as the garbage collector 
     expect((await kubectl(['get', 'rs', rs])).code).toBe(1);
   });
 
-  it('--cascade=orphan (1.20\'s word for --cascade=false) leaves the ReplicaSet, without its owner reference', async () => {
+  it('--cascade=orphan: the Deployment is marked with the orphan finalizer, the collector frees its ReplicaSet, then the Deployment goes', async () => {
     await kubectlOk(['create', 'deployment', 'orph', '--image=x']);
     const rs = (await kubectlOk(['get', 'rs', '-l', 'app=orph', '-o', 'name'])).trim();
+    const steps: string[] = [];
+    const step = (text: string): void => void (steps.at(-1) !== text && steps.push(text));
+    const off = store.subscribe((e) => {
+      const m = e.object.metadata;
+      if (e.resource === 'apps/deployments' && m.name === 'orph') step(`${e.type} ${JSON.stringify(m.finalizers ?? [])}${m.deletionTimestamp ? ` deleting, grace ${m.deletionGracePeriodSeconds}` : ''}`);
+      if (e.resource === 'apps/replicasets' && m.labels?.app === 'orph' && !m.ownerReferences) step(`${e.type} replicaset, no owner`);
+    });
     expect(await kubectlOk(['delete', 'deployment', 'orph', '--cascade=orphan'])).toBe('deployment.apps "orph" deleted\n');
+    off();
+    expect(steps).toEqual(['MODIFIED ["orphan"] deleting, grace 0', 'MODIFIED replicaset, no owner', 'DELETED ["orphan"] deleting, grace 0']);
     expect((await json(['get', rs])).metadata.ownerReferences).toBeUndefined();
+    // The dependents keep running: the ReplicaSet still has its pod, which still names it.
+    expect(await kubectlOk(['get', 'pods', '-l', 'app=orph', '-o', 'jsonpath={.items[*].metadata.ownerReferences[0].kind}'])).toBe('ReplicaSet');
     await kubectlOk(['delete', rs]);
   });
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { fenceposts, maxUnavailable, scaledValue } from '../../../src-main/lab/api/controllers/deployment-util';
 import { podsToDelete } from '../../../src-main/lab/api/controllers/replicaset';
-import { computeHash, equalIgnoreHash } from '../../../src-main/lab/api/controllers/util';
+import { computeHash, equalIgnoreHash, podAvailable, untilAvailable } from '../../../src-main/lab/api/controllers/util';
 import { K } from '../../../src-main/lab/api/kinds';
 import type { KubeObject } from '../../../src-main/lab/api/objects';
 import { scaleOf, writeScale } from '../../../src-main/lab/api/scale';
@@ -105,5 +105,31 @@ describe('the scale subresource', () => {
     expect((bad as ApiError).message).toContain('spec.replicas: Invalid value: -1: must be greater than or equal to 0');
     const stale = await writeScale(store, K.deployments, 'default', 'web', { metadata: { resourceVersion: d.metadata.resourceVersion }, spec: { replicas: 1 } }, update).catch((e: unknown) => e);
     expect((stale as ApiError).code).toBe(409);
+  });
+});
+
+describe('IsPodAvailable with minReadySeconds', () => {
+  const readySince = (iso: string | undefined, status = 'True'): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p' },
+    status: { conditions: [{ type: 'Ready', status, ...(iso ? { lastTransitionTime: iso } : {}) }] },
+  });
+  const now = Date.parse('2026-01-01T00:00:10Z');
+
+  it('counts a pod once it has been Ready for longer than minReadySeconds', () => {
+    expect(podAvailable(readySince('2026-01-01T00:00:05Z'), 0, now)).toBe(true);
+    expect(podAvailable(readySince('2026-01-01T00:00:05Z'), 4, now)).toBe(true);
+    expect(podAvailable(readySince('2026-01-01T00:00:05Z'), 5, now)).toBe(false);
+    expect(podAvailable(readySince('2026-01-01T00:00:05Z', 'False'), 0, now)).toBe(false);
+    expect(podAvailable(readySince(undefined), 1, now)).toBe(false);
+    expect(podAvailable(readySince(undefined), 0, now)).toBe(true);
+  });
+
+  it('says when the next Ready pod becomes available, for the controller to look again', () => {
+    const pods = [readySince('2026-01-01T00:00:08Z'), readySince('2026-01-01T00:00:09Z'), readySince('2026-01-01T00:00:01Z')];
+    expect(untilAvailable(pods, 5, now)).toBe(3000);
+    expect(untilAvailable(pods, 0, now)).toBeUndefined();
+    expect(untilAvailable([readySince('2026-01-01T00:00:01Z')], 5, now)).toBeUndefined();
   });
 });

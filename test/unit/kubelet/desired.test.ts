@@ -32,6 +32,21 @@ describe('the lab the stored objects describe', () => {
     expect(summary(desired).sort(byName)).toEqual(summary(original).sort(byName));
   });
 
+  it("gives each pod its API object's uid: the seeded ones keep the uid `up` started them with, a recreated one the store's new uid", () => {
+    const desired = desiredLab(store, original.plan.lab, original.file);
+    for (const pod of original.plan.pods) {
+      expect(store.mustGet(K.pods, pod.namespace, pod.name).metadata.uid).toBe(pod.uid);
+      expect(desired.plan.pods.find((p) => p.namespace === pod.namespace && p.name === pod.name)?.uid).toBe(pod.uid);
+    }
+    const sleep = original.plan.pods.find((p) => p.name.startsWith('sleep'))!;
+    const old = store.mustGet(K.pods, sleep.namespace, sleep.name);
+    store.delete(K.pods, sleep.namespace, sleep.name);
+    const again = store.create(K.pods, { ...old, metadata: { name: old.metadata.name, namespace: old.metadata.namespace, labels: old.metadata.labels } });
+    const planned = desiredLab(store, original.plan.lab, original.file).plan.pods.find((p) => p.name === sleep.name)!;
+    expect(again.metadata.uid).not.toBe(sleep.uid);
+    expect(planned.uid).toBe(again.metadata.uid);
+  });
+
   it('has the Services with the same cluster IPs and endpoints', () => {
     const desired = desiredLab(store, original.plan.lab, original.file);
     const services = (p: PreparedLab) =>

@@ -1,4 +1,4 @@
-// The garbage collector (kubernetes/pkg/controller/garbagecollector) for the lab's workloads: ReplicaSets and pods whose owners are gone follow them, as after a Background deletion.
+// The garbage collector (kubernetes/pkg/controller/garbagecollector) for the lab's workloads: ReplicaSets and pods whose owners are gone follow them (Background), owners marked `foregroundDeletion` wait for them, owners marked `orphan` let them go.
 import { K, kindByApiVersion, type KindDescriptor } from '../kinds';
 import { kubeTime, type KubeObject, type OwnerReference } from '../objects';
 import type { ObjectStore } from '../store';
@@ -21,6 +21,7 @@ function ownerExists(store: ObjectStore, dependent: KubeObject, ref: OwnerRefere
  * propagation goes one level at a time.
  */
 export async function collectGarbage(store: ObjectStore, pods: PodClient, log: ControllerLog): Promise<void> {
+  orphanMarked(store, log);
   await deleteForeground(store, pods, log);
   for (const kind of [K.replicasets, K.pods]) {
     for (const obj of store.list(kind)) {
@@ -42,8 +43,8 @@ export async function collectGarbage(store: ObjectStore, pods: PodClient, log: C
 }
 
 /**
- * The orphan finalizer's work (propagationPolicy Orphan, `kubectl delete --cascade=false`): the
- * owner's dependents lose their reference to it, so they outlive it.
+ * orphanDependents: the owner's dependents lose their reference to it (a patch each), so they
+ * outlive it.
  */
 export function orphanDependents(store: ObjectStore, owner: KubeObject): void {
   for (const kind of [K.replicasets, K.pods]) {
@@ -57,22 +58,52 @@ export function orphanDependents(store: ObjectStore, owner: KubeObject): void {
 
 /** The finalizer of an owner deleted with propagationPolicy Foreground: it stays until its blocking dependents are gone. */
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
+/** The finalizer of an owner deleted with propagationPolicy Orphan (`--cascade=orphan`): it stays until its dependents are freed. */
+export const ORPHAN_FINALIZER = 'orphan';
 
 /** The kinds whose objects own others in the lab (Deployments own ReplicaSets, ReplicaSets own pods). */
 const OWNERS: readonly KindDescriptor[] = [K.deployments, K.replicasets];
 const DEPENDENTS: readonly KindDescriptor[] = [K.replicasets, K.pods];
 
 /**
- * The registry's part of a Foreground deletion: the object is not removed but marked
- * (deletionTimestamp, the `foregroundDeletion` finalizer) for the collector to finish.
+ * The registry's part of a Foreground or Orphan deletion (deletionFinalizersForGarbageCollection):
+ * the object is not removed but marked, deletionTimestamp and a grace period of 0, with the
+ * policy's finalizer (and without the other one) for the collector to finish.
  */
-export function markForeground(store: ObjectStore, kind: KindDescriptor, obj: KubeObject): KubeObject {
-  const finalizers = obj.metadata.finalizers ?? [];
-  if (obj.metadata.deletionTimestamp && finalizers.includes(FOREGROUND_FINALIZER)) return obj;
+export function markForDeletion(store: ObjectStore, kind: KindDescriptor, obj: KubeObject, policy: 'Foreground' | 'Orphan'): KubeObject {
+  const [add, drop] = policy === 'Orphan' ? [ORPHAN_FINALIZER, FOREGROUND_FINALIZER] : [FOREGROUND_FINALIZER, ORPHAN_FINALIZER];
+  const before = obj.metadata.finalizers ?? [];
+  const finalizers = before.filter((f) => f !== drop);
+  if (!finalizers.includes(add)) finalizers.push(add);
+  if (obj.metadata.deletionTimestamp && JSON.stringify(finalizers) === JSON.stringify(before)) return obj;
   return store.update(kind, {
     ...obj,
-    metadata: { ...obj.metadata, deletionTimestamp: obj.metadata.deletionTimestamp ?? kubeTime(), finalizers: [...finalizers, FOREGROUND_FINALIZER] },
+    metadata: { ...obj.metadata, deletionTimestamp: obj.metadata.deletionTimestamp ?? kubeTime(), deletionGracePeriodSeconds: obj.metadata.deletionGracePeriodSeconds ?? 0, finalizers },
   });
+}
+
+export const markForeground = (store: ObjectStore, kind: KindDescriptor, obj: KubeObject): KubeObject => markForDeletion(store, kind, obj, 'Foreground');
+
+/**
+ * attemptToOrphan for every owner marked `orphan`: its dependents are freed, then the finalizer
+ * goes, and with no finalizer left the owner itself (as the registry removes an object whose
+ * last finalizer goes while it is being deleted).
+ */
+function orphanMarked(store: ObjectStore, log: ControllerLog): void {
+  for (const kind of OWNERS) {
+    for (const owner of store.list(kind)) {
+      if (!owner.metadata.deletionTimestamp || !(owner.metadata.finalizers ?? []).includes(ORPHAN_FINALIZER)) continue;
+      const ns = owner.metadata.namespace ?? 'default';
+      orphanDependents(store, owner);
+      const finalizers = (owner.metadata.finalizers ?? []).filter((f) => f !== ORPHAN_FINALIZER);
+      if (finalizers.length > 0) {
+        store.update(kind, { ...owner, metadata: { ...owner.metadata, finalizers } });
+        continue;
+      }
+      log(`garbage collector: ${kind.singular} ${ns}/${owner.metadata.name} deleted, its dependents orphaned`);
+      store.delete(kind, ns, owner.metadata.name);
+    }
+  }
 }
 
 /** Whether the kind can be deleted in the foreground in the lab (an owner of dependents); others are deleted at once. */

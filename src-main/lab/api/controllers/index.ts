@@ -4,7 +4,7 @@ import { controllerOf, type KubeObject } from '../objects';
 import { resourceId, type ObjectStore, type StoreEvent } from '../store';
 import { syncDeployment } from './deployment';
 import { syncNamespace } from './namespace';
-import { collectGarbage, FOREGROUND_FINALIZER } from './garbage-collector';
+import { collectGarbage, FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from './garbage-collector';
 import { syncReplicaSet } from './replicaset';
 import type { ControllerLog, PodClient, WorkloadControllers } from './types';
 import { selectorMatches } from './util';
@@ -76,7 +76,11 @@ export function startWorkloadControllers(store: ObjectStore, pods: PodClient, lo
     else if (kind === 'deployment') {
       const after = syncDeployment(store, log, namespace, name);
       if (after !== undefined) later(key, after);
-    } else await syncReplicaSet(store, pods, log, namespace, name);
+    } else {
+      const after = await syncReplicaSet(store, pods, log, namespace, name);
+      // A few milliseconds past the moment: IsPodAvailable wants the time strictly after it.
+      if (after !== undefined) later(key, after + 20);
+    }
   };
 
   const drain = async () => {
@@ -141,8 +145,9 @@ export function startWorkloadControllers(store: ObjectStore, pods: PodClient, lo
     } else if (event.type === 'DELETED' && event.resource !== resourceId(K.events)) {
       enqueue(GC);
     }
-    // A Foreground deletion goes on as its dependents go (and starts when its owner is marked).
-    if (event.type === 'DELETED' ? event.resource === PODS : obj.metadata.finalizers?.includes(FOREGROUND_FINALIZER) && obj.metadata.deletionTimestamp) enqueue(GC);
+    // A Foreground deletion goes on as its dependents go (and starts when its owner is marked); an Orphan one starts when its owner is marked.
+    const marked = obj.metadata.deletionTimestamp && obj.metadata.finalizers?.some((f) => f === FOREGROUND_FINALIZER || f === ORPHAN_FINALIZER);
+    if (event.type === 'DELETED' ? event.resource === PODS : marked) enqueue(GC);
   };
 
   const unsubscribe = store.subscribe(onEvent);

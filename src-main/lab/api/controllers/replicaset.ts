@@ -4,7 +4,7 @@ import { clone, controllerOf, isRecord, kubeTime, ownerRef, type KubeObject } fr
 import type { ObjectStore } from '../store';
 import { recordEvent } from './events';
 import type { ControllerLog, PodClient } from './types';
-import { claim, generatedName, selectorMatches, int, omitZero, podActive, podAvailable, podReady, podReadySince, rec, replicasOf, sameJson, specOf, statusOf } from './util';
+import { claim, generatedName, selectorMatches, int, omitZero, podActive, podAvailable, podReady, podReadySince, rec, replicasOf, sameJson, specOf, statusOf, untilAvailable } from './util';
 
 const COMPONENT = 'replicaset-controller';
 
@@ -83,8 +83,9 @@ export type ManageFailure = { reason: 'FailedCreate' | 'FailedDelete'; message: 
  * calculateStatus: counts over the active pods the ReplicaSet controls, and ReplicaFailure set by
  * a failed sync, cleared by a successful one (`failure` undefined: conditions left as they are).
  */
-export function replicaSetStatus(rs: KubeObject, pods: KubeObject[], failure?: ManageFailure): Record<string, unknown> {
+export function replicaSetStatus(rs: KubeObject, pods: KubeObject[], failure?: ManageFailure, now = Date.now()): Record<string, unknown> {
   const active = pods.filter(podActive);
+  const minReady = int(specOf(rs).minReadySeconds);
   const templateLabels = rec(rec(specOf(rs).template).metadata).labels;
   const wanted = isRecord(templateLabels) ? Object.entries(templateLabels) : [];
   const fullyLabeled = active.filter((p) => wanted.every(([k, v]) => p.metadata.labels?.[k] === v)).length;
@@ -98,7 +99,7 @@ export function replicaSetStatus(rs: KubeObject, pods: KubeObject[], failure?: M
       replicas: active.length,
       fullyLabeledReplicas: fullyLabeled,
       readyReplicas: active.filter(podReady).length,
-      availableReplicas: active.filter(podAvailable).length,
+      availableReplicas: active.filter((p) => podAvailable(p, minReady, now)).length,
       observedGeneration: rs.metadata.generation ?? 1,
       conditions,
     },
@@ -126,10 +127,14 @@ function relatedPods(store: ObjectStore, rs: KubeObject, own: KubeObject[]): Kub
   return store.list(K.pods, rs.metadata.namespace).filter((p) => podActive(p) && siblings.has(controllerOf(p)?.uid));
 }
 
-/** syncReplicaSet: one ReplicaSet brought to its replica count, then its status written. */
-export async function syncReplicaSet(store: ObjectStore, pods: PodClient, log: ControllerLog, namespace: string, name: string): Promise<void> {
+/**
+ * syncReplicaSet: one ReplicaSet brought to its replica count, then its status written. Resolves
+ * to when to look again: a Ready pod becomes available once minReadySeconds have passed, and no
+ * store event says so (the controller's AddAfter).
+ */
+export async function syncReplicaSet(store: ObjectStore, pods: PodClient, log: ControllerLog, namespace: string, name: string): Promise<number | undefined> {
   const rs = store.get(K.replicasets, namespace, name);
-  if (!rs) return; // Gone: the garbage collector takes its pods.
+  if (!rs) return undefined; // Gone: the garbage collector takes its pods.
   const active = claimPods(store, rs).filter(podActive);
   const diff = active.length - replicasOf(rs);
   let failure: ManageFailure = null;
@@ -144,9 +149,11 @@ export async function syncReplicaSet(store: ObjectStore, pods: PodClient, log: C
     recordEvent(store, rs, COMPONENT, failure.reason, `Error ${diff < 0 ? 'creating' : 'deleting'}: ${message}`, 'Warning');
   }
   const now = store.get(K.replicasets, namespace, name);
-  if (now) writeReplicaSetStatus(store, now, store.list(K.pods, namespace).filter((p) => controllerOf(p)?.uid === now.metadata.uid), failure);
+  const owned = now ? store.list(K.pods, namespace).filter((p) => controllerOf(p)?.uid === now.metadata.uid) : [];
+  if (now) writeReplicaSetStatus(store, now, owned, failure);
   // The driver tries again later, as the controller requeues a failed sync.
   if (error !== undefined) throw error;
+  return now ? untilAvailable(owned.filter(podActive), int(specOf(now).minReadySeconds)) : undefined;
 }
 
 /** manageReplicas: pods created from the template up to the count, or the surplus deleted in Kubernetes' order. */

@@ -35,8 +35,23 @@ export function podActive(pod: KubeObject): boolean {
   return !pod.metadata.deletionTimestamp && phase !== 'Succeeded' && phase !== 'Failed';
 }
 
-/** Available = Ready (minReadySeconds is taken as 0, as the lab's pods have no probes to wait on). */
-export const podAvailable = podReady;
+/**
+ * podutil.IsPodAvailable: Ready, and Ready for longer than minReadySeconds (a pod whose Ready
+ * condition has no transition time counts only when minReadySeconds is 0).
+ */
+export function podAvailable(pod: KubeObject, minReadySeconds = 0, now = Date.now()): boolean {
+  if (!podReady(pod)) return false;
+  if (minReadySeconds <= 0) return true;
+  const since = podReadySince(pod);
+  return since > 0 && since + minReadySeconds * 1000 < now;
+}
+
+/** How long until the first Ready pod not yet available becomes available; undefined when none waits. */
+export function untilAvailable(pods: KubeObject[], minReadySeconds: number, now = Date.now()): number | undefined {
+  if (minReadySeconds <= 0) return undefined;
+  const waits = pods.filter((p) => podReady(p) && podReadySince(p) > 0 && !podAvailable(p, minReadySeconds, now)).map((p) => podReadySince(p) + minReadySeconds * 1000 - now);
+  return waits.length ? Math.max(0, Math.min(...waits)) : undefined;
+}
 
 export function selectorMatches(owner: KubeObject, obj: KubeObject): boolean {
   const selector = specOf(owner).selector;
