@@ -2,6 +2,7 @@
 import type Docker from 'dockerode';
 import type { FortioResult } from '../../../src-pod/perf/load';
 import { execIn } from '../runtime/docker-ops';
+import { TRACE_WAIT_MS, waitUntilTraced } from '../runtime/capture-registry';
 import { findExecTarget } from '../runtime/exec';
 import type { LabStatus } from '../runtime/status';
 import { loadCommand, MODE_PATHS, type PerfMode, type PerfOptions, type PodRef } from './modes';
@@ -53,6 +54,13 @@ export interface ModeRun {
 export async function runMode(docker: Docker, status: LabStatus, mode: PerfMode, opts: PerfOptions): Promise<ModeRun> {
   const path = MODE_PATHS[mode];
   const proxies = path.proxies.map((p) => ({ name: p.name, dockerName: dockerNameOf(status, p) }));
+  // As exec does: a capture following the lab (the window, a workshop) traces the pods before the
+  // load opens its connections, so a pod just made again is not measured unseen.
+  const pods = new Set([path.client, ...path.proxies].map((ref) => findExecTarget(status, ref.pod, ref.namespace, ref.container).pod).map((pod) => `${pod.namespace}/${pod.name}`));
+  for (const key of pods) {
+    const [namespace, name] = key.split('/');
+    await waitUntilTraced(docker, status.name, namespace, name, TRACE_WAIT_MS);
+  }
   const before = await Promise.all(proxies.map((p) => sample(docker, p.dockerName)));
   const client = docker.getContainer(dockerNameOf(status, path.client));
   const run = await execIn(docker, client, loadCommand(path, opts));
