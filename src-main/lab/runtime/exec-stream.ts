@@ -24,6 +24,10 @@ export async function execLines(
   const wrapped = ['sh', '-c', 'echo "exec-stream pid $$" >&2; exec "$@"', 'sh', ...cmd];
   const exec = await container.exec({ Cmd: wrapped, AttachStdout: true, AttachStderr: true, User: user });
   const stream = await exec.start({ hijack: true, stdin: false });
+  // The pid is stopped in this very container, by its id: under the same name a pod made again
+  // (`kubectl delete pod` then `apply`) runs a new container whose first processes get the same
+  // pids, and a kill by name would stop the new pod's own monitor.
+  const containerId = (await exec.inspect()).ContainerID;
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   docker.modem.demuxStream(stream, stdout, stderr);
@@ -58,7 +62,8 @@ export async function execLines(
       // Closing our end of the hijacked connection ends the exec session on the engine; the process is stopped apart.
       (stream as unknown as { destroy(): void }).destroy();
       if (pid === undefined) return;
-      void container
+      void docker
+        .getContainer(containerId)
         .exec({ Cmd: ['sh', '-c', `kill ${pid}`], User: user })
         .then((k) => k.start({ hijack: true, stdin: false }))
         .then((s) => s.resume())
