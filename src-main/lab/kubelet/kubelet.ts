@@ -265,16 +265,22 @@ export class Kubelet {
     }
   }
 
+  /** What the pod runs, from the lab's recorded images (stand-ins named in the log), under the API object's uid. */
+  private async planRun(record: LabRecord, desired: PreparedLab, planned: PlannedPod, uid: string): Promise<PodRun> {
+    const images = record.run.images;
+    if (!images) throw new Error('the lab was started by an older sidecar-lab that did not record its images: `sidecar-lab down` and `up` again');
+    const notes: string[] = [];
+    const run = await podRunOf(this.opts.docker, desired, planned, images, notes, `${this.opts.lab}-${this.push.version}`);
+    run.uid = uid;
+    for (const note of notes) this.log(`replaced: ${note}`);
+    return run;
+  }
+
   private async startPod(record: LabRecord, desired: PreparedLab, planned: PlannedPod, uid: string): Promise<void> {
     const { docker, lab } = this.opts;
     const key = podKey(planned.namespace, planned.name);
     try {
-      const images = record.run.images;
-      if (!images) throw new Error('the lab was started by an older sidecar-lab that did not record its images: `sidecar-lab down` and `up` again');
-      const notes: string[] = [];
-      const run = await podRunOf(docker, desired, planned, images, notes, `${lab}-${this.push.version}`);
-      run.uid = uid;
-      for (const note of notes) this.log(`replaced: ${note}`);
+      const run = await this.planRun(record, desired, planned, uid);
       await writePodCredentials(lab, [run]);
       const starter = this.starter(record);
       this.adopted.set(key, uid);
@@ -328,12 +334,7 @@ export class Kubelet {
     try {
       const killed = await killChanged({ docker, lab, store, node: this.opts.nodeName?.() ?? 'node' }, pod, names);
       for (const k of killed) if (k.terminated) this.restarter.replaced(pod, k.name, k.terminated);
-      const images = record.run.images;
-      if (!images) throw new Error('the lab was started by an older sidecar-lab that did not record its images');
-      const notes: string[] = [];
-      const run = await podRunOf(docker, desired, planned, images, notes, `${lab}-${this.push.version}`);
-      run.uid = uid;
-      for (const note of notes) this.log(`replaced: ${note}`);
+      const run = await this.planRun(record, desired, planned, uid);
       this.runs.set(key, run);
       this.definitions.started(uid, planned);
       this.log(`pod ${key}: ${names.join(', ')} definition changed; started again from ${names.map((n) => planned.containers.find((c) => c.name === n)?.spec.image).join(', ')}`);
